@@ -1,0 +1,89 @@
+"""What every genmimic command-line tool shares: one-line errors, progress on stderr, logging."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import ParamSpec, TypeVar
+
+import typer
+
+from .errors import GenMimicError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``error: message`` on stderr and return the Exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def reports_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a typer command: a :class:`GenMimicError` becomes one line on stderr and exit code 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except GenMimicError as err:
+            raise fail(str(err)) from None
+        except BrokenPipeError:  # downstream closed the pipe (`| head`): not our error
+            sys.stderr.close()
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def progress(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
+    """Iterate with a progress bar on stderr when stderr is a terminal; silently otherwise."""
+    if not sys.stderr.isatty():
+        yield from items
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        yield from bar.track(items, total=total, description=description)
+
+
+def setup_logging(verbose: bool = False) -> None:
+    """Log to stderr: INFO with ``-v``, else WARNING; messages only, stdout stays for data."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(name)s: %(message)s",
+                        stream=sys.stderr, force=True)
+
+
+def version_option(distribution: str) -> Callable[[bool], None]:
+    """A typer ``--version`` callback that prints ``distribution``'s installed version and exits."""
+
+    def callback(value: bool) -> None:
+        if value:
+            from importlib.metadata import PackageNotFoundError, version
+
+            try:
+                typer.echo(f"{distribution} {version(distribution)}")
+            except PackageNotFoundError:
+                typer.echo(f"{distribution} (not installed)")
+            raise typer.Exit()
+
+    return callback
+
+
+def stage_app(distribution: str, help: str) -> typer.Typer:
+    """The Typer app of a genmimic command: ``--version``, and the help when run without a command."""
+    app = typer.Typer(help=help, add_completion=False)
+
+    @app.callback(invoke_without_command=True)
+    def main(
+        ctx: typer.Context,
+        version: bool | None = typer.Option(None, "--version", callback=version_option(distribution),
+                                            is_eager=True, help="Print the version and exit."),
+    ) -> None:
+        if ctx.invoked_subcommand is None:
+            typer.echo(ctx.get_help())
+
+    return app

@@ -1,0 +1,61 @@
+"""Reading inputs and writing outputs: paths or ``-`` for stdin/stdout, and atomic file replacement."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from .errors import GenMimicError
+
+STREAM = "-"  #: the name that means stdin (for inputs) or stdout (for outputs)
+
+
+def display_name(source: str | os.PathLike[str]) -> str:
+    """How a source is named in messages: the path, or ``<stdin/stdout>`` for ``-``."""
+    return "<stdin/stdout>" if str(source) == STREAM else str(source)
+
+
+def read_bytes(source: str | os.PathLike[str]) -> bytes:
+    """All bytes of a file, or of stdin for ``-`` (read once to EOF, never polled)."""
+    if str(source) == STREAM:
+        return sys.stdin.buffer.read()
+    try:
+        return Path(source).read_bytes()
+    except FileNotFoundError:
+        raise GenMimicError(f"{source}: no such file") from None
+    except IsADirectoryError:
+        raise GenMimicError(f"{source}: is a directory, expected a file") from None
+    except OSError as err:
+        raise GenMimicError(f"{source}: cannot read: {err.strerror or err}") from None
+
+
+def write_bytes_atomic(dest: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``dest`` all at once: a temporary file in the same folder, then a rename.
+
+    A reader never sees a partial file and an existing file is left untouched on failure. ``-``
+    writes to stdout, and refuses a terminal (binary data would garble it).
+    """
+    if str(dest) == STREAM:
+        if sys.stdout.isatty():
+            raise GenMimicError("refusing to write binary data to a terminal: pass -o FILE or pipe the output")
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    path = Path(dest)
+    if path.is_dir():
+        raise GenMimicError(f"{dest}: is a directory, expected a file name")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise GenMimicError(f"{dest}: folder {parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

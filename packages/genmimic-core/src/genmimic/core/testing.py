@@ -1,0 +1,86 @@
+"""Small, deterministic clips and model files for tests of every genmimic package (and users' own).
+
+These are real data made by the project's own code: G1 motions through the G1's forward kinematics,
+SMPL motions through the SMPL skeleton's, and a tiny SMPL model file in the format smplx reads.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+from . import g1_constants as g1
+from . import smpl
+from .clips import G1Clip, SmplClip
+from .g1_kinematics import g1_clip_from_joints
+from .g1_model import standing_pelvis_height
+from .rotations import axis_angle_from_matrix, matrix_from_axis_angle
+
+
+def waving_g1_clip(num_frames: int = 100, fps: float = 50.0) -> G1Clip:
+    """The G1 standing in its default pose and waving its right arm (1 Hz), feet on the ground."""
+    t = np.arange(num_frames) / fps
+    dof = np.tile(np.asarray(g1.DEFAULT_DOF_POS), (num_frames, 1))
+    j = g1.JOINT_NAMES.index
+    dof[:, j("right_shoulder_roll_joint")] = -0.2 - 1.2 * (1 - np.cos(np.pi * np.minimum(t, 1.0))) / 2
+    dof[:, j("right_elbow_joint")] = 1.28 - 0.6 + 0.4 * np.sin(2 * np.pi * t)
+    height = standing_pelvis_height(g1.DEFAULT_DOF_POS)
+    root_pos = np.tile([0.0, 0.0, height], (num_frames, 1))
+    root_quat = np.tile([1.0, 0.0, 0.0, 0.0], (num_frames, 1))
+    return g1_clip_from_joints(root_pos, root_quat, dof, fps, meta={"tool": "genmimic.core.testing"})
+
+
+def random_smpl_clip(num_frames: int = 30, fps: float = 30.0, seed: int = 0, amplitude: float = 0.3) -> SmplClip:
+    """An SMPL motion with smooth random joint rotations of about ``amplitude`` [rad], standing upright
+    and facing +x, on the default skeleton."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(num_frames)[:, None, None] / fps
+    freq = rng.uniform(0.3, 1.5, size=(1, 23, 3))
+    phase = rng.uniform(0, 2 * np.pi, size=(1, 23, 3))
+    body_pose = amplitude * np.sin(2 * np.pi * freq * t + phase)
+    yaw = 0.2 * np.sin(2 * np.pi * 0.25 * t[:, 0, 0])
+    heading = matrix_from_axis_angle(yaw[:, None] * np.array([0.0, 0.0, 1.0]))
+    go = axis_angle_from_matrix(heading @ smpl.CANONICAL_TO_WORLD)
+    transl = np.stack([0.3 * t[:, 0, 0], np.zeros(num_frames), np.full(num_frames, smpl.DEFAULT_PELVIS_HEIGHT)], -1)
+    joints, _ = smpl.forward_kinematics(go, body_pose, transl)
+    return SmplClip(fps=fps, meta={"tool": "genmimic.core.testing", "seed": seed}, global_orient=go,
+                    body_pose=body_pose, transl=transl, betas=np.zeros(smpl.NUM_BETAS), joints=joints,
+                    confidence=np.ones((num_frames, smpl.NUM_JOINTS)))
+
+
+#: Vertices of :func:`write_tiny_smpl_model` (smplx indexes extra joints up to vertex 6889).
+TINY_SMPL_NUM_VERTICES = 6890
+
+
+def write_tiny_smpl_model(path: str | os.PathLike[str], rest_joints: np.ndarray | None = None) -> Path:
+    """Write an SMPL model file in the layout smplx loads (a pickled dict of arrays), made by the project.
+
+    Its first 24 vertices sit on the rest joints and the joint regressor picks them, so the rest
+    joints are known; ``beta[0]`` scales the body by 10 % per unit about the pelvis, and ``beta[1]``
+    moves every vertex up by 0.05 m per unit. Skinning is rigid (vertex i follows joint i; the rest
+    follow the pelvis). Name the file ``SMPL_NEUTRAL.pkl``, as smplx expects.
+    """
+    rest = smpl.DEFAULT_REST_JOINTS if rest_joints is None else np.asarray(rest_joints, float)
+    V, J = TINY_SMPL_NUM_VERTICES, smpl.NUM_JOINTS
+    v_template = np.zeros((V, 3))
+    v_template[:J] = rest
+    v_template[J:] = rest[0]
+    shapedirs = np.zeros((V, 3, 10))
+    shapedirs[:, :, 0] = 0.1 * (v_template - rest[0])
+    shapedirs[:, 1, 1] = 0.05
+    regressor = np.zeros((J, V))
+    regressor[np.arange(J), np.arange(J)] = 1.0
+    weights = np.zeros((V, J))
+    weights[np.arange(J), np.arange(J)] = 1.0
+    weights[J:, 0] = 1.0
+    kintree = np.array([[2**32 - 1, *smpl.PARENTS[1:]], list(range(J))], dtype=np.int64)
+    faces = np.array([[0, 1, 2], [0, 3, 6], [16, 18, 20], [17, 19, 21]], dtype=np.int64)
+    out = Path(path)
+    model = {"v_template": v_template, "shapedirs": shapedirs, "J_regressor": regressor,
+             "posedirs": np.zeros((V, 3, 207)), "weights": weights, "kintree_table": kintree, "f": faces}
+    with open(out, "wb") as fh:
+        pickle.dump(model, fh, protocol=2)
+    return out

@@ -1,0 +1,227 @@
+"""Clip formats: round trips, validation and every error path, through files and streams."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+from genmimic.core import G1Clip, SmplClip, Trajectory, load_clip, save_clip
+from genmimic.core.clips import clip_to_arrays, make_meta
+from genmimic.core.errors import ClipError, GenMimicError
+
+
+@pytest.fixture
+def trajectory(g1_clip) -> Trajectory:
+    T = g1_clip.num_frames
+    base = {f.name: getattr(g1_clip, f.name) for f in G1Clip.array_fields()}
+    fallen = np.zeros(T, bool)
+    fallen[T - 10 :] = True
+    return Trajectory(fps=g1_clip.fps, meta={"tool": "test"}, **base, dof_vel=np.zeros((T, 29)),
+                      torque=np.ones((T, 29)), root_lin_vel=np.zeros((T, 3)), root_ang_vel=np.zeros((T, 3)),
+                      reference_keypoints=g1_clip.keypoints + 0.01, tracking_error=np.full(T, 0.01),
+                      fallen=fallen)
+
+
+def _assert_same(a, b) -> None:
+    assert type(a) is type(b)
+    assert a.fps == b.fps and a.meta == b.meta
+    for f in a.array_fields():
+        np.testing.assert_array_equal(getattr(a, f.name), getattr(b, f.name), err_msg=f.name)
+
+
+def _write_npz(path, arrays) -> None:
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+@pytest.mark.parametrize("kind", ["smpl_clip", "g1_clip", "trajectory"])
+def test_round_trip_through_a_file(kind, request, tmp_path):
+    clip = request.getfixturevalue(kind)
+    path = tmp_path / "clip.npz"
+    save_clip(clip, path)
+    again = load_clip(path)
+    _assert_same(clip, again)
+    assert list(tmp_path.iterdir()) == [path]  # no temporary left behind
+
+
+def test_round_trip_through_stdin_and_stdout(g1_clip, tmp_path):
+    src = tmp_path / "in.npz"
+    save_clip(g1_clip, src)
+    code = "from genmimic.core import load_clip, save_clip; save_clip(load_clip('-'), '-')"
+    out = subprocess.run([sys.executable, "-c", code], input=src.read_bytes(), capture_output=True, check=True)
+    again = load_clip(_bytes_file(tmp_path, out.stdout))
+    _assert_same(g1_clip, again)
+
+
+def _bytes_file(tmp_path, data: bytes):
+    p = tmp_path / "from_stream.npz"
+    p.write_bytes(data)
+    return p
+
+
+def test_format_fps_meta_are_stored(g1_clip, tmp_path):
+    path = tmp_path / "c.npz"
+    save_clip(g1_clip.replace(meta=make_meta("genmimic-test", "1.0", source="x.mp4", params={"a": 1})), path)
+    with np.load(path) as npz:
+        assert str(npz["format"]) == "genmimic.g1/1"
+        assert float(npz["fps"]) == 50.0
+        assert '"tool": "genmimic-test"' in str(npz["meta"])
+
+
+def test_meta_history_accumulates():
+    first = make_meta("genmimic-lift", "0.1", source="v.mp4")
+    second = make_meta("genmimic-retarget", "0.1", source="smpl.npz", parent=first)
+    third = make_meta("genmimic-policy", "0.1", parent=second)
+    assert [h["tool"] for h in third["history"]] == ["genmimic-lift", "genmimic-retarget"]
+
+
+def test_trajectory_is_a_g1_clip(trajectory, tmp_path):
+    path = tmp_path / "t.npz"
+    save_clip(trajectory, path)
+    assert isinstance(load_clip(path, G1Clip), Trajectory)
+    assert trajectory.fell
+    with pytest.raises(ClipError, match="expected a genmimic.smpl/1 clip, got genmimic.trajectory/1"):
+        load_clip(path, SmplClip)
+
+
+def test_duration_and_keypoint_lookup(g1_clip):
+    assert g1_clip.duration == pytest.approx(99 / 50)
+    assert g1_clip.keypoint_names[g1_clip.keypoint_index("left_hand")] == "left_hand"
+    with pytest.raises(KeyError, match="no keypoint 'tail'"):
+        g1_clip.keypoint_index("tail")
+
+
+# --- validation of arrays -------------------------------------------------------------------------------
+
+def _corrupt(clip, **changes):
+    arrays = clip_to_arrays(clip)
+    arrays.update(changes)
+    return {k: v for k, v in arrays.items() if v is not None}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: {"dof_pos": None}, "missing key 'dof_pos' for a genmimic.g1/1 clip"),
+        (lambda c: {"dof_pos": c.dof_pos[:, :28]}, r"dof_pos: expected shape \(T=100, 29\), got \(100, 28\)"),
+        (lambda c: {"keypoints": c.keypoints[:50]}, r"keypoints: expected shape \(T=100, K, 3\), got \(50, 19, 3\)"),
+        (lambda c: {"dof_pos": c.dof_pos.astype(str)}, "dof_pos: expected a float array, got dtype <U"),
+        (lambda c: {"root_pos": np.where(np.arange(3) == 2, np.nan, c.root_pos)},
+         r"root_pos: contains NaN \(first at index \(0, 2\)\)"),
+        (lambda c: {"keypoints": c.keypoints + np.inf}, "keypoints: contains Inf"),
+        (lambda c: {"fps": np.array(0.0)}, "fps must be a positive number, got 0.0"),
+        (lambda c: {"fps": np.array(-30.0)}, "fps must be a positive number"),
+        (lambda c: {"fps": np.array(np.nan)}, "fps must be a positive number"),
+        (lambda c: {"root_quat": c.root_quat * 2}, "root_quat: not unit quaternions"),
+        (lambda c: {"joint_names": np.array(c.joint_names[::-1])}, "joint_names: not the G1 SDK order"),
+        (lambda c: {"contacts": np.full((100, 2), 0.5)}, "contacts: expected a boolean array"),
+        (lambda c: {"format": np.array("genmimic.g1/2")}, "is newer than this genmimic-core reads"),
+        (lambda c: {"format": np.array("gmr.pkl/1")}, "unknown clip format 'gmr.pkl/1'"),
+        (lambda c: {"format": None}, "missing key 'format': not a genmimic clip"),
+        (lambda c: {"meta": np.array("{not json")}, "meta is not valid JSON"),
+    ],
+)
+def test_load_rejects_bad_g1_clips_with_the_file_name(g1_clip, tmp_path, change, message):
+    path = tmp_path / "bad.npz"
+    _write_npz(path, _corrupt(g1_clip, **change(g1_clip)))
+    with pytest.raises(ClipError, match=message) as err:
+        load_clip(path)
+    assert str(err.value).startswith(f"{path}: ")
+    assert "\n" not in str(err.value)
+
+
+def test_a_one_frame_clip_is_rejected(g1_clip, tmp_path):
+    arrays = {k: (v[:1] if v.ndim and v.shape[0] == 100 else v) for k, v in clip_to_arrays(g1_clip).items()}
+    path = tmp_path / "one.npz"
+    _write_npz(path, arrays)
+    with pytest.raises(ClipError, match="at least 2 frames, got 1"):
+        load_clip(path)
+
+
+def test_smpl_confidence_must_be_in_unit_interval(smpl_clip):
+    with pytest.raises(ClipError, match=r"confidence: values must lie in \[0, 1\]"):
+        smpl_clip.replace(confidence=smpl_clip.confidence * 2)
+    with pytest.raises(ClipError, match=r"betas: expected shape \(10,\)"):
+        smpl_clip.replace(betas=np.zeros(16))
+
+
+# --- files that are not clips --------------------------------------------------------------------------
+
+def test_not_an_npz(tmp_path):
+    path = tmp_path / "video.npz"
+    path.write_bytes(b"\x00\x00\x00\x18ftypmp42 not a zip")
+    with pytest.raises(ClipError, match="not an npz archive"):
+        load_clip(path)
+
+
+def test_truncated_npz(g1_clip, tmp_path):
+    good = tmp_path / "good.npz"
+    save_clip(g1_clip, good)
+    data = good.read_bytes()
+    for cut in (len(data) // 3, len(data) - 30):
+        bad = tmp_path / f"cut{cut}.npz"
+        bad.write_bytes(data[:cut])
+        with pytest.raises(ClipError, match=f"{bad}: (not an npz archive|damaged npz archive)"):
+            load_clip(bad)
+
+
+def test_corrupted_member_inside_the_archive(g1_clip, tmp_path):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("format.npy", b"garbage, not an npy header")
+    path = tmp_path / "garbled.npz"
+    path.write_bytes(buf.getvalue())
+    with pytest.raises(ClipError, match="damaged npz archive"):
+        load_clip(path)
+
+
+def test_missing_empty_and_directory_inputs(tmp_path):
+    with pytest.raises(GenMimicError, match="no_such.npz: no such file"):
+        load_clip(tmp_path / "no_such.npz")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with pytest.raises(ClipError, match="empty input"):
+        load_clip(tmp_path / "empty.npz")
+    with pytest.raises(GenMimicError, match="is a directory"):
+        load_clip(tmp_path)
+
+
+def test_pickled_object_arrays_are_refused(g1_clip, tmp_path):
+    arrays = clip_to_arrays(g1_clip)
+    arrays["meta"] = np.array([{"x": 1}], dtype=object)
+    path = tmp_path / "pickle.npz"
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+    with pytest.raises(ClipError, match="damaged npz archive: .*pickle"):
+        load_clip(path)
+
+
+# --- saving ----------------------------------------------------------------------------------------------
+
+def test_saving_an_invalid_clip_leaves_the_old_file_untouched(g1_clip, tmp_path):
+    path = tmp_path / "out.npz"
+    save_clip(g1_clip, path)
+    before = path.read_bytes()
+    g1_clip_copy = g1_clip.replace(dof_pos=g1_clip.dof_pos.copy())
+    g1_clip_copy.dof_pos[3, 4] = np.nan  # mutated in place after construction
+    with pytest.raises(ClipError, match=f"{path}: dof_pos: contains NaN"):
+        save_clip(g1_clip_copy, path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.npz"]
+
+
+def test_saving_into_a_missing_folder_fails_cleanly(g1_clip, tmp_path):
+    with pytest.raises(GenMimicError, match="does not exist"):
+        save_clip(g1_clip, tmp_path / "nope" / "out.npz")
+
+
+def test_construction_validates(g1_clip):
+    with pytest.raises(ClipError, match="a clip needs at least 2 frames"):
+        G1Clip(fps=50, root_pos=np.zeros((1, 3)), root_quat=[[1.0, 0, 0, 0]], dof_pos=np.zeros((1, 29)),
+               keypoints=np.zeros((1, 19, 3)), contacts=np.ones((1, 2), bool))
+    with pytest.raises(ClipError, match="meta is not JSON-serialisable"):
+        g1_clip.replace(meta={"bad": object()})
