@@ -199,3 +199,14 @@ def test_an_external_mjcf_is_accepted_and_checked(tmp_path):
                    "</worldbody></mujoco>")
     with pytest.raises(ModelError, match=r"not a G1 29-DoF model: missing joints left_hip_pitch_joint, .* more"):
         load_mujoco_model(arm)
+
+
+def test_mirror_tables_mirror_the_kinematics():
+    idx, sign = np.array(g1.MIRROR_DOF_INDEX), np.array(g1.MIRROR_DOF_SIGN)
+    np.testing.assert_array_equal(idx[idx], np.arange(29))
+    _, _, dof = _random_configs(10, seed=3)
+    dof = np.clip(sign * dof[:, idx], [j.lower for j in g1.JOINTS], [j.upper for j in g1.JOINTS])
+    mirrored = sign * dof[:, idx]
+    kp = fk.keypoint_positions([0, 0, 0.8], [1, 0, 0, 0], dof)
+    kp_m = fk.keypoint_positions([0, 0, 0.8], [1, 0, 0, 0], mirrored)
+    np.testing.assert_allclose(kp_m, kp[:, list(g1.MIRROR_KEYPOINT_INDEX)] * [1, -1, 1], atol=2e-4)

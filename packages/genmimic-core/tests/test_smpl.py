@@ -26,6 +26,15 @@ def test_mirror_index_is_an_involution_that_swaps_sides():
     np.testing.assert_allclose(smpl.DEFAULT_REST_JOINTS[m] * [-1, 1, 1], smpl.DEFAULT_REST_JOINTS)
 
 
+def test_mirror_motion_mirrors_the_joints_and_is_an_involution():
+    go, bp, tr = RNG.normal(size=(6, 3)), 0.5 * RNG.normal(size=(6, 23, 3)), RNG.normal(size=(6, 3))
+    joints, _ = smpl.forward_kinematics(go, bp, tr)
+    go_m, bp_m, tr_m, j_m = smpl.mirror_motion(go, bp, tr, joints)
+    np.testing.assert_allclose(smpl.forward_kinematics(go_m, bp_m, tr_m)[0], j_m, atol=1e-9)
+    go_2, bp_2, tr_2, _ = smpl.mirror_motion(go_m, bp_m, tr_m)
+    np.testing.assert_allclose(smpl.forward_kinematics(go_2, bp_2, tr_2)[0], joints, atol=1e-9)
+
+
 def test_zero_pose_gives_the_rest_skeleton_plus_translation():
     pos, rot = smpl.forward_kinematics(np.zeros(3), np.zeros((23, 3)), [1.0, 2.0, 3.0])
     np.testing.assert_allclose(pos, smpl.DEFAULT_REST_JOINTS + [1.0, 2.0, 3.0])

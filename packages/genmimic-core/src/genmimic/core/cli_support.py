@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import ParamSpec, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from .errors import GenMimicError
 
@@ -73,9 +74,29 @@ def version_option(distribution: str) -> Callable[[bool], None]:
     return callback
 
 
-def stage_app(distribution: str, help: str) -> typer.Typer:
-    """The Typer app of a genmimic command: ``--version``, and the help when run without a command."""
-    app = typer.Typer(help=help, add_completion=False)
+class DefaultCommandGroup(TyperGroup):
+    """A command group that runs ``default_command`` when the first argument names no command.
+
+    So ``genmimic-retarget IN.npz -o OUT.npz`` works beside ``genmimic-retarget batch DIR -o DIR``.
+    """
+
+    default_command: str | None = None
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        if self.default_command and args and args[0] not in self.commands and (
+            not args[0].startswith("-") or args[0] == "-"
+        ):
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+
+def stage_app(distribution: str, help: str, default_command: str | None = None) -> typer.Typer:
+    """The Typer app of a genmimic command: ``--version``, and the help when run without a command.
+
+    With ``default_command``, arguments that do not start with a command name go to that command.
+    """
+    group = type("StageGroup", (DefaultCommandGroup,), {"default_command": default_command})
+    app = typer.Typer(help=help, add_completion=False, cls=group, no_args_is_help=False)
 
     @app.callback(invoke_without_command=True)
     def main(

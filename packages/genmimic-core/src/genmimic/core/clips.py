@@ -23,7 +23,7 @@ import numpy as np
 
 from . import g1_constants as g1
 from .errors import ClipError
-from .files import read_bytes, write_bytes_atomic
+from .files import display_name, read_bytes, write_bytes_atomic
 
 Dim = int | str  # a fixed size, or a symbol ("T", "K") that must agree across arrays
 
@@ -272,7 +272,7 @@ def load_clip(source: str | os.PathLike[str], expect: type[C] | None = None) -> 
     Raises:
         ClipError: with the file name and one line saying what is wrong.
     """
-    name = str(source)
+    name = display_name(source)
     try:
         data = read_bytes(source)
         if not data:
@@ -299,12 +299,12 @@ def load_clip(source: str | os.PathLike[str], expect: type[C] | None = None) -> 
 def save_clip(clip: Clip, dest: str | os.PathLike[str], *, compress: bool = True) -> None:
     """Write ``clip`` to ``dest`` (path or ``-`` for stdout) atomically: all of it or nothing."""
     if not isinstance(clip, SmplClip | G1Clip):
-        raise ClipError(f"not a clip: {type(clip).__name__}", source=str(dest))
+        raise ClipError(f"not a clip: {type(clip).__name__}", source=display_name(dest, output=True))
     buf = io.BytesIO()
     try:
         clip.__post_init__()  # arrays may have been mutated in place since construction
     except ClipError as err:
-        raise err.at(str(dest)) from None
+        raise err.at(display_name(dest, output=True)) from None
     (np.savez_compressed if compress else np.savez)(buf, **clip_to_arrays(clip))
     write_bytes_atomic(dest, buf.getvalue())
 

@@ -15,7 +15,7 @@ class ClipError(GenMimicError):
 
     Attributes:
         problem: What is wrong, in one line.
-        source: The file (or ``"-"`` for a stream) the clip came from or was going to; None in memory.
+        source: The file the clip came from or was going to (``<stdin>``/``<stdout>`` for streams); None in memory.
         key: The offending array name, when there is one.
     """
 
@@ -26,8 +26,7 @@ class ClipError(GenMimicError):
         super().__init__(self._message())
 
     def _message(self) -> str:
-        where = "<stdin/stdout>" if self.source == "-" else self.source
-        return f"{where}: {self.problem}" if where else self.problem
+        return f"{self.source}: {self.problem}" if self.source else self.problem
 
     def at(self, source: str) -> ClipError:
         """The same error, naming ``source`` as the file it concerns."""

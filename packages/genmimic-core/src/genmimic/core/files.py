@@ -12,9 +12,11 @@ from .errors import GenMimicError
 STREAM = "-"  #: the name that means stdin (for inputs) or stdout (for outputs)
 
 
-def display_name(source: str | os.PathLike[str]) -> str:
-    """How a source is named in messages: the path, or ``<stdin/stdout>`` for ``-``."""
-    return "<stdin/stdout>" if str(source) == STREAM else str(source)
+def display_name(source: str | os.PathLike[str], output: bool = False) -> str:
+    """How a file is named in messages: its path, or ``<stdin>`` (``<stdout>`` for an output) for ``-``."""
+    if str(source) == STREAM:
+        return "<stdout>" if output else "<stdin>"
+    return str(source)
 
 
 def read_bytes(source: str | os.PathLike[str]) -> bytes:

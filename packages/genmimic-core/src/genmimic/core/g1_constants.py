@@ -359,3 +359,26 @@ GAINS: dict[str, PDGains] = {g.name: g for g in (TRACKING_GAINS, UNITREE_LOWLEVE
 
 #: Total mass of the rev 1.0 robot [kg] (sum of the URDF link masses).
 TOTAL_MASS = 33.341142
+
+
+def _mirror_tables() -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """Left/right mirror of the joints across the sagittal (x-z) plane.
+
+    A joint maps to its other-side twin; its angle keeps its sign when the axis is y (pitch) and flips
+    for x (roll) and z (yaw) axes, because the reflection y -> -y reverses rotation sense.
+    """
+    index, sign = [], []
+    for j in JOINTS:
+        twin = j.name.replace("left_", "#").replace("right_", "left_").replace("#", "right_")
+        index.append(JOINT_NAMES.index(twin))
+        sign.append(1.0 if tuple(j.axis) == (0, 1, 0) else -1.0)
+    return tuple(index), tuple(sign)
+
+
+#: ``mirrored_dof[i] = MIRROR_DOF_SIGN[i] * dof[MIRROR_DOF_INDEX[i]]`` mirrors a pose left/right.
+MIRROR_DOF_INDEX, MIRROR_DOF_SIGN = _mirror_tables()
+#: Keypoint ``i`` of a mirrored pose is keypoint ``MIRROR_KEYPOINT_INDEX[i]`` with y negated.
+MIRROR_KEYPOINT_INDEX: tuple[int, ...] = tuple(
+    KEYPOINT_NAMES.index(n.replace("left_", "#").replace("right_", "left_").replace("#", "right_"))
+    for n in KEYPOINT_NAMES
+)

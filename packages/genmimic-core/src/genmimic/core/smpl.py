@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .errors import ModelError
-from .rotations import matrix_from_axis_angle
+from .rotations import axis_angle_from_matrix, matrix_from_axis_angle
 
 JOINT_NAMES: tuple[str, ...] = (
     "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2", "left_ankle",
@@ -148,3 +148,29 @@ def rest_joints_from_body_model(
         raise ModelError(f"{path}: cannot load SMPL model: {str(err).splitlines()[0] if str(err) else err!r}") from None
     joints = out.joints[0, :NUM_JOINTS].numpy().astype(np.float64)
     return joints
+
+
+#: World reflection of the left/right mirror (y -> -y) and the same in SMPL's canonical frame (x -> -x).
+_FLIP_WORLD = np.diag([1.0, -1.0, 1.0])
+_FLIP_CANONICAL = np.diag([-1.0, 1.0, 1.0])
+
+
+def mirror_motion(
+    global_orient: ArrayLike, body_pose: ArrayLike, transl: ArrayLike, joints: ArrayLike | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The left/right mirror image (world y -> -y) of an SMPL motion, batched over leading axes.
+
+    Left and right joints swap; each local axis-angle ``(x, y, z)`` becomes ``(x, -y, -z)`` in the
+    canonical frame. ``transl`` is mirrored as is, which is exact when the rest pelvis lies on the body's
+    mid-plane (as in :data:`DEFAULT_REST_JOINTS` and SMPL's models, to within millimetres).
+    World ``joints`` (..., 24, 3), when given, are mirrored too.
+
+    Returns:
+        (global_orient, body_pose, transl, joints or None), mirrored.
+    """
+    go, bp, tr = (np.asarray(a, float) for a in (global_orient, body_pose, transl))
+    go_m = axis_angle_from_matrix(_FLIP_WORLD @ matrix_from_axis_angle(go) @ _FLIP_CANONICAL)
+    full = np.concatenate([go[..., None, :], bp], axis=-2)[..., list(MIRROR_INDEX), :]
+    bp_m = full[..., 1:, :] * [1.0, -1.0, -1.0]
+    j_m = None if joints is None else np.asarray(joints, float)[..., list(MIRROR_INDEX), :] * [1.0, -1.0, 1.0]
+    return go_m, bp_m, tr * [1.0, -1.0, 1.0], j_m

@@ -84,3 +84,26 @@ def write_tiny_smpl_model(path: str | os.PathLike[str], rest_joints: np.ndarray 
     with open(out, "wb") as fh:
         pickle.dump(model, fh, protocol=2)
     return out
+
+
+def standing_wave_smpl_clip(num_frames: int = 60, fps: float = 30.0) -> SmplClip:
+    """A person standing still on the default skeleton, feet on z = 0, left arm down, waving the right."""
+    t = np.arange(num_frames) / fps
+    body_pose = np.zeros((num_frames, 23, 3))
+    j = smpl.JOINT_NAMES.index
+    body_pose[:, j("left_shoulder") - 1] = [0.0, 0.0, -1.2]
+    body_pose[:, j("right_shoulder") - 1, 2] = 0.3 * np.sin(2 * np.pi * t)
+    body_pose[:, j("right_elbow") - 1, 1] = 0.8 + 0.4 * np.sin(2 * np.pi * t)
+    go = np.tile(axis_angle_from_matrix(smpl.CANONICAL_TO_WORLD), (num_frames, 1))
+    transl = np.tile([0.0, 0.0, smpl.DEFAULT_PELVIS_HEIGHT], (num_frames, 1))
+    joints, _ = smpl.forward_kinematics(go, body_pose, transl)
+    return SmplClip(fps=fps, meta={"tool": "genmimic.core.testing"}, global_orient=go, body_pose=body_pose,
+                    transl=transl, betas=np.zeros(smpl.NUM_BETAS), joints=joints,
+                    confidence=np.ones((num_frames, smpl.NUM_JOINTS)))
+
+
+def mirrored_smpl_clip(clip: SmplClip) -> SmplClip:
+    """The left/right mirror image of an SMPL clip (see :func:`genmimic.core.smpl.mirror_motion`)."""
+    go, bp, tr, joints = smpl.mirror_motion(clip.global_orient, clip.body_pose, clip.transl, clip.joints)
+    return clip.replace(global_orient=go, body_pose=bp, transl=tr, joints=joints,
+                        confidence=clip.confidence[:, list(smpl.MIRROR_INDEX)])

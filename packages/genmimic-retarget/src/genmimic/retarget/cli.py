@@ -1,9 +1,123 @@
-"""``genmimic-retarget``: SMPL clip -> G1 joints and keypoints with Pink IK."""
+"""``genmimic-retarget``: SMPL clip -> G1 clip, batches, and CSV/GMR import and export."""
 
-from genmimic.core.cli_support import stage_app
+from __future__ import annotations
 
-app = stage_app(
-    "genmimic-retarget",
-    "GenMimic retarget: SMPL clip -> G1 joints and keypoints with Pink IK."
-    " (Skeleton: the stage is being built.)",
-)
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from genmimic.core.cli_support import progress, reports_errors, stage_app
+from genmimic.core.clips import G1Clip, SmplClip, load_clip, save_clip
+from genmimic.core.errors import GenMimicError
+from genmimic.core.files import write_bytes_atomic
+
+from .batch import retarget_folder
+from .interop import CSV_FPS, FORMATS, export_clip, import_clip
+from .pipeline import RetargetConfig, RetargetReport, default_config, retarget
+
+app = stage_app("genmimic-retarget", "SMPL clip -> G1 joints and 3D keypoints (Pink IK), feet cleaned up.",
+                default_command="run")
+
+FpsOption = Annotated[float, typer.Option("--fps", help="Output frame rate [1/s].")]
+SmoothOption = Annotated[float | None, typer.Option("--smooth", help="Low-pass cutoff [Hz] (default: none).")]
+IterOption = Annotated[int, typer.Option("--iterations", min=1, max=50, help="IK iterations per frame.")]
+
+
+def _config(fps: float, smooth: float | None, iterations: int) -> RetargetConfig:
+    if fps <= 0:
+        raise GenMimicError(f"--fps must be positive, got {fps}")
+    if smooth is not None and not 0 < smooth < min(fps, 1e9) / 2:
+        raise GenMimicError(f"--smooth {smooth} Hz must be between 0 and half the output rate ({fps / 2:g} Hz)")
+    cfg = default_config()
+    return replace(cfg, fps=fps, smooth_hz=smooth, ik=replace(cfg.ik, iterations=iterations))
+
+
+def _report_json(report: RetargetReport) -> dict:
+    return report._asdict()
+
+
+@app.command()
+@reports_errors
+def run(
+    source: Annotated[str, typer.Argument(help="SMPL clip (.npz) or - for stdin.")],
+    output: Annotated[str, typer.Option("-o", "--output", help="G1 clip to write, or - for stdout.")],
+    fps: FpsOption = 50.0,
+    smooth: SmoothOption = None,
+    iterations: IterOption = 2,
+    report: Annotated[Path | None, typer.Option("--report", help="Also write the report as JSON here.")] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No report on stderr.")] = False,
+) -> None:
+    """Retarget one SMPL clip to the G1 (the default command: `genmimic-retarget IN -o OUT`)."""
+    cfg = _config(fps, smooth, iterations)
+    clip = load_clip(source, SmplClip)
+    result = retarget(clip, cfg, source=source,
+                      progress=lambda it: progress(it, "retargeting", total=len(it)))
+    save_clip(result.clip, output)
+    if report is not None:
+        write_bytes_atomic(report, json.dumps(_report_json(result.report), indent=2).encode())
+    if not quiet:
+        typer.echo(f"{source}: {result.report.summary()}", err=True)
+
+
+@app.command()
+@reports_errors
+def batch(
+    folder: Annotated[Path, typer.Argument(help="Folder of SMPL clips (*.npz).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the G1 clips (same names).")],
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
+    fps: FpsOption = 50.0,
+    smooth: SmoothOption = None,
+    iterations: IterOption = 2,
+    report: Annotated[Path | None, typer.Option("--report", help="Write all reports as JSON here.")] = None,
+) -> None:
+    """Retarget every clip of a folder, in parallel; a bad clip is reported and skipped."""
+    cfg = _config(fps, smooth, iterations)
+    items, failed = [], 0
+    for item in retarget_folder(folder, output, cfg, workers):
+        if item.error:
+            failed += 1
+            typer.echo(f"error: {item.error}", err=True)
+        else:
+            typer.echo(f"{item.source.name}: {item.report.summary()}", err=True)
+        items.append({"source": str(item.source), "output": str(item.output), "error": item.error,
+                      "report": _report_json(item.report) if item.report else None})
+    if report is not None:
+        write_bytes_atomic(report, json.dumps(items, indent=2).encode())
+    typer.echo(f"{len(items) - failed} of {len(items)} clips retargeted into {output}", err=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("export")
+@reports_errors
+def export_(
+    source: Annotated[str, typer.Argument(help="G1 clip (.npz) or - for stdin.")],
+    output: Annotated[str, typer.Option("-o", "--output", help="File to write, or - for stdout.")],
+    fmt: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(FORMATS)}.")] = "csv",
+    fps: Annotated[float, typer.Option("--fps", help="CSV frame rate [1/s].")] = CSV_FPS,
+) -> None:
+    """Write a G1 clip as BeyondMimic/Unitree CSV or a GMR pickle."""
+    if fps <= 0:
+        raise GenMimicError(f"--fps must be positive, got {fps}")
+    export_clip(load_clip(source, G1Clip), output, fmt, fps)
+
+
+@app.command("import")
+@reports_errors
+def import_(
+    source: Annotated[str, typer.Argument(help="BeyondMimic CSV (.csv) or GMR pickle (.pkl).")],
+    output: Annotated[str, typer.Option("-o", "--output", help="G1 clip to write, or - for stdout.")],
+    fps: Annotated[float, typer.Option("--fps", help="Frame rate of a CSV [1/s] (CSV files do not say).")] = CSV_FPS,
+) -> None:
+    """Read a G1 motion from CSV or GMR into a G1 clip (keypoints by forward kinematics)."""
+    if fps <= 0:
+        raise GenMimicError(f"--fps must be positive, got {fps}")
+    save_clip(import_clip(source, fps), output)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

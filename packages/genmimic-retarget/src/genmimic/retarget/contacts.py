@@ -1,0 +1,160 @@
+"""Feet on the ground: ground height, contact detection, pinning feet during contact, penetration.
+
+The G1's foot keypoints: ``ankle`` (ankle_roll_link origin) is :data:`ANKLE_HEIGHT` above the sole
+when the foot is flat, ``toe`` is :data:`TOE_HEIGHT` above it. Heights [m], world z-up, ground z = 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from genmimic.core import g1_constants as g1
+from genmimic.core.g1_kinematics import foot_contact_points
+
+#: Height of the ankle keypoint above the sole of a flat foot [m] (ankle_roll origin to sphere bottoms).
+ANKLE_HEIGHT = 0.03 + g1.FOOT_SPHERE_RADIUS
+#: Height of the toe keypoint above the sole of a flat foot [m] (it sits at the toe spheres' centres).
+TOE_HEIGHT = g1.FOOT_SPHERE_RADIUS
+SIDES = ("left", "right")
+
+
+@dataclass(frozen=True)
+class ContactConfig:
+    """Contact detection on the feet.
+
+    height: a foot whose sole is below this [m] may be in contact.
+    speed: ... and whose ankle moves slower than this horizontally [m/s].
+    min_duration: contacts shorter than this [s] are dropped, gaps shorter than this are filled.
+    blend: pinning corrections fade in and out over this long [s] around a contact.
+    pinned_cost_gain: IK costs of a foot in contact are multiplied by this.
+    """
+
+    height: float = 0.04
+    speed: float = 0.35
+    min_duration: float = 0.1
+    blend: float = 0.1
+    pinned_cost_gain: float = 10.0
+
+
+def sole_height(ankle: np.ndarray, toe: np.ndarray) -> np.ndarray:
+    """Estimated sole height (...,) [m] of a foot from its ankle and toe keypoints (..., 3)."""
+    return np.minimum(ankle[..., 2] - ANKLE_HEIGHT, toe[..., 2] - TOE_HEIGHT)
+
+
+def _clean_runs(flags: np.ndarray, min_len: int) -> np.ndarray:
+    """Fill interior gaps shorter than ``min_len`` frames, then drop runs shorter than it."""
+    out = flags.copy()
+    for start, stop in _runs(~out):
+        if start > 0 and stop < len(out) and stop - start < min_len:
+            out[start:stop] = True
+    for start, stop in _runs(out):
+        if stop - start < min_len:
+            out[start:stop] = False
+    return out
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) index ranges where ``flags`` is True."""
+    padded = np.concatenate([[False], flags, [False]]).astype(int)
+    edges = np.flatnonzero(np.diff(padded))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def contact_segments(contacts: np.ndarray) -> list[tuple[int, int, int]]:
+    """(side, start, stop) of every contact run in (T, 2) flags."""
+    return [(s, a, b) for s in range(contacts.shape[1]) for a, b in _runs(contacts[:, s])]
+
+
+def detect_contacts(ankle: np.ndarray, toe: np.ndarray, fps: float, config: ContactConfig) -> np.ndarray:
+    """Contact flags (T, 2) for (left, right) from ankle and toe keypoints (T, 2, 3) [m]."""
+    height = sole_height(ankle, toe)
+    vel = np.gradient(ankle[..., :2], 1.0 / fps, axis=0) if len(ankle) > 1 else np.zeros_like(ankle[..., :2])
+    speed = np.linalg.norm(vel, axis=-1)
+    raw = (height < config.height) & (speed < config.speed)
+    min_len = max(1, round(config.min_duration * fps))
+    return np.stack([_clean_runs(raw[:, s], min_len) for s in range(2)], axis=-1)
+
+
+def ground_offset(ankle: np.ndarray, toe: np.ndarray) -> float:
+    """Height [m] of the ground under the feet: the 5th percentile of the lower sole's height."""
+    return float(np.percentile(sole_height(ankle, toe).min(axis=-1), 5))
+
+
+def _yaw_only(rot: np.ndarray) -> np.ndarray:
+    """The heading part (rotation about z) of rotation matrices (..., 3, 3)."""
+    yaw = np.arctan2(rot[..., 1, 0], rot[..., 0, 0])
+    c, s = np.cos(yaw), np.sin(yaw)
+    out = np.zeros(rot.shape)
+    out[..., 0, 0], out[..., 0, 1], out[..., 1, 0], out[..., 1, 1], out[..., 2, 2] = c, -s, s, c, 1.0
+    return out
+
+
+def pin_feet(
+    positions: np.ndarray, rotations: np.ndarray, index: dict[str, int], contacts: np.ndarray, fps: float,
+    config: ContactConfig,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Targets with each foot held still and flat on z = 0 during its contacts.
+
+    During a contact the ankle and toe targets take their mean horizontal position over the contact
+    and their flat-foot heights, and the foot's orientation keeps only its heading. The correction fades
+    in and out over ``config.blend`` seconds around the contact so the foot lands and lifts smoothly.
+
+    Args:
+        positions: (T, K, 3) keypoint targets [m]. rotations: (T, K, 3, 3).
+        index: keypoint name -> position along K.
+        contacts: (T, 2) flags for (left, right).
+    """
+    pos, rot = positions.copy(), rotations.copy()
+    T = len(pos)
+    n_blend = max(1, round(config.blend * fps))
+    for side, start, stop in contact_segments(contacts):
+        s = SIDES[side]
+        a, k_toe = index[f"{s}_ankle"], index[f"{s}_toe"]
+        for k, height in ((a, ANKLE_HEIGHT), (k_toe, TOE_HEIGHT)):
+            pinned = positions[start:stop, k].mean(axis=0)
+            pinned[2] = height
+            delta = pinned - positions[start:stop, k]
+            pos[start:stop, k] = pinned
+            # fade the correction of the first/last contact frame out over the neighbouring frames
+            for j in range(1, n_blend + 1):
+                w = 0.5 * (1 + np.cos(np.pi * j / (n_blend + 1)))
+                if start - j >= 0 and not contacts[start - j, side]:
+                    pos[start - j, k] += w * delta[0]
+                if stop - 1 + j < T and not contacts[stop - 1 + j, side]:
+                    pos[stop - 1 + j, k] += w * delta[-1]
+        rot[start:stop, a] = _yaw_only(rotations[start:stop, a])
+    return pos, rot
+
+
+def robot_sole_heights(root_pos: np.ndarray, root_quat: np.ndarray, dof_pos: np.ndarray) -> np.ndarray:
+    """Lowest point (T, 2) [m] of each G1 foot: the bottom of its lowest contact sphere."""
+    pts = foot_contact_points(root_pos, root_quat, dof_pos)
+    return pts[..., 2].min(axis=-1) - g1.FOOT_SPHERE_RADIUS
+
+
+def settle_on_ground(root_pos: np.ndarray, soles: np.ndarray, contacts: np.ndarray) -> np.ndarray:
+    """Root positions shifted so feet in contact rest on z = 0 and no foot goes below it.
+
+    A constant shift puts the contacting feet's median height on the ground; frames where a foot would
+    still be under the ground are then raised by exactly the depth.
+    """
+    out = root_pos.copy()
+    in_contact = soles[contacts]
+    out[:, 2] -= float(np.median(in_contact)) if in_contact.size else float(soles.min())
+    depth = np.maximum(0.0, -(soles.min(axis=-1) + (out[:, 2] - root_pos[:, 2])))
+    out[:, 2] += depth
+    return out
+
+
+def foot_slide(root_pos: np.ndarray, root_quat: np.ndarray, dof_pos: np.ndarray, contacts: np.ndarray,
+               fps: float) -> float:
+    """Mean horizontal speed [m/s] of the feet while in contact (0 with no contact)."""
+    pts = foot_contact_points(root_pos, root_quat, dof_pos).mean(axis=-2)  # (T, 2, 3) sole centres
+    speeds = []
+    for side, start, stop in contact_segments(contacts):
+        if stop - start > 1:
+            step = np.linalg.norm(np.diff(pts[start:stop, side, :2], axis=0), axis=-1) * fps
+            speeds.append(step)
+    return float(np.concatenate(speeds).mean()) if speeds else 0.0

@@ -1,0 +1,139 @@
+"""Whole-body differential IK of the G1 with Pink, frame after frame, warm-started.
+
+Per frame: Pink frame tasks for the mapped keypoints (position, and orientation where the mapping asks
+for it), a posture task towards the default pose, joint position limits and joint velocity limits
+(from the G1 table, enforced per frame: at most ``v_max / fps`` of motion). The QP is solved by daqp.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import NamedTuple
+
+import numpy as np
+import pink
+import pinocchio as pin
+from pink.limits import ConfigurationLimit, VelocityLimit
+from pink.tasks import FrameTask, PostureTask
+
+from genmimic.core import g1_constants as g1
+from genmimic.core.g1_model import KEYPOINT_PREFIX, g1_urdf
+from genmimic.core.rotations import quat_from_matrix, wxyz_from_xyzw, xyzw_from_wxyz
+
+from .mapping import LINKS
+
+
+@dataclass(frozen=True)
+class IKConfig:
+    """Settings of the per-frame IK.
+
+    iterations: QP solves per frame (the previous frame's solution is the start).
+    first_frame_iterations: QP solves on the first frame, from the default pose.
+    posture_cost: pull towards the default pose [cost/rad] (regularises redundant joints).
+    damping: Tikhonov damping of the QP.
+    converged_error: a frame whose largest keypoint error exceeds this [m] counts as not converged.
+    solver: qpsolvers backend.
+    """
+
+    iterations: int = 2
+    first_frame_iterations: int = 30
+    posture_cost: float = 1e-2
+    damping: float = 1e-6
+    converged_error: float = 0.05
+    solver: str = "daqp"
+
+
+class IKSolution(NamedTuple):
+    """Solved joint trajectory. root_pos (T, 3) [m]; root_quat (T, 4) wxyz; dof_pos (T, 29) [rad] SDK
+    order."""
+
+    root_pos: np.ndarray
+    root_quat: np.ndarray
+    dof_pos: np.ndarray
+
+
+class _Robot(NamedTuple):
+    model: pin.Model
+    dof_q_index: np.ndarray  # (29,) positions of the SDK joints in pinocchio's q
+    limits: tuple
+
+
+@cache
+def _robot() -> _Robot:
+    model = pin.buildModelFromXML(g1_urdf(), pin.JointModelFreeFlyer())
+    dof_q = np.array([model.joints[model.getJointId(n)].idx_q for n in g1.JOINT_NAMES])
+    return _Robot(model, dof_q, (ConfigurationLimit(model), VelocityLimit(model)))
+
+
+def pinocchio_q(root_pos: np.ndarray, root_quat_wxyz: np.ndarray, dof_pos: np.ndarray) -> np.ndarray:
+    """Pinocchio configuration (nq,) from a root pose and SDK-ordered joint angles."""
+    robot = _robot()
+    q = np.zeros(robot.model.nq)
+    q[:3], q[3:7] = root_pos, xyzw_from_wxyz(root_quat_wxyz)
+    q[robot.dof_q_index] = dof_pos
+    return q
+
+
+class G1IK:
+    """Per-frame IK for the keypoints ``links`` (default: the retargeting map).
+
+    Targets are given for every link; links with neither a position nor an orientation cost get no task.
+    """
+
+    def __init__(self, config: IKConfig | None = None, links: Sequence = LINKS) -> None:
+        self.config = config or IKConfig()
+        robot = _robot()
+        self._robot = robot
+        self.keypoints = tuple(link.keypoint for link in links)
+        self._links = tuple(links)
+        self._weight = np.ones(len(links))
+        self._task_index = [k for k, link in enumerate(links) if link.position_cost > 0 or link.orientation_cost > 0]
+        self.tasks = [
+            FrameTask(KEYPOINT_PREFIX + links[k].keypoint, position_cost=links[k].position_cost,
+                      orientation_cost=links[k].orientation_cost)
+            for k in self._task_index
+        ]
+        self.posture = PostureTask(cost=self.config.posture_cost)
+        q_default = pinocchio_q(np.zeros(3), np.array([1.0, 0, 0, 0]), np.array(g1.DEFAULT_DOF_POS))
+        self.posture.set_target(q_default)
+
+    def solve(self, positions: np.ndarray, rotations: np.ndarray, fps: float, weights: np.ndarray | None = None,
+              progress=None) -> IKSolution:
+        """Solve the whole sequence.
+
+        Args:
+            positions: (T, K, 3) keypoint targets [m], world frame, in ``self.keypoints`` order.
+            rotations: (T, K, 3, 3) keypoint frame orientation targets (used where the cost is > 0).
+            fps: frame rate [1/s]; bounds the joint motion between frames by the velocity limits.
+            weights: optional (T, K) multipliers of each keypoint's task costs, per frame.
+            progress: optional wrapper over the frame range (a progress bar).
+        """
+        cfg, model = self.config, self._robot.model
+        T = positions.shape[0]
+        start_quat = quat_from_matrix(rotations[0, 0])
+        start_quat = np.array([start_quat[0], 0.0, 0.0, start_quat[3]])  # upright, heading of the target
+        start_quat /= np.linalg.norm(start_quat)
+        q = pinocchio_q(positions[0, 0], start_quat, np.array(g1.DEFAULT_DOF_POS))
+        configuration = pink.Configuration(model, model.createData(), q)
+        qs = np.zeros((T, model.nq))
+        tasks = [*self.tasks, self.posture]
+        frames = range(T) if progress is None else progress(range(T))
+        for t in frames:
+            for k, task in zip(self._task_index, self.tasks, strict=True):
+                task.set_target(pin.SE3(rotations[t, k], positions[t, k]))
+                if weights is not None and weights[t, k] != self._weight[k]:
+                    self._weight[k] = weights[t, k]
+                    task.set_position_cost(self._links[k].position_cost * weights[t, k])
+                    task.set_orientation_cost(self._links[k].orientation_cost * weights[t, k])
+            iterations = cfg.first_frame_iterations if t == 0 else cfg.iterations
+            dt = 1.0 / (fps * iterations) if t > 0 else 1.0
+            limits = self._robot.limits if t > 0 else self._robot.limits[:1]
+            for _ in range(iterations):
+                v = pink.solve_ik(configuration, tasks, dt, solver=cfg.solver, damping=cfg.damping,
+                                  limits=limits, safety_break=False)
+                configuration.integrate_inplace(v, dt)
+            qs[t] = configuration.q
+        dof = qs[:, self._robot.dof_q_index]
+        return IKSolution(qs[:, :3].copy(), wxyz_from_xyzw(qs[:, 3:7]), dof)

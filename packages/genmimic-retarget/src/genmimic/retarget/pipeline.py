@@ -1,0 +1,200 @@
+"""SMPL clip -> G1 clip: scale, settle the feet, solve IK, clean up, resample. The library entry point."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+
+from genmimic.core import g1_constants as g1
+from genmimic.core.clips import G1Clip, SmplClip, make_meta
+from genmimic.core.errors import GenMimicError
+from genmimic.core.g1_kinematics import g1_clip_from_joints, keypoint_positions
+
+from . import __version__
+from .contacts import (
+    ContactConfig,
+    detect_contacts,
+    foot_slide,
+    ground_offset,
+    pin_feet,
+    robot_sole_heights,
+    settle_on_ground,
+)
+from .ik import G1IK, IKConfig
+from .mapping import LINKS
+from .scaling import human_leg_length, scale_to_g1
+from .timeseries import (
+    lowpass,
+    lowpass_quat,
+    nearest,
+    resample_linear,
+    resample_quat,
+    resample_rotations,
+    resampled_times,
+)
+
+#: Plausible human hip-knee-ankle length [m]; outside it the clip is not a person in meters.
+LEG_LENGTH_RANGE = (0.45, 1.3)
+#: Input frame rates accepted [1/s].
+FPS_RANGE = (5.0, 1000.0)
+
+
+class RetargetError(GenMimicError):
+    """An SMPL clip cannot be retargeted (implausible size, unusable frame rate)."""
+
+
+@dataclass(frozen=True)
+class RetargetConfig:
+    """Settings of :func:`retarget`.
+
+    fps: output frame rate [1/s] (the policy runs at 50 Hz).
+    smooth_hz: low-pass cutoff [Hz] applied to the solved joints and root, or None for no smoothing.
+    """
+
+    fps: float = 50.0
+    smooth_hz: float | None = None
+    ik: IKConfig = field(default_factory=IKConfig)
+    contact: ContactConfig = field(default_factory=ContactConfig)
+
+
+def default_config() -> RetargetConfig:
+    """A fresh default configuration."""
+    return RetargetConfig()
+
+
+class RetargetReport(NamedTuple):
+    """Quality figures of one retargeted clip (all at the IK frame rate unless noted).
+
+    keypoint_error_mean / _max: robot keypoints vs the scaled human targets [m].
+    joint_limit_margin: smallest distance of any joint to its limits over the output [rad] (< 0: violated).
+    joint_limit_violations: output frames x joints outside the limits.
+    penetration: deepest point of a foot under the ground over the output [m] (0 if none).
+    foot_slide: mean horizontal speed of feet in contact over the output [m/s].
+    nonconverged_frames: IK frames whose largest keypoint error exceeds the IK config's threshold.
+    """
+
+    frames_in: int
+    frames_out: int
+    fps_in: float
+    fps_out: float
+    ik_frames_per_second: float
+    keypoint_error_mean: float
+    keypoint_error_max: float
+    joint_limit_margin: float
+    joint_limit_violations: int
+    penetration: float
+    foot_slide: float
+    contact_fraction: float
+    nonconverged_frames: list[int]
+    scales: dict[str, float]
+
+    def summary(self) -> str:
+        """One line for humans."""
+        return (f"{self.frames_in} frames at {self.fps_in:g} fps -> {self.frames_out} at {self.fps_out:g} fps; "
+                f"keypoint error mean {self.keypoint_error_mean * 100:.1f} cm, "
+                f"max {self.keypoint_error_max * 100:.1f} cm; "
+                f"joint-limit margin {self.joint_limit_margin:.3f} rad; penetration {self.penetration * 100:.2f} cm; "
+                f"foot slide {self.foot_slide * 100:.2f} cm/s; IK {self.ik_frames_per_second:.0f} frames/s; "
+                f"{len(self.nonconverged_frames)} frames not converged")
+
+
+class RetargetResult(NamedTuple):
+    clip: G1Clip
+    report: RetargetReport
+
+
+def check_input(clip: SmplClip) -> None:
+    """Refuse clips that would give garbage: a size that is not a person, an unusable frame rate."""
+    if not FPS_RANGE[0] <= clip.fps <= FPS_RANGE[1]:
+        raise RetargetError(f"frame rate {clip.fps:g} fps is outside {FPS_RANGE[0]:g}-{FPS_RANGE[1]:g} fps")
+    leg = human_leg_length(clip)
+    if not LEG_LENGTH_RANGE[0] <= leg <= LEG_LENGTH_RANGE[1]:
+        raise RetargetError(
+            f"implausible human size: leg length {leg:.2f} m (expected {LEG_LENGTH_RANGE[0]}-{LEG_LENGTH_RANGE[1]} m);"
+            " are the joints in meters?")
+
+
+def _joint_limits() -> tuple[np.ndarray, np.ndarray]:
+    return np.array([j.lower for j in g1.JOINTS]), np.array([j.upper for j in g1.JOINTS])
+
+
+def retarget(clip: SmplClip, config: RetargetConfig | None = None, *, source: str | None = None,
+             progress=None) -> RetargetResult:
+    """Retarget a human motion to the G1.
+
+    Args:
+        clip: the human motion (world z-up, ground at z = 0 for the feet).
+        config: settings; :func:`default_config` when None.
+        source: where the clip came from, recorded in the output's meta.
+        progress: optional wrapper over the IK frame loop (a progress bar).
+
+    Raises:
+        RetargetError: the clip is not a plausible human motion or its frame rate is unusable.
+    """
+    cfg = config or default_config()
+    if not cfg.fps > 0:
+        raise RetargetError(f"output frame rate must be positive, got {cfg.fps}")
+    check_input(clip)
+    targets = scale_to_g1(clip)
+    pos, rot, fps_ik = targets.positions, targets.rotations, clip.fps
+    if clip.fps > cfg.fps:  # solve at the output rate: no work on frames that are thrown away
+        times = resampled_times(clip.num_frames, clip.fps, cfg.fps)
+        pos, rot, fps_ik = resample_linear(pos, clip.fps, times), resample_rotations(rot, clip.fps, times), cfg.fps
+    index = {link.keypoint: k for k, link in enumerate(LINKS)}
+    feet = {part: np.stack([pos[:, index[f"{s}_{part}"]] for s in ("left", "right")], axis=1)
+            for part in ("ankle", "toe")}
+    pos = pos - [0.0, 0.0, ground_offset(feet["ankle"], feet["toe"])]
+    feet = {part: np.stack([pos[:, index[f"{s}_{part}"]] for s in ("left", "right")], axis=1)
+            for part in ("ankle", "toe")}
+    contacts = detect_contacts(feet["ankle"], feet["toe"], fps_ik, cfg.contact)
+    pos, rot = pin_feet(pos, rot, index, contacts, fps_ik, cfg.contact)
+
+    start = time.perf_counter()
+    weight = np.ones(pos.shape[:2])  # feet in contact outweigh everything else: they must not slide
+    for side, part in ((s, p) for s in range(2) for p in ("ankle", "toe")):
+        weight[contacts[:, side], index[f"{('left', 'right')[side]}_{part}"]] = cfg.contact.pinned_cost_gain
+    sol = G1IK(cfg.ik).solve(pos, rot, fps_ik, weights=weight, progress=progress)
+    ik_rate = len(pos) / max(time.perf_counter() - start, 1e-9)
+
+    order = [g1.KEYPOINT_NAMES.index(link.keypoint) for link in LINKS]
+    error = np.linalg.norm(keypoint_positions(sol.root_pos, sol.root_quat, sol.dof_pos)[:, order] - pos, axis=-1)
+    root_pos = settle_on_ground(sol.root_pos, robot_sole_heights(sol.root_pos, sol.root_quat, sol.dof_pos), contacts)
+    root_quat, dof = sol.root_quat, sol.dof_pos
+    if cfg.smooth_hz is not None:
+        root_pos = lowpass(root_pos, fps_ik, cfg.smooth_hz)
+        root_quat = lowpass_quat(root_quat, fps_ik, cfg.smooth_hz)
+        dof = lowpass(dof, fps_ik, cfg.smooth_hz)
+    if fps_ik != cfg.fps:
+        times = resampled_times(len(dof), fps_ik, cfg.fps)
+        root_pos, root_quat = resample_linear(root_pos, fps_ik, times), resample_quat(root_quat, fps_ik, times)
+        dof, contacts = resample_linear(dof, fps_ik, times), nearest(contacts, fps_ik, times)
+    lower, upper = _joint_limits()
+    dof = np.clip(dof, lower, upper)  # smoothing can overshoot a limit by a hair
+    if cfg.smooth_hz is not None:  # smoothing may have moved feet under the ground again
+        root_pos = settle_on_ground(root_pos, robot_sole_heights(root_pos, root_quat, dof), contacts)
+    if len(dof) < 2:
+        raise RetargetError(f"clip too short to resample to {cfg.fps:g} fps ({clip.duration:.3f} s)")
+
+    meta = make_meta(
+        "genmimic-retarget", __version__, source=source, parent=clip.meta,
+        params={"config": asdict(cfg), "scales": targets.scales,
+                "mapping": {link.keypoint: link.smpl_joint for link in LINKS}},
+    )
+    out = g1_clip_from_joints(root_pos, root_quat, dof, cfg.fps, meta=meta, contacts=contacts)
+    soles = robot_sole_heights(root_pos, root_quat, dof)
+    margin = np.minimum(dof - lower, upper - dof)
+    report = RetargetReport(
+        frames_in=clip.num_frames, frames_out=out.num_frames, fps_in=clip.fps, fps_out=cfg.fps,
+        ik_frames_per_second=ik_rate,
+        keypoint_error_mean=float(error.mean()), keypoint_error_max=float(error.max()),
+        joint_limit_margin=float(margin.min()), joint_limit_violations=int((margin < -1e-9).sum()),
+        penetration=float(max(0.0, -soles.min())),
+        foot_slide=foot_slide(root_pos, root_quat, dof, contacts, cfg.fps),
+        contact_fraction=float(contacts.mean()),
+        nonconverged_frames=np.flatnonzero(error.max(axis=1) > cfg.ik.converged_error).tolist(),
+        scales=targets.scales,
+    )
+    return RetargetResult(out, report)

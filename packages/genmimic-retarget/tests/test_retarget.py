@@ -1,0 +1,138 @@
+"""Retargeting: known answers, symmetry, limits, feet on the ground, resampling, bad input."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from genmimic.core import g1_constants as g1
+from genmimic.core.g1_kinematics import body_index, forward_kinematics, keypoint_positions
+from genmimic.core.testing import mirrored_smpl_clip, random_smpl_clip, standing_wave_smpl_clip
+from genmimic.retarget import RetargetError, default_config, retarget
+from genmimic.retarget.ik import G1IK, IKConfig
+from genmimic.retarget.mapping import LINKS
+
+LOWER = np.array([j.lower for j in g1.JOINTS])
+UPPER = np.array([j.upper for j in g1.JOINTS])
+ORDER = [g1.KEYPOINT_NAMES.index(link.keypoint) for link in LINKS]
+
+
+@pytest.fixture(scope="module")
+def wave_clip():
+    return standing_wave_smpl_clip()
+
+
+def _smooth_joint_trajectory(num_frames: int, fps: float, seed: int) -> np.ndarray:
+    """In-limits joint angles moving smoothly around the default pose (SDK order)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(num_frames)[:, None] / fps
+    span = 0.25 * np.minimum(UPPER - LOWER, 2.0)
+    dof = np.asarray(g1.DEFAULT_DOF_POS) + span * np.sin(2 * np.pi * rng.uniform(0.2, 0.8, 29) * t
+                                                         + rng.uniform(0, 6, 29))
+    return np.clip(dof, LOWER + 0.05, UPPER - 0.05)
+
+
+def test_ik_recovers_keypoints_made_by_the_g1s_own_kinematics():
+    fps, T = 30.0, 90
+    dof = _smooth_joint_trajectory(T, fps, seed=4)
+    t = np.arange(T) / fps
+    root = np.stack([0.2 * t, 0.05 * np.sin(t), np.full(T, 0.75)], axis=1)
+    quat = np.stack([np.cos(0.1 * t), 0 * t, 0 * t, np.sin(0.1 * t)], axis=1)  # turning slowly
+    poses = forward_kinematics(root, quat, dof)
+    frames = {f.name: f for f in g1.KEYPOINT_FRAMES}
+    positions = keypoint_positions(root, quat, dof)[:, ORDER]
+    rotations = np.stack([poses.rot[:, body_index(frames[link.keypoint].parent)] for link in LINKS], axis=1)
+    sol = G1IK(IKConfig(iterations=3)).solve(positions, rotations, fps)
+    recovered = keypoint_positions(sol.root_pos, sol.root_quat, sol.dof_pos)[:, ORDER]
+    error = np.linalg.norm(recovered - positions, axis=-1)
+    assert error.max() < 0.01, f"max keypoint error {error.max():.4f} m"
+
+
+def test_mirrored_motion_gives_the_mirrored_robot_motion():
+    clip = random_smpl_clip(45, 30.0, seed=5, amplitude=0.15)
+    a = retarget(clip).clip
+    b = retarget(mirrored_smpl_clip(clip)).clip
+    idx, sign = list(g1.MIRROR_DOF_INDEX), np.array(g1.MIRROR_DOF_SIGN)
+    np.testing.assert_allclose(b.dof_pos, sign * a.dof_pos[:, idx], atol=0.02)
+    np.testing.assert_allclose(b.root_pos, a.root_pos * [1, -1, 1], atol=0.005)
+    np.testing.assert_array_equal(b.contacts, a.contacts[:, ::-1])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_joint_limits_hold_on_random_motions(seed):
+    result = retarget(random_smpl_clip(40, 30.0, seed=seed, amplitude=0.8))
+    assert np.all(result.clip.dof_pos >= LOWER) and np.all(result.clip.dof_pos <= UPPER)
+    assert result.report.joint_limit_violations == 0
+
+
+def test_standing_person_keeps_feet_planted_on_the_ground(wave_clip):
+    result = retarget(wave_clip)
+    r = result.report
+    assert result.clip.contacts.all(), "both feet stand the whole clip"
+    assert r.penetration <= 0.01
+    assert r.foot_slide <= 0.01
+    assert r.keypoint_error_mean <= 0.03
+    toes = [result.clip.keypoint_index("left_toe"), result.clip.keypoint_index("right_toe")]
+    soles = result.clip.keypoints[:, toes, 2]
+    np.testing.assert_allclose(soles, g1.FOOT_SPHERE_RADIUS, atol=0.01)  # toe keypoints at sphere height
+
+
+def test_arm_follows_the_human(wave_clip):
+    clip = retarget(wave_clip).clip
+    hand = clip.keypoints[:, clip.keypoint_index("right_hand")]
+    head = clip.keypoints[:, clip.keypoint_index("head")]
+    assert np.ptp(hand[:, 1]) > 0.1  # the hand sweeps sideways
+    left = clip.keypoints[:, clip.keypoint_index("left_hand")]
+    assert np.all(left[:, 2] < head[:, 2] - 0.3)  # the left arm hangs
+
+
+def test_output_is_resampled_to_the_requested_rate(wave_clip):
+    for fps in (50.0, 30.0, 20.0):
+        clip = retarget(wave_clip, replace(default_config(), fps=fps)).clip
+        assert clip.fps == fps
+        assert clip.duration == pytest.approx(wave_clip.duration, abs=1.0 / fps)
+
+
+def test_high_rate_input_is_solved_at_the_output_rate():
+    fast = standing_wave_smpl_clip(240, 120.0)
+    result = retarget(fast)
+    assert result.clip.fps == 50.0 and result.clip.num_frames == 100
+    assert result.report.fps_in == 120.0
+
+
+def test_smoothing_with_a_stated_cutoff_reduces_jitter():
+    clip = random_smpl_clip(90, 30.0, seed=3, amplitude=0.2)
+    rng = np.random.default_rng(0)
+    noisy = clip.replace(joints=clip.joints + rng.normal(scale=0.01, size=clip.joints.shape))
+    raw = retarget(noisy).clip
+    smooth = retarget(noisy, replace(default_config(), smooth_hz=4.0)).clip
+    jitter = lambda c: np.abs(np.diff(c.dof_pos, 2, axis=0)).mean()  # noqa: E731
+    assert jitter(smooth) < 0.5 * jitter(raw)
+    assert smooth.meta["params"]["config"]["smooth_hz"] == 4.0
+
+
+def test_meta_records_mapping_scales_and_history(wave_clip):
+    meta = retarget(wave_clip.replace(meta={"tool": "genmimic-lift"}), source="h.npz").clip.meta
+    assert meta["tool"] == "genmimic-retarget" and meta["source"] == "h.npz"
+    assert meta["params"]["mapping"]["left_hand"] == "left_hand"
+    assert 0.5 < meta["params"]["scales"]["root"] < 1.0
+    assert meta["history"][0]["tool"] == "genmimic-lift"
+
+
+def test_a_ten_metre_human_is_refused(wave_clip):
+    giant = wave_clip.replace(joints=wave_clip.joints * 6.0, transl=wave_clip.transl * 6.0)
+    with pytest.raises(RetargetError, match="implausible human size: leg length 4.7"):
+        retarget(giant)
+
+
+def test_centimetre_units_are_refused(wave_clip):
+    with pytest.raises(RetargetError, match="are the joints in meters"):
+        retarget(wave_clip.replace(joints=wave_clip.joints * 100))
+
+
+@pytest.mark.parametrize("fps", [2.0, 5000.0])
+def test_unusable_frame_rates_are_refused(wave_clip, fps):
+    with pytest.raises(RetargetError, match="frame rate"):
+        retarget(wave_clip.replace(fps=fps))
