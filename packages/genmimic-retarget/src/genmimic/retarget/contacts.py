@@ -31,7 +31,7 @@ class ContactConfig:
     pinned_cost_gain: IK costs of a foot in contact are multiplied by this.
     """
 
-    height: float = 0.04
+    height: float = 0.02
     speed: float = 0.35
     min_duration: float = 0.1
     blend: float = 0.1
