@@ -1,4 +1,10 @@
-"""genmimic.lift: video -> SMPL sequence (4D human), offline on the CPU, plus mocap importers."""
+"""genmimic.lift: human motion into SMPL clips, offline on the CPU.
+
+- :mod:`~genmimic.lift.synth`: the project's procedural human motions (:func:`synthesize`, :data:`KINDS`).
+- :mod:`~genmimic.lift.importers`: one entry point, :func:`lift_any`, for videos and mocap files.
+- :mod:`~genmimic.lift.bvh`, :mod:`~genmimic.lift.amass`, :mod:`~genmimic.lift.gvhmr`: mocap importers.
+- :mod:`~genmimic.lift.video`, :mod:`~genmimic.lift.pose2d`, :mod:`~genmimic.lift.fit`: video lifting.
+"""
 
 from importlib.metadata import PackageNotFoundError, version
 

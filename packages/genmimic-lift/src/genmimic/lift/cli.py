@@ -1,9 +1,74 @@
-"""``genmimic-lift``: video -> SMPL sequence (4D human), offline on the CPU, plus mocap importers."""
+"""Commands: ``genmimic-lift INPUT -o OUT.npz`` (a video or a mocap file to an SMPL clip) and
+``genmimic-synth KIND -o OUT.npz`` (a procedural motion). Thin: parse, call the library, save."""
 
-from genmimic.core.cli_support import stage_app
+from __future__ import annotations
 
-app = stage_app(
-    "genmimic-lift",
-    "GenMimic lift: video -> SMPL sequence (4D human), offline on the CPU, plus mocap importers."
-    " (Skeleton: the stage is being built.)",
-)
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from genmimic.core import save_clip
+from genmimic.core.cli_support import reports_errors, setup_logging, version_option
+
+log = logging.getLogger("genmimic.lift")
+
+lift_app = typer.Typer(add_completion=False)
+synth_app = typer.Typer(add_completion=False)
+
+Output = Annotated[str, typer.Option("-o", "--output", help="Output SMPL clip (.npz); '-' writes to stdout.")]
+Version = Annotated[bool | None, typer.Option("--version", callback=version_option("genmimic-lift"),
+                                              is_eager=True, help="Print the version and exit.")]
+
+
+@lift_app.command()
+@reports_errors
+def lift(
+    input: Annotated[str, typer.Argument(help="A video (.mp4 .mov .avi .webm .mkv .m4v), BVH mocap (.bvh), an "
+                                         "AMASS-style .npz or GVHMR's hmr4d_results.pt.")],
+    output: Output,
+    focal: Annotated[float | None, typer.Option(help="Focal length [pixels] of the video's camera; default "
+                                                "the larger image side (about 53 degrees field of view).")] = None,
+    body_model: Annotated[Path | None, typer.Option("--body-model", help="SMPL model file or folder (read with "
+                                                    "smplx): fit its shape and use its joint regressor.")] = None,
+    render: Annotated[Path | None, typer.Option(help="Also write a video of the lifted skeleton drawn over "
+                                                "the input (videos only).")] = None,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log steps and timings to stderr.")] = False,
+    version: Version = None,
+) -> None:
+    """Lift a video, or import mocap, into an SMPL clip (genmimic.smpl/1: z up, feet on z = 0)."""
+    setup_logging(verbose)
+    from .importers import lift_any
+
+    clip = lift_any(input, focal=focal, body_model=body_model, render=render)
+    save_clip(clip, output)
+    log.info("wrote %s: %d frames at %g fps", output, clip.num_frames, clip.fps)
+
+
+def _list_kinds(value: bool) -> None:
+    if value:
+        from .synth import BUILDERS
+
+        for name, fn in BUILDERS.items():
+            doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+            typer.echo(f"{name:18s} {doc}")
+        raise typer.Exit()
+
+
+@synth_app.command()
+@reports_errors
+def synth(
+    kind: Annotated[str, typer.Argument(help="Motion kind; --list prints them.")],
+    output: Output,
+    seed: Annotated[int, typer.Option(help="Random seed: the same arguments give the same clip.")] = 0,
+    duration: Annotated[float | None, typer.Option(help="Length [s]; default the motion's natural length.")] = None,
+    fps: Annotated[float, typer.Option(help="Frames per second.")] = 30.0,
+    list_kinds: Annotated[bool | None, typer.Option("--list", callback=_list_kinds, is_eager=True,
+                                                    help="List the motion kinds and exit.")] = None,
+    version: Version = None,
+) -> None:
+    """Write a procedural human motion (the project's own library) as an SMPL clip."""
+    from .synth import synthesize
+
+    save_clip(synthesize(kind, seed=seed, duration=duration, fps=fps), output)

@@ -1,0 +1,264 @@
+"""Fitting the SMPL skeleton over a whole sequence in PyTorch: joint rotations, translation and a body
+scale from 3D joint targets and/or 2D keypoints seen by a pinhole camera, with smoothness and priors.
+
+The skeleton is a rest pose (24, 3) [m] (genmimic.core's default, or a body model's) times ``scale``.
+Rotations are optimised in the 6D representation; the objective per frame is, in
+units where 1 cm of joint error costs 1,
+
+- 3D: weighted squared distance of joints to targets (absolute, or relative to the hip centre);
+- 2D: weighted squared reprojection error [px] of joints through ``x = f X/Z + c`` (camera frame: x right,
+  y down, z forward);
+- smoothness: squared joint acceleration; priors: knees and elbows bend about their hinge axis, joints
+  stay within :data:`genmimic.lift.limits.MAX_ANGLE`, unobserved joints stay near their rest rotation.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from genmimic.core import rotations as rot
+from genmimic.core import smpl
+
+from .limits import HINGES, MAX_ANGLE
+from .posture import frame_rotation
+
+Array = NDArray[np.float64]
+log = logging.getLogger(__name__)
+_PARENTS = smpl.PARENTS
+_J = smpl.JOINT_NAMES.index
+
+
+class Camera(NamedTuple):
+    """Pinhole camera: focal length ``focal`` [px], principal point ``cx``, ``cy`` [px]."""
+
+    focal: float
+    cx: float
+    cy: float
+
+
+class FitResult(NamedTuple):
+    """Fitted sequence: ``global_orient`` (T, 3), ``body_pose`` (T, 23, 3) axis-angle [rad], ``transl`` (T, 3)
+    [m], ``joints`` (T, 24, 3) [m] in the fitting frame, ``scale`` of the rest skeleton, final loss terms."""
+
+    global_orient: Array
+    body_pose: Array
+    transl: Array
+    joints: Array
+    scale: float
+    losses: dict[str, float]
+
+
+def _sixd_to_matrix(d6: torch.Tensor) -> torch.Tensor:
+    a, b = d6[..., :3], d6[..., 3:]
+    c0 = torch.nn.functional.normalize(a, dim=-1)
+    b = b - (c0 * b).sum(-1, keepdim=True) * c0
+    c1 = torch.nn.functional.normalize(b, dim=-1)
+    return torch.stack([c0, c1, torch.cross(c0, c1, dim=-1)], dim=-1)
+
+
+def torch_forward_kinematics(local: torch.Tensor, transl: torch.Tensor, rest: torch.Tensor) -> torch.Tensor:
+    """Joint positions (T, 24, 3) from local rotations (T, 24, 3, 3), ``transl`` (T, 3), rest (24, 3)."""
+    pos = [rest[0] + transl]
+    world = [local[:, 0]]
+    for j in range(1, smpl.NUM_JOINTS):
+        p = _PARENTS[j]
+        pos.append(pos[p] + world[p] @ (rest[j] - rest[p]))
+        world.append(world[p] @ local[:, j])
+    return torch.stack(pos, 1)
+
+
+def initial_root(targets: Array, rest: Array) -> tuple[Array, Array]:
+    """Root rotation (T, 3, 3) and ``transl`` (T, 3) that put the rest hips and neck on the targets' (by the
+    hip line and the pelvis-to-neck direction)."""
+    lh, rh, neck = _J("left_hip"), _J("right_hip"), _J("neck")
+    lateral = targets[:, lh] - targets[:, rh]
+    up = targets[:, neck] - 0.5 * (targets[:, lh] + targets[:, rh])
+    R = frame_rotation(rest[lh] - rest[rh], rest[neck] - 0.5 * (rest[lh] + rest[rh]), lateral, up)
+    hip_mid = 0.5 * (targets[:, lh] + targets[:, rh])
+    rest_mid = 0.5 * (rest[lh] + rest[rh])
+    transl = hip_mid - np.einsum("tij,j->ti", R, rest_mid - rest[0]) - rest[0]
+    return R, transl
+
+
+def _perp(v: Array, axis: Array) -> Array:
+    return v - np.sum(v * axis, -1, keepdims=True) * axis
+
+
+def _unit(v: Array) -> Array:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+
+
+#: Limb chains for the analytic start: (joint, child it points at, grandchild that sets the bend plane,
+#: the rest direction the limb bends toward).
+_LIMBS = tuple(
+    (f"{s}_{a}", f"{s}_{b}", f"{s}_{c}", bend)
+    for s in ("left", "right")
+    for a, b, c, bend in (("hip", "knee", "ankle", (0.0, 0.0, -1.0)), ("shoulder", "elbow", "wrist", (0.0, 0.0, 1.0)))
+)
+
+
+def initial_pose(targets: Array, weights: Array, rest: Array) -> tuple[Array, Array]:
+    """Local rotations (T, 24, 3, 3) and ``transl`` (T, 3) that point each observed bone at its target.
+
+    Root from the hips and neck; spine turned toward the neck and shoulders in three equal parts; thighs
+    and upper arms aligned with their bones, twisted so that the knee/elbow bends in the plane the targets
+    show (the body's forward direction when the limb is straight); shanks and forearms as hinges; feet,
+    hands and head swung toward their targets. Joints without targets keep the rest rotation.
+    """
+    ok = (weights > 0).all(axis=0)
+    root, transl = initial_root(targets, rest)
+    world = np.empty((len(targets), smpl.NUM_JOINTS, 3, 3))
+    world[:, 0] = root
+    ls, rs, neck = _J("left_shoulder"), _J("right_shoulder"), _J("neck")
+    spine_rel = None
+    if ok[[ls, rs, neck]].all():
+        torso = frame_rotation(rest[ls] - rest[rs], rest[neck] - rest[_J("spine1")],
+                               targets[:, ls] - targets[:, rs], targets[:, neck] - targets[:, 0])
+        spine_rel = rot.axis_angle_from_matrix(np.swapaxes(root, -1, -2) @ torso)
+    limbs = {_J(a): (_J(b), _J(c), bend) for a, b, c, bend in _LIMBS}
+    swings = {_J("left_ankle"): _J("left_foot"), _J("right_ankle"): _J("right_foot"), _J("neck"): _J("head"),
+              _J("left_wrist"): _J("left_hand"), _J("right_wrist"): _J("right_hand")}
+    hinge_of: dict[int, Array] = {}
+    for j in range(1, smpl.NUM_JOINTS):  # tree order: a joint's parent is always set before it
+        parent = world[:, _PARENTS[j]]
+        world[:, j] = parent
+        name = smpl.JOINT_NAMES[j]
+        if name.startswith("spine") and spine_rel is not None:
+            world[:, j] = root @ rot.matrix_from_axis_angle(spine_rel * int(name[-1]) / 3.0)
+        elif j in limbs and ok[[j, limbs[j][0], limbs[j][1]]].all():
+            ib, ic, bend = limbs[j]
+            upper, lower = _unit(targets[:, ib] - targets[:, j]), _unit(targets[:, ic] - targets[:, ib])
+            fwd = _unit(parent @ np.asarray(bend))
+            bend_dir = _perp(lower, upper) + 0.4 * _unit(_perp(fwd, upper))
+            world[:, j] = frame_rotation(rest[ib] - rest[j], bend, upper, bend_dir)
+            # the lower bone's bend direction is the upper one's turned about the hinge axis with it
+            lower_bend = np.cross(np.cross(upper, _unit(_perp(bend_dir, upper))), lower)
+            hinge_of[ib] = frame_rotation(rest[ic] - rest[ib], bend, lower, lower_bend)
+        elif j in hinge_of:
+            world[:, j] = hinge_of[j]
+        if j in swings and ok[[j, swings[j]]].all():
+            child = swings[j]
+            bone = _unit(targets[:, child] - targets[:, j])
+            cur = _unit(np.einsum("tij,j->ti", world[:, j], rest[child] - rest[j]))
+            world[:, j] = _swing(cur, bone) @ world[:, j]
+    local = np.swapaxes(world[:, np.maximum(_PARENTS, 0)], -1, -2) @ world
+    local[:, 0] = root
+    return local, transl
+
+
+def _swing(a: Array, b: Array) -> Array:
+    """The smallest rotations (T, 3, 3) turning unit vectors ``a`` into ``b`` (T, 3)."""
+    axis = np.cross(a, b)
+    sin = np.linalg.norm(axis, axis=-1)
+    angle = np.arctan2(sin, np.sum(a * b, -1))
+    return rot.matrix_from_axis_angle(_unit(axis) * angle[:, None])
+
+
+def fit_sequence(
+    rest_joints: Array,
+    fps: float,
+    *,
+    targets3d: Array | None = None,
+    weights3d: Array | None = None,
+    relative3d: bool = False,
+    keypoints2d: Array | None = None,
+    weights2d: Array | None = None,
+    camera: Camera | None = None,
+    init_local: Array | None = None,
+    init_transl: Array | None = None,
+    fit_scale: bool = False,
+    smooth: float = 1.0,
+    hinge_weight: float = 1.0,
+    iterations: int = 200,
+) -> FitResult:
+    """Fit rotations, translation (and with ``fit_scale`` a body scale) to the targets over all T frames.
+
+    Args:
+        rest_joints: (24, 3) rest skeleton [m].
+        fps: frame rate [1/s] (scales the smoothness term to accelerations).
+        targets3d, weights3d: (T, 24, 3) [m] and (T, 24) >= 0; with ``relative3d`` only positions relative to
+            the hip centre count (and ``transl`` comes from the 2D term).
+        keypoints2d, weights2d, camera: (T, 24, 2) [px], (T, 24) >= 0 and the camera; joints are in the
+            camera frame then.
+        init_local, init_transl: local rotations (T, 24, 3, 3) and ``transl`` (T, 3) to start from
+            (:func:`initial_pose`); rest rotations and zeros by default.
+        smooth: weight of the acceleration term (1.0: 10 m/s^2 cost as much as 1 cm of error).
+        hinge_weight: weight of the knee/elbow hinge prior.
+        iterations: L-BFGS iterations.
+    """
+    torch.manual_seed(0)
+    rest_t = torch.as_tensor(rest_joints, dtype=torch.float32)
+    T = len(targets3d if targets3d is not None else keypoints2d)
+    local0 = np.tile(np.eye(3), (T, smpl.NUM_JOINTS, 1, 1)) if init_local is None else init_local.copy()
+    transl0 = np.zeros((T, 3)) if init_transl is None else init_transl
+    d6 = torch.tensor(rot.sixd_from_matrix(local0), dtype=torch.float32, requires_grad=True)
+    transl = torch.tensor(transl0, dtype=torch.float32, requires_grad=True)
+    log_scale = torch.zeros((), requires_grad=True)
+    params = [d6, transl] + ([log_scale] if fit_scale else [])
+    tgt3 = None if targets3d is None else torch.as_tensor(targets3d, dtype=torch.float32)
+    w3 = None if targets3d is None else torch.as_tensor(
+        np.ones(targets3d.shape[:2]) if weights3d is None else weights3d, dtype=torch.float32)
+    kp2 = None if keypoints2d is None else torch.as_tensor(keypoints2d, dtype=torch.float32)
+    w2 = None if keypoints2d is None else torch.as_tensor(
+        np.ones(keypoints2d.shape[:2]) if weights2d is None else weights2d, dtype=torch.float32)
+    observed = torch.zeros(smpl.NUM_JOINTS)
+    if w3 is not None:
+        observed += (w3 > 0).float().mean(0)
+    if w2 is not None:
+        observed += (w2 > 0).float().mean(0)
+    # unobserved joints (beyond pelvis): weak pull to rest; observed ones get a very weak one
+    prior_w = torch.where(observed > 0, 0.01, 0.2)
+    prior_w[0] = 0.0
+    cos_max = torch.cos(torch.tensor([MAX_ANGLE[n] for n in smpl.JOINT_NAMES], dtype=torch.float32))
+    hinge = [(_J(n), torch.as_tensor(a, dtype=torch.float32)) for n, a in HINGES.items()]
+    lh, rh = _J("left_hip"), _J("right_hip")
+    eye = torch.eye(3)
+    dt2 = float(fps) ** 2
+
+    def evaluate() -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
+        local = _sixd_to_matrix(d6)
+        joints = torch_forward_kinematics(local, transl, rest_t * torch.exp(log_scale))
+        terms: dict[str, torch.Tensor] = {}
+        if tgt3 is not None:
+            p, q = joints, tgt3
+            if relative3d:
+                p = p - 0.5 * (p[:, lh] + p[:, rh])[:, None]
+                q = q - 0.5 * (q[:, lh] + q[:, rh])[:, None]
+            terms["3d"] = 1e4 * (w3 * ((p - q) ** 2).sum(-1)).sum() / w3.sum().clamp(min=1e-6)
+        if kp2 is not None and camera is not None:
+            z = joints[..., 2].clamp(min=0.1)
+            uv = torch.stack([camera.focal * joints[..., 0] / z + camera.cx,
+                              camera.focal * joints[..., 1] / z + camera.cy], -1)
+            # [px^2] to about [cm^2] at 3 m from the camera
+            terms["2d"] = (w2 * ((uv - kp2) ** 2).sum(-1)).sum() / w2.sum().clamp(min=1e-6) / camera.focal**2 * 9e4
+        if T >= 3 and smooth > 0:
+            acc = (joints[2:] - 2 * joints[1:-1] + joints[:-2]) * dt2
+            terms["smooth"] = smooth * 1e-2 * (acc**2).sum(-1).mean()
+        cos = ((local[:, :, 0, 0] + local[:, :, 1, 1] + local[:, :, 2, 2]) - 1.0) / 2.0
+        terms["limits"] = 1e3 * (torch.relu(cos_max - cos) ** 2).mean()
+        terms["hinge"] = hinge_weight * sum(((local[:, j] @ a - a) ** 2).sum(-1).mean() for j, a in hinge)
+        terms["prior"] = (prior_w[None, :, None, None] * (local - eye) ** 2).sum((-1, -2)).mean()
+        return sum(terms.values()), terms, joints
+
+    # L-BFGS with a line search: a smooth least-squares problem started near its optimum (see initial_pose)
+    opt = torch.optim.LBFGS(params, lr=1.0, max_iter=iterations, history_size=20, line_search_fn="strong_wolfe",
+                            tolerance_grad=1e-9, tolerance_change=1e-12)
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        loss, _, _ = evaluate()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    with torch.no_grad():
+        loss, terms, joints = evaluate()
+        local = _sixd_to_matrix(d6).double().numpy()
+    aa = rot.axis_angle_from_matrix(local)
+    return FitResult(aa[:, 0], aa[:, 1:], transl.detach().double().numpy(), joints.double().numpy(),
+                     float(torch.exp(log_scale).detach()), {k: float(v) for k, v in terms.items()})

@@ -1,0 +1,281 @@
+"""The project's procedural human motions, as SMPL clips: gestures, compositions, squats, steps, turns,
+walks (also with an upper-body action) and random blends.
+
+>>> from genmimic.lift.synth import KINDS, synthesize
+>>> clip = synthesize("wave", seed=3, duration=4.0, fps=30.0)   # an SmplClip, z up, feet on z = 0
+
+Every movement follows a minimum-jerk profile (bell-shaped velocity); feet are planted: a foot that is
+down stays exactly where it landed (the legs are solved by inverse kinematics), the sole of the lowest
+foot is on z = 0 and joint rotations stay in human ranges (:mod:`.limits`). The same ``(kind, seed,
+duration, fps)`` always gives the same clip. The body is genmimic.core's default skeleton (``betas`` 0);
+it starts facing +x at the origin.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.ndimage import gaussian_filter1d
+
+from genmimic.core import SmplClip, make_meta, smpl
+from genmimic.core import rotations as rot
+from genmimic.core.errors import GenMimicError
+
+from . import gestures as g
+from .gait import STAND_HEIGHT, LowerPlan, Step, feet_apart, sample_lower_body, walk_steps
+from .posture import REST, ArmPose, J, axis_rotation, upper_body_rotations
+from .timing import sample_rotations
+
+Array = NDArray[np.float64]
+RNG = np.random.Generator
+
+
+class SynthError(GenMimicError):
+    """Bad arguments to :func:`synthesize` (unknown kind, duration or fps out of range)."""
+
+
+@dataclasses.dataclass
+class Program:
+    """What a kind builds: upper-body keyframes, the lower-body plan, walking arm swing [rad] and the
+    natural length of the motion [s]."""
+
+    upper: g.Timeline
+    lower: LowerPlan = dataclasses.field(default_factory=LowerPlan)
+    arm_swing: float = 0.0
+    length: float = 0.0
+
+
+class Synthesis(NamedTuple):
+    """A synthesised clip and what made it: ``planted`` (T, 2) bool (left, right foot down) and the ankle
+    targets (T, 2, 3) [m] the legs were solved for."""
+
+    clip: SmplClip
+    planted: NDArray[np.bool_]
+    ankle_target: Array
+
+
+def _lead_in(rng: RNG) -> g.Timeline:
+    return g.Timeline().hold(rng.uniform(0.3, 0.6))
+
+
+def _gesture_kind(name: str) -> Callable[[RNG, float | None], Program]:
+    def build(rng: RNG, duration: float | None) -> Program:
+        tl = _lead_in(rng)
+        side = "right" if rng.random() < 0.75 else "left"
+        while True:
+            g.GESTURES[name](tl, rng, side)
+            if duration is None or tl.end + 3.5 > duration:
+                break
+            tl.hold(rng.uniform(0.4, 1.0))
+        return Program(tl, length=tl.end + rng.uniform(0.3, 0.6))
+
+    build.__doc__ = f"The {name.replace('_', ' ')} gesture (repeated to fill a longer duration)."
+    return build
+
+
+def _composition(rng: RNG, duration: float | None) -> Program:
+    """Gestures one after another: the benchmark's "cross the arms, uncross them, wave" or a random sequence."""
+    tl = _lead_in(rng)
+    names = ["arms_cross", "wave"] if rng.random() < 0.4 else list(
+        rng.choice(list(g.GESTURES), size=int(rng.integers(2, 4)), replace=False))
+    for name in names:
+        g.GESTURES[name](tl, rng, "right" if rng.random() < 0.7 else "left")
+        tl.hold(rng.uniform(0.2, 0.5))
+    return Program(tl, length=tl.end + 0.3)
+
+
+def _stand(rng: RNG, duration: float | None) -> Program:
+    """Standing relaxed, shifting the weight a little."""
+    length = duration or 3.0
+    n = max(2, int(length / 1.5))
+    times = tuple(np.linspace(0.0, length, n))
+    heights = tuple(STAND_HEIGHT - rng.uniform(0.0, 0.01, n))
+    tl = g.Timeline()
+    for t in times[1:]:
+        tl.move(t - tl.end, dataclasses.replace(REST, head_yaw=rng.uniform(-0.2, 0.2), lean=rng.uniform(0, 0.05)))
+    return Program(tl, LowerPlan(height=(times, heights)), length=length)
+
+
+def _squat(rng: RNG, duration: float | None) -> Program:
+    """Squats with the arms forward for balance: feet planted a little wider, hips back and down."""
+    start = feet_apart(half_width=rng.uniform(0.11, 0.14))
+    reps = 1 if duration is None else max(1, int((duration - 0.8) / 3.2))
+    depth = rng.uniform(0.25, 0.33)
+    t, times, h, back, pitch = rng.uniform(0.3, 0.6), [0.0], [STAND_HEIGHT], [0.0], [0.0]
+    tl = g.Timeline()
+    arms = ArmPose(direction=(0.15, -0.05, 1.0), bend=(0.0, 1.0, 0.0), elbow=0.2)
+    down_pose = dataclasses.replace(REST, left=arms, right=arms, lean=0.1, head_pitch=-0.2)
+    for _ in range(reps):
+        down, up, pause = rng.uniform(1.1, 1.4), rng.uniform(1.1, 1.4), rng.uniform(0.2, 0.5)
+        times += [t, t + down, t + down + pause, t + down + pause + up]
+        h += [STAND_HEIGHT, STAND_HEIGHT - depth, STAND_HEIGHT - depth, STAND_HEIGHT]
+        back += [0.0, 0.45 * depth, 0.45 * depth, 0.0]
+        pitch += [0.0, 1.4 * depth, 1.4 * depth, 0.0]
+        tl.hold(t - tl.end).move(down, down_pose).hold(pause).move(up, REST)
+        t += down + pause + up + rng.uniform(0.3, 0.6)
+    plan = LowerPlan(start=start, height=(tuple(times), tuple(h)), back=(tuple(times), tuple(back)),
+                     pitch=(tuple(times), tuple(pitch)))
+    return Program(tl, plan, length=t)
+
+
+def _step(rng: RNG, duration: float | None) -> Program:
+    """A step forward, back or to a side with one foot, the other joining it; then back again if time allows."""
+    direction = rng.choice(["forward", "back", "left", "right"])
+    length = rng.uniform(0.22, 0.34) if direction in ("forward", "back") else rng.uniform(0.15, 0.25)
+    offset = {"forward": (length, 0.0), "back": (-length, 0.0), "left": (0.0, length), "right": (0.0, -length)}
+    dx, dy = offset[str(direction)]
+    lead = "left" if direction == "left" else "right" if direction == "right" else str(rng.choice(["left", "right"]))
+    trail = "left" if lead == "right" else "right"
+    feet = feet_apart()
+    t = rng.uniform(0.4, 0.7)
+    steps: list[Step] = []
+    trips = 1 if duration is None or duration < 4.5 else 2
+    for trip in range(trips):
+        sign = 1.0 if trip == 0 else -1.0
+        for foot in (lead, trail) if trip == 0 else (trail, lead):
+            f = feet[foot]
+            swing = rng.uniform(0.55, 0.75)
+            feet[foot] = dataclasses.replace(f, x=f.x + sign * dx, y=f.y + sign * dy)
+            steps.append(Step(foot, t, t + swing, feet[foot], clearance=rng.uniform(0.05, 0.08)))
+            t += swing + rng.uniform(0.15, 0.3)
+        t += rng.uniform(0.3, 0.6)
+    tl = g.Timeline().hold(t)
+    height = ((0.0,), (STAND_HEIGHT - 0.03,))
+    return Program(tl, LowerPlan(steps=tuple(steps), height=height, sway=0.6), length=t + 0.2)
+
+
+def _turn(rng: RNG, duration: float | None) -> Program:
+    """Turning in place by 90 to 180 degrees in small steps, leading with the foot on the turning side."""
+    angle = rng.uniform(np.pi / 2, np.pi) * (1.0 if rng.random() < 0.5 else -1.0)
+    n = int(np.ceil(abs(angle) / 0.5))
+    step_time = rng.uniform(0.6, 0.75)
+    t0 = rng.uniform(0.3, 0.6)
+    steps, _, end = walk_steps(feet_apart(), t0, n, 0.0, step_time, first="left" if angle > 0 else "right",
+                               turn_per_step=angle / n, clearance=0.05)
+    tl = g.Timeline().hold(end)
+    return Program(tl, LowerPlan(steps=tuple(steps), sway=0.4), arm_swing=0.05, length=end + 0.4)
+
+
+def _walk_plan(rng: RNG, duration: float | None) -> tuple[LowerPlan, float, float]:
+    step_time = rng.uniform(0.52, 0.62)
+    step_length = rng.uniform(0.36, 0.46)
+    t0 = rng.uniform(0.3, 0.6)
+    n = 8 if duration is None else max(2, int((duration - t0 - 0.8) / step_time))
+    steps, _, end = walk_steps(feet_apart(), t0, n, step_length, step_time, first=str(rng.choice(["left", "right"])))
+    plan = LowerPlan(steps=tuple(steps), height=((0.0,), (STAND_HEIGHT - 0.02,)), sway=0.35)
+    return plan, t0, end
+
+
+def _walk(rng: RNG, duration: float | None) -> Program:
+    """Walking in a straight line (+x), arms swinging, starting and stopping with the feet side by side."""
+    plan, _, end = _walk_plan(rng, duration)
+    return Program(g.Timeline().hold(end), plan, arm_swing=rng.uniform(0.2, 0.35), length=end + 0.4)
+
+
+def _walk_with_action(rng: RNG, duration: float | None) -> Program:
+    """Walking in a line while waving, pointing, giving a thumbs up or crossing the arms."""
+    plan, t0, end = _walk_plan(rng, duration)
+    tl = g.Timeline().hold(t0 + rng.uniform(0.5, 1.0))
+    action = str(rng.choice(["wave", "point", "thumbs_up", "arms_cross"]))
+    g.GESTURES[action](tl, rng, "right" if rng.random() < 0.7 else "left")
+    return Program(tl, plan, arm_swing=rng.uniform(0.2, 0.3), length=max(end, tl.end) + 0.4)
+
+
+def _random(rng: RNG, duration: float | None) -> Program:
+    """A random blend: a random lower-body motion with one to three random gestures on random arms."""
+    lower = str(rng.choice(["stand", "stand", "walk", "step", "turn", "squat"]))
+    if lower == "squat":
+        return _squat(rng, duration)
+    base = {"stand": _stand, "walk": _walk, "step": _step, "turn": _turn}[lower](rng, duration)
+    tl = _lead_in(rng)
+    for _ in range(int(rng.integers(1, 4))):
+        g.GESTURES[str(rng.choice(list(g.GESTURES)))](tl, rng, "right" if rng.random() < 0.6 else "left")
+        tl.hold(rng.uniform(0.1, 0.6))
+        if duration is not None and tl.end > duration - 2.0:
+            break
+    base.upper = tl
+    base.length = max(base.length, tl.end + 0.3)
+    return base
+
+
+#: Kinds of motion and what builds them; each builder is ``fn(rng, duration or None) -> Program``.
+BUILDERS: dict[str, Callable[[RNG, float | None], Program]] = {
+    **{name: _gesture_kind(name) for name in g.GESTURES},
+    "composition": _composition, "stand": _stand, "squat": _squat, "step": _step, "turn": _turn,
+    "walk": _walk, "walk_with_action": _walk_with_action, "random": _random,
+}
+#: The names :func:`synthesize` accepts.
+KINDS: tuple[str, ...] = tuple(BUILDERS)
+
+
+def _gate(busy: list[tuple[float, float]], t: Array, fps: float) -> Array:
+    """1 where an arm is free to swing, fading to 0 around the intervals it is busy."""
+    on = np.zeros(len(t))
+    for a, b in busy:
+        on[(t >= a - 0.3) & (t <= b + 0.3)] = 1.0
+    return 1.0 - np.clip(2.0 * gaussian_filter1d(on, 0.15 * fps, mode="nearest"), 0.0, 1.0)
+
+
+def synthesize_detailed(kind: str, seed: int = 0, duration: float | None = None, fps: float = 30.0) -> Synthesis:
+    """:func:`synthesize`, also returning which feet are planted and the ankle targets."""
+    if kind not in BUILDERS:
+        raise SynthError(f"unknown motion kind {kind!r}; known kinds: {', '.join(KINDS)}")
+    if not np.isfinite(fps) or not 1.0 <= fps <= 1000.0:
+        raise SynthError(f"fps must be between 1 and 1000, got {fps}")
+    if duration is not None and (not np.isfinite(duration) or not 0.5 <= duration <= 600.0):
+        raise SynthError(f"duration must be between 0.5 and 600 s, got {duration}")
+    rng = np.random.default_rng([seed, KINDS.index(kind)])
+    program = BUILDERS[kind](rng, duration)
+    length = duration if duration is not None else max(program.length, 1.0)
+    num_frames = round(length * fps) + 1
+    # a motion that does not fit is played up to 30 % faster, and cut beyond that
+    speed = 1.0 if duration is None else float(np.clip(program.length / duration, 1.0, 1.3))
+    t = np.arange(num_frames) / fps * speed
+    lower = sample_lower_body(program.lower, t)
+    key_times = [k[0] for k in program.upper.keys]
+    key_quats = np.stack([rot.quat_from_matrix(upper_body_rotations(p)) for _, p in program.upper.keys])
+    local = rot.matrix_from_quat(sample_rotations(key_times, key_quats, t))
+    for side in ("left", "right"):
+        for name in ("hip", "knee", "ankle"):
+            j = J(f"{side}_{name}")
+            local[:, j] = lower.local_rot[:, j]
+    if program.arm_swing:
+        fwd = np.stack([np.cos(lower.heading), np.sin(lower.heading)], -1)
+        for k, side in enumerate(("left", "right")):
+            other = lower.ankle_target[:, 1 - k, :2] - lower.pelvis[:, :2]
+            phase = np.clip(np.sum(other * fwd, -1) / 0.2, -1.0, 1.0)  # the opposite foot ahead -> arm forward
+            angle = program.arm_swing * phase * _gate(program.upper.busy[side], t, fps)
+            j = J(f"{side}_shoulder")
+            local[:, j] = axis_rotation([1, 0, 0], -angle) @ local[:, j]
+    global_orient = rot.axis_angle_from_matrix(lower.pelvis_rot)
+    body_pose = rot.axis_angle_from_matrix(local[:, 1:])
+    transl = lower.pelvis - smpl.DEFAULT_REST_JOINTS[0]
+    joints, _ = smpl.forward_kinematics(global_orient, body_pose, transl)
+    from . import __version__
+
+    meta = make_meta("genmimic-synth", __version__, source=f"synth:{kind}",
+                     params={"kind": kind, "seed": int(seed), "duration": duration, "fps": float(fps)})
+    clip = SmplClip(fps=fps, meta=meta, global_orient=global_orient, body_pose=body_pose, transl=transl,
+                    betas=np.zeros(smpl.NUM_BETAS), joints=joints, confidence=np.ones((num_frames, smpl.NUM_JOINTS)))
+    return Synthesis(clip, lower.planted, lower.ankle_target)
+
+
+def synthesize(kind: str, seed: int = 0, duration: float | None = None, fps: float = 30.0) -> SmplClip:
+    """A procedural human motion as an SMPL clip (genmimic.core's default skeleton, z up, feet on z = 0).
+
+    Args:
+        kind: one of :data:`KINDS`.
+        seed: random seed; the same arguments always give the same clip.
+        duration: length [s] (0.5 to 600); ``None`` for the motion's natural length. Gestures repeat and
+            walks take more steps to fill a longer duration; a motion longer than ``duration`` plays up to
+            30 % faster and is cut beyond that.
+        fps: frames per second (1 to 1000).
+
+    Raises:
+        SynthError: unknown ``kind``, or ``duration``/``fps`` out of range.
+    """
+    return synthesize_detailed(kind, seed, duration, fps).clip

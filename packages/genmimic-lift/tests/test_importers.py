@@ -1,0 +1,178 @@
+"""Importers: BVH (a file the test writes from known joint positions, and CMU's when present), AMASS-style
+npz, GVHMR results, and their error paths; the genmimic-lift command on each."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from genmimic.core import SmplClip, load_clip, smpl
+from genmimic.core.testing import write_tiny_smpl_model
+from genmimic.lift import bvh
+from genmimic.lift.amass import import_amass
+from genmimic.lift.cli import lift_app
+from genmimic.lift.errors import LiftError
+from genmimic.lift.gvhmr import GVHMR_TO_WORLD, import_gvhmr
+from genmimic.lift.importers import lift_any
+from genmimic.lift.limits import range_violations
+from genmimic.lift.retarget_joints import sole_heights
+from genmimic.lift.testing import write_bvh
+
+
+def test_bvh_written_from_known_positions_imports_to_them(tmp_path, walk_clip):
+    path = write_bvh(tmp_path / "walk.bvh", walk_clip)
+    motion = bvh.parse_bvh(path.read_text())
+    assert len(motion.names) == 24 and motion.frames.shape == (walk_clip.num_frames, 6 + 24 * 3)
+    # the parser's forward kinematics reproduces the known positions exactly
+    pos = bvh.bvh_positions(motion) * 0.01 @ bvh.BVH_TO_WORLD.T
+    k = [motion.names.index(n) for n in ("LeftForeArm", "RightFoot", "Head")]
+    np.testing.assert_allclose(pos[:, k], walk_clip.joints[:, [18, 8, 15]], atol=1e-4)
+    clip = bvh.import_bvh(path)
+    assert clip.meta["params"]["unit_m"] == 0.01 and abs(clip.meta["body_scale"] - 1.0) < 0.01
+    mapped = [smpl.JOINT_NAMES.index(n) for n in clip.meta["params"]["mapped"]]
+    err = np.linalg.norm(clip.joints[:, mapped] - walk_clip.joints[:, mapped], axis=-1)
+    assert err.mean() < 0.005 and err.max() < 0.03, f"mean {err.mean():.4f} max {err.max():.4f} m"
+    assert clip.fps == pytest.approx(30.0, rel=1e-6)
+
+
+def test_bvh_units_are_guessed(tmp_path, walk_clip):
+    short = walk_clip.replace(**{k: getattr(walk_clip, k)[:10] for k in
+                                 ("global_orient", "body_pose", "transl", "joints", "confidence")})
+    for unit in (1.0, 0.001, 0.0254):
+        clip = bvh.import_bvh(write_bvh(tmp_path / f"u{unit}.bvh", short, unit=unit))
+        assert clip.meta["params"]["unit_m"] == unit
+        assert abs(clip.joints[:, 15, 2].max() - walk_clip.joints[:10, 15, 2].max()) < 0.02
+
+
+def test_cmu_bvh(shared_data):
+    clip = bvh.import_bvh(shared_data / "motions" / "cmu_01_01_forward_jumps.bvh")
+    assert clip.meta["params"]["unit_m"] == bvh.CMU_UNIT and clip.fps == pytest.approx(120.0, rel=1e-3)
+    assert clip.num_frames == 2752
+    assert clip.meta["fit_rms_error_m"] < 0.02
+    head = clip.joints[:, 15, 2]
+    assert 1.4 < np.median(head) < 1.8, "subject 01 stands about 1.7 m (head joint below the crown)"
+    soles = sole_heights(clip.joints, clip.meta["body_scale"])
+    assert abs(np.percentile(soles, 10)) < 1e-3 and soles.min() > -0.05
+    assert clip.joints[-1, 0, 0] - clip.joints[0, 0, 0] > 2.0, "forward jumps travel along +x"
+    assert len(range_violations(clip.body_pose)) <= 1  # the mocap's own extremes (neck) at most
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("", "not a BVH file"),
+    ("HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS 6 Xposition Yposition Zposition Zrotation Yrotation Xrotation\n",
+     "no MOTION section"),
+    ("HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS 3 Zrotation Yrotation Wrotation\n}\nMOTION\n", "CHANNELS"),
+    ("HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS 3 Zrotation Yrotation Xrotation\n}\nMOTION\nFrames: 5\n"
+     "Frame Time: 0.033\n0 0 0\n0 0 0\n", "declares 5 frames but holds 2"),
+    ("HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS 3 Zrotation Yrotation Xrotation\n}\nMOTION\nFrames: 2\n"
+     "Frame Time: 0.033\n0 0 0\n0 x 0\n", "bad frame values"),
+    ("HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS 3 Zrotation Yrotation Xrotation\n}\nMOTION\nFrames: 2\n"
+     "Frame Time: 0.033\n0 0 0\n0 0 0\n", "cannot map the skeleton"),
+])
+def test_bad_bvh_names_file_and_problem(tmp_path, text, problem):
+    path = tmp_path / "bad.bvh"
+    path.write_text(text)
+    with pytest.raises(LiftError, match=problem) as info:
+        bvh.import_bvh(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def _amass_arrays(clip: SmplClip, layout: int) -> dict[str, np.ndarray]:
+    T = clip.num_frames
+    poses = np.zeros((T, layout))
+    n = 23 if layout == 72 else 21
+    poses[:, :3] = clip.global_orient
+    poses[:, 3:3 + 3 * n] = clip.body_pose[:, :n].reshape(T, -1)
+    return {"poses": poses, "trans": clip.transl, "betas": np.zeros(16), "mocap_framerate": np.array(clip.fps),
+            "gender": np.array("neutral")}
+
+
+@pytest.mark.parametrize("layout", [72, 156])
+def test_amass_import_keeps_the_motion(tmp_path, walk_clip, layout):
+    path = tmp_path / "amass.npz"
+    np.savez(path, **_amass_arrays(walk_clip, layout))
+    clip = import_amass(path)
+    body = list(range(22))  # SMPL-H has no SMPL hand joints (22, 23)
+    np.testing.assert_allclose(clip.joints[:, body], walk_clip.joints[:, body], atol=1e-6)
+    assert clip.fps == walk_clip.fps and clip.meta["params"]["layout"] == f"poses{layout}"
+
+
+def test_amass_is_put_on_the_ground(tmp_path, walk_clip):
+    arrays = _amass_arrays(walk_clip, 156)
+    arrays["trans"] = arrays["trans"] + [0.0, 0.0, 0.25]
+    np.savez(tmp_path / "high.npz", **arrays)
+    clip = import_amass(tmp_path / "high.npz")
+    np.testing.assert_allclose(clip.joints, walk_clip.joints, atol=1e-6)
+
+
+def test_amass_with_a_body_model(tmp_path, walk_clip):
+    model = write_tiny_smpl_model(tmp_path / "SMPL_NEUTRAL.pkl")
+    arrays = _amass_arrays(walk_clip, 72)
+    arrays["betas"] = np.array([1.0] + [0.0] * 9)  # the tiny model is 10 % larger for beta0 = 1
+    np.savez(tmp_path / "a.npz", **arrays)
+    clip = import_amass(tmp_path / "a.npz", body_model=model)
+    assert clip.meta["skeleton"] == "body_model" and clip.meta["body_scale"] == pytest.approx(1.1, rel=1e-3)
+    leg = np.linalg.norm(clip.joints[:, 4] - clip.joints[:, 1], axis=-1)
+    np.testing.assert_allclose(leg, 1.1 * np.linalg.norm(smpl.DEFAULT_REST_JOINTS[4] - smpl.DEFAULT_REST_JOINTS[1]),
+                               rtol=1e-4)
+    assert clip.betas[0] == 1.0
+
+
+def test_bad_amass(tmp_path):
+    np.savez(tmp_path / "x.npz", foo=np.zeros(3))
+    with pytest.raises(LiftError, match="missing 'poses', 'trans'"):
+        import_amass(tmp_path / "x.npz")
+    np.savez(tmp_path / "y.npz", poses=np.zeros((5, 10)), trans=np.zeros((5, 3)), mocap_framerate=30.0)
+    with pytest.raises(LiftError, match="poses: expected"):
+        import_amass(tmp_path / "y.npz")
+    (tmp_path / "z.npz").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(LiftError, match="z.npz"):
+        import_amass(tmp_path / "z.npz")
+
+
+def test_gvhmr_import_converts_y_up(tmp_path, walk_clip):
+    from genmimic.core import rotations as rot
+
+    w2g = GVHMR_TO_WORLD.T  # the test writes GVHMR's y-up frame from the known z-up motion
+    go = rot.axis_angle_from_matrix(w2g @ rot.matrix_from_axis_angle(walk_clip.global_orient))
+    params = {"global_orient": torch.tensor(go), "body_pose": torch.tensor(walk_clip.body_pose[:, :21].reshape(-1, 63)),
+              "transl": torch.tensor(walk_clip.transl @ w2g.T), "betas": torch.zeros(walk_clip.num_frames, 10)}
+    torch.save({"smpl_params_global": params, "smpl_params_incam": params}, tmp_path / "hmr4d_results.pt")
+    clip = import_gvhmr(tmp_path / "hmr4d_results.pt")
+    np.testing.assert_allclose(clip.joints[:, :22], walk_clip.joints[:, :22], atol=1e-5)
+    torch.save({"something": torch.zeros(3)}, tmp_path / "other.pt")
+    with pytest.raises(LiftError, match="no 'smpl_params_global'"):
+        import_gvhmr(tmp_path / "other.pt")
+
+
+def test_unknown_extension_and_misplaced_options(tmp_path):
+    with pytest.raises(LiftError, match="unknown file type '.txt'"):
+        lift_any(tmp_path / "a.txt")
+    with pytest.raises(LiftError, match="--render"):
+        lift_any(tmp_path / "a.bvh", render=tmp_path / "r.mp4")
+
+
+def test_cli_imports_each_kind(tmp_path, walk_clip):
+    runner = CliRunner()
+    write_bvh(tmp_path / "m.bvh", walk_clip)
+    np.savez(tmp_path / "m.npz", **_amass_arrays(walk_clip, 156))
+    for name in ("m.bvh", "m.npz"):
+        out = tmp_path / f"{name}.out.npz"
+        result = runner.invoke(lift_app, [str(tmp_path / name), "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert load_clip(out, SmplClip).num_frames == walk_clip.num_frames
+    result = runner.invoke(lift_app, [str(tmp_path / "m.bvh"), "-o", "-"])
+    assert result.exit_code == 0 and result.stdout_bytes[:2] == b"PK"
+
+
+def test_cli_errors_are_one_line_without_output(tmp_path):
+    runner = CliRunner()
+    (tmp_path / "bad.bvh").write_text("HIERARCHY\nROOT Hips\n{\n")
+    out = tmp_path / "o.npz"
+    for args in ([str(tmp_path / "bad.bvh")], [str(tmp_path / "missing.npz")], [str(tmp_path / "x.doc")]):
+        result = runner.invoke(lift_app, [*args, "-o", str(out)])
+        assert result.exit_code == 1 and result.output.startswith("error: ") and result.output.count("\n") == 1
+        assert not out.exists()
+    assert runner.invoke(lift_app, ["--version"]).output.startswith("genmimic-lift ")

@@ -1,0 +1,155 @@
+"""The procedural motion library: every kind builds, feet planted on the ground, human joint ranges,
+natural timing, determinism, and the genmimic-synth command."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from genmimic.core import SmplClip, load_clip, smpl
+from genmimic.lift import gait
+from genmimic.lift.cli import synth_app
+from genmimic.lift.limits import range_violations
+from genmimic.lift.synth import KINDS, SynthError, synthesize, synthesize_detailed
+from genmimic.lift.timing import minimum_jerk, sample_values
+
+ANKLES = [smpl.JOINT_NAMES.index("left_ankle"), smpl.JOINT_NAMES.index("right_ankle")]
+BALLS = [smpl.JOINT_NAMES.index("left_foot"), smpl.JOINT_NAMES.index("right_foot")]
+
+
+def sole_height(joints: np.ndarray) -> np.ndarray:
+    """Lowest sole point per frame and foot (T, 2) [m] for flat or tilted feet."""
+    return np.minimum(joints[:, ANKLES, 2] - gait.ANKLE_HEIGHT, joints[:, BALLS, 2] - gait.BALL_HEIGHT)
+
+
+@pytest.fixture(scope="module", params=[(k, s) for k in KINDS for s in (0, 7)], ids=lambda p: f"{p[0]}-{p[1]}")
+def synthesis(request):
+    kind, seed = request.param
+    return synthesize_detailed(kind, seed=seed)
+
+
+def test_every_kind_builds_a_valid_clip(synthesis):
+    clip = synthesis.clip
+    assert isinstance(clip, SmplClip)
+    assert clip.num_frames >= 30 and clip.fps == 30.0
+    joints, _ = smpl.forward_kinematics(clip.global_orient, clip.body_pose, clip.transl)
+    np.testing.assert_allclose(clip.joints, joints, atol=1e-9)
+    assert clip.meta["params"]["kind"] == clip.meta["source"].removeprefix("synth:")
+
+
+def test_feet_on_the_ground(synthesis):
+    soles = sole_height(synthesis.clip.joints)
+    assert np.abs(soles.min(axis=1)).max() < 0.005, "the lowest foot is on z = 0 in every frame"
+    planted = synthesis.planted
+    assert np.abs(soles[planted]).max() < 0.005, "a planted foot rests on the ground"
+    assert planted.any(axis=1).all(), "there is always a foot on the ground (no flight phase)"
+
+
+def test_no_foot_slide_during_stance(synthesis):
+    clip = synthesis.clip
+    ankles = clip.joints[:, ANKLES, :2]
+    both = synthesis.planted[1:] & synthesis.planted[:-1]
+    speed = np.linalg.norm(np.diff(ankles, axis=0), axis=-1) * clip.fps
+    assert speed[both].max(initial=0.0) < 0.01, "planted ankles move less than 1 cm/s"
+    reached = np.linalg.norm(clip.joints[:, ANKLES] - synthesis.ankle_target, axis=-1)
+    assert reached.max() < 0.003, "the legs reach every ankle target"
+
+
+def test_joint_angles_in_human_ranges(synthesis):
+    assert range_violations(synthesis.clip.body_pose) == []
+
+
+def test_motion_is_smooth(synthesis):
+    """No jumps: joint speeds a person can make (< 6 m/s) and accelerations well under 200 m/s^2."""
+    j = synthesis.clip.joints
+    fps = synthesis.clip.fps
+    vel = np.linalg.norm(np.diff(j, axis=0), axis=-1) * fps
+    acc = np.linalg.norm(np.diff(j, 2, axis=0), axis=-1) * fps**2
+    assert vel.max() < 6.0 and acc.max() < 200.0
+
+
+def test_walk_moves_forward_in_a_line():
+    clip = synthesize("walk", seed=2, duration=6.0)
+    pelvis = clip.joints[:, 0]
+    assert pelvis[-1, 0] - pelvis[0, 0] > 2.0
+    assert np.abs(pelvis[:, 1]).max() < 0.1
+    heading = clip.joints[:, smpl.JOINT_NAMES.index("left_hip")] - clip.joints[:, smpl.JOINT_NAMES.index("right_hip")]
+    assert np.all(heading[:, 1] > 0.1), "facing +x (left hip on +y) the whole way"
+
+
+def test_turn_changes_heading():
+    clip = synthesize("turn", seed=0)
+    hips = clip.joints[:, [1, 2]]
+    lateral = hips[:, 0] - hips[:, 1]
+    start, end = np.arctan2(lateral[0, 1], lateral[0, 0]), np.arctan2(lateral[-1, 1], lateral[-1, 0])
+    assert abs(np.angle(np.exp(1j * (end - start)))) > np.pi / 2 - 0.1
+
+
+def test_wave_raises_the_hand_above_the_shoulder():
+    clip = synthesize("wave", seed=0)
+    hands = clip.joints[:, [22, 23], 2]
+    shoulders = clip.joints[:, [16, 17], 2]
+    assert (hands - shoulders).max() > 0.2
+
+
+def test_velocity_profile_is_bell_shaped():
+    s = minimum_jerk(np.linspace(0, 1, 101))
+    v = np.diff(s)
+    assert s[0] == 0 and s[-1] == 1 and abs(np.argmax(v) - 50) <= 1
+    assert v[0] < 1e-4 and v[-1] < 1e-4
+    np.testing.assert_allclose(sample_values([0.0, 2.0], [[0.0], [4.0]], [0.0, 1.0, 2.0, 3.0])[:, 0], [0, 2, 4, 4])
+
+
+def test_deterministic_and_seed_dependent():
+    a = synthesize("random", seed=5, duration=3.0)
+    b = synthesize("random", seed=5, duration=3.0)
+    c = synthesize("random", seed=6, duration=3.0)
+    np.testing.assert_array_equal(a.joints, b.joints)
+    assert a.joints.shape != c.joints.shape or not np.allclose(a.joints, c.joints)
+
+
+@pytest.mark.parametrize("kind", ["wave", "walk", "squat", "composition"])
+@pytest.mark.parametrize("duration", [2.0, 9.0])
+def test_duration_and_fps_are_honoured(kind, duration):
+    clip = synthesize(kind, seed=1, duration=duration, fps=50.0)
+    assert clip.num_frames == round(duration * 50) + 1
+    assert abs(clip.duration - duration) < 1e-9
+
+
+def test_bad_arguments_name_the_problem():
+    with pytest.raises(SynthError, match="unknown motion kind 'dance'.*wave"):
+        synthesize("dance")
+    with pytest.raises(SynthError, match="duration"):
+        synthesize("wave", duration=-1.0)
+    with pytest.raises(SynthError, match="fps"):
+        synthesize("wave", fps=0.0)
+
+
+def test_cli_round_trip(tmp_path):
+    out = tmp_path / "wave.npz"
+    result = CliRunner().invoke(synth_app, ["wave", "-o", str(out), "--seed", "3", "--duration", "3", "--fps", "25"])
+    assert result.exit_code == 0, result.output
+    clip = load_clip(out, SmplClip)
+    np.testing.assert_allclose(clip.joints, synthesize("wave", seed=3, duration=3.0, fps=25.0).joints)
+
+
+def test_cli_writes_to_stdout_and_lists_kinds():
+    runner = CliRunner()
+    result = runner.invoke(synth_app, ["squat", "-o", "-"])
+    assert result.exit_code == 0
+    with np.load(io.BytesIO(result.stdout_bytes)) as npz:
+        assert str(npz["format"]) == "genmimic.smpl/1"
+    listed = runner.invoke(synth_app, ["--list"])
+    assert listed.exit_code == 0 and all(k in listed.output for k in KINDS)
+    assert runner.invoke(synth_app, ["--version"]).output.startswith("genmimic-lift")
+
+
+def test_cli_bad_kind_is_one_line_and_writes_nothing(tmp_path):
+    out = tmp_path / "x.npz"
+    result = CliRunner().invoke(synth_app, ["moonwalk", "-o", str(out)])
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0 and "unknown motion kind" in result.output
+    assert not out.exists()
