@@ -1,9 +1,79 @@
-"""``genmimic-bench``: GenMimicBench-style evaluation: corrupted motions, metrics, baselines, reports."""
+"""``genmimic-bench``: build a GenMimicBench-style benchmark, run it, and run the pipeline on videos."""
 
-from genmimic.core.cli_support import stage_app
+from __future__ import annotations
 
-app = stage_app(
-    "genmimic-bench",
-    "GenMimic bench: GenMimicBench-style evaluation: corrupted motions, metrics, baselines, reports."
-    " (Skeleton: the stage is being built.)",
-)
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from genmimic.core.cli_support import progress, reports_errors, stage_app
+from genmimic.core.errors import GenMimicError
+
+app = stage_app("genmimic-bench", "GenMimicBench-style evaluation: generated-video artefacts, metrics, baselines.")
+
+
+@app.command()
+@reports_errors
+def make(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Benchmark folder to create.")],
+    source: Annotated[Path | None, typer.Option("--from", help="Folder of SMPL clips (.npz) and/or BVH files "
+                                                "(default: the project's procedural motions).")] = None,
+    seeds: Annotated[int, typer.Option(min=1, max=20, help="Procedural motions per kind.")] = 2,
+) -> None:
+    """Write clean motions and their corrupted variants, and the manifest."""
+    from .manifest import make_benchmark
+
+    sources = None
+    if source is not None:
+        if not source.is_dir():
+            raise GenMimicError(f"{source}: not a folder")
+        sources = sorted(p for p in source.iterdir() if p.suffix.lower() in (".npz", ".bvh"))
+        if not sources:
+            raise GenMimicError(f"{source}: no .npz or .bvh files")
+    entries = make_benchmark(output, sources, seeds,
+                             progress=lambda jobs: progress(jobs, "making clips", total=len(jobs)))
+    typer.echo(f"{len(entries)} clips ({sum(e.corruption == 'none' for e in entries)} clean) in {output}", err=True)
+
+
+@app.command()
+@reports_errors
+def run(
+    bench: Annotated[Path, typer.Argument(help="Benchmark folder (from `genmimic-bench make`).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for results and the report.")],
+    policy: Annotated[str | None, typer.Option(help="Policy file (default: the shipped policy).")] = None,
+    method: Annotated[list[str] | None, typer.Option("--method", help="policy and/or replay (default: both).")]
+    = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
+) -> None:
+    """Retarget and track every clip; write results (JSON, CSV) and a report (markdown, plots, HTML)."""
+    from .report import summary_table
+    from .runner import METHODS, run_benchmark
+
+    methods = tuple(method) if method else METHODS
+    rows = run_benchmark(bench, output, methods, policy, workers,
+                         progress=lambda it, n: progress(it, "running", total=n))
+    for r in summary_table(rows, "method"):
+        typer.echo(f"{r['method']:8s} success {r['success_%']:5.1f}%  falls {r['fall_%']:5.1f}%  "
+                   f"MPKPE {r['mpkpe_mm']:6.1f} mm  over {r['clips']} clips", err=True)
+    typer.echo(f"report: {output / 'report.html'}", err=True)
+
+
+@app.command()
+@reports_errors
+def video(
+    folder: Annotated[Path, typer.Argument(help="Folder of videos (.mp4, .mov, .avi, .webm).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for clips and results.")],
+    policy: Annotated[str | None, typer.Option(help="Policy file (default: the shipped policy).")] = None,
+) -> None:
+    """The whole pipeline on your videos (lift, retarget, track): per-video success and the stage that failed."""
+    from .videos import run_videos
+
+    results = run_videos(folder, output, policy)
+    for r in results:
+        status = "success" if r["success"] else f"failed at {r['failed_stage']}" if r["failed_stage"] else "fell"
+        typer.echo(f"{r['video']}: {status}" + (f" ({r['error']})" if r["error"] else ""), err=True)
+    (output / "videos.json").write_text(json.dumps(results, indent=1))
+    if any(r["failed_stage"] for r in results):
+        raise typer.Exit(1)
