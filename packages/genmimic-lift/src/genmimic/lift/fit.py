@@ -174,6 +174,8 @@ def fit_sequence(
     fit_scale: bool = False,
     smooth: float = 1.0,
     hinge_weight: float = 1.0,
+    weight3d: float = 1.0,
+    threads: int = 1,
     iterations: int = 200,
 ) -> FitResult:
     """Fit rotations, translation (and with ``fit_scale`` a body scale) to the targets over all T frames.
@@ -188,10 +190,22 @@ def fit_sequence(
         init_local, init_transl: local rotations (T, 24, 3, 3) and ``transl`` (T, 3) to start from
             (:func:`initial_pose`); rest rotations and zeros by default.
         smooth: weight of the acceleration term (1.0: 10 m/s^2 cost as much as 1 cm of error).
-        hinge_weight: weight of the knee/elbow hinge prior.
+        hinge_weight: weight of the knee/elbow hinge prior; weight3d: of the 3D term against the 2D one.
         iterations: L-BFGS iterations.
+        threads: torch intra-op threads during the fit (restored after). One is fastest on a busy machine:
+            with more threads than free cores torch's workers spin and a fit can run 20x slower.
     """
-    torch.manual_seed(0)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(max(1, threads))
+    try:
+        return _fit(rest_joints, fps, targets3d, weights3d, relative3d, keypoints2d, weights2d, camera, init_local,
+                    init_transl, fit_scale, smooth, hinge_weight, weight3d, iterations)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _fit(rest_joints, fps, targets3d, weights3d, relative3d, keypoints2d, weights2d, camera, init_local,
+         init_transl, fit_scale, smooth, hinge_weight, weight3d, iterations) -> FitResult:
     rest_t = torch.as_tensor(rest_joints, dtype=torch.float32)
     T = len(targets3d if targets3d is not None else keypoints2d)
     local0 = np.tile(np.eye(3), (T, smpl.NUM_JOINTS, 1, 1)) if init_local is None else init_local.copy()
@@ -229,7 +243,7 @@ def fit_sequence(
             if relative3d:
                 p = p - 0.5 * (p[:, lh] + p[:, rh])[:, None]
                 q = q - 0.5 * (q[:, lh] + q[:, rh])[:, None]
-            terms["3d"] = 1e4 * (w3 * ((p - q) ** 2).sum(-1)).sum() / w3.sum().clamp(min=1e-6)
+            terms["3d"] = weight3d * 1e4 * (w3 * ((p - q) ** 2).sum(-1)).sum() / w3.sum().clamp(min=1e-6)
         if kp2 is not None and camera is not None:
             z = joints[..., 2].clamp(min=0.1)
             uv = torch.stack([camera.focal * joints[..., 0] / z + camera.cx,
@@ -257,7 +271,7 @@ def fit_sequence(
 
     opt.step(closure)
     with torch.no_grad():
-        loss, terms, joints = evaluate()
+        _, terms, joints = evaluate()
         local = _sixd_to_matrix(d6).double().numpy()
     aa = rot.axis_angle_from_matrix(local)
     return FitResult(aa[:, 0], aa[:, 1:], transl.detach().double().numpy(), joints.double().numpy(),

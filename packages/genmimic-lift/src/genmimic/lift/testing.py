@@ -46,7 +46,7 @@ def write_bvh(path: Path, clip: SmplClip, unit: float = 0.01, rest: np.ndarray =
         for c in children[j]:
             emit(c, depth + 1)
         if not children[j]:
-            lines += [f"{pad}  End Site", f"{pad}  {{", f"{pad}    OFFSET 0.0 5.0 0.0", f"{pad}  }}"]
+            lines.extend([f"{pad}  End Site", f"{pad}  {{", f"{pad}    OFFSET 0.0 5.0 0.0", f"{pad}  }}"])
         lines.append(f"{pad}}}")
 
     emit(0, 0)

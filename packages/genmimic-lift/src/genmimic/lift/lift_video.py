@@ -1,0 +1,242 @@
+"""Video to SMPL clip: decode, detect (MediaPipe), fit the skeleton over the whole sequence, put it on
+the ground.
+
+Camera: a pinhole at the origin (x right, y down, z forward) with focal length ``focal`` [px] (default
+the larger image side, about 53 degrees across) and the principal point at the image centre. The fit
+uses the 2D keypoints (reprojection) and MediaPipe's metric 3D pose relative to the hips; the body
+scale comes from MediaPipe's bone lengths (or, with a body model, ``betas`` fitted to them), and the
+distance from the camera from the 2D size. Then the world: z up along the person's mean vertical
+(shoulders over ankles), x the way the person faces in the first frame, the first pelvis above the origin,
+and the ground at a low percentile of the sole heights (frames where a foot is down).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.ndimage import median_filter
+
+from genmimic.core import SmplClip, make_meta, smpl
+from genmimic.core import rotations as rot
+
+from .errors import LiftError
+from .fit import Camera, fit_sequence, initial_pose
+from .pose2d import Keypoints, detect, fill_missing
+from .retarget_joints import body_scale, conform_to_skeleton, ground_offset
+from .video import probe, read_frames
+
+Array = NDArray[np.float64]
+log = logging.getLogger(__name__)
+_J = smpl.JOINT_NAMES.index
+#: Standing height of genmimic.core's default skeleton, crown of the head to the soles [m].
+DEFAULT_STATURE = 1.70
+
+
+class Timings(NamedTuple):
+    """Frames per second of each step: decoding, detection, fitting (and ``frames`` processed)."""
+
+    frames: int
+    decode_fps: float
+    detect_fps: float
+    fit_fps: float
+
+
+class VideoLift(NamedTuple):
+    """A lifted video: the clip (world frame), the keypoints, the camera and its pose in the world
+    (``T_camera_to_world`` (4, 4): world point = R @ camera point + t) and the timings."""
+
+    clip: SmplClip
+    keypoints: Keypoints
+    camera: Camera
+    T_camera_to_world: Array
+    joints_camera: Array
+    timings: Timings
+
+
+def _initial_translation(kp: Keypoints, camera: Camera) -> Array:
+    """Hip-centre positions (T, 3) in the camera frame from the 2D size of the body against its 3D size."""
+    lh, rh = _J("left_hip"), _J("right_hip")
+    bones = [(_J("left_shoulder"), lh), (_J("right_shoulder"), rh), (lh, _J("left_knee")), (rh, _J("right_knee")),
+             (_J("left_knee"), _J("left_ankle")), (_J("right_knee"), _J("right_ankle")), (lh, rh)]
+    T = len(kp.uv)
+    depth = np.full(T, np.nan)
+    for t in range(T):
+        ratios = [np.linalg.norm(kp.xyz[t, a] - kp.xyz[t, b]) / np.linalg.norm(kp.uv[t, a] - kp.uv[t, b])
+                  for a, b in bones if min(kp.visibility[t, a], kp.visibility[t, b]) > 0.3
+                  and np.linalg.norm(kp.uv[t, a] - kp.uv[t, b]) > 2.0]
+        if ratios:
+            depth[t] = camera.focal * float(np.median(ratios))
+    ok = np.isfinite(depth)
+    depth = np.interp(np.arange(T), np.flatnonzero(ok), depth[ok]) if ok.any() else np.full(T, 3.0)
+    depth = median_filter(depth, size=min(9, T | 1), mode="nearest")
+    hip_uv = 0.5 * (kp.uv[:, lh] + kp.uv[:, rh])
+    x = (hip_uv[:, 0] - camera.cx) * depth / camera.focal
+    y = (hip_uv[:, 1] - camera.cy) * depth / camera.focal
+    return np.stack([x, y, depth], -1)
+
+
+def camera_to_world(joints_cam: Array) -> Array:
+    """Rotation (3, 3) from the camera frame to a world with z along the body's mean vertical (ankles to
+    shoulders) and x along the way the body faces in the first frame."""
+    mid_sh = 0.5 * (joints_cam[:, _J("left_shoulder")] + joints_cam[:, _J("right_shoulder")])
+    mid_an = 0.5 * (joints_cam[:, _J("left_ankle")] + joints_cam[:, _J("right_ankle")])
+    up = mid_sh - mid_an
+    up = np.mean(up / np.linalg.norm(up, axis=-1, keepdims=True), axis=0)
+    up /= np.linalg.norm(up)
+    left = joints_cam[0, _J("left_hip")] - joints_cam[0, _J("right_hip")]
+    left = left - np.dot(left, up) * up
+    if np.linalg.norm(left) < 1e-6:
+        left = np.cross(up, [0.0, 0.0, 1.0])
+    left /= np.linalg.norm(left)
+    forward = np.cross(left, up)
+    return np.stack([forward, left, up])  # rows: world axes in camera coordinates
+
+
+def _confidence(kp: Keypoints) -> Array:
+    """Per-joint confidence (T, 24): MediaPipe's visibility for mapped joints, the frame's mean for joints
+    between them (pelvis, spine, neck, collars), 0 in frames without a person."""
+    vis = kp.visibility.copy()
+    mapped = vis.max(axis=0) > 0
+    mean = np.where(kp.found, vis[:, mapped].mean(axis=1) if mapped.any() else 0.0, 0.0)
+    for j in range(smpl.NUM_JOINTS):
+        if not mapped[j]:
+            vis[:, j] = 0.8 * mean
+    vis = np.where(kp.found[:, None], vis, 0.0)
+    return np.clip(vis / max(vis.max(), 1e-9), 0.0, 1.0)
+
+
+def despike(kp: Keypoints, size: int = 5) -> Keypoints:
+    """Keypoints with single- and two-frame glitches removed (a running median over ``size`` frames; the
+    detector sometimes swaps or jumps a limb for a frame or two)."""
+    if len(kp.found) < size:
+        return kp
+    uv = median_filter(kp.uv, size=(size, 1, 1), mode="nearest")
+    xyz = median_filter(kp.xyz, size=(size, 1, 1), mode="nearest")
+    return Keypoints(uv, xyz, kp.visibility, kp.found)
+
+
+def stature(clip: SmplClip) -> float:
+    """Standing height [m] of the lifted person: the default skeleton's 1.70 m times the body scale."""
+    return DEFAULT_STATURE * float(clip.meta.get("body_scale", 1.0))
+
+
+def lift_video(source: str | os.PathLike[str], *, focal: float | None = None,
+               body_model: str | os.PathLike[str] | None = None, render: str | os.PathLike[str] | None = None,
+               max_side: int = 640, smooth: float = 0.3, weight3d: float = 1.0, iterations: int = 60) -> VideoLift:
+    """Lift the person in a video into an SMPL clip (see the module's description).
+
+    Args:
+        source: a video file.
+        focal: focal length [px] in the original frame's pixels; default the larger side.
+        body_model: the user's SMPL model file or folder: fit ``betas`` and use its joints.
+        render: also write the fitted skeleton drawn over the video to this path (.mp4).
+        max_side: frames are downscaled to this longer side [px] for detection.
+        smooth: weight of the acceleration term of the fit (generated-video jitter).
+        weight3d: weight of MediaPipe's 3D pose against the 2D keypoints (its depth is the weaker part).
+
+    Raises:
+        LiftError: not a readable video, fewer than 2 frames, or no person in any frame.
+    """
+    name = str(source)
+    info = probe(name)
+    if focal is not None and not (np.isfinite(focal) and focal > 0):
+        raise LiftError(name, f"--focal must be a positive number of pixels, got {focal}")
+    f = float(focal) if focal is not None else float(max(info.width, info.height))
+    camera = Camera(f, info.width / 2.0, info.height / 2.0)
+    decode_s = [0.0]
+
+    def timed_frames():
+        it = read_frames(name, max_side)
+        while True:
+            start = time.perf_counter()
+            try:
+                frame = next(it)
+            except StopIteration:
+                return
+            finally:
+                decode_s[0] += time.perf_counter() - start
+            yield frame
+
+    start = time.perf_counter()
+    kp = detect(timed_frames(), info.width, info.height)
+    detect_s = time.perf_counter() - start - decode_s[0]
+    T = len(kp.found)
+    if T == 0:
+        raise LiftError(name, "the video has no frames")
+    if T < 2:
+        raise LiftError(name, "a single frame (a still image?): a video needs at least 2 frames")
+    if not kp.found.any():
+        raise LiftError(name, f"no person found in any of its {T} frames")
+    kp = despike(fill_missing(kp))
+    start = time.perf_counter()
+    weights = np.where(kp.visibility > 0.5, kp.visibility, 0.0)
+    weights[~kp.found] = 0.0
+    # frames without a person follow the interpolated keypoints, weakly
+    mapped_joints = (kp.visibility > 0).any(axis=0)
+    fit_w = np.where(kp.found[:, None], weights, 0.2 * mapped_joints[None, :])
+    betas = np.zeros(smpl.NUM_BETAS)
+    if body_model is not None:
+        from .body_model import fit_betas, shape_basis
+
+        base, basis = shape_basis(body_model)
+        lengths = {}
+        for j, p in ((4, 1), (5, 2), (7, 4), (8, 5), (18, 16), (19, 17), (20, 18), (21, 19)):
+            ok = (weights[:, j] > 0.5) & (weights[:, p] > 0.5)
+            if ok.any():
+                lengths[(j, p)] = float(np.median(np.linalg.norm(kp.xyz[ok, j] - kp.xyz[ok, p], axis=-1)))
+        betas = fit_betas(base, basis, lengths)
+        rest = base + basis @ betas
+        rest = rest - rest[0]  # pelvis at the origin, as the clip's transl convention assumes below
+        scale = body_scale(rest[None], np.ones((1, 24)))
+    else:
+        scale = body_scale(kp.xyz, np.where(weights > 0.5, 1.0, 0.0))
+        rest = smpl.DEFAULT_REST_JOINTS * scale
+    hips_cam = _initial_translation(kp, camera)
+    lh, rh = _J("left_hip"), _J("right_hip")
+    rel = kp.xyz - 0.5 * (kp.xyz[:, lh] + kp.xyz[:, rh])[:, None]
+    mapped = np.broadcast_to((kp.xyz != 0).any(-1).any(0), weights.shape).astype(float)
+    targets = conform_to_skeleton(rel, mapped, rest) + hips_cam[:, None]
+    local, transl = initial_pose(targets, mapped, rest)
+    res = fit_sequence(rest, info.fps, targets3d=targets, weights3d=fit_w, relative3d=True, keypoints2d=kp.uv,
+                       weights2d=fit_w, camera=camera, init_local=local, init_transl=transl, smooth=smooth,
+                       hinge_weight=5.0, weight3d=weight3d, iterations=iterations)
+    R = camera_to_world(res.joints)
+    go = rot.axis_angle_from_matrix(R @ rot.matrix_from_axis_angle(res.global_orient))
+    pelvis = (res.joints[:, 0]) @ R.T
+    origin = np.array([pelvis[0, 0], pelvis[0, 1], 0.0])
+    joints_w = res.joints @ R.T - origin
+    ground = ground_offset(joints_w, scale)
+    origin[2] = ground
+    joints_w[..., 2] -= ground
+    transl = pelvis - origin - rest[0]
+    check, _ = smpl.forward_kinematics(go, res.body_pose, transl, rest)
+    fit_s = time.perf_counter() - start
+    timings = Timings(T, T / max(decode_s[0], 1e-9), T / max(detect_s, 1e-9), T / max(fit_s, 1e-9))
+    T_cw = np.eye(4)
+    T_cw[:3, :3], T_cw[:3, 3] = R, -origin
+    missing = np.flatnonzero(~kp.found).tolist()
+    from . import __version__
+
+    meta = make_meta("genmimic-lift", __version__, source=name, params={
+        "importer": "video", "focal_px": f, "body_model": body_model is not None, "smooth": smooth})
+    meta.update({
+        "body_scale": scale, "frames_with_person": int(kp.found.sum()), "interpolated_frames": missing,
+        "T_camera_to_world": T_cw.round(6).tolist(), "image_size": [info.width, info.height],
+        "timings_fps": {k: round(v, 2) for k, v in timings._asdict().items() if k != "frames"},
+        "fit_losses": {k: round(v, 6) for k, v in res.losses.items()},
+    })
+    clip = SmplClip(fps=info.fps, meta=meta, global_orient=go, body_pose=res.body_pose, transl=transl,
+                    betas=betas, joints=check, confidence=_confidence(kp))
+    log.info("%s: %d frames, person in %d; decode %.0f, detect %.0f, fit %.0f frames/s", name, T,
+             int(kp.found.sum()), timings.decode_fps, timings.detect_fps, timings.fit_fps)
+    result = VideoLift(clip, kp, camera, T_cw, res.joints, timings)
+    if render is not None:
+        from .render import render_overlay
+
+        render_overlay(name, res.joints, camera, render, max_side=max_side)
+    return result
