@@ -23,7 +23,7 @@ SIM_TIMESTEP = 0.005  #: [s] physics step used across the project
 KEYPOINT_PREFIX = "keypoint_"  #: MJCF site / URDF link name prefix of the tracked keypoints
 FREE_JOINT = "floating_base"
 
-_COLORS = {"collision": "0.25 0.27 0.3 1", "foot": "0.9 0.4 0.1 1", "visual": "0.7 0.72 0.75 1"}
+_COLORS = {"collision": "0.62 0.65 0.7 1", "foot": "0.9 0.4 0.1 1", "visual": "0.45 0.48 0.52 1"}
 
 
 def _f(values: Sequence[float]) -> str:
@@ -122,6 +122,7 @@ def g1_mjcf(
   </default>
   <visual><headlight diffuse="0.6 0.6 0.6" ambient="0.3 0.3 0.3"/><global offwidth="1280" offheight="720"/></visual>
   <asset>
+    <texture type="skybox" builtin="gradient" rgb1="0.75 0.82 0.9" rgb2="0.35 0.4 0.48" width="256" height="256"/>
     <texture name="grid" type="2d" builtin="checker" rgb1="0.82 0.84 0.86" rgb2="0.72 0.74 0.76" width="512"
       height="512"/>
     <material name="grid" texture="grid" texrepeat="1 1" texuniform="true"/>

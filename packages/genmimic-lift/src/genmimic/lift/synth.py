@@ -185,6 +185,20 @@ def _walk_with_action(rng: RNG, duration: float | None) -> Program:
     return Program(tl, plan, arm_swing=rng.uniform(0.2, 0.3), length=max(end, tl.end) + 0.4)
 
 
+def _wave_step_turn(rng: RNG, duration: float | None) -> Program:
+    """A composed action (the demo's): a wave, then a step forward, then a quarter turn in place."""
+    tl = _lead_in(rng)
+    g.GESTURES["wave"](tl, rng, "right")
+    step_time = rng.uniform(0.6, 0.7)
+    forward, feet, t = walk_steps(feet_apart(), tl.end + 0.2, 1, rng.uniform(0.25, 0.32), step_time,
+                                  first="right", clearance=0.06)
+    angle = np.pi / 2 * (1.0 if rng.random() < 0.5 else -1.0)
+    turn, _, end = walk_steps(feet, t + 0.4, 3, 0.0, step_time, first="left" if angle > 0 else "right",
+                              turn_per_step=angle / 3, clearance=0.05)
+    tl.hold(end - tl.end)
+    return Program(tl, LowerPlan(steps=(*forward, *turn), sway=0.4), arm_swing=0.05, length=end + 0.5)
+
+
 def _random(rng: RNG, duration: float | None) -> Program:
     """A random blend: a random lower-body motion with one to three random gestures on random arms."""
     lower = str(rng.choice(["stand", "stand", "walk", "step", "turn", "squat"]))
@@ -206,7 +220,7 @@ def _random(rng: RNG, duration: float | None) -> Program:
 BUILDERS: dict[str, Callable[[RNG, float | None], Program]] = {
     **{name: _gesture_kind(name) for name in g.GESTURES},
     "composition": _composition, "stand": _stand, "squat": _squat, "step": _step, "turn": _turn,
-    "walk": _walk, "walk_with_action": _walk_with_action, "random": _random,
+    "walk": _walk, "walk_with_action": _walk_with_action, "wave_step_turn": _wave_step_turn, "random": _random,
 }
 #: The names :func:`synthesize` accepts.
 KINDS: tuple[str, ...] = tuple(BUILDERS)
