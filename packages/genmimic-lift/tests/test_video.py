@@ -29,7 +29,7 @@ def test_closed_loop_accuracy(loop):
     result, _ = loop
     assert result.frames_without_person == 0, "MediaPipe finds the rendered figure in every frame"
     acc = result.accuracy
-    # measured 76-85 mm PA-MPJPE on such renders (the target is 60 mm: not reached yet, see the README)
+    # measured 54-103 mm PA-MPJPE on 3 s renders (the target is 60 mm: not reached on all, see the README)
     assert acc.pa_mpjpe < 0.12, acc
     assert acc.mpjpe < 0.4 and acc.root < 0.4, acc
     clip = result.lifted
@@ -149,3 +149,25 @@ def test_shared_videos(shared_data, name):
     assert 1.1 < np.median(head) < 1.9
     soles = sole_heights(clip.joints, clip.meta["body_scale"])
     assert abs(np.percentile(soles, 10)) < 1e-3 and np.median(soles) < 0.15, "feet near the ground"
+
+
+def test_left_right_swaps_are_undone():
+    from genmimic.lift.pose2d import Keypoints, consistent_sides
+
+    rng = np.random.default_rng(0)
+    T = 40
+    t = np.arange(T)[:, None, None]
+    uv = 200 + 40 * rng.standard_normal((1, 24, 2)) + 0.5 * t  # a body drifting slowly across the image
+    xyz = rng.standard_normal((1, 24, 3)) * 0.2 + np.zeros((T, 1, 1))
+    vis = np.ones((T, 24))
+    truth = Keypoints(uv, xyz, vis, np.ones(T, bool))
+    bad = truth.uv.copy(), truth.xyz.copy()
+    frames = np.zeros(T, bool)
+    frames[10:18] = True  # the detector swaps left and right for 8 frames
+    for arr in bad:
+        for a, b in ((16, 17), (18, 19), (20, 21), (22, 23), (1, 2), (4, 5), (7, 8), (10, 11)):
+            arr[frames, a], arr[frames, b] = arr[frames, b].copy(), arr[frames, a].copy()
+    fixed, swapped = consistent_sides(Keypoints(bad[0], bad[1], vis, truth.found))
+    assert (swapped[:, 0] == frames).all() and (swapped[:, 1] == frames).all()
+    np.testing.assert_allclose(fixed.uv, truth.uv)
+    np.testing.assert_allclose(fixed.xyz, truth.xyz)
