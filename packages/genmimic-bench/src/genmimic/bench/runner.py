@@ -35,9 +35,11 @@ def make_tracker(method: str, policy: str | None) -> Tracker:
     if method == "replay":
         return replay
     if method == "policy":
+        from genmimic.policy.policy_file import load_policy
         from genmimic.policy.track import track_clip
 
-        return lambda clip: track_clip(clip, policy)
+        student, meta = load_policy(policy)
+        return lambda clip: track_clip(clip, student, meta, source=str(policy or "shipped policy"))
     raise GenMimicError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
 
 

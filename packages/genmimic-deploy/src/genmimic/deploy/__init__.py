@@ -1,4 +1,5 @@
-"""genmimic.deploy: run an exported policy on the Unitree G1 through unitree_sdk2py (DDS), with a DDS simulator."""
+"""genmimic.deploy: run an exported policy on the Unitree G1 through unitree_sdk2py (DDS), with a
+MuJoCo simulator that speaks the same topics for sim-to-sim checks."""
 
 from importlib.metadata import PackageNotFoundError, version
 

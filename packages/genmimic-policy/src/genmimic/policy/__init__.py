@@ -1,4 +1,15 @@
-"""genmimic.policy: keypoint-conditioned G1 tracking policy: JAX PPO on MJX, CPU rollouts, ONNX export."""
+"""genmimic.policy: a keypoint-conditioned G1 tracking policy.
+
+- Training: :mod:`train` (teacher PPO with a symmetry loss, :mod:`ppo`), :mod:`distill` (student, DAgger),
+  on :mod:`env_cpu` (C MuJoCo, worker processes) or :mod:`env_mjx` (MJX); :mod:`config` holds the settings.
+- Shared by training, ``track`` and genmimic-deploy (NumPy only, no JAX): :mod:`observation`
+  (:class:`~genmimic.policy.observation.StudentObservationBuilder`), :mod:`reference`, :mod:`mirror`,
+  :mod:`policy_file` (:func:`~genmimic.policy.policy_file.load_policy`).
+- Use: :func:`~genmimic.policy.track.track_clip` (a G1 clip -> a physically simulated Trajectory) and
+  :func:`~genmimic.policy.export.export_onnx`.
+
+Heavy modules (JAX, MuJoCo) are imported only when used.
+"""
 
 from importlib.metadata import PackageNotFoundError, version
 

@@ -1,0 +1,75 @@
+"""Real-time loop of the controller over DDS: latest state in, one command out per control period."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from .controller import Controller
+from .errors import DeployError
+from .log import ControlLog
+from .messages import Command, RobotState
+
+log = logging.getLogger("genmimic.deploy")
+
+
+class StateInbox:
+    """The latest robot state and when it arrived (``time.perf_counter`` seconds), shared across threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state: RobotState | None = None
+        self._at = 0.0
+        self.count = 0
+
+    def put(self, state: RobotState) -> None:
+        with self._lock:
+            self._state, self._at = state, time.perf_counter()
+            self.count += 1
+
+    def get(self) -> tuple[RobotState | None, float]:
+        with self._lock:
+            return self._state, self._at
+
+
+def wait_for_state(inbox: StateInbox, timeout_s: float, where: str) -> None:
+    """Block until a first state arrives, or raise (nothing has been published yet)."""
+    deadline = time.perf_counter() + timeout_s
+    while inbox.get()[0] is None:
+        if time.perf_counter() > deadline:
+            raise DeployError(f"no LowState on rt/lowstate within {timeout_s:g} s ({where}): is the robot or "
+                              "`genmimic-deploy sim` running there?")
+        time.sleep(0.005)
+
+
+def run_controller(controller: Controller, inbox: StateInbox, publish: Callable[[Command, int], None] | None,
+                   control_log: ControlLog, stop: threading.Event | None = None) -> ControlLog:
+    """Step ``controller`` every control period until it is done (or ``stop`` is set: damping first).
+
+    ``publish(command, mode_machine)`` sends a command; None is a dry run (commands are only logged).
+    Deadlines are absolute; a step that starts late counts as a missed deadline.
+    """
+    period = controller.period
+    next_t = time.perf_counter()
+    while not controller.done:
+        if stop is not None and stop.is_set():
+            controller.interrupt()
+        start = time.perf_counter()
+        missed = start - next_t > 0.5 * period
+        state, at = inbox.get()
+        command, info = controller.step(state, start - at if state is not None else float("inf"))
+        if command is not None and publish is not None:
+            publish(command, state.mode_machine)
+        compute = time.perf_counter() - start
+        control_log.add(start, state, command, info, compute, missed, command is not None and publish is not None)
+        if info.fault is not None:
+            log.warning("damping: %s", info.fault.value)
+        next_t += period
+        delay = next_t - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        else:
+            next_t = time.perf_counter()  # late: do not try to catch up with a burst of commands
+    return control_log

@@ -1,0 +1,76 @@
+"""Safety checks of the control loop: pure functions of the state and the command about to be sent."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import numpy as np
+
+from genmimic.core import g1_constants as g1
+
+LOWER = np.array([j.lower for j in g1.JOINTS])
+UPPER = np.array([j.upper for j in g1.JOINTS])
+EFFORT = np.array([j.motor.effort for j in g1.JOINTS])
+
+
+class Fault(enum.Enum):
+    """Why the controller put the robot in damping mode."""
+
+    STALE_STATE = "no LowState for too long"
+    FALL = "fall detected (pelvis tilt)"
+    NONFINITE_ACTION = "policy produced NaN or Inf"
+    INTERRUPT = "interrupted (Ctrl-C)"
+
+
+@dataclass(frozen=True)
+class SafetyConfig:
+    """stale_periods: control periods without a new state before damping.
+    max_tilt_deg: pelvis tilt from upright [deg] taken as a fall.
+    damping_kd: joint damping in damping mode [Nm s/rad] (kp = 0).
+    torque_margin: PD torque estimates are kept within this fraction of each motor's peak effort.
+    """
+
+    stale_periods: int = 3
+    max_tilt_deg: float = 60.0
+    damping_kd: float = 3.0
+    torque_margin: float = 1.0
+
+
+def tilt(imu_quat_wxyz: np.ndarray) -> float:
+    """Angle [rad] between the pelvis z axis and the world's up."""
+    _w, x, y, _z = imu_quat_wxyz / max(np.linalg.norm(imu_quat_wxyz), 1e-9)
+    return float(np.arccos(np.clip(1.0 - 2.0 * (x * x + y * y), -1.0, 1.0)))
+
+
+def fallen(imu_quat_wxyz: np.ndarray, config: SafetyConfig) -> bool:
+    return tilt(imu_quat_wxyz) > np.deg2rad(config.max_tilt_deg)
+
+
+def clamp_targets(q_target: np.ndarray) -> tuple[np.ndarray, int]:
+    """Targets clamped to the joint limits, and how many were clamped."""
+    clamped = np.clip(q_target, LOWER, UPPER)
+    return clamped, int(np.count_nonzero(clamped != q_target))
+
+
+def limit_torque(q_target: np.ndarray, q: np.ndarray, dq: np.ndarray, kp: np.ndarray, kd: np.ndarray,
+                 config: SafetyConfig) -> tuple[np.ndarray, int]:
+    """Targets moved so the PD torque estimate ``kp (q* - q) - kd dq`` stays within the motors' effort."""
+    limit = EFFORT * config.torque_margin
+    tau = kp * (q_target - q) - kd * dq
+    over = np.abs(tau) > limit
+    if not over.any():
+        return q_target, 0
+    safe_kp = np.where(kp > 1e-9, kp, 1.0)
+    capped = q + (np.clip(tau, -limit, limit) + kd * dq) / safe_kp
+    return np.where(over & (kp > 1e-9), capped, q_target), int(over.sum())
+
+
+def clip_within_limits(dof_pos: np.ndarray, tolerance: float = 1e-3) -> tuple[bool, str]:
+    """Whether a joint trajectory (T, 29) stays within the limits; else the first offence, in words."""
+    bad = (dof_pos < LOWER - tolerance) | (dof_pos > UPPER + tolerance)
+    if not bad.any():
+        return True, ""
+    t, j = np.argwhere(bad)[0]
+    return False, (f"{g1.JOINT_NAMES[j]} is {dof_pos[t, j]:.3f} rad at frame {t}, outside "
+                   f"[{LOWER[j]:.3f}, {UPPER[j]:.3f}]")

@@ -1,0 +1,45 @@
+"""Fixtures of the genmimic-deploy tests: small real ONNX policies with the policy package's contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from genmimic.policy.config import EnvConfig
+from genmimic.policy.policy_file import policy_meta
+
+
+def write_linear_policy(path: Path, bias: float = 0.0) -> Path:
+    """A linear ONNX policy ``action = obs @ 0 + bias`` (bias NaN: a policy gone bad), with its JSON."""
+    meta = policy_meta(EnvConfig())
+    size = meta["observation"]["size"]
+    w = numpy_helper.from_array(np.zeros((size, 29), np.float32), "w")
+    b = numpy_helper.from_array(np.full((29,), bias, np.float32), "b")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["obs", "w"], ["xw"]), helper.make_node("Add", ["xw", "b"], ["action"])],
+        "linear_policy",
+        [helper.make_tensor_value_info("obs", TensorProto.FLOAT, [1, size])],
+        [helper.make_tensor_value_info("action", TensorProto.FLOAT, [1, 29])],
+        initializer=[w, b],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, path)
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    return path
+
+
+@pytest.fixture(scope="session")
+def zero_policy(tmp_path_factory) -> Path:
+    """Always answers action 0: joint targets at the default pose."""
+    return write_linear_policy(tmp_path_factory.mktemp("policies") / "zero.onnx")
+
+
+@pytest.fixture(scope="session")
+def nan_policy(tmp_path_factory) -> Path:
+    return write_linear_policy(tmp_path_factory.mktemp("policies") / "nan.onnx", bias=float("nan"))

@@ -1,0 +1,157 @@
+"""The controller without DDS: phases, safety faults, refusals, message encoding and CRC."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from genmimic.core import g1_constants as g1
+from genmimic.deploy.controller import Controller, ControllerConfig, Phase
+from genmimic.deploy.errors import DeployError
+from genmimic.deploy.messages import (
+    Command,
+    RobotState,
+    command_from_msg,
+    crc_ok,
+    msg_from_command,
+    msg_from_state,
+    state_from_msg,
+)
+from genmimic.deploy.policy_runner import OnnxPolicy
+from genmimic.deploy.safety import SafetyConfig, clamp_targets, limit_torque, tilt
+
+UPRIGHT = np.array([1.0, 0.0, 0.0, 0.0])
+CONFIG = ControllerConfig(prepare_s=0.1, hold_s=0.1, damp_s=0.1)
+
+
+def standing_state(tick: int = 0, quat=UPRIGHT) -> RobotState:
+    q = np.asarray(g1.DEFAULT_DOF_POS, float)
+    return RobotState(q, np.zeros(29), np.zeros(29), np.asarray(quat, float), np.zeros(3), np.zeros(3), tick, 5)
+
+
+def run_steps(controller: Controller, n: int, state=None, age: float = 0.0):
+    out = []
+    for k in range(n):
+        s = state or standing_state(20 * k)
+        out.append(controller.step(s, age))
+    return out
+
+
+def test_phases_in_order_and_gains_per_phase(zero_policy, g1_clip):
+    policy = OnnxPolicy(zero_policy)
+    c = Controller(policy, g1_clip, CONFIG)
+    assert c.step(None, float("inf"))[0] is None and c.phase == Phase.WAIT  # nothing until state arrives
+    steps = run_steps(c, 200)
+    phases = [info.phase for _, info in steps]
+    order = [p for i, p in enumerate(phases) if i == 0 or p != phases[i - 1]]
+    assert order == [Phase.PREPARE, Phase.TRACK, Phase.HOLD, Phase.DAMP, Phase.DONE]
+    prepare = next(cmd for cmd, info in steps if info.phase == Phase.PREPARE)
+    track = next(cmd for cmd, info in steps if info.phase == Phase.TRACK)
+    damp = next(cmd for cmd, info in steps if info.phase == Phase.DAMP)
+    np.testing.assert_allclose(prepare.kp, g1.HOLD_GAINS.kp)  # stiff while moving to the first pose
+    np.testing.assert_allclose(track.kp, policy.kp)
+    np.testing.assert_allclose(track.q, g1.DEFAULT_DOF_POS)  # action 0 = default pose
+    assert np.all(damp.kp == 0) and np.all(damp.kd > 0)
+    assert c.fault is None
+    n_track = sum(info.phase == Phase.TRACK for _, info in steps)
+    assert n_track == pytest.approx(g1_clip.duration / policy.control_period + 1, abs=1)
+
+
+def test_stale_state_damps_within_three_periods(zero_policy, g1_clip):
+    c = Controller(OnnxPolicy(zero_policy), g1_clip, CONFIG)
+    run_steps(c, 10)
+    assert c.phase == Phase.TRACK
+    period = c.period
+    cmd, info = c.step(standing_state(), 2.5 * period)
+    assert info.phase == Phase.TRACK
+    cmd, info = c.step(standing_state(), 3.5 * period)
+    assert c.fault is not None and c.fault.name == "STALE_STATE"
+    assert np.all(cmd.kp == 0)
+
+
+def test_a_fall_damps_at_once(zero_policy, g1_clip):
+    c = Controller(OnnxPolicy(zero_policy), g1_clip, CONFIG)
+    run_steps(c, 10)
+    tipped = [np.cos(0.6), np.sin(0.6), 0.0, 0.0]  # 69 deg of roll
+    cmd, _ = c.step(standing_state(quat=tipped), 0.0)
+    assert c.fault.name == "FALL" and np.all(cmd.kp == 0)
+
+
+def test_a_nan_policy_is_caught_before_anything_is_sent(nan_policy, g1_clip):
+    c = Controller(OnnxPolicy(nan_policy), g1_clip, CONFIG)
+    steps = run_steps(c, 10)
+    faulted = [(cmd, info) for cmd, info in steps if info.fault is not None]
+    cmd, info = faulted[0]
+    assert info.fault.name == "NONFINITE_ACTION"
+    assert np.all(np.isfinite(cmd.q)) and np.all(cmd.kp == 0)
+    for cmd, _ in steps:
+        assert cmd is None or np.all(np.isfinite(cmd.q))
+
+
+def test_a_clip_outside_the_joint_limits_is_refused(zero_policy, g1_clip):
+    bad = g1_clip.dof_pos.copy()
+    bad[10, g1.JOINT_NAMES.index("left_knee_joint")] = 3.5
+    with pytest.raises(DeployError, match="refused, the clip leaves the joint limits: left_knee_joint is 3.500"):
+        Controller(OnnxPolicy(zero_policy), g1_clip.replace(dof_pos=bad), CONFIG, source="bad.npz")
+
+
+def test_interrupt_damps(zero_policy, g1_clip):
+    c = Controller(OnnxPolicy(zero_policy), g1_clip, CONFIG)
+    run_steps(c, 5)
+    c.interrupt()
+    _, info = c.step(standing_state(), 0.0)
+    assert info.phase == Phase.DAMP and c.fault.name == "INTERRUPT"
+
+
+def test_targets_are_clamped_and_torque_limited():
+    q = np.array([j.upper for j in g1.JOINTS]) + 0.5
+    clamped, n = clamp_targets(q)
+    assert n == 29 and np.all(clamped == [j.upper for j in g1.JOINTS])
+    kp, kd = np.full(29, 100.0), np.ones(29)
+    target, n = limit_torque(np.full(29, 2.0), np.zeros(29), np.zeros(29), kp, kd, SafetyConfig())
+    effort = np.array([j.motor.effort for j in g1.JOINTS])
+    np.testing.assert_allclose(kp * target, np.minimum(effort, 200.0))
+    assert n == int(np.sum(effort < 200))
+    assert tilt(UPRIGHT) == 0.0
+
+
+def test_messages_round_trip_with_valid_crc():
+    rng = np.random.default_rng(0)
+    cmd = Command(*(rng.normal(size=29).astype(np.float32).astype(float) for _ in range(5)))
+    msg = msg_from_command(cmd, 5)
+    assert crc_ok(msg) and msg.mode_machine == 5
+    back = command_from_msg(msg)
+    for a, b in zip(cmd, back, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    msg.motor_cmd[3].q += 0.1  # tampered after the CRC was computed
+    assert not crc_ok(msg)
+    state = standing_state(1234)
+    smsg = msg_from_state(state)
+    assert crc_ok(smsg)
+    again = state_from_msg(smsg)
+    np.testing.assert_allclose(again.q, state.q, rtol=1e-6)
+    assert again.tick == 1234
+
+
+def test_policy_json_is_checked(zero_policy, tmp_path):
+    import json
+    import shutil
+
+    bad = tmp_path / "p.onnx"
+    shutil.copy(zero_policy, bad)
+    meta = json.loads(zero_policy.with_suffix(".json").read_text())
+    meta["joint_names"] = meta["joint_names"][::-1]
+    bad.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(DeployError, match="not the G1 SDK order"):
+        OnnxPolicy(bad)
+    (tmp_path / "lonely.onnx").write_bytes(zero_policy.read_bytes())
+    with pytest.raises(DeployError, match="no policy JSON beside it"):
+        OnnxPolicy(tmp_path / "lonely.onnx")
+    with pytest.raises(DeployError, match="no such policy file"):
+        OnnxPolicy(tmp_path / "absent.onnx")
+
+
+def test_config_is_a_value(zero_policy, g1_clip):
+    assert replace(CONFIG, hold_s=1.0).hold_s == 1.0 and CONFIG.hold_s == 0.1

@@ -1,0 +1,204 @@
+"""Configuration as plain, frozen data: the environment apart from the learners.
+
+``default_config()`` returns a fresh :class:`TrainConfig` each call; :func:`config_from_dict` applies a
+JSON file's nested overrides (unknown keys are errors). Reward-scale field names equal the reward-term
+function names in :mod:`genmimic.policy.rewards` (a test checks it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from genmimic.core import g1_constants as g1
+
+from .errors import ConfigError
+
+CTRL_DT = 0.02  #: policy period [s] (50 Hz)
+SIM_DT = 0.005  #: physics step [s]
+
+
+def action_scale(gains: g1.PDGains = g1.TRACKING_GAINS) -> tuple[float, ...]:
+    """Per-joint action scale [rad] in SDK order: ``0.25 * effort / kp`` (BeyondMimic/mjlab)."""
+    return tuple(0.25 * j.motor.effort / kp for j, kp in zip(g1.JOINTS, gains.kp, strict=True))
+
+
+def _default_keypoint_weights() -> dict[str, float]:
+    """End effectors (hands, head, toes) highest, upper body next, lower body lowest."""
+    w = {"pelvis": 1.0, "torso": 1.5, "head": 2.0}
+    for side in ("left", "right"):
+        w |= {f"{side}_hip": 0.5, f"{side}_knee": 0.5, f"{side}_ankle": 1.0, f"{side}_toe": 2.0,
+              f"{side}_shoulder": 1.5, f"{side}_elbow": 1.5, f"{side}_wrist": 2.0, f"{side}_hand": 3.0}
+    return w
+
+
+@dataclass(frozen=True)
+class RewardScales:
+    """Weight of each reward term; the field names are the term names (functions in ``rewards``)."""
+
+    keypoint_local: float = 2.0
+    keypoint_global: float = 1.0
+    root_orientation: float = 0.5
+    root_height: float = 0.5
+    alive: float = 0.5
+    action_rate: float = -0.05
+    torque: float = -0.02
+    joint_limit: float = -1.0
+    feet_slip: float = -0.1
+    termination: float = -10.0
+
+
+@dataclass(frozen=True)
+class NoiseConfig:
+    """Observation noise (uniform, +-) and goal-keypoint corruption of generated-video motion."""
+
+    dof_pos: float = 0.01  # [rad]
+    dof_vel: float = 0.5  # [rad/s]
+    gyro: float = 0.1  # [rad/s]
+    gravity: float = 0.03
+    goal_jitter: float = 0.02  # [m], Gaussian std per keypoint and frame
+    goal_limb_scale: float = 0.08  # per-episode scale of goals about the reference root, 1 +- this
+    goal_drop_prob: float = 0.05  # probability that a goal frame repeats the previous one
+
+
+@dataclass(frozen=True)
+class RandomizationConfig:
+    """Domain randomisation, sampled per episode; pushes at random times."""
+
+    friction: tuple[float, float] = (0.5, 1.25)
+    torso_mass_offset: tuple[float, float] = (-1.0, 2.0)  # [kg]
+    gain_scale: tuple[float, float] = (0.9, 1.1)  # multiplies kp and kd
+    push_interval_s: tuple[float, float] = (3.0, 6.0)
+    push_velocity: float = 0.4  # [m/s] max horizontal velocity kick
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """The tracking environment (both backends)."""
+
+    ctrl_dt: float = CTRL_DT
+    n_substeps: int = 4
+    episode_length: int = 500  # policy steps (10 s)
+    history: int = 3  # proprioception frames in the student observation (now and before)
+    future_frames: tuple[int, ...] = (0, 2, 5, 10)  # goal frames ahead of now, in policy steps
+    keypoint_weights: dict[str, float] = field(default_factory=_default_keypoint_weights)
+    keypoint_sigma_local: float = 0.12  # [m]
+    keypoint_sigma_global: float = 0.3  # [m]
+    orientation_sigma: float = 0.3
+    height_sigma: float = 0.1  # [m]
+    fall_tilt: float = 1.0  # [rad] pelvis tilt that counts as a fall
+    fall_height_drop: float = 0.3  # [m] pelvis this far under the reference counts as a fall
+    max_keypoint_error: float = 0.5  # [m] mean keypoint drift that ends an episode
+    contact_height: float = 0.06  # [m] ankle height under which a foot counts as in contact
+    reward_scales: RewardScales = field(default_factory=RewardScales)
+    noise: NoiseConfig = field(default_factory=NoiseConfig)
+    randomization: RandomizationConfig = field(default_factory=RandomizationConfig)
+    randomize: bool = True
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    """PPO with the symmetry loss ``L = L_PPO + sym_coef * L_SYM``."""
+
+    hidden: tuple[int, ...] = (256, 256, 128)
+    learning_rate: float = 3e-4
+    unroll_length: int = 32
+    num_minibatches: int = 4
+    num_epochs: int = 4
+    discount: float = 0.99
+    gae_lambda: float = 0.95
+    clip_epsilon: float = 0.2
+    value_coef: float = 0.5
+    entropy_coef: float = 0.002
+    sym_coef: float = 0.5
+    max_grad_norm: float = 1.0
+    init_log_std: float = -0.7
+    iterations: int = 2000
+
+
+@dataclass(frozen=True)
+class DistillConfig:
+    """DAgger: roll out the student (teacher with probability ``beta``), label with the teacher."""
+
+    hidden: tuple[int, ...] = (256, 256, 128)
+    learning_rate: float = 5e-4
+    unroll_length: int = 32
+    num_epochs: int = 2
+    num_minibatches: int = 4
+    beta_start: float = 0.5
+    beta_decay: float = 0.9  # per iteration
+    iterations: int = 200
+    buffer_iterations: int = 8  # keep the last this-many rollouts as the DAgger dataset
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    env: EnvConfig = field(default_factory=EnvConfig)
+    ppo: PPOConfig = field(default_factory=PPOConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
+    backend: str = "cpu"  # "cpu" (C MuJoCo in worker processes) or "mjx"
+    num_envs: int = 64
+    workers: int = 2
+    seed: int = 0
+    checkpoint_every: int = 25  # iterations
+    max_minutes: float = 0.0  # wall-clock cap of one `train` call; 0: none
+
+
+def default_config() -> TrainConfig:
+    """A fresh default configuration."""
+    return TrainConfig()
+
+
+def _from_dict(cls: type, data: dict[str, Any], where: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where or 'config'}: expected an object, got {type(data).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in data.items():
+        if key not in fields:
+            raise ConfigError(f"unknown config key {where + key!r} (known: {', '.join(fields)})")
+        default = getattr(cls(), key)
+        if dataclasses.is_dataclass(default):
+            kwargs[key] = _from_dict(type(default), value, f"{where}{key}.")
+        elif isinstance(default, tuple):
+            kwargs[key] = tuple(value)
+        elif isinstance(default, dict):
+            bad = [k for k in value if k not in default]
+            if bad:
+                raise ConfigError(f"unknown key {bad[0]!r} in {where + key!r}")
+            kwargs[key] = {**default, **value}
+        elif isinstance(default, bool) or not isinstance(default, int | float | str):
+            kwargs[key] = value
+        else:
+            try:
+                kwargs[key] = type(default)(value)
+            except (TypeError, ValueError):
+                raise ConfigError(f"{where + key}: expected {type(default).__name__}, got {value!r}") from None
+    return cls(**kwargs)
+
+
+def config_from_dict(data: dict[str, Any]) -> TrainConfig:
+    """A :class:`TrainConfig` with ``data``'s nested values over the defaults."""
+    return _from_dict(TrainConfig, data, "")
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    return json.loads(json.dumps(dataclasses.asdict(config)))
+
+
+def load_config(path: str | os.PathLike[str]) -> TrainConfig:
+    """Read a JSON config file (overrides of :func:`default_config`)."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: not a JSON config: {str(err).splitlines()[0]}") from None
+    try:
+        return config_from_dict(data)
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None

@@ -1,0 +1,164 @@
+"""Training motions the project makes itself.
+
+Preferred: procedural human motions from ``genmimic.lift.synth`` retargeted by ``genmimic.retarget.retarget``
+(when those packages are installed and work). Fallback, always available: G1 motions made directly in
+joint space around the default pose (arm gestures, squats, weight shifts, torso twists), with the
+pelvis placed so the feet rest on the ground (via ``genmimic.core.g1_clip_from_joints``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from genmimic.core import g1_constants as g1
+from genmimic.core.clips import G1Clip, load_clip, save_clip
+from genmimic.core.g1_kinematics import foot_contact_points, g1_clip_from_joints
+from genmimic.core.rotations import quat_from_axis_angle
+
+from .errors import PolicyError
+
+log = logging.getLogger(__name__)
+J = g1.JOINT_NAMES.index
+KINDS = ("wave", "reach", "arms", "squat", "weight_shift", "twist", "mixed")
+
+
+def _smooth(rng: np.random.Generator, t: np.ndarray, amp: float, fmin: float = 0.2, fmax: float = 1.0) -> np.ndarray:
+    """A smooth random signal: sum of two sinusoids, ramped in from zero over the first second."""
+    out = np.zeros_like(t)
+    for _ in range(2):
+        out += amp / 2 * np.sin(2 * np.pi * rng.uniform(fmin, fmax) * t + rng.uniform(0, 2 * np.pi))
+    return out * np.minimum(t, 1.0)
+
+
+def _arm(dof, t, rng, side: str, amp: float) -> None:
+    s = 1.0 if side == "left" else -1.0
+    dof[:, J(f"{side}_shoulder_pitch_joint")] += _smooth(rng, t, 1.6 * amp) - 0.5 * amp * np.minimum(t, 1)
+    dof[:, J(f"{side}_shoulder_roll_joint")] += s * np.abs(_smooth(rng, t, 1.2 * amp))
+    dof[:, J(f"{side}_shoulder_yaw_joint")] += _smooth(rng, t, 0.6 * amp)
+    dof[:, J(f"{side}_elbow_joint")] += _smooth(rng, t, 1.0 * amp)
+    dof[:, J(f"{side}_wrist_roll_joint")] += _smooth(rng, t, 0.6 * amp)
+
+
+def joint_space_motion(kind: str, seed: int, duration: float = 6.0, fps: float = 50.0) -> G1Clip:
+    """A G1 clip of ``kind`` (one of :data:`KINDS`) made in joint space, feet kept on the ground."""
+    if kind not in KINDS:
+        raise PolicyError(f"unknown motion kind {kind!r} (known: {', '.join(KINDS)})")
+    rng = np.random.default_rng(seed)
+    n = round(duration * fps) + 1
+    t = np.arange(n) / fps
+    dof = np.tile(np.asarray(g1.DEFAULT_DOF_POS), (n, 1))
+    amp = rng.uniform(0.5, 1.0)
+    if kind == "mixed":
+        kind_parts = list(rng.choice(["wave", "reach", "squat", "weight_shift", "twist"], size=2, replace=False))
+    else:
+        kind_parts = [kind]
+    for part in kind_parts:
+        if part == "wave":
+            side = rng.choice(["left", "right"])
+            s = 1.0 if side == "left" else -1.0
+            up = np.minimum(t, 1.0) * (1 - np.cos(np.pi * np.minimum(t, 1.0))) / 2
+            dof[:, J(f"{side}_shoulder_roll_joint")] += s * 1.2 * amp * up
+            dof[:, J(f"{side}_shoulder_pitch_joint")] -= 0.6 * amp * up
+            dof[:, J(f"{side}_elbow_joint")] += -0.6 + 0.4 * np.sin(2 * np.pi * rng.uniform(0.7, 1.5) * t) * up
+        elif part == "reach":
+            _arm(dof, t, rng, str(rng.choice(["left", "right"])), amp)
+        elif part == "arms":
+            _arm(dof, t, rng, "left", amp)
+            _arm(dof, t, rng, "right", amp)
+        elif part == "squat":
+            depth = np.abs(_smooth(rng, t, 0.5 * amp, 0.15, 0.5))
+            dof[:, J("left_hip_pitch_joint")] -= depth
+            dof[:, J("right_hip_pitch_joint")] -= depth
+            dof[:, J("left_knee_joint")] += 2 * depth
+            dof[:, J("right_knee_joint")] += 2 * depth
+            dof[:, J("left_ankle_pitch_joint")] -= depth
+            dof[:, J("right_ankle_pitch_joint")] -= depth
+        elif part == "weight_shift":
+            roll = _smooth(rng, t, 0.12 * amp, 0.15, 0.5)
+            for side in ("left", "right"):
+                dof[:, J(f"{side}_hip_roll_joint")] += roll
+                dof[:, J(f"{side}_ankle_roll_joint")] -= roll
+        elif part == "twist":
+            dof[:, J("waist_yaw_joint")] += _smooth(rng, t, 0.8 * amp, 0.15, 0.6)
+            dof[:, J("waist_pitch_joint")] += np.abs(_smooth(rng, t, 0.3 * amp, 0.15, 0.5))
+    lo = np.array([j.lower for j in g1.JOINTS]) + 0.05
+    hi = np.array([j.upper for j in g1.JOINTS]) - 0.05
+    dof = np.clip(dof, lo, hi)
+    quat = np.tile([1.0, 0.0, 0.0, 0.0], (n, 1))
+    yaw = rng.uniform(-np.pi, np.pi)
+    quat[:] = quat_from_axis_angle(np.array([0.0, 0.0, yaw]))
+    # place the pelvis: feet centroid fixed in xy at the origin, lowest contact sphere on the ground
+    pts = foot_contact_points(np.zeros((n, 3)), quat, dof)
+    centre = pts.reshape(n, -1, 3).mean(1)
+    root = np.stack([-centre[:, 0], -centre[:, 1], -(pts[..., 2].min(axis=(1, 2)) - g1.FOOT_SPHERE_RADIUS)], -1)
+    meta = {"tool": "genmimic.policy.corpus", "kind": kind, "seed": seed, "source": "joint-space procedural"}
+    return g1_clip_from_joints(root, quat, dof, fps, meta=meta)
+
+
+def synth_retarget_available() -> Callable[[str, int, float], G1Clip] | None:
+    """A function (kind, seed, duration) -> G1Clip through genmimic.lift.synth + genmimic.retarget, or None."""
+    try:
+        from genmimic.lift import synth  # type: ignore[attr-defined]
+        from genmimic.retarget import retarget  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+
+    def make(kind: str, seed: int, duration: float) -> G1Clip:
+        clip = retarget(synth.synthesize(kind, seed=seed, duration=duration, fps=30.0)).clip
+        meta = {**clip.meta, "corpus": {"kind": kind, "seed": seed, "source": "genmimic.lift.synth + retarget"}}
+        return clip.replace(meta=meta)
+
+    try:
+        clip = make(synth.KINDS[0], 0, 2.0)
+        if not isinstance(clip, G1Clip):
+            return None
+    except Exception as err:
+        log.warning("synth+retarget present but failed (%s); using joint-space motions", err)
+        return None
+    return make
+
+
+def make_corpus(out: str | Path, count: int, seed: int = 0, duration: float = 6.0,
+                source: str = "auto") -> list[Path]:
+    """Write ``count`` G1 clips to directory ``out`` and return their paths.
+
+    ``source``: "synth" (synth + retarget), "joints" (joint-space procedural) or "auto" (synth when it
+    works, else joints).
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    synth_fn = synth_retarget_available() if source in ("auto", "synth") else None
+    if source == "synth" and synth_fn is None:
+        raise PolicyError("genmimic.lift.synth and genmimic.retarget.retarget_clip are not available")
+    paths = []
+    for i in range(count):
+        if synth_fn is not None:
+            from genmimic.lift import synth  # type: ignore[attr-defined]
+
+            kind = synth.KINDS[i % len(synth.KINDS)]
+            clip = synth_fn(kind, seed + i, duration)
+        else:
+            kind = KINDS[i % len(KINDS)]
+            clip = joint_space_motion(kind, seed + i, duration)
+        path = out / f"{i:04d}_{kind}.npz"
+        save_clip(clip, path)
+        paths.append(path)
+    return paths
+
+
+def load_clip_dir(path: str | Path) -> list[tuple[str, G1Clip]]:
+    """All G1 clips (``*.npz``) in a directory, or one clip file; one-line error naming a bad file."""
+    p = Path(path)
+    if p.is_file():
+        files = [p]
+    elif p.is_dir():
+        files = sorted(p.glob("*.npz"))
+        if not files:
+            raise PolicyError(f"{p}: no .npz clips in this directory")
+    else:
+        raise PolicyError(f"{p}: no such file or directory")
+    return [(str(f), load_clip(f, G1Clip)) for f in files]

@@ -1,0 +1,150 @@
+"""Teacher-student distillation with DAgger: the student (proprioception and goals only) drives the
+robot (the teacher with probability ``beta``, decaying), every visited state is labelled with the
+teacher's action, and the student is fitted to the labels of the last few rollouts (plus the
+symmetry loss on its own observation)."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from genmimic.core.cli_support import progress
+
+from . import observation as obs_mod
+from .checkpoint import MetricsLog, load_checkpoint, save_checkpoint
+from .config import DistillConfig, TrainConfig
+from .mirror import MirrorMap, action_mirror, observation_mirror
+from .networks import MLP, Normalizer, normalizer_init, normalizer_update, policy_mean
+from .ppo import EpisodeTracker, symmetry_loss
+
+
+class StudentState(NamedTuple):
+    params: dict
+    opt_state: Any
+    normalizer: Normalizer
+
+
+def student_size(cfg: TrainConfig) -> int:
+    return obs_mod.layout_size(obs_mod.student_layout(cfg.env.history, cfg.env.future_frames))
+
+
+def init_student(key: jax.Array, obs_size: int, cfg: DistillConfig) -> StudentState:
+    params = MLP(tuple(cfg.hidden), 29).init(key, jnp.zeros((1, obs_size)))
+    return StudentState(params, optax.adam(cfg.learning_rate).init(params), normalizer_init(obs_size))
+
+
+def dagger_loss(params: dict, norm: Normalizer, obs: jax.Array, labels: jax.Array, sym_coef: float,
+                om: MirrorMap, am: MirrorMap) -> jax.Array:
+    """Mean squared error to the teacher's actions plus ``sym_coef`` times the symmetry loss."""
+    fn = lambda o: policy_mean(params, norm, o)  # noqa: E731
+    mse = jnp.mean(jnp.sum((fn(obs) - labels) ** 2, -1))
+    return mse + sym_coef * symmetry_loss(fn, obs, om, am)
+
+
+def make_student_update(cfg: DistillConfig, sym_coef: float, obs_mirror: MirrorMap, act_mirror: MirrorMap):
+    opt = optax.adam(cfg.learning_rate)
+    om = MirrorMap(jnp.asarray(obs_mirror.index), jnp.asarray(obs_mirror.sign, jnp.float32))
+    am = MirrorMap(jnp.asarray(act_mirror.index), jnp.asarray(act_mirror.sign, jnp.float32))
+
+    @jax.jit
+    def update(state: StudentState, obs: jax.Array, labels: jax.Array, key: jax.Array):
+        norm = normalizer_update(state.normalizer, obs[-obs.shape[0] // 4:])
+        n = obs.shape[0]
+        mb = n // cfg.num_minibatches
+
+        def step(carry, idx):
+            params, opt_state = carry
+            loss, grads = jax.value_and_grad(dagger_loss)(params, norm, obs[idx], labels[idx], sym_coef, om, am)
+            updates, opt_state = opt.update(grads, opt_state, params)
+            return (optax.apply_updates(params, updates), opt_state), loss
+
+        def epoch(carry, k):
+            perm = jax.random.permutation(k, n)[: mb * cfg.num_minibatches].reshape(cfg.num_minibatches, mb)
+            return jax.lax.scan(step, carry, perm)
+
+        (params, opt_state), losses = jax.lax.scan(epoch, (state.params, state.opt_state),
+                                                   jax.random.split(key, cfg.num_epochs))
+        return StudentState(params, opt_state, norm), jnp.mean(losses)
+
+    return update
+
+
+_mean = jax.jit(policy_mean)
+
+
+def train_student(run: Path, cfg: TrainConfig, env, show_progress: bool = True) -> dict[str, Any]:
+    """DAgger from ``run/teacher.msgpack``; resumes from ``run/student.msgpack``."""
+    from .train import load_teacher
+
+    teacher, _ = load_teacher(run, cfg)
+    d = cfg.distill
+    s_size = student_size(cfg)
+    key = jax.random.PRNGKey(cfg.seed + 1)
+    state = init_student(key, s_size, d)
+    info: dict[str, Any] = {"iteration": 0, "env_steps": 0, "seconds": 0.0, "finished": False}
+    ckpt = run / "student.msgpack"
+    if ckpt.exists():
+        (state, key), info = load_checkpoint(ckpt, (state, key))
+        if info.get("finished"):
+            return info
+    layout = obs_mod.student_layout(cfg.env.history, cfg.env.future_frames)
+    update = make_student_update(d, cfg.ppo.sym_coef, observation_mirror(layout), action_mirror())
+    rng = np.random.default_rng(cfg.seed + int(info["iteration"]))
+    buffer: deque = deque(maxlen=d.buffer_iterations)
+    metrics = MetricsLog(run, "student", int(info["iteration"]))
+    s_obs, t_obs = env.reset()
+    tracker = EpisodeTracker(s_obs.shape[0])
+    t0, seconds0 = time.time(), info["seconds"]
+    iters = range(info["iteration"], d.iterations)
+    for it in progress(iters, "student DAgger") if show_progress else iters:
+        beta = d.beta_start * d.beta_decay**it
+        obs_rows, labels, rets, falls, ended_n, errs = [], [], [], 0, 0, []
+        for _ in range(d.unroll_length):
+            a_teacher = np.asarray(_mean(teacher.params.policy, teacher.normalizer, jnp.asarray(t_obs)))
+            a_student = np.asarray(_mean(state.params, state.normalizer, jnp.asarray(s_obs)))
+            use_teacher = rng.random(len(a_student)) < beta
+            obs_rows.append(s_obs)
+            labels.append(a_teacher)
+            out = env.step(np.where(use_teacher[:, None], a_teacher, a_student))
+            ended = out.terminated | out.truncated
+            r, _ = tracker.add(out.reward, ended)
+            rets += list(r)
+            falls += int(out.terminated.sum())
+            ended_n += int(ended.sum())
+            errs.append(out.tracking_error.mean())
+            s_obs, t_obs = out.student, out.teacher
+        buffer.append((np.concatenate(obs_rows), np.concatenate(labels)))
+        key, k = jax.random.split(key)
+        obs_all = jnp.asarray(np.concatenate([b[0] for b in buffer]))
+        lab_all = jnp.asarray(np.concatenate([b[1] for b in buffer]))
+        state, loss = update(state, obs_all, lab_all, k)
+        steps = d.unroll_length * s_obs.shape[0]
+        info.update(iteration=it + 1, env_steps=info["env_steps"] + steps, seconds=seconds0 + time.time() - t0)
+        metrics.write(it + 1, {"env_steps": info["env_steps"], "beta": beta, "loss": float(loss),
+                               "episode_return": float(np.mean(rets)) if rets else float("nan"),
+                               "fall_rate": falls / ended_n if ended_n else 0.0,
+                               "tracking_error": float(np.mean(errs))})
+        over = cfg.max_minutes > 0 and (time.time() - t0) > 60 * cfg.max_minutes
+        if over or it + 1 == d.iterations or (it + 1) % cfg.checkpoint_every == 0:
+            info["finished"] = bool(over or it + 1 == d.iterations)
+            save_checkpoint(ckpt, (state, key), info)
+        if over:
+            break
+    info["finished"] = True
+    save_checkpoint(ckpt, (state, key), info)
+    metrics.close()
+    return info
+
+
+def load_student(run: Path, cfg: TrainConfig) -> tuple[StudentState, dict[str, Any]]:
+    key = jax.random.PRNGKey(cfg.seed + 1)
+    (state, _), info = load_checkpoint(run / "student.msgpack", (init_student(key, student_size(cfg), cfg.distill),
+                                                                 key))
+    return state, info

@@ -1,0 +1,227 @@
+"""PPO with a symmetry loss, ``L = L_PPO + sym_coef * L_SYM``, as small pure JAX functions.
+
+``gae`` and the losses are plain functions (tested against hand-worked values); :func:`make_update`
+builds one jitted update over an immutable :class:`PPOState`; :func:`collect` runs a rollout on any
+vector env with the ``reset() / step(actions) -> StepBatch`` interface (CPU or MJX backend).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from .config import PPOConfig
+from .mirror import MirrorMap
+from .networks import (
+    ActorCriticParams,
+    Normalizer,
+    init_actor_critic,
+    normalizer_init,
+    normalizer_update,
+    policy_mean,
+    value_fn,
+)
+
+
+class Transition(NamedTuple):
+    """A rollout, each field (T, N, ...): obs, action, log_prob, reward, done (1.0 where the episode
+    ended by failure or truncation), value (critic at obs), and ``bootstrap`` (value of the last obs, (N,))."""
+
+    obs: Any
+    action: Any
+    log_prob: Any
+    reward: Any
+    done: Any
+    value: Any
+
+
+class PPOState(NamedTuple):
+    params: ActorCriticParams
+    opt_state: Any
+    normalizer: Normalizer
+    iteration: Any
+
+
+class LossInfo(NamedTuple):
+    total: Any
+    policy: Any
+    value: Any
+    entropy: Any
+    symmetry: Any
+    approx_kl: Any
+
+
+def gae(rewards: jax.Array, values: jax.Array, dones: jax.Array, bootstrap: jax.Array, discount: float,
+        lam: float) -> tuple[jax.Array, jax.Array]:
+    """Generalised advantage estimation over time-major arrays (T, N).
+
+    ``dones[t]`` = 1 when the episode ended after step t (no bootstrapping through it);
+    ``bootstrap`` (N,) is the value of the state after the last step. Returns (advantages, returns).
+    """
+    next_values = jnp.concatenate([values[1:], bootstrap[None]], 0)
+    deltas = rewards + discount * (1.0 - dones) * next_values - values
+
+    def back(carry, x):
+        delta, done = x
+        adv = delta + discount * lam * (1.0 - done) * carry
+        return adv, adv
+
+    _, adv = jax.lax.scan(back, jnp.zeros_like(bootstrap), (deltas, dones), reverse=True)
+    return adv, adv + values
+
+
+def gaussian_log_prob(mean: jax.Array, log_std: jax.Array, x: jax.Array) -> jax.Array:
+    """Log density (...,) of a diagonal Gaussian, summed over the last axis."""
+    z = (x - mean) * jnp.exp(-log_std)
+    return jnp.sum(-0.5 * z * z - log_std - 0.5 * jnp.log(2 * jnp.pi), -1)
+
+
+def gaussian_entropy(log_std: jax.Array) -> jax.Array:
+    return jnp.sum(log_std + 0.5 * jnp.log(2 * jnp.pi * jnp.e))
+
+
+def clipped_surrogate(ratio: jax.Array, adv: jax.Array, eps: float) -> jax.Array:
+    """PPO's policy loss (to minimise): ``-mean(min(r A, clip(r, 1-eps, 1+eps) A))``."""
+    return -jnp.mean(jnp.minimum(ratio * adv, jnp.clip(ratio, 1 - eps, 1 + eps) * adv))
+
+
+def symmetry_loss(mean_fn: Callable[[jax.Array], jax.Array], obs: jax.Array, obs_mirror: MirrorMap,
+                  act_mirror: MirrorMap) -> jax.Array:
+    """``mean ||pi(s) - T_a(pi(T_s(s)))||^2`` over the batch (deterministic means)."""
+    mirrored = act_mirror(mean_fn(obs_mirror(obs)))
+    return jnp.mean(jnp.sum((mean_fn(obs) - mirrored) ** 2, -1))
+
+
+def ppo_loss(params: ActorCriticParams, norm: Normalizer, batch: Transition, advantages: jax.Array,
+             returns: jax.Array, cfg: PPOConfig, obs_mirror: MirrorMap, act_mirror: MirrorMap) -> tuple[Any, LossInfo]:
+    mean = policy_mean(params.policy, norm, batch.obs)
+    log_prob = gaussian_log_prob(mean, params.log_std, batch.action)
+    ratio = jnp.exp(log_prob - batch.log_prob)
+    adv = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+    pol = clipped_surrogate(ratio, adv, cfg.clip_epsilon)
+    val = 0.5 * jnp.mean((value_fn(params.value, norm, batch.obs) - returns) ** 2)
+    ent = gaussian_entropy(params.log_std)
+    sym = symmetry_loss(lambda o: policy_mean(params.policy, norm, o), batch.obs, obs_mirror, act_mirror) \
+        if cfg.sym_coef > 0 else jnp.zeros(())
+    total = pol + cfg.value_coef * val - cfg.entropy_coef * ent + cfg.sym_coef * sym
+    kl = jnp.mean(batch.log_prob - log_prob)
+    return total, LossInfo(total, pol, val, ent, sym, kl)
+
+
+def make_optimizer(cfg: PPOConfig) -> optax.GradientTransformation:
+    return optax.chain(optax.clip_by_global_norm(cfg.max_grad_norm), optax.adam(cfg.learning_rate))
+
+
+def init_state(key: jax.Array, obs_size: int, act_size: int, cfg: PPOConfig) -> PPOState:
+    params = init_actor_critic(key, obs_size, act_size, cfg.hidden, cfg.init_log_std)
+    return PPOState(params, make_optimizer(cfg).init(params), normalizer_init(obs_size), jnp.asarray(0))
+
+
+def make_update(cfg: PPOConfig, obs_mirror: MirrorMap, act_mirror: MirrorMap):
+    """A jitted ``update(state, rollout, bootstrap, key) -> (state, LossInfo)``: normaliser update, GAE,
+    then ``num_epochs`` passes of ``num_minibatches`` shuffled minibatches."""
+    opt = make_optimizer(cfg)
+    om = MirrorMap(jnp.asarray(obs_mirror.index), jnp.asarray(obs_mirror.sign, jnp.float32))
+    am = MirrorMap(jnp.asarray(act_mirror.index), jnp.asarray(act_mirror.sign, jnp.float32))
+    grad_fn = jax.grad(ppo_loss, has_aux=True)
+
+    @jax.jit
+    def update(state: PPOState, rollout: Transition, bootstrap: jax.Array, key: jax.Array):
+        adv, ret = gae(rollout.reward, rollout.value, rollout.done, bootstrap, cfg.discount, cfg.gae_lambda)
+        norm = normalizer_update(state.normalizer, rollout.obs)
+        flat = jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), (rollout, adv, ret))
+        n = flat[1].shape[0]
+        mb = n // cfg.num_minibatches
+
+        def minibatch(carry, idx):
+            params, opt_state = carry
+            b = jax.tree.map(lambda x: x[idx], flat)
+            grads, info = grad_fn(params, norm, b[0], b[1], b[2], cfg, om, am)
+            updates, opt_state = opt.update(grads, opt_state, params)
+            return (optax.apply_updates(params, updates), opt_state), info
+
+        def epoch(carry, k):
+            perm = jax.random.permutation(k, n)[: mb * cfg.num_minibatches].reshape(cfg.num_minibatches, mb)
+            return jax.lax.scan(minibatch, carry, perm)
+
+        (params, opt_state), info = jax.lax.scan(epoch, (state.params, state.opt_state),
+                                                 jax.random.split(key, cfg.num_epochs))
+        new = PPOState(params, opt_state, norm, state.iteration + 1)
+        return new, jax.tree.map(jnp.mean, info)
+
+    return update
+
+
+@jax.jit
+def _act(params: ActorCriticParams, norm: Normalizer, obs: jax.Array, key: jax.Array):
+    mean = policy_mean(params.policy, norm, obs)
+    action = mean + jnp.exp(params.log_std) * jax.random.normal(key, mean.shape)
+    return action, gaussian_log_prob(mean, params.log_std, action), value_fn(params.value, norm, obs)
+
+
+@jax.jit
+def _values(params: ActorCriticParams, norm: Normalizer, obs: jax.Array) -> jax.Array:
+    return value_fn(params.value, norm, obs)
+
+
+class RolloutStats(NamedTuple):
+    reward: float  # mean reward per step
+    episodes: int  # episodes that ended
+    episode_return: float  # mean return of the episodes that ended (nan if none)
+    episode_length: float
+    fall_rate: float  # share of ended episodes that ended by failure
+    tracking_error: float  # mean keypoint error [m]
+    terms: np.ndarray  # mean unscaled reward terms
+
+
+class EpisodeTracker:
+    """Running returns and lengths of the envs of a vector env."""
+
+    def __init__(self, n: int) -> None:
+        self.ret, self.len = np.zeros(n), np.zeros(n)
+
+    def add(self, reward: np.ndarray, ended: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self.ret += reward
+        self.len += 1
+        out = self.ret[ended].copy(), self.len[ended].copy()
+        self.ret[ended], self.len[ended] = 0.0, 0.0
+        return out
+
+
+def collect(env, state: PPOState, obs: np.ndarray, key: jax.Array, steps: int, discount: float,
+            tracker: EpisodeTracker, obs_index: int = 1):
+    """Roll out ``steps`` on ``env`` with the stochastic policy. ``obs_index`` picks the observation
+    of a StepBatch the policy reads (0 student, 1 teacher). Returns (rollout, bootstrap, next obs, stats)."""
+    cols: dict[str, list] = {k: [] for k in Transition._fields}
+    rets, lens, falls, errs, terms = [], [], 0, [], []
+    for _ in range(steps):
+        key, k = jax.random.split(key)
+        action, logp, value = (np.asarray(x) for x in _act(state.params, state.normalizer, jnp.asarray(obs), k))
+        out = env.step(action)
+        reward = out.reward.astype(np.float32)
+        if out.truncated.any():  # bootstrap through time limits
+            v = np.asarray(_values(state.params, state.normalizer, jnp.asarray(out.final_teacher)))
+            reward = reward + discount * v * out.truncated
+        ended = out.terminated | out.truncated
+        for name, val in zip(Transition._fields, (obs, action, logp, reward, ended.astype(np.float32), value),
+                             strict=True):
+            cols[name].append(val)
+        r, n = tracker.add(out.reward, ended)
+        rets += list(r)
+        lens += list(n)
+        falls += int(out.terminated.sum())
+        errs.append(out.tracking_error.mean())
+        terms.append(out.terms.mean(0))
+        obs = out[obs_index]
+    rollout = Transition(*(jnp.asarray(np.stack(cols[k])) for k in Transition._fields))
+    bootstrap = _values(state.params, state.normalizer, jnp.asarray(obs))
+    n_ep = len(rets)
+    stats = RolloutStats(float(np.mean(rollout.reward)), n_ep, float(np.mean(rets)) if n_ep else float("nan"),
+                         float(np.mean(lens)) if n_ep else float("nan"), falls / n_ep if n_ep else 0.0,
+                         float(np.mean(errs)), np.mean(terms, 0))
+    return rollout, bootstrap, obs, stats

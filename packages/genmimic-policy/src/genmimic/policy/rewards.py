@@ -1,0 +1,168 @@
+"""Reward terms and termination, written once over an array namespace ``xp`` (numpy or jax.numpy).
+
+Each term is a small pure function named as its scale in :class:`~genmimic.policy.config.RewardScales`;
+positive terms are rewards in [0, 1], negative-scaled ones are penalties >= 0. All functions broadcast
+over leading (batch) axes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from genmimic.core import g1_constants as g1
+
+from .config import EnvConfig, RewardScales
+from .observation import gravity_in_body, to_heading_frame
+
+EFFORT = np.asarray([j.motor.effort for j in g1.JOINTS], np.float32)
+LOWER = np.asarray([j.lower for j in g1.JOINTS], np.float32)
+UPPER = np.asarray([j.upper for j in g1.JOINTS], np.float32)
+
+
+class RobotFrame(NamedTuple):
+    """The simulated robot at one control step (leading batch axes allowed).
+
+    root_pos (3,) world [m]; root_quat (4,) wxyz; root_lin_vel (3,) world [m/s]; gyro (3,) pelvis frame
+    [rad/s]; dof_pos, dof_vel (29,) SDK order; keypoints (19, 3) world [m]; torque (29,) [Nm];
+    contacts (2,) bool (left, right); foot_vel (2, 3) world [m/s] of the ankle keypoints.
+    """
+
+    root_pos: Any
+    root_quat: Any
+    root_lin_vel: Any
+    gyro: Any
+    dof_pos: Any
+    dof_vel: Any
+    keypoints: Any
+    torque: Any
+    contacts: Any
+    foot_vel: Any
+
+
+class RefFrame(NamedTuple):
+    """The clean reference at the same step: root_pos (3,), root_quat (4,), dof_pos (29,), keypoints (19, 3)."""
+
+    root_pos: Any
+    root_quat: Any
+    dof_pos: Any
+    keypoints: Any
+
+
+class RewardTerms(NamedTuple):
+    keypoint_local: Any
+    keypoint_global: Any
+    root_orientation: Any
+    root_height: Any
+    alive: Any
+    action_rate: Any
+    torque: Any
+    joint_limit: Any
+    feet_slip: Any
+    termination: Any
+
+
+def keypoint_weights(cfg: EnvConfig) -> np.ndarray:
+    """Weights (19,) in keypoint order, normalised to sum 1."""
+    w = np.asarray([cfg.keypoint_weights[n] for n in g1.KEYPOINT_NAMES], np.float32)
+    return w / w.sum()
+
+
+def mean_keypoint_error(xp: Any, keypoints: Any, ref_keypoints: Any) -> Any:
+    """Unweighted mean distance (...,) [m] between keypoints (..., 19, 3): the reported tracking error."""
+    return xp.mean(xp.linalg.norm(keypoints - ref_keypoints, axis=-1), axis=-1)
+
+
+def keypoint_local(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> Any:
+    """Pose: keypoints about each one's own pelvis, in each one's heading frame (weighted)."""
+    mine = to_heading_frame(xp, robot.root_quat, robot.keypoints - robot.root_pos[..., None, :])
+    goal = to_heading_frame(xp, ref.root_quat, ref.keypoints - ref.root_pos[..., None, :])
+    err = xp.sum(xp.sum((mine - goal) ** 2, -1) * xp.asarray(keypoint_weights(cfg)), -1)
+    return xp.exp(-err / cfg.keypoint_sigma_local**2)
+
+
+def keypoint_global(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> Any:
+    """World keypoint positions (weighted)."""
+    err = xp.sum(xp.sum((robot.keypoints - ref.keypoints) ** 2, -1) * xp.asarray(keypoint_weights(cfg)), -1)
+    return xp.exp(-err / cfg.keypoint_sigma_global**2)
+
+
+def root_orientation(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> Any:
+    d = gravity_in_body(xp, robot.root_quat) - gravity_in_body(xp, ref.root_quat)
+    return xp.exp(-xp.sum(d * d, -1) / cfg.orientation_sigma**2)
+
+
+def root_height(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> Any:
+    return xp.exp(-((robot.root_pos[..., 2] - ref.root_pos[..., 2]) ** 2) / cfg.height_sigma**2)
+
+
+def alive(xp: Any, robot: RobotFrame) -> Any:
+    return xp.ones(robot.root_pos.shape[:-1], dtype=robot.root_pos.dtype)
+
+
+def action_rate(xp: Any, action: Any, last_action: Any) -> Any:
+    return xp.sum((action - last_action) ** 2, -1)
+
+
+def torque(xp: Any, robot: RobotFrame) -> Any:
+    return xp.sum((robot.torque / xp.asarray(EFFORT)) ** 2, -1)
+
+
+def joint_limit(xp: Any, robot: RobotFrame, margin: float = 0.9) -> Any:
+    """How far joints are beyond ``margin`` of their half range [rad], summed."""
+    mid, half = (UPPER + LOWER) / 2, (UPPER - LOWER) / 2
+    return xp.sum(xp.maximum(xp.abs(robot.dof_pos - xp.asarray(mid)) - margin * xp.asarray(half), 0.0), -1)
+
+
+def feet_slip(xp: Any, robot: RobotFrame) -> Any:
+    """Horizontal speed squared of feet in contact [m^2/s^2]."""
+    return xp.sum(robot.contacts * xp.sum(robot.foot_vel[..., :2] ** 2, -1), -1)
+
+
+def termination(xp: Any, terminated: Any) -> Any:
+    return terminated.astype(np.float32) if xp is np else terminated.astype(xp.float32)
+
+
+def fallen(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> Any:
+    """The robot fell: pelvis tilted past ``fall_tilt`` or ``fall_height_drop`` under the reference."""
+    up = -gravity_in_body(xp, robot.root_quat)[..., 2]
+    return (up < np.cos(cfg.fall_tilt)) | (robot.root_pos[..., 2] < ref.root_pos[..., 2] - cfg.fall_height_drop)
+
+
+def terminated(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> Any:
+    """End of episode by failure: a fall, or mean keypoint drift beyond ``max_keypoint_error``."""
+    drift = mean_keypoint_error(xp, robot.keypoints, ref.keypoints) > cfg.max_keypoint_error
+    return fallen(xp, robot, ref, cfg) | drift
+
+
+def reward_terms(xp: Any, robot: RobotFrame, ref: RefFrame, action: Any, last_action: Any, done: Any,
+                 cfg: EnvConfig) -> RewardTerms:
+    return RewardTerms(
+        keypoint_local=keypoint_local(xp, robot, ref, cfg),
+        keypoint_global=keypoint_global(xp, robot, ref, cfg),
+        root_orientation=root_orientation(xp, robot, ref, cfg),
+        root_height=root_height(xp, robot, ref, cfg),
+        alive=alive(xp, robot),
+        action_rate=action_rate(xp, action, last_action),
+        torque=torque(xp, robot),
+        joint_limit=joint_limit(xp, robot),
+        feet_slip=feet_slip(xp, robot),
+        termination=termination(xp, done),
+    )
+
+
+def total_reward(terms: RewardTerms, scales: RewardScales) -> Any:
+    return sum(getattr(scales, name) * value for name, value in zip(terms._fields, terms, strict=True))
+
+
+def robot_frame(xp: Any, qpos: Any, qvel: Any, keypoints: Any, torque_: Any, prev_keypoints: Any, cfg: EnvConfig,
+                qpos_idx: Any, qvel_idx: Any) -> RobotFrame:
+    """A :class:`RobotFrame` from simulator arrays (either backend): ``qpos`` (..., nq), ``qvel`` (..., nv),
+    keypoint site positions (..., 19, 3) now and one control step earlier, actuator forces (..., 29)."""
+    ankles = [g1.KEYPOINT_NAMES.index("left_ankle"), g1.KEYPOINT_NAMES.index("right_ankle")]
+    feet = keypoints[..., ankles, :]
+    return RobotFrame(
+        root_pos=qpos[..., 0:3], root_quat=qpos[..., 3:7], root_lin_vel=qvel[..., 0:3], gyro=qvel[..., 3:6],
+        dof_pos=qpos[..., qpos_idx], dof_vel=qvel[..., qvel_idx], keypoints=keypoints, torque=torque_,
+        contacts=feet[..., 2] < cfg.contact_height, foot_vel=(feet - prev_keypoints[..., ankles, :]) / cfg.ctrl_dt)

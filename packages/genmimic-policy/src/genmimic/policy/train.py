@@ -1,0 +1,148 @@
+"""Training: the teacher with PPO (+ symmetry loss), then the student by DAgger (:mod:`distill`).
+
+A run directory holds ``config.json``, ``teacher.msgpack``/``.json`` and ``student.msgpack``/``.json``
+(resumable checkpoints), ``metrics_<phase>.csv``, TensorBoard events under ``tb/`` and, at the end,
+``policy.npz`` (the student as plain arrays plus its metadata: what ``track`` and ``export`` read).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+
+from genmimic.core.cli_support import progress
+
+from . import observation as obs_mod
+from .checkpoint import MetricsLog, load_checkpoint, save_checkpoint
+from .config import TrainConfig, config_from_dict, config_to_dict, default_config
+from .corpus import load_clip_dir
+from .errors import ConfigError
+from .mirror import action_mirror, observation_mirror
+from .ppo import EpisodeTracker, collect, init_state, make_update
+from .reference import ReferenceBank, make_bank, reference_from_clip
+from .rewards import RewardTerms
+
+log = logging.getLogger(__name__)
+TEACHER = "teacher.msgpack"
+STUDENT = "student.msgpack"
+ACT_SIZE = 29
+
+
+def load_bank(clips: str | Path, ctrl_dt: float) -> ReferenceBank:
+    """All G1 clips of a directory (or one file) resampled to the control period."""
+    return make_bank([reference_from_clip(c, ctrl_dt, source=name) for name, c in load_clip_dir(clips)])
+
+
+def make_env(cfg: TrainConfig, bank: ReferenceBank, num_envs: int | None = None, seed: int | None = None):
+    """The vector env of ``cfg.backend``: "cpu" (C MuJoCo in ``cfg.workers`` processes) or "mjx"."""
+    n = cfg.num_envs if num_envs is None else num_envs
+    s = cfg.seed if seed is None else seed
+    if cfg.backend == "cpu":
+        from .env_cpu import CpuVecEnv
+
+        return CpuVecEnv(bank, cfg.env, n, cfg.workers, s)
+    if cfg.backend == "mjx":
+        from .env_mjx import MjxVecEnv
+
+        return MjxVecEnv(bank, cfg.env, n, s)
+    raise ConfigError(f"unknown backend {cfg.backend!r} (known: cpu, mjx)")
+
+
+def run_config(run: Path, config: TrainConfig | None) -> TrainConfig:
+    """The run's config: ``config`` for a new run (saved), else the saved one (resuming)."""
+    path = run / "config.json"
+    if config is None:
+        config = config_from_dict(json.loads(path.read_text())) if path.exists() else default_config()
+    run.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(config_to_dict(config), indent=1))
+    return config
+
+
+def teacher_sizes(cfg: TrainConfig) -> tuple[int, int]:
+    layout = obs_mod.teacher_layout(cfg.env.history, cfg.env.future_frames)
+    return obs_mod.layout_size(layout), ACT_SIZE
+
+
+def train_teacher(run: Path, cfg: TrainConfig, env, show_progress: bool = True) -> dict[str, Any]:
+    """PPO on the teacher observation; resumes from ``run/teacher.msgpack``. Returns its info."""
+    layout = obs_mod.teacher_layout(cfg.env.history, cfg.env.future_frames)
+    obs_size, act_size = teacher_sizes(cfg)
+    key = jax.random.PRNGKey(cfg.seed)
+    state = init_state(key, obs_size, act_size, cfg.ppo)
+    info: dict[str, Any] = {"iteration": 0, "env_steps": 0, "seconds": 0.0, "finished": False}
+    ckpt = run / TEACHER
+    if ckpt.exists():
+        (state, key), info = load_checkpoint(ckpt, (state, key))
+        if info.get("finished"):
+            return info
+        log.info("resuming teacher at iteration %d", info["iteration"])
+    update = make_update(cfg.ppo, observation_mirror(layout), action_mirror())
+    metrics = MetricsLog(run, "teacher", int(info["iteration"]))
+    _, obs = env.reset()
+    tracker = EpisodeTracker(obs.shape[0])
+    start, t0, seconds0 = info["iteration"], time.time(), info["seconds"]
+    iters = range(start, cfg.ppo.iterations)
+    for it in progress(iters, "teacher PPO") if show_progress else iters:
+        key, k1, k2 = jax.random.split(key, 3)
+        t_roll = time.time()
+        rollout, boot, obs, stats = collect(env, state, obs, k1, cfg.ppo.unroll_length, cfg.ppo.discount, tracker)
+        t_upd = time.time()
+        state, loss = update(state, rollout, boot, k2)
+        steps = cfg.ppo.unroll_length * obs.shape[0]
+        info["env_steps"] += steps
+        info["iteration"] = it + 1
+        info["seconds"] = seconds0 + time.time() - t0
+        metrics.write(it + 1, {
+            "env_steps": info["env_steps"], "reward": stats.reward, "episode_return": stats.episode_return,
+            "episode_length": stats.episode_length, "fall_rate": stats.fall_rate,
+            "tracking_error": stats.tracking_error, "env_steps_per_s": steps / (t_upd - t_roll),
+            "update_s": time.time() - t_upd, **{f"loss_{k}": float(v) for k, v in loss._asdict().items()},
+            "std": float(np.exp(np.asarray(state.params.log_std)).mean()),
+            **{f"term_{k}": float(v) for k, v in zip(RewardTerms._fields, stats.terms, strict=True)}})
+        over = cfg.max_minutes > 0 and (time.time() - t0) > 60 * cfg.max_minutes
+        if over or it + 1 == cfg.ppo.iterations:
+            info["finished"] = True
+        if info["finished"] or (it + 1) % cfg.checkpoint_every == 0:
+            save_checkpoint(ckpt, (state, key), info)
+        if over:
+            log.info("teacher stopped at the time limit (%.0f min)", cfg.max_minutes)
+            break
+    info["finished"] = True
+    save_checkpoint(ckpt, (state, key), info)
+    metrics.close()
+    return info
+
+
+def load_teacher(run: Path, cfg: TrainConfig):
+    obs_size, act_size = teacher_sizes(cfg)
+    key = jax.random.PRNGKey(cfg.seed)
+    (state, _), info = load_checkpoint(run / TEACHER, (init_state(key, obs_size, act_size, cfg.ppo), key))
+    return state, info
+
+
+def train(clips: str | Path, run: str | Path, config: TrainConfig | None = None,
+          phases: tuple[str, ...] = ("teacher", "student"), show_progress: bool = True) -> dict[str, Any]:
+    """Train (or resume) a run: the teacher, then the student; writes ``run/policy.npz`` at the end."""
+    from .distill import train_student
+    from .policy_file import save_policy_from_run
+
+    run = Path(run)
+    cfg = run_config(run, config)
+    bank = load_bank(clips, cfg.env.ctrl_dt)
+    env = make_env(cfg, bank)
+    summary: dict[str, Any] = {}
+    try:
+        if "teacher" in phases:
+            summary["teacher"] = train_teacher(run, cfg, env, show_progress)
+        if "student" in phases:
+            summary["student"] = train_student(run, cfg, env, show_progress)
+            save_policy_from_run(run, run / "policy.npz", extra={"clips": int(bank.num_clips)})
+    finally:
+        env.close()
+    return summary

@@ -1,0 +1,124 @@
+"""``genmimic-policy`` as a user runs it: track (files and pipes), export, train, corpus, one-line errors."""
+
+import json
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from genmimic.core import load_clip, save_clip
+from genmimic.core.clips import Trajectory
+from genmimic.policy.cli import app
+from genmimic.policy.policy_file import save_policy
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def policy_file(policy, tmp_path):
+    net, meta, _, _ = policy
+    path = tmp_path / "p.npz"
+    save_policy(net, meta, path)
+    return path
+
+
+def test_track_and_export_from_files(g1_clip, policy_file, tmp_path):
+    save_clip(g1_clip, tmp_path / "wave.npz")
+    r = runner.invoke(app, ["track", str(tmp_path / "wave.npz"), "-o", str(tmp_path / "t.npz"),
+                            "--policy", str(policy_file)])
+    assert r.exit_code == 0, r.output
+    traj = load_clip(tmp_path / "t.npz", Trajectory)
+    assert traj.num_frames == g1_clip.num_frames
+    r = runner.invoke(app, ["export", str(policy_file), "-o", str(tmp_path / "policy.onnx")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "policy.onnx").stat().st_size > 1000
+    assert json.loads((tmp_path / "policy.json").read_text())["onnx"] == "policy.onnx"
+
+
+def test_bad_inputs_fail_on_one_line_without_output(policy_file, tmp_path):
+    (tmp_path / "junk.npz").write_bytes(b"junk")
+    out = tmp_path / "t.npz"
+    for args, message in (
+        (["track", str(tmp_path / "junk.npz"), "-o", str(out), "--policy", str(policy_file)], "junk.npz: not an npz"),
+        (["track", str(tmp_path / "none.npz"), "-o", str(out)], "none.npz: no such file"),
+        (["export", str(tmp_path), "-o", str(tmp_path / "x.onnx")], "not a training run"),
+        (["train", "--clips", str(tmp_path / "none"), "--out", str(tmp_path / "run")], "no such file or directory"),
+    ):
+        r = runner.invoke(app, args)
+        assert r.exit_code == 1, r.output
+        assert message in r.output and r.output.count("\n") == 1, r.output
+    assert not out.exists() and not (tmp_path / "x.onnx").exists()
+
+
+def test_track_in_a_shell_pipeline(g1_clip, policy_file, tmp_path):
+    exe = shutil.which("genmimic-policy")
+    if exe is None:
+        pytest.skip("genmimic-policy is not installed as a command")
+    save_clip(g1_clip, tmp_path / "wave.npz")
+    with open(tmp_path / "wave.npz", "rb") as f:
+        proc = subprocess.run([exe, "track", "-", "-o", "-", "--policy", str(policy_file)], stdin=f,
+                              capture_output=True, timeout=120, env={**os.environ, "JAX_PLATFORMS": "cpu"})
+    assert proc.returncode == 0, proc.stderr.decode()
+    (tmp_path / "out.npz").write_bytes(proc.stdout)
+    assert load_clip(tmp_path / "out.npz", Trajectory).num_frames == g1_clip.num_frames
+    assert b"mean keypoint error" in proc.stderr
+
+
+def test_train_resumes_and_writes_a_policy(tmp_path):
+    """A tiny end-to-end run (in-process env): teacher PPO, then DAgger, checkpoints, metrics, policy."""
+    assert runner.invoke(app, ["corpus", str(tmp_path / "clips"), "--count", "2", "--duration", "2",
+                               "--source", "joints"]).exit_code == 0
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"num_envs": 4, "workers": 0, "checkpoint_every": 1,
+                               "ppo": {"iterations": 2, "unroll_length": 4, "hidden": [16]},
+                               "distill": {"iterations": 1, "unroll_length": 4, "hidden": [16]}}))
+    run = tmp_path / "run"
+    r = runner.invoke(app, ["train", "--clips", str(tmp_path / "clips"), "--out", str(run), "--config", str(cfg),
+                            "--phase", "teacher"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((run / "teacher.json").read_text())["iteration"] == 2
+    cfg.write_text(json.dumps({**json.loads(cfg.read_text()), "ppo": {"iterations": 3, "unroll_length": 4,
+                                                                       "hidden": [16]}}))
+    r = runner.invoke(app, ["train", "--clips", str(tmp_path / "clips"), "--out", str(run), "--config", str(cfg)])
+    assert r.exit_code == 0, r.output
+    assert json.loads((run / "teacher.json").read_text())["iteration"] == 2  # finished teachers are kept
+    lines = (run / "metrics_teacher.csv").read_text().splitlines()
+    assert len(lines) == 3 and lines[0].startswith("iteration,wall_time,env_steps,reward")
+    assert list((run / "tb").iterdir())
+    r = runner.invoke(app, ["export", str(run), "-o", str(tmp_path / "p.onnx")])
+    assert r.exit_code == 0, r.output
+    data = np.load(run / "policy.npz")
+    assert data["w0"].shape[1] == 16
+
+
+def test_track_renders_an_mp4(g1_clip, policy_file, tmp_path):
+    pytest.importorskip("av")
+    if os.environ.get("MUJOCO_GL") not in ("osmesa", "egl", "glfw"):
+        pytest.skip("no MuJoCo GL backend configured (set MUJOCO_GL=osmesa)")
+    clip = g1_clip.replace(root_pos=g1_clip.root_pos[:25], root_quat=g1_clip.root_quat[:25],
+                           dof_pos=g1_clip.dof_pos[:25], keypoints=g1_clip.keypoints[:25],
+                           contacts=g1_clip.contacts[:25])
+    save_clip(clip, tmp_path / "short.npz")
+    r = runner.invoke(app, ["track", str(tmp_path / "short.npz"), "-o", str(tmp_path / "t.npz"), "--policy",
+                            str(policy_file), "--render", str(tmp_path / "robot.mp4")])
+    assert r.exit_code == 0, r.output
+    import av
+
+    with av.open(str(tmp_path / "robot.mp4")) as video:
+        frames = sum(1 for _ in video.decode(video=0))
+    assert frames >= 10 and not list(tmp_path.glob("*.part.mp4"))
+
+
+def test_metrics_rows_after_the_checkpoint_are_dropped_on_resume(tmp_path):
+    from genmimic.policy.checkpoint import MetricsLog
+
+    log = MetricsLog(tmp_path, "teacher")
+    for i in range(1, 5):
+        log.write(i, {"reward": float(i)})
+    log.close()
+    MetricsLog(tmp_path, "teacher", resume_from=2).close()  # the checkpoint was at iteration 2
+    rows = (tmp_path / "metrics_teacher.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows] == ["iteration", "1", "2"]
