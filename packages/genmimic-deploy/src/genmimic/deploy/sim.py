@@ -68,6 +68,7 @@ class G1Simulator:
     def step(self) -> None:
         if self.started:
             mujoco.mj_step(self.model, self.data)
+            mujoco.mj_forward(self.model, self.data)  # sensors (the IMU) at the new state, not a step behind
             if len(self.record) == 0 or self.data.time >= len(self.record) / RECORD_FPS:
                 self.record.append(self.data.qpos.copy())
         else:

@@ -82,12 +82,16 @@ def track(
 @app.command()
 @reports_errors
 def export(
-    run: Annotated[str, typer.Argument(help="Run directory or policy.npz.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="ONNX file to write (the JSON goes beside it).")],
+    run: Annotated[str | None, typer.Argument(help="Run directory or policy.npz.")] = None,
+    shipped: Annotated[bool, typer.Option("--shipped", help="Export the policy shipped in this package.")] = False,
 ) -> None:
-    """Export the student to ONNX (normalisation inside) plus a JSON of its interface."""
+    """Export a student (RUN, or --shipped) to ONNX (normalisation inside) plus a JSON of its interface."""
+    from .errors import PolicyError
     from .export import export_onnx
 
+    if (run is None) == (not shipped):
+        raise PolicyError("export needs exactly one of RUN (a run directory or policy.npz) and --shipped")
     net, meta = _policy(run)
     onnx_path, json_path = export_onnx(net, meta, output)
     typer.echo(f"{onnx_path}\n{json_path}")

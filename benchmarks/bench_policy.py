@@ -1,0 +1,117 @@
+"""genmimic-policy: rollout speed (C MuJoCo + NumPy policy, one core), CPU-backend training throughput
+(2 worker processes), MJX env steps/s on the CPU, and tracking quality of the shipped policy on held-out
+procedural clips."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+
+import jax
+import numpy as np
+from common import Result
+
+from genmimic.policy import observation as obs_mod
+from genmimic.policy.config import default_config
+from genmimic.policy.corpus import KINDS, joint_space_motion, synth_retarget_available
+from genmimic.policy.env_cpu import CpuVecEnv
+from genmimic.policy.mirror import action_mirror, observation_mirror
+from genmimic.policy.policy_file import load_policy
+from genmimic.policy.ppo import EpisodeTracker, collect, init_state, make_update
+from genmimic.policy.reference import make_bank, reference_from_clip
+from genmimic.policy.track import SUCCESS_ERROR, simulate, success, track_clip
+from genmimic.policy.train import teacher_sizes
+
+HELD_OUT_SEED = 9000  # the training corpus of the shipped policy used seeds 1000-1055
+
+
+def _rollout_speed(policy, meta) -> list[Result]:
+    clip = joint_space_motion("arms", HELD_OUT_SEED, duration=10.0)
+    ref = reference_from_clip(clip)
+    simulate(ref, policy, meta)  # warm up
+    start = time.perf_counter()
+    simulate(ref, policy, meta)
+    wall = time.perf_counter() - start
+    sim_s = (ref.num_frames - 1) * ref.dt
+    return [Result("track rollout, C MuJoCo + NumPy student, one core", sim_s / wall, "x real time",
+                   f"{sim_s:.0f} s clip in {wall:.2f} s (4 physics steps + 1 inference per 20 ms)", ">= 20x")]
+
+
+def _cpu_training(bank) -> list[Result]:
+    cfg = default_config()
+    ppo = dataclasses.replace(cfg.ppo, unroll_length=16)
+    obs_size, act = teacher_sizes(cfg)
+    key = jax.random.PRNGKey(0)
+    state = init_state(key, obs_size, act, ppo)
+    update = make_update(ppo, observation_mirror(obs_mod.teacher_layout(3, cfg.env.future_frames)), action_mirror())
+    n = 64
+    with CpuVecEnv(bank, cfg.env, n, workers=2, seed=0) as env:
+        _, obs = env.reset()
+        tracker = EpisodeTracker(n)
+        rollout, boot, obs, _ = collect(env, state, obs, key, ppo.unroll_length, ppo.discount, tracker)
+        state, _ = update(state, rollout, boot, key)  # compile
+        start, steps, roll_s = time.perf_counter(), 0, 0.0
+        for i in range(4):
+            k = jax.random.PRNGKey(i)
+            t0 = time.perf_counter()
+            rollout, boot, obs, _ = collect(env, state, obs, k, ppo.unroll_length, ppo.discount, tracker)
+            roll_s += time.perf_counter() - t0
+            state, info = update(state, rollout, boot, k)
+            jax.block_until_ready(info)
+            steps += n * ppo.unroll_length
+        wall = time.perf_counter() - start
+    return [Result("CPU-backend PPO training (64 envs, 2 workers)", steps / wall, "env steps/s",
+                   f"rollout alone {steps / roll_s:.0f} steps/s; {os.cpu_count()} cores shared with other jobs"),
+]
+
+
+def _mjx(bank) -> list[Result]:
+    from genmimic.policy.env_mjx import MjxVecEnv
+
+    cfg = default_config().env
+    n = 8
+    env = MjxVecEnv(bank, cfg, n, seed=0)
+    t0 = time.perf_counter()
+    env.reset()
+    env.step(np.zeros((n, 29)))
+    compile_s = time.perf_counter() - t0
+    steps = 10
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        env.step(np.zeros((n, 29)))
+    wall = time.perf_counter() - t0
+    return [Result(f"MJX env on CPU ({n} envs, 4 substeps per env step)", n * steps / wall, "env steps/s",
+                   f"compile (reset + step) {compile_s:.0f} s; use C MuJoCo on a CPU, MJX on a GPU")]
+
+
+def _tracking(policy, meta) -> list[Result]:
+    sets = {"joint-space": [joint_space_motion(k, HELD_OUT_SEED + i, duration=8.0) for i, k in enumerate(KINDS)]}
+    make = synth_retarget_available()
+    if make is not None:
+        from genmimic.lift import synth
+
+        sets["synth+retarget"] = [make(k, HELD_OUT_SEED + i, 8.0) for i, k in enumerate(synth.KINDS)]
+    rows = []
+    for name, clips in sets.items():
+        trajs = [track_clip(c, policy, meta) for c in clips]
+        errors = [float(t.tracking_error.mean()) for t in trajs]
+        ok = [success(t) for t in trajs]
+        falls = sum(t.fell for t in trajs)
+        rows += [Result(f"shipped student: success on held-out {name} clips", 100 * np.mean(ok), "%",
+                        f"{len(ok)} clips x 8 s, one per kind, unseen seeds; success = no fall and mean keypoint "
+                        f"error < {SUCCESS_ERROR} m; falls {falls}"),
+                 Result(f"shipped student: mean keypoint error, held-out {name}", float(np.mean(errors)), "m",
+                        f"median {np.median(errors):.3f} m")]
+    return rows
+
+
+def run() -> list[Result]:
+    policy, meta = load_policy()
+    bank = make_bank([reference_from_clip(joint_space_motion(k, HELD_OUT_SEED + 50 + i, 6.0))
+                      for i, k in enumerate(KINDS)])
+    rows = _rollout_speed(policy, meta)
+    rows += _tracking(policy, meta)
+    rows += _cpu_training(bank)
+    rows += _mjx(bank)
+    return rows

@@ -1,0 +1,36 @@
+"""The student shipped in the package: loads, has the documented interface, and keeps the G1 up."""
+
+import numpy as np
+from typer.testing import CliRunner
+
+from genmimic.core import g1_constants as g1
+from genmimic.core import load_clip, save_clip
+from genmimic.core.clips import Trajectory
+from genmimic.policy import observation as obs
+from genmimic.policy.cli import app
+from genmimic.policy.config import default_config
+from genmimic.policy.policy_file import load_policy
+
+
+def test_shipped_policy_has_the_documented_interface():
+    net, meta = load_policy()
+    cfg = default_config().env
+    assert net.obs_size == obs.layout_size(obs.student_layout(cfg.history, cfg.future_frames)) == 507
+    assert net.weights[-1].shape[1] == 29 and meta["joint_names"] == list(g1.JOINT_NAMES)
+    assert meta["training"]["student"]["finished"] and meta["training"]["teacher"]["env_steps"] > 0
+
+
+def test_track_uses_the_shipped_policy_and_keeps_the_robot_up(g1_clip, tmp_path):
+    save_clip(g1_clip, tmp_path / "wave.npz")
+    r = CliRunner().invoke(app, ["track", str(tmp_path / "wave.npz"), "-o", str(tmp_path / "t.npz")])
+    assert r.exit_code == 0, r.output
+    traj = load_clip(tmp_path / "t.npz", Trajectory)
+    assert not traj.fell and float(np.mean(traj.tracking_error)) < 0.25
+
+
+def test_export_shipped_policy(tmp_path):
+    r = CliRunner().invoke(app, ["export", "--shipped", "-o", str(tmp_path / "policy.onnx")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "policy.json").exists()
+    r = CliRunner().invoke(app, ["export", "-o", str(tmp_path / "x.onnx")])
+    assert r.exit_code == 1 and "exactly one of RUN" in r.output and not (tmp_path / "x.onnx").exists()
