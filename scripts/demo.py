@@ -1,25 +1,25 @@
-"""``make demo``: the main job on the bundled input, as far as the stages exist.
+"""``make demo``: the main job end to end on the bundled input (or ``--video``).
 
-The full job is lift -> retarget -> track on a short video the project renders itself. Until those
-stages land, the demo runs what exists (the G1 model and clip formats) and says what will run.
+video -> genmimic-lift (SMPL clip) -> genmimic-retarget (G1 clip) -> genmimic-policy track with the shipped
+policy (robot trajectory), then a side-by-side MP4 (source | lifted human | simulated G1) and a report.
+Every output lands in ``demo_out/``; each stage says what it is doing on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
 
-import mujoco
 import numpy as np
 
-from genmimic.core import g1_constants as g1
-from genmimic.core import g1_mjcf, g1_urdf, load_clip, load_mujoco_model, save_clip, write_bytes_atomic
-from genmimic.core.g1_model import standing_pelvis_height
-from genmimic.core.testing import waving_g1_clip
+from genmimic.core import save_clip
+from genmimic.core.errors import GenMimicError
 
-OUT = Path("demo_out")
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLED = ROOT / "data" / "demo" / "wave_step_turn.mp4"
 PIPELINE = "genmimic-lift VIDEO -o - | genmimic-retarget - -o - | genmimic-policy track - -o robot.npz"
 
 
@@ -27,47 +27,121 @@ def say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def side_by_side(video: Path, human, robot, dest: Path, height: int = 360) -> int:
+    """Frames of the source video, the lifted human (rendered figure) and the simulated G1, side by side."""
+    import av
+    from PIL import Image
+
+    from genmimic.core.g1_render import G1Renderer
+    from genmimic.lift.figure import RenderSetup, render_frames
+    from genmimic.lift.render import write_video
+
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        fps = float(stream.average_rate or 25)
+        source = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    humans = render_frames(human, RenderSetup(width=height * 3 // 4, height=height, distance=4.2))
+    renderer = G1Renderer(height, height)
+
+    def resize(img: np.ndarray) -> np.ndarray:
+        h, w = img.shape[:2]
+        return np.asarray(Image.fromarray(img).resize((max(2, round(w * height / h)) // 2 * 2, height)))
+
+    def frames():
+        for i, (src, hum) in enumerate(zip(source, humans, strict=False)):
+            t = min(round(i / fps * robot.fps), robot.num_frames - 1)
+            bot = renderer.render(robot.root_pos[t], robot.root_quat[t], robot.dof_pos[t])
+            yield np.concatenate([resize(src), resize(hum), bot], axis=1)
+
+    try:
+        return write_video(dest, frames(), fps)
+    finally:
+        renderer.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--video", type=Path, help="your own video instead of the bundled one")
+    parser.add_argument("--out", type=Path, default=Path("demo_out"))
+    parser.add_argument("--no-video", action="store_true", help="skip the side-by-side MP4")
     args = parser.parse_args()
-    if args.video is not None and not args.video.is_file():
-        say(f"error: {args.video}: no such video file")
+    video = args.video or BUNDLED
+    out = args.out
+    try:
+        return run(video, out, not args.no_video)
+    except GenMimicError as err:
+        say(f"error: {err}")
         return 1
-    OUT.mkdir(exist_ok=True)
-    say("GenMimic demo: video -> 4D human -> G1 joints and keypoints -> physically simulated G1.")
-    say("Stages built so far: genmimic-core (clip formats, G1 model, SMPL skeleton).")
+
+
+def run(video: Path, out: Path, make_video: bool = True) -> int:
+    from genmimic.lift.importers import lift_any
+    from genmimic.policy.policy_file import load_policy
+    from genmimic.policy.track import success, track_clip
+    from genmimic.retarget import retarget
+
+    if not video.is_file():
+        if video != BUNDLED:
+            raise GenMimicError(f"{video}: no such video file")
+        say(f"rendering the bundled input {video.relative_to(ROOT)} (first run)")
+        sys.path.insert(0, str(ROOT / "scripts"))
+        from render_demo_video import render_demo_video
+
+        render_demo_video(video)
+    out.mkdir(parents=True, exist_ok=True)
+    say(f"GenMimic demo on {video}")
+    say(f"the same as the shell pipeline: {PIPELINE}")
+    times: dict[str, float] = {}
 
     start = time.perf_counter()
-    write_bytes_atomic(OUT / "g1.xml", g1_mjcf(g1.HOLD_GAINS).encode())
-    write_bytes_atomic(OUT / "g1.urdf", g1_urdf().encode())
-    say(f"[core] wrote the project's G1 model: {OUT}/g1.xml (MuJoCo) and {OUT}/g1.urdf (Pinocchio)")
+    say("[1/4] lift: video -> SMPL (MediaPipe Pose, sequence fit, ground plane) ...")
+    human = lift_any(video)
+    save_clip(human, out / "human.npz")
+    times["lift"] = time.perf_counter() - start
+    say(f"      {human.num_frames} frames at {human.fps:g} fps -> {out}/human.npz ({times['lift']:.1f} s)")
 
-    clip = waving_g1_clip(150, 50.0)
-    save_clip(clip, OUT / "g1_wave.npz")
-    clip = load_clip(OUT / "g1_wave.npz")
-    say(f"[core] wrote a G1 clip ({clip.format_id()}, {clip.num_frames} frames, {clip.duration:.1f} s): "
-        f"{OUT}/g1_wave.npz")
+    start = time.perf_counter()
+    say("[2/4] retarget: SMPL -> G1 joints and keypoints (Pink IK, feet on the ground) ...")
+    result = retarget(human, source=str(out / "human.npz"))
+    save_clip(result.clip, out / "g1.npz")
+    times["retarget"] = time.perf_counter() - start
+    say(f"      {result.report.summary()}")
 
-    model = load_mujoco_model(gains=g1.HOLD_GAINS)
-    data = mujoco.MjData(model)
-    mujoco.mj_resetDataKeyframe(model, data, model.key("home").id)
-    data.qpos[2] += 0.05
-    for _ in range(round(3.0 / model.opt.timestep)):
-        mujoco.mj_step(model, data)
-    expected = standing_pelvis_height(g1.DEFAULT_DOF_POS)
-    tilt = np.degrees(np.arccos(np.clip(1 - 2 * (data.qpos[4] ** 2 + data.qpos[5] ** 2), -1, 1)))
-    say(f"[core] dropped the G1 from 5 cm with hold gains: after 3 s the pelvis is at {data.qpos[2]:.3f} m "
-        f"(standing height {expected:.3f} m), tilted {tilt:.1f} deg")
-    say(f"[core] done in {time.perf_counter() - start:.1f} s")
+    start = time.perf_counter()
+    say("[3/4] track: the shipped policy makes the simulated G1 follow the keypoints (MuJoCo) ...")
+    policy, meta = load_policy()
+    robot = track_clip(result.clip, policy, meta, source=str(out / "g1.npz"))
+    save_clip(robot, out / "robot.npz")
+    times["track"] = time.perf_counter() - start
+    ok = success(robot)
+    err = float(robot.tracking_error.mean())
+    say(f"      {'stayed up' if not robot.fell else 'FELL'}; mean keypoint error {err * 100:.1f} cm "
+        f"-> {out}/robot.npz ({times['track']:.1f} s)")
 
-    video = args.video or "a short video the project renders of a figure that waves, steps and turns"
+    if make_video:
+        start = time.perf_counter()
+        say("[4/4] video: source | lifted human | simulated G1 ...")
+        n = side_by_side(video, human, robot, out / "side_by_side.mp4")
+        times["video"] = time.perf_counter() - start
+        say(f"      {n} frames -> {out}/side_by_side.mp4 ({times['video']:.1f} s)")
+
+    report = {
+        "video": str(video), "success": ok, "fell": robot.fell, "mean_keypoint_error_m": err,
+        "retarget": {k: v for k, v in result.report._asdict().items() if k != "nonconverged_frames"},
+        "seconds_per_stage": times, "frames": human.num_frames, "fps": human.fps,
+    }
+    (out / "report.json").write_text(json.dumps(report, indent=2))
+    lines = [f"# GenMimic demo: {video.name}", "",
+             f"- result: **{'success' if ok else 'not a success'}** ({'fell' if robot.fell else 'no fall'}, "
+             f"mean keypoint error {err * 100:.1f} cm; success = no fall and error < 25 cm)",
+             f"- lift: {human.num_frames} frames at {human.fps:g} fps, "
+             f"height {float(np.ptp(human.joints[0, :, 2])) + 0.1:.2f} m (approx.)",
+             f"- retarget: {result.report.summary()}", "", "| stage | seconds |", "|---|---:|"]
+    lines += [f"| {k} | {v:.1f} |" for k, v in times.items()]
+    (out / "report.md").write_text("\n".join(lines) + "\n")
     say("")
-    say("Not built yet: genmimic-lift, genmimic-retarget and genmimic-policy. When they land, this demo runs")
-    say(f"  {PIPELINE}")
-    say(f"on {video}, and writes the SMPL clip, the G1 clip, the robot trajectory, a side-by-side video")
-    say(f"and a report into {OUT}/.")
-    print(f"demo outputs are in {OUT.resolve()}/")
+    print(f"demo outputs in {out.resolve()}/: human.npz, g1.npz, robot.npz"
+          f"{', side_by_side.mp4' if make_video else ''}, report.md, report.json")
     return 0
 
 

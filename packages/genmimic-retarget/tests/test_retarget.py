@@ -136,3 +136,30 @@ def test_centimetre_units_are_refused(wave_clip):
 def test_unusable_frame_rates_are_refused(wave_clip, fps):
     with pytest.raises(RetargetError, match="frame rate"):
         retarget(wave_clip.replace(fps=fps))
+
+
+def test_orientations_from_joint_positions_recover_a_rigid_body_rotation():
+    from genmimic.core import smpl
+    from genmimic.core.rotations import axis_angle_from_matrix, matrix_from_axis_angle
+    from genmimic.retarget.scaling import joint_orientations
+
+    go = np.random.default_rng(3).normal(size=(5, 3))
+    joints, _ = smpl.forward_kinematics(go, np.zeros((5, 23, 3)), np.zeros((5, 3)))
+    found = joint_orientations(joints)
+    for name in ("pelvis", "spine3"):  # any rotation
+        np.testing.assert_allclose(found[name], matrix_from_axis_angle(go), atol=1e-9, err_msg=name)
+    # feet are referenced to gravity: exact for an upright body turned about the vertical
+    yaw = matrix_from_axis_angle(np.array([[0.0, 0.0, 0.7]])) @ smpl.CANONICAL_TO_WORLD
+    joints, _ = smpl.forward_kinematics(axis_angle_from_matrix(yaw), np.zeros((1, 23, 3)), np.zeros((1, 3)))
+    for side in ("left_ankle", "right_ankle"):
+        np.testing.assert_allclose(joint_orientations(joints)[side], yaw, atol=1e-9, err_msg=side)
+
+
+def test_a_pelvis_rotation_the_joints_hardly_show_does_not_tilt_the_robot(wave_clip):
+    """Lifters trade pelvis tilt against spine bend; the targets follow the trunk the joints show."""
+    from genmimic.core.rotations import matrix_from_quat
+
+    tilted = wave_clip.replace(global_orient=wave_clip.global_orient + [0.0, 0.0, 0.45])  # rotations only
+    clip = retarget(tilted).clip
+    up = matrix_from_quat(clip.root_quat)[:, 2, 2]
+    assert np.all(up > np.cos(np.deg2rad(5)))

@@ -76,22 +76,61 @@ def human_leg_length(clip: SmplClip) -> float:
     return float(np.median(np.concatenate([_leg_length(clip.joints, s) for s in ("left", "right")])))
 
 
+def _frame(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
+    """Rotation matrices (..., 3, 3) whose columns are ``primary`` normalised, the part of ``secondary``
+    orthogonal to it, and their cross product."""
+    e1 = primary / np.maximum(np.linalg.norm(primary, axis=-1, keepdims=True), 1e-9)
+    e2 = secondary - np.sum(secondary * e1, axis=-1, keepdims=True) * e1
+    e2 = e2 / np.maximum(np.linalg.norm(e2, axis=-1, keepdims=True), 1e-9)
+    return np.stack([e1, e2, np.cross(e1, e2)], axis=-1)
+
+
+def _point_frames(joints: np.ndarray, up: np.ndarray) -> dict[str, np.ndarray]:
+    """Frames (..., 3, 3) of the pelvis, chest and feet built from joint positions (..., 24, 3) alone:
+    hip line and spine for the pelvis, shoulder line and neck for the chest, ankle-to-toe and ``up`` for
+    each foot."""
+    j = lambda name: joints[..., smpl.JOINT_NAMES.index(name), :]  # noqa: E731
+    mid_hips = 0.5 * (j("left_hip") + j("right_hip"))
+    frames = {
+        "pelvis": _frame(j("left_hip") - j("right_hip"), j("neck") - mid_hips),
+        "spine3": _frame(j("left_shoulder") - j("right_shoulder"), j("neck") - j("spine3")),
+    }
+    for side in ("left", "right"):
+        frames[f"{side}_ankle"] = _frame(j(f"{side}_foot") - j(f"{side}_ankle"), np.broadcast_to(up, mid_hips.shape))
+    return frames
+
+
+def joint_orientations(joints: np.ndarray) -> dict[str, np.ndarray]:
+    """Canonical-to-world rotations (T, 3, 3) of the pelvis, chest (``spine3``) and ankles, estimated from
+    world joint positions (T, 24, 3) only.
+
+    A lifter fits rotations and positions together, and the pelvis and spine rotations trade off against
+    each other where the positions hardly see it (a pelvis tilted 30 deg with the spine bent back gives
+    nearly the same joints). Frames made from the joint positions do not have that ambiguity; they are
+    turned into SMPL rotations by the same frames of the rest skeleton (``R = F(t) F_rest^T``).
+    """
+    now = _point_frames(joints, np.array([0.0, 0.0, 1.0]))
+    rest = _point_frames(smpl.DEFAULT_REST_JOINTS, np.array([0.0, 1.0, 0.0]))
+    return {name: now[name] @ rest[name].T for name in now}
+
+
 def scale_to_g1(clip: SmplClip) -> Targets:
     """G1 keypoint targets for every frame of ``clip`` (see module docstring)."""
     props = g1_proportions()
     g1_leg = sum(props.lengths[f"left_{b}"] for _, b in _LEG)
     root_scale = g1_leg / human_leg_length(clip)
-    _, smpl_rot = smpl.forward_kinematics(clip.global_orient, clip.body_pose, clip.transl)
     joints = clip.joints
+    orientations = joint_orientations(joints)
     jidx = smpl.JOINT_NAMES.index
     T, K = clip.num_frames, len(LINKS)
     out_pos = np.zeros((T, K, 3))
-    out_rot = np.zeros((T, K, 3, 3))
+    out_rot = np.broadcast_to(np.eye(3), (T, K, 3, 3)).copy()
     kidx: dict[str, int] = {}
     scales: dict[str, float] = {"root": root_scale}
     for k, link in enumerate(LINKS):
         kidx[link.keypoint] = k
-        out_rot[:, k] = smpl_rot[:, jidx(link.smpl_joint)] @ SMPL_TO_G1_FRAME
+        if link.smpl_joint in orientations:
+            out_rot[:, k] = orientations[link.smpl_joint] @ SMPL_TO_G1_FRAME
         if link.parent is None:
             out_pos[:, k] = joints[:, jidx(link.smpl_joint)] * root_scale
             continue
