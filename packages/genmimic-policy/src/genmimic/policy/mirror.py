@@ -27,26 +27,15 @@ class MirrorMap(NamedTuple):
         return x[..., self.index] * self.sign
 
 
-def _swap_side(name: str) -> str:
-    if name.startswith("left_"):
-        return "right_" + name.removeprefix("left_")
-    if name.startswith("right_"):
-        return "left_" + name.removeprefix("right_")
-    return name
-
-
 def joint_mirror() -> MirrorMap:
     """The 29 joints (SDK order): mirror joint, sign -1 for joints about x or z (roll, yaw)."""
-    index = np.array([g1.JOINT_NAMES.index(_swap_side(n)) for n in g1.JOINT_NAMES])
-    sign = np.array([1.0 if j.axis == (0, 1, 0) else -1.0 for j in g1.JOINTS])
-    return MirrorMap(index, sign)
+    return MirrorMap(np.array(g1.MIRROR_DOF_INDEX), np.array(g1.MIRROR_DOF_SIGN))
 
 
 def keypoint_mirror() -> MirrorMap:
     """19 keypoints x (x, y, z) flattened: mirror keypoint, y negated."""
-    names = g1.KEYPOINT_NAMES
-    idx = [3 * names.index(_swap_side(n)) + c for n in names for c in range(3)]
-    return MirrorMap(np.array(idx), np.tile([1.0, -1.0, 1.0], len(names)))
+    idx = [3 * k + c for k in g1.MIRROR_KEYPOINT_INDEX for c in range(3)]
+    return MirrorMap(np.array(idx), np.tile([1.0, -1.0, 1.0], len(g1.KEYPOINT_NAMES)))
 
 
 def _block_map(block: Block) -> MirrorMap:

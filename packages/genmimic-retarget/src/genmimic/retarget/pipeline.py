@@ -146,9 +146,9 @@ def retarget(clip: SmplClip, config: RetargetConfig | None = None, *, source: st
     index = {link.keypoint: k for k, link in enumerate(LINKS)}
     feet = {part: np.stack([pos[:, index[f"{s}_{part}"]] for s in ("left", "right")], axis=1)
             for part in ("ankle", "toe")}
-    pos = pos - [0.0, 0.0, ground_offset(feet["ankle"], feet["toe"])]
-    feet = {part: np.stack([pos[:, index[f"{s}_{part}"]] for s in ("left", "right")], axis=1)
-            for part in ("ankle", "toe")}
+    ground = np.array([0.0, 0.0, ground_offset(feet["ankle"], feet["toe"])])
+    pos = pos - ground
+    feet = {part: points - ground for part, points in feet.items()}
     contacts = detect_contacts(feet["ankle"], feet["toe"], fps_ik, cfg.contact)
     pos, rot = pin_feet(pos, rot, index, contacts, fps_ik, cfg.contact)
 
