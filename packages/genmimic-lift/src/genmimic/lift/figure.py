@@ -2,7 +2,9 @@
 synthetic videos of a known SMPL motion from a known camera, for closed-loop accuracy tests.
 
 The figure has skin-coloured head, forearms and hands, a shirt on the torso and upper arms, trousers and
-shoes. Each segment is a mocap body placed per frame on the clip's joints. The camera looks
+shoes, and a face (eyes, brows, nose, mouth, ears) under a cap of hair: without a face a detector cannot
+tell a front view from a back view. Each segment is a mocap body placed per frame on the clip's joints;
+the face follows the head joint's orientation. The camera looks
 horizontally at the person from ``distance`` [m] in front (the person faces it), at ``height`` [m].
 """
 
@@ -22,6 +24,19 @@ Array = NDArray[np.float64]
 _J = smpl.JOINT_NAMES.index
 SKIN, SHIRT, TROUSERS, SHOES, HAIR = "0.87 0.68 0.55 1", "0.25 0.45 0.75 1", "0.2 0.2 0.25 1", "0.1 0.1 0.1 1", \
     "0.2 0.12 0.08 1"
+#: Face features: (name, "sphere" or "capsule", radius [m], colour, offset from the head's centre along
+#: (forward, left, up) [m], half-length [m] of a capsule lying along the head's left axis).
+FACE = (
+    *((f"{s}_eye_white", "sphere", 0.016, "0.95 0.95 0.93 1", (0.088, y, 0.018), 0.0) for s, y in
+      (("left", 0.034), ("right", -0.034))),
+    *((f"{s}_pupil", "sphere", 0.009, "0.08 0.06 0.05 1", (0.101, y, 0.018), 0.0) for s, y in
+      (("left", 0.034), ("right", -0.034))),
+    *((f"{s}_brow", "capsule", 0.005, HAIR, (0.094, y, 0.042), 0.014) for s, y in
+      (("left", 0.034), ("right", -0.034))),
+    ("nose", "sphere", 0.02, "0.8 0.58 0.46 1", (0.1, 0.0, -0.008), 0.0),
+    ("mouth", "capsule", 0.008, "0.6 0.2 0.2 1", (0.092, 0.0, -0.045), 0.02),
+    *((f"{s}_ear", "sphere", 0.026, SKIN, (0.0, y, 0.0), 0.0) for s, y in (("left", 0.1), ("right", -0.1))),
+)
 #: Segments: (name, from joint, to joint, radius [m], colour, extend the far end by [m]).
 SEGMENTS = (
     ("pelvis", "left_hip", "right_hip", 0.095, TROUSERS, 0.0),
@@ -60,7 +75,10 @@ def _mjcf(setup: RenderSetup) -> str:
         geom = (f'<geom type="sphere" size="{r}" rgba="{colour}"/>' if name == "head"
                 else f'<geom type="capsule" size="{r} 0.1" rgba="{colour}"/>')
         bodies.append(f'<body name="{name}" mocap="true">{geom}</body>')
-    bodies.append(f'<body name="hair" mocap="true"><geom type="sphere" size="0.108" rgba="{HAIR}"/></body>')
+    bodies.append(f'<body name="hair" mocap="true"><geom type="sphere" size="0.1" rgba="{HAIR}"/></body>')
+    for name, kind, r, colour, _, half in FACE:
+        size = f"{r} {half}" if kind == "capsule" else f"{r}"
+        bodies.append(f'<body name="{name}" mocap="true"><geom type="{kind}" size="{size}" rgba="{colour}"/></body>')
     return f"""<mujoco><visual><global offwidth="{setup.width}" offheight="{setup.height}"/>
 <headlight ambient="0.45 0.45 0.45" diffuse="0.5 0.5 0.5"/></visual>
 <asset><texture type="skybox" builtin="gradient" rgb1="0.75 0.8 0.85" rgb2="0.45 0.5 0.55" width="64"
@@ -92,20 +110,25 @@ def render_frames(clip: SmplClip, setup: RenderSetup | None = None) -> Iterator[
     data = mujoco.MjData(model)
     ids = [model.body(name).mocapid[0] for name, *_ in SEGMENTS]
     hair = model.body("hair").mocapid[0]
+    face = [model.body(name).mocapid[0] for name, *_ in FACE]
+    offsets = np.array([f[4] for f in FACE])
+    # the head joint's frame in the world (SMPL's canonical axes: x left, y up, z forward)
+    _, head_rot = smpl.forward_kinematics(clip.global_orient, clip.body_pose, clip.transl)
+    head_rot = head_rot[:, _J("head")]
     renderer = mujoco.Renderer(model, setup.height, setup.width)
     try:
         for t in range(clip.num_frames):
             j = clip.joints[t]
             for k, (name, a, b, _r, _, extend) in enumerate(SEGMENTS):
                 pa, pb = j[_J(a)], j[_J(b)]
-                if name == "head":  # skull-base joint -> centre of the head, up the neck and a little forward
-                    up = pb - j[_J("neck")]
-                    up /= np.linalg.norm(up)
-                    fwd = np.cross(j[_J("left_shoulder")] - j[_J("right_shoulder")], up)
-                    fwd /= np.linalg.norm(fwd)
+                if name == "head":  # skull-base joint -> centre of the head, up and a little forward
+                    left, up, fwd = head_rot[t].T
                     centre = pb + 0.09 * up + 0.02 * fwd
                     data.mocap_pos[ids[k]] = centre
-                    data.mocap_pos[hair] = centre + 0.012 * up - 0.02 * fwd
+                    data.mocap_pos[hair] = centre + 0.03 * up - 0.035 * fwd
+                    frame = np.stack([fwd, left, up], -1)  # columns: head forward, left, up in the world
+                    data.mocap_pos[face] = centre + offsets @ frame.T
+                    data.mocap_quat[face] = _align_z(left)
                     continue
                 d = pb - pa
                 length = np.linalg.norm(d)

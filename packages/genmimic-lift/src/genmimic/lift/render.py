@@ -42,7 +42,8 @@ def draw_skeleton(image: NDArray[np.uint8], uv: Array, thickness: int = 2) -> ND
 
 
 def write_video(path: str | os.PathLike[str], frames: Iterable[NDArray[np.uint8]], fps: float) -> int:
-    """Encode RGB frames (H, W, 3) to ``path`` (H.264 when available, else MPEG-4); returns the count.
+    """Encode RGB frames (H, W, 3) to ``path`` (H.264 when available, else MPEG-4; the same frames give the
+    same file); returns the count.
     Written to a temporary name and renamed at the end, so a failure leaves no partial file."""
     import av
 
@@ -58,6 +59,8 @@ def write_video(path: str | os.PathLike[str], frames: Iterable[NDArray[np.uint8]
                     stream = out.add_stream(codec, rate=round(fps) or 1)
                     stream.width, stream.height = frame.shape[1] // 2 * 2, frame.shape[0] // 2 * 2
                     stream.pix_fmt = "yuv420p"
+                    if codec == "libx264":
+                        stream.options = {"threads": "1"}  # x264's threads make the output vary from run to run
                     if codec == "mpeg4":
                         stream.bit_rate = 4_000_000
                 img = frame[: stream.height, : stream.width]
