@@ -28,6 +28,8 @@ MEDIAPIPE_TO_SMPL: dict[str, tuple[tuple[int, ...], float]] = {
     "right_elbow": ((14,), 1.0), "left_wrist": ((15,), 1.0), "right_wrist": ((16,), 1.0),
     "left_hand": ((17, 19), 0.5), "right_hand": ((18, 20), 0.5), "head": ((7, 8), 0.5),
 }
+#: Weight (24,) of each SMPL joint's correspondence (0 for joints MediaPipe does not give).
+JOINT_WEIGHTS: Array = np.array([MEDIAPIPE_TO_SMPL.get(n, ((), 0.0))[1] for n in smpl.JOINT_NAMES])
 
 
 class Keypoints(NamedTuple):
@@ -67,11 +69,11 @@ def detect(frames: Iterable[NDArray[np.uint8]], width: int, height: int,
             u, x, v = np.zeros((smpl.NUM_JOINTS, 2)), np.zeros((smpl.NUM_JOINTS, 3)), np.zeros(smpl.NUM_JOINTS)
             if lm is not None:
                 img, world = lm
-                for name, (idx, weight) in MEDIAPIPE_TO_SMPL.items():
+                for name, (idx, _) in MEDIAPIPE_TO_SMPL.items():
                     j = smpl.JOINT_NAMES.index(name)
                     u[j] = img[list(idx), :2].mean(0) * (width, height)
                     x[j] = world[list(idx)].mean(0)
-                    v[j] = weight * float(np.clip(img[list(idx), 2].min(), 0.0, 1.0))
+                    v[j] = float(np.clip(img[list(idx), 2].min(), 0.0, 1.0))
             uv.append(u)
             xyz.append(x)
             vis.append(v)
