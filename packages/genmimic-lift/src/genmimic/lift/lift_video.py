@@ -23,12 +23,13 @@ from scipy.ndimage import median_filter
 
 from genmimic.core import SmplClip, make_meta, smpl
 from genmimic.core import rotations as rot
+from genmimic.core.cli_support import progress
 
 from .errors import LiftError
 from .fit import Camera, _swing, fit_sequence, initial_pose
 from .pose2d import JOINT_WEIGHTS, Keypoints, consistent_sides, detect, fill_missing
 from .retarget_joints import body_scale, conform_to_skeleton, ground_offset
-from .video import probe, read_frames
+from .video import prefetch, probe, read_frames, timed
 
 Array = NDArray[np.float64]
 log = logging.getLogger(__name__)
@@ -209,7 +210,8 @@ def lift_keypoints(kp: Keypoints, camera: Camera, fps: float, *, body_model: str
 
 def lift_video(source: str | os.PathLike[str], *, focal: float | None = None,
                body_model: str | os.PathLike[str] | None = None, render: str | os.PathLike[str] | None = None,
-               max_side: int = 640, smooth: float = 0.3, weight3d: float = 1.0, iterations: int = 200) -> VideoLift:
+               max_side: int = 640, smooth: float = 0.3, weight3d: float = 1.0, iterations: int = 200,
+               workers: int | None = None) -> VideoLift:
     """Lift the person in a video into an SMPL clip (see the module's description).
 
     Args:
@@ -220,6 +222,7 @@ def lift_video(source: str | os.PathLike[str], *, focal: float | None = None,
         max_side: frames are downscaled to this longer side [px] for detection.
         smooth: weight of the acceleration term of the fit (generated-video jitter).
         weight3d: weight of MediaPipe's 3D pose against the 2D keypoints (its depth is the weaker part).
+        workers: detection threads (default: 2, or 1 on a single core); see :func:`pose2d.detect`.
 
     Raises:
         LiftError: not a readable video, fewer than 2 frames, or no person in any frame.
@@ -230,23 +233,17 @@ def lift_video(source: str | os.PathLike[str], *, focal: float | None = None,
         raise LiftError(name, f"--focal must be a positive number of pixels, got {focal}")
     f = float(focal) if focal is not None else float(max(info.width, info.height))
     camera = Camera(f, info.width / 2.0, info.height / 2.0)
-    decode_s = [0.0]
-
-    def timed_frames():
-        it = read_frames(name, max_side)
-        while True:
-            start = time.perf_counter()
-            try:
-                frame = next(it)
-            except StopIteration:
-                return
-            finally:
-                decode_s[0] += time.perf_counter() - start
-            yield frame
-
+    decode_s, wait_s = [0.0], [0.0]
     start = time.perf_counter()
-    kp = detect(timed_frames(), info.width, info.height)
-    detect_s = time.perf_counter() - start - decode_s[0]
+    # decoding (a background thread) overlaps detection; decode time is the decoder's own
+    workers = workers or min(2, os.cpu_count() or 1)
+    # runs of frames per detection thread: the video split evenly into runs of at most 5 s at 30 frames/s
+    runs = workers * -(-info.frames // (workers * 150))
+    chunk = max(15, -(-info.frames // runs)) if info.frames else 150
+    frames = progress(timed(prefetch(timed(read_frames(name, max_side), decode_s)), wait_s), "detecting",
+                      total=info.frames or None)
+    kp = detect(frames, info.width, info.height, workers=workers, chunk=chunk)
+    detect_s = time.perf_counter() - start - wait_s[0]
     T = len(kp.found)
     if T == 0:
         raise LiftError(name, "the video has no frames")

@@ -7,14 +7,18 @@ frame (a still image), a resolution above :data:`MAX_PIXELS`, and a stream that 
 from __future__ import annotations
 
 import os
+import queue
+import threading
+import time
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .errors import LiftError
 
+T = TypeVar("T")
 #: Largest frame accepted (8K UHD) [pixels].
 MAX_PIXELS = 7680 * 4320
 
@@ -94,3 +98,54 @@ def read_frames(path: str | os.PathLike[str], max_side: int = 640, max_frames: i
         except (av.error.FFmpegError, ValueError) as err:
             raise LiftError(name, f"damaged video: decoding stopped after {count} frames "
                             f"({str(err).splitlines()[0]})") from None
+
+
+def timed(items: Iterator[T], seconds: list[float]) -> Iterator[T]:
+    """``items`` passed through, adding the time spent waiting for each one to ``seconds[0]`` [s]."""
+    while True:
+        start = time.perf_counter()
+        try:
+            item = next(items)
+        except StopIteration:
+            return
+        finally:
+            seconds[0] += time.perf_counter() - start
+        yield item
+
+
+def prefetch(items: Iterator[T], size: int = 8) -> Iterator[T]:
+    """``items`` produced by a background thread up to ``size`` ahead, so decoding overlaps the consumer's
+    work (PyAV releases the GIL while decoding). The producer's exceptions are raised in the consumer; the
+    producer stops when the consumer stops early."""
+    buffer: queue.Queue = queue.Queue(maxsize=size)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        buffer.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put((done, None))
+        except BaseException as err:  # handed to the consumer, raised there
+            buffer.put((done, err))
+
+    worker = threading.Thread(target=produce, name="prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, err = buffer.get()
+            if item is done:
+                if err is not None:
+                    raise err
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5.0)
