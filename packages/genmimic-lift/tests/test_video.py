@@ -29,9 +29,9 @@ def test_closed_loop_accuracy(loop):
     result, _ = loop
     assert result.frames_without_person == 0, "MediaPipe finds the rendered figure in every frame"
     acc = result.accuracy
-    # measured 54-103 mm PA-MPJPE on 3 s renders (the target is 60 mm: not reached on all, see the README)
-    assert acc.pa_mpjpe < 0.12, acc
-    assert acc.mpjpe < 0.4 and acc.root < 0.4, acc
+    # the issue's target is 60 mm PA-MPJPE; this render measured 40 mm (MPJPE 65, root 54 mm), reproducibly
+    assert acc.pa_mpjpe < 0.06, acc
+    assert acc.mpjpe < 0.12 and acc.root < 0.12, acc
     clip = result.lifted
     assert clip.num_frames == result.truth.num_frames and clip.fps == 30.0
     assert 1.4 < stature(clip) < 2.0
@@ -172,3 +172,106 @@ def test_left_right_swaps_are_undone():
     assert (swapped[:, 0] == frames).all() and (swapped[:, 1] == frames).all()
     np.testing.assert_allclose(fixed.uv, truth.uv)
     np.testing.assert_allclose(fixed.xyz, truth.xyz)
+
+
+def _truth_keypoints(clip: SmplClip, visibility: np.ndarray):
+    """Keypoints a perfect detector would give for ``clip`` seen by the render camera, with ``visibility``."""
+    from genmimic.lift.figure import RenderSetup, camera_of, world_to_camera
+    from genmimic.lift.pose2d import JOINT_WEIGHTS, Keypoints
+
+    setup = RenderSetup()
+    cam, T_wc = camera_of(setup), world_to_camera(setup)
+    joints = clip.joints @ T_wc[:3, :3].T + T_wc[:3, 3]
+    uv = cam.focal * joints[..., :2] / joints[..., 2:] + (cam.cx, cam.cy)
+    mapped = JOINT_WEIGHTS > 0
+    xyz = np.where(mapped[:, None], joints - 0.5 * (joints[:, 1:2] + joints[:, 2:3]), 0.0)
+    return Keypoints(uv, xyz, np.where(mapped, visibility, 0.0), np.ones(clip.num_frames, bool)), cam
+
+
+def test_occluded_limbs_follow_the_detector():
+    """A limb the detector sees with low visibility (a profile view's far arm) still pulls the fit: it comes
+    out about as well as a fully visible one, and far better than an unseen one."""
+    from genmimic.lift.evaluate import EVAL_JOINTS, procrustes
+    from genmimic.lift.lift_video import lift_keypoints
+    from genmimic.lift.synth import synthesize
+
+    truth = synthesize("wave", seed=0, duration=1.0, fps=30.0)
+    wrist = EVAL_JOINTS.index(21)
+
+    def wrist_error(arm_visibility: float) -> float:
+        vis = np.ones((truth.num_frames, 24))
+        vis[:, [17, 19, 21, 23]] = arm_visibility  # right shoulder, elbow, wrist, hand: the waving arm
+        kp, cam = _truth_keypoints(truth, vis)
+        clip, _, _ = lift_keypoints(kp, cam, truth.fps, iterations=100)
+        p, t = clip.joints[:, EVAL_JOINTS], truth.joints[:, EVAL_JOINTS]
+        return float(np.mean([np.linalg.norm(procrustes(p[i], t[i])[wrist] - t[i, wrist]) for i in range(len(t))]))
+
+    seen, faint, unseen = wrist_error(1.0), wrist_error(0.2), wrist_error(0.0)
+    assert seen < 0.04 and faint < 1.2 * seen and unseen > 2 * faint, (seen, faint, unseen)
+
+
+def test_detection_in_two_threads_matches_one(loop):
+    from genmimic.lift.pose2d import detect
+    from genmimic.lift.video import read_frames
+
+    _, path = loop
+    info = probe(path)
+    one = detect(read_frames(path), info.width, info.height)
+    two = detect(read_frames(path), info.width, info.height, workers=2, chunk=20)
+    assert len(two.found) == len(one.found) == info.frames and two.found.all()
+    assert np.median(np.linalg.norm(two.uv - one.uv, axis=-1)) < 3.0, "runs restart tracking, not the answer"
+
+
+def test_prefetch_keeps_order_errors_and_stops_early():
+    from genmimic.lift.video import prefetch
+
+    assert list(prefetch(iter(range(50)), size=3)) == list(range(50))
+
+    def broken():
+        yield 1
+        raise LiftError("clip.mp4", "damaged video")
+
+    with pytest.raises(LiftError, match="damaged"):
+        list(prefetch(broken()))
+    produced = []
+
+    def endless():
+        for i in range(10**9):
+            produced.append(i)
+            yield i
+
+    stream = prefetch(endless(), size=4)
+    assert next(stream) == 0
+    stream.close()  # the consumer stops: the producer thread stops too, without reading on
+    assert len(produced) < 10
+
+
+def test_written_videos_are_reproducible(tmp_path):
+    frames = np.random.default_rng(0).integers(0, 255, (6, 48, 64, 3), dtype=np.uint8)
+    write_video(tmp_path / "a.mp4", frames, 30.0)
+    write_video(tmp_path / "b.mp4", frames, 30.0)
+    assert (tmp_path / "a.mp4").read_bytes() == (tmp_path / "b.mp4").read_bytes()
+
+
+def test_the_figure_shows_its_face_from_the_front_only():
+    """The render figure has eyes (near-white) in front and hair behind: a detector can tell the views apart."""
+    from genmimic.core import rotations as rot
+    from genmimic.lift.figure import RenderSetup, camera_of, render_frames, world_to_camera
+    from genmimic.lift.synth import synthesize
+
+    front = synthesize("stand", seed=0, duration=0.5, fps=30.0)
+    turn = rot.matrix_from_axis_angle(np.array([0.0, 0.0, np.pi]))
+    pelvis = front.joints[:, :1] * [1.0, 1.0, 0.0]
+    back = SmplClip(fps=front.fps, meta=front.meta, transl=front.transl, betas=front.betas, confidence=front.confidence,
+                    global_orient=rot.axis_angle_from_matrix(turn @ rot.matrix_from_axis_angle(front.global_orient)),
+                    body_pose=front.body_pose, joints=(front.joints - pelvis) @ turn.T + pelvis)
+    setup = RenderSetup(distance=1.5, cam_height=1.55)
+    cam, T_wc = camera_of(setup), world_to_camera(setup)
+    head = T_wc[:3, :3] @ front.joints[0, 15] + T_wc[:3, 3]
+    u, v = (cam.focal * head[:2] / head[2] + (cam.cx, cam.cy)).astype(int)
+
+    def whites(clip: SmplClip) -> int:
+        image = next(render_frames(clip, setup))[max(v - 60, 0): v + 20, max(u - 40, 0): u + 40]
+        return int((image.min(axis=-1) > 200).sum())
+
+    assert whites(front) > 20 and whites(back) == 0, (whites(front), whites(back))

@@ -73,15 +73,23 @@ def torch_forward_kinematics(local: torch.Tensor, transl: torch.Tensor, rest: to
     return torch.stack(pos, 1)
 
 
-def initial_root(targets: Array, rest: Array) -> tuple[Array, Array]:
-    """Root rotation (T, 3, 3) and ``transl`` (T, 3) that put the rest hips and neck on the targets' (by the
-    hip line and the pelvis-to-neck direction)."""
-    lh, rh, neck = _J("left_hip"), _J("right_hip"), _J("neck")
-    lateral = targets[:, lh] - targets[:, rh]
-    up = targets[:, neck] - 0.5 * (targets[:, lh] + targets[:, rh])
-    R = frame_rotation(rest[lh] - rest[rh], rest[neck] - 0.5 * (rest[lh] + rest[rh]), lateral, up)
-    hip_mid = 0.5 * (targets[:, lh] + targets[:, rh])
-    rest_mid = 0.5 * (rest[lh] + rest[rh])
+def _top(points: Array, observed: NDArray[np.bool_]) -> tuple[Array, int | None]:
+    """The top of the torso in ``points`` (..., 24, 3): the neck joint where observed, else the shoulders'
+    midpoint (a keypoint detector has no neck); also the neck's index, or None."""
+    ls, rs, neck = _J("left_shoulder"), _J("right_shoulder"), _J("neck")
+    if observed[neck] or not observed[[ls, rs]].all():
+        return points[..., neck, :], neck
+    return 0.5 * (points[..., ls, :] + points[..., rs, :]), None
+
+
+def initial_root(targets: Array, rest: Array, observed: NDArray[np.bool_] | None = None) -> tuple[Array, Array]:
+    """Root rotation (T, 3, 3) and ``transl`` (T, 3) that put the rest hips and torso top (neck, or the
+    shoulders' midpoint where the neck is not ``observed`` (24,)) on the targets'."""
+    observed = np.ones(smpl.NUM_JOINTS, bool) if observed is None else observed
+    lh, rh = _J("left_hip"), _J("right_hip")
+    hip_mid, rest_mid = 0.5 * (targets[:, lh] + targets[:, rh]), 0.5 * (rest[lh] + rest[rh])
+    R = frame_rotation(rest[lh] - rest[rh], _top(rest, observed)[0] - rest_mid, targets[:, lh] - targets[:, rh],
+                       _top(targets, observed)[0] - hip_mid)
     transl = hip_mid - np.einsum("tij,j->ti", R, rest_mid - rest[0]) - rest[0]
     return R, transl
 
@@ -112,14 +120,15 @@ def initial_pose(targets: Array, weights: Array, rest: Array) -> tuple[Array, Ar
     hands and head swung toward their targets. Joints without targets keep the rest rotation.
     """
     ok = (weights > 0).all(axis=0)
-    root, transl = initial_root(targets, rest)
+    root, transl = initial_root(targets, rest, ok)
     world = np.empty((len(targets), smpl.NUM_JOINTS, 3, 3))
     world[:, 0] = root
-    ls, rs, neck = _J("left_shoulder"), _J("right_shoulder"), _J("neck")
+    ls, rs, lh, rh = _J("left_shoulder"), _J("right_shoulder"), _J("left_hip"), _J("right_hip")
     spine_rel = None
-    if ok[[ls, rs, neck]].all():
-        torso = frame_rotation(rest[ls] - rest[rs], rest[neck] - rest[_J("spine1")],
-                               targets[:, ls] - targets[:, rs], targets[:, neck] - targets[:, 0])
+    if ok[[ls, rs]].all():
+        top, rest_top = _top(targets, ok)[0], _top(rest, ok)[0]
+        torso = frame_rotation(rest[ls] - rest[rs], rest_top - 0.5 * (rest[lh] + rest[rh]),
+                               targets[:, ls] - targets[:, rs], top - 0.5 * (targets[:, lh] + targets[:, rh]))
         spine_rel = rot.axis_angle_from_matrix(np.swapaxes(root, -1, -2) @ torso)
     limbs = {_J(a): (_J(b), _J(c), bend) for a, b, c, bend in _LIMBS}
     swings = {_J("left_ankle"): _J("left_foot"), _J("right_ankle"): _J("right_foot"), _J("neck"): _J("head"),
