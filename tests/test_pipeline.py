@@ -76,3 +76,16 @@ def test_a_bad_video_stops_the_pipeline_with_one_line_and_no_output(tmp_path):
     proc = run_pipeline(bad, out)
     assert proc.returncode != 0
     assert f"{bad}" in proc.stderr and not out.exists()
+
+
+def test_the_bundled_demo_video_keeps_the_robot_up(tmp_path):
+    """make demo's input through the shell pipeline: the simulated G1 follows it without falling."""
+    from pathlib import Path
+
+    video = Path(__file__).resolve().parents[1] / "data" / "demo" / "wave_step_turn.mp4"
+    out = tmp_path / "robot.npz"
+    proc = run_pipeline(video, out)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    traj = check_trajectory(out, (232 - 1) / 25)
+    assert not traj.fallen.any(), "the robot falls on the lifted demo motion"
+    assert np.mean(traj.tracking_error) < 0.25

@@ -155,3 +155,24 @@ def test_policy_json_is_checked(zero_policy, tmp_path):
 
 def test_config_is_a_value(zero_policy, g1_clip):
     assert replace(CONFIG, hold_s=1.0).hold_s == 1.0 and CONFIG.hold_s == 0.1
+
+
+def test_state_inbox_converts_only_the_latest_message_once():
+    """The reader thread hands over raw messages at 500 Hz; the control loop converts the newest, once."""
+    from genmimic.deploy.loop import StateInbox
+
+    converted = []
+
+    def convert(raw):
+        converted.append(raw)
+        return f"state {raw}"
+
+    inbox = StateInbox(convert)
+    assert inbox.get()[0] is None
+    for i in range(10):
+        inbox.put(i)
+    state, at = inbox.get()
+    assert state == "state 9" and at > 0
+    assert inbox.get()[0] == "state 9" and converted == [9] and inbox.count == 10
+    inbox.put(10)
+    assert inbox.get()[0] == "state 10" and converted == [9, 10]

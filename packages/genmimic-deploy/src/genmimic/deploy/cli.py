@@ -58,8 +58,8 @@ def run(
     controller = Controller(runner, motion, replace(ControllerConfig(), prepare_s=prepare, hold_s=hold),
                             source=clip)  # refuses a clip outside the limits before any DDS traffic
     connect(domain, net)
-    inbox = StateInbox()
-    sub = subscriber(TOPIC_STATE, LowState_, lambda msg: inbox.put(state_from_msg(msg)))
+    inbox = StateInbox(state_from_msg)
+    sub = subscriber(TOPIC_STATE, LowState_, inbox.put)
     pub = None if dry_run else publisher(TOPIC_CMD, LowCmd_)
     publish = None if pub is None else (lambda cmd, mode: pub.Write(msg_from_command(cmd, mode)))
     stop = _stop_on_signals()

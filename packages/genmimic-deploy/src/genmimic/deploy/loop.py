@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from .controller import Controller
 from .errors import DeployError
@@ -16,22 +17,35 @@ log = logging.getLogger("genmimic.deploy")
 
 
 class StateInbox:
-    """The latest robot state and when it arrived (``time.perf_counter`` seconds), shared across threads."""
+    """The latest robot state and when it arrived (``time.perf_counter`` seconds), shared across threads.
 
-    def __init__(self) -> None:
+    ``put`` takes what the reader thread receives; with ``convert`` (e.g. LowState_ -> RobotState) the
+    conversion happens in ``get``, once per control period and only for the latest message, not for every
+    message at 500 Hz in the reader thread (which holds the GIL against the control loop).
+    """
+
+    def __init__(self, convert: Callable[[Any], RobotState] | None = None) -> None:
         self._lock = threading.Lock()
+        self._convert = convert
+        self._raw: Any = None
         self._state: RobotState | None = None
         self._at = 0.0
         self.count = 0
 
-    def put(self, state: RobotState) -> None:
+    def put(self, item: Any) -> None:
         with self._lock:
-            self._state, self._at = state, time.perf_counter()
+            self._raw, self._state, self._at = item, None, time.perf_counter()
             self.count += 1
 
     def get(self) -> tuple[RobotState | None, float]:
         with self._lock:
-            return self._state, self._at
+            raw, state, at = self._raw, self._state, self._at
+        if state is None and raw is not None:
+            state = raw if self._convert is None else self._convert(raw)
+            with self._lock:
+                if self._raw is raw:
+                    self._state = state
+        return state, at
 
 
 def wait_for_state(inbox: StateInbox, timeout_s: float, where: str) -> None:
