@@ -49,6 +49,19 @@ def test_round_trip_through_a_file(kind, request, tmp_path):
     assert list(tmp_path.iterdir()) == [path]  # no temporary left behind
 
 
+def test_saved_files_get_the_usual_mode(g1_clip, tmp_path):
+    """Written through a private temporary file, a clip still ends up readable as any new file would be."""
+    import os
+    import stat
+
+    mask = os.umask(0o022)
+    try:
+        save_clip(g1_clip, tmp_path / "clip.npz")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "clip.npz").stat().st_mode) == 0o644
+
+
 def test_round_trip_through_stdin_and_stdout(g1_clip, tmp_path):
     src = tmp_path / "in.npz"
     save_clip(g1_clip, src)
