@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from genmimic.core import save_clip
-from genmimic.core.cli_support import reports_errors, setup_logging, version_option
+from genmimic.core.cli_support import progress, reports_errors, setup_logging, version_option
 
 log = logging.getLogger("genmimic.lift")
 
@@ -41,7 +41,8 @@ def lift(
     setup_logging(verbose)
     from .importers import lift_any
 
-    clip = lift_any(input, focal=focal, body_model=body_model, render=render)
+    clip = lift_any(input, focal=focal, body_model=body_model, render=render,
+                    progress=lambda frames, total: progress(frames, "detecting", total=total))
     save_clip(clip, output)
     log.info("wrote %s: %d frames at %g fps", output, clip.num_frames, clip.fps)
 

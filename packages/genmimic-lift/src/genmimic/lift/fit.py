@@ -73,13 +73,13 @@ def torch_forward_kinematics(local: torch.Tensor, transl: torch.Tensor, rest: to
     return torch.stack(pos, 1)
 
 
-def _top(points: Array, observed: NDArray[np.bool_]) -> tuple[Array, int | None]:
+def _top(points: Array, observed: NDArray[np.bool_]) -> Array:
     """The top of the torso in ``points`` (..., 24, 3): the neck joint where observed, else the shoulders'
-    midpoint (a keypoint detector has no neck); also the neck's index, or None."""
+    midpoint (a keypoint detector has no neck)."""
     ls, rs, neck = _J("left_shoulder"), _J("right_shoulder"), _J("neck")
     if observed[neck] or not observed[[ls, rs]].all():
-        return points[..., neck, :], neck
-    return 0.5 * (points[..., ls, :] + points[..., rs, :]), None
+        return points[..., neck, :]
+    return 0.5 * (points[..., ls, :] + points[..., rs, :])
 
 
 def initial_root(targets: Array, rest: Array, observed: NDArray[np.bool_] | None = None) -> tuple[Array, Array]:
@@ -88,8 +88,8 @@ def initial_root(targets: Array, rest: Array, observed: NDArray[np.bool_] | None
     observed = np.ones(smpl.NUM_JOINTS, bool) if observed is None else observed
     lh, rh = _J("left_hip"), _J("right_hip")
     hip_mid, rest_mid = 0.5 * (targets[:, lh] + targets[:, rh]), 0.5 * (rest[lh] + rest[rh])
-    R = frame_rotation(rest[lh] - rest[rh], _top(rest, observed)[0] - rest_mid, targets[:, lh] - targets[:, rh],
-                       _top(targets, observed)[0] - hip_mid)
+    R = frame_rotation(rest[lh] - rest[rh], _top(rest, observed) - rest_mid, targets[:, lh] - targets[:, rh],
+                       _top(targets, observed) - hip_mid)
     transl = hip_mid - np.einsum("tij,j->ti", R, rest_mid - rest[0]) - rest[0]
     return R, transl
 
@@ -126,7 +126,7 @@ def initial_pose(targets: Array, weights: Array, rest: Array) -> tuple[Array, Ar
     ls, rs, lh, rh = _J("left_shoulder"), _J("right_shoulder"), _J("left_hip"), _J("right_hip")
     spine_rel = None
     if ok[[ls, rs]].all():
-        top, rest_top = _top(targets, ok)[0], _top(rest, ok)[0]
+        top, rest_top = _top(targets, ok), _top(rest, ok)
         torso = frame_rotation(rest[ls] - rest[rs], rest_top - 0.5 * (rest[lh] + rest[rh]),
                                targets[:, ls] - targets[:, rs], top - 0.5 * (targets[:, lh] + targets[:, rh]))
         spine_rel = rot.axis_angle_from_matrix(np.swapaxes(root, -1, -2) @ torso)

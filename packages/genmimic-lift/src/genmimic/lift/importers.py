@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from genmimic.core import SmplClip
 
 from .errors import LiftError
+
+if TYPE_CHECKING:
+    from .lift_video import Progress
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".webm", ".mkv", ".m4v")
 MOCAP_EXTENSIONS = (".bvh", ".npz", ".pt", ".pth")
@@ -28,7 +32,7 @@ def input_kind(source: str | os.PathLike[str]) -> str:
 
 def lift_any(source: str | os.PathLike[str], *, focal: float | None = None,
              body_model: str | os.PathLike[str] | None = None, render: str | os.PathLike[str] | None = None,
-             ) -> SmplClip:
+             progress: Progress | None = None) -> SmplClip:
     """Lift a video or import a mocap file into an SMPL clip (z up, metres, ground at z = 0).
 
     Args:
@@ -36,6 +40,7 @@ def lift_any(source: str | os.PathLike[str], *, focal: float | None = None,
         focal: the video camera's focal length [px] (videos only).
         body_model: a user's SMPL model file or folder (read with smplx).
         render: for videos, also write the lifted skeleton drawn over the video to this path.
+        progress: for videos, wraps the frames going into detection (see :func:`lift_video.lift_video`).
     """
     kind = input_kind(source)
     if kind != "video" and render is not None:
@@ -45,7 +50,7 @@ def lift_any(source: str | os.PathLike[str], *, focal: float | None = None,
     if kind == "video":
         from .lift_video import lift_video
 
-        return lift_video(source, focal=focal, body_model=body_model, render=render).clip
+        return lift_video(source, focal=focal, body_model=body_model, render=render, progress=progress).clip
     if kind == "bvh":
         from .bvh import import_bvh
 

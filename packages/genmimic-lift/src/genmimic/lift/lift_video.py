@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import numpy as np
@@ -23,7 +24,6 @@ from scipy.ndimage import median_filter
 
 from genmimic.core import SmplClip, make_meta, smpl
 from genmimic.core import rotations as rot
-from genmimic.core.cli_support import progress
 
 from .errors import LiftError
 from .fit import Camera, _swing, fit_sequence, initial_pose
@@ -32,6 +32,8 @@ from .retarget_joints import body_scale, conform_to_skeleton, ground_offset
 from .video import prefetch, probe, read_frames, timed
 
 Array = NDArray[np.float64]
+#: Wraps an iterator of frames, e.g. with a progress bar: ``progress(frames, total)`` (total may be None).
+Progress = Callable[[Iterator[NDArray[np.uint8]], int | None], Iterator[NDArray[np.uint8]]]
 log = logging.getLogger(__name__)
 _J = smpl.JOINT_NAMES.index
 #: Standing height of genmimic.core's default skeleton, crown of the head to the soles [m].
@@ -211,7 +213,7 @@ def lift_keypoints(kp: Keypoints, camera: Camera, fps: float, *, body_model: str
 def lift_video(source: str | os.PathLike[str], *, focal: float | None = None,
                body_model: str | os.PathLike[str] | None = None, render: str | os.PathLike[str] | None = None,
                max_side: int = 640, smooth: float = 0.3, weight3d: float = 1.0, iterations: int = 200,
-               workers: int | None = None) -> VideoLift:
+               workers: int | None = None, progress: Progress | None = None) -> VideoLift:
     """Lift the person in a video into an SMPL clip (see the module's description).
 
     Args:
@@ -223,6 +225,7 @@ def lift_video(source: str | os.PathLike[str], *, focal: float | None = None,
         smooth: weight of the acceleration term of the fit (generated-video jitter).
         weight3d: weight of MediaPipe's 3D pose against the 2D keypoints (its depth is the weaker part).
         workers: detection threads (default: 2, or 1 on a single core); see :func:`pose2d.detect`.
+        progress: wraps the frames going into detection (the command line passes a progress bar).
 
     Raises:
         LiftError: not a readable video, fewer than 2 frames, or no person in any frame.
@@ -240,8 +243,9 @@ def lift_video(source: str | os.PathLike[str], *, focal: float | None = None,
     # runs of frames per detection thread: the video split evenly into runs of at most 5 s at 30 frames/s
     runs = workers * -(-info.frames // (workers * 150))
     chunk = max(15, -(-info.frames // runs)) if info.frames else 150
-    frames = progress(timed(prefetch(timed(read_frames(name, max_side), decode_s)), wait_s), "detecting",
-                      total=info.frames or None)
+    frames = timed(prefetch(timed(read_frames(name, max_side), decode_s)), wait_s)
+    if progress is not None:
+        frames = progress(frames, info.frames or None)
     kp = detect(frames, info.width, info.height, workers=workers, chunk=chunk)
     detect_s = time.perf_counter() - start - wait_s[0]
     T = len(kp.found)

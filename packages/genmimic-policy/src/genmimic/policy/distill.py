@@ -22,7 +22,7 @@ from .checkpoint import MetricsLog, load_checkpoint, save_checkpoint
 from .config import DistillConfig, TrainConfig
 from .mirror import MirrorMap, action_mirror, observation_mirror
 from .networks import MLP, Normalizer, normalizer_init, normalizer_update, policy_mean
-from .ppo import EpisodeTracker, symmetry_loss
+from .ppo import EpisodeTracker, minibatch_epochs, symmetry_loss
 
 
 class StudentState(NamedTuple):
@@ -50,14 +50,11 @@ def dagger_loss(params: dict, norm: Normalizer, obs: jax.Array, labels: jax.Arra
 
 def make_student_update(cfg: DistillConfig, sym_coef: float, obs_mirror: MirrorMap, act_mirror: MirrorMap):
     opt = optax.adam(cfg.learning_rate)
-    om = MirrorMap(jnp.asarray(obs_mirror.index), jnp.asarray(obs_mirror.sign, jnp.float32))
-    am = MirrorMap(jnp.asarray(act_mirror.index), jnp.asarray(act_mirror.sign, jnp.float32))
+    om, am = obs_mirror.to_jax(), act_mirror.to_jax()
 
     @jax.jit
     def update(state: StudentState, obs: jax.Array, labels: jax.Array, key: jax.Array):
         norm = normalizer_update(state.normalizer, obs[-obs.shape[0] // 4:])
-        n = obs.shape[0]
-        mb = n // cfg.num_minibatches
 
         def step(carry, idx):
             params, opt_state = carry
@@ -65,12 +62,8 @@ def make_student_update(cfg: DistillConfig, sym_coef: float, obs_mirror: MirrorM
             updates, opt_state = opt.update(grads, opt_state, params)
             return (optax.apply_updates(params, updates), opt_state), loss
 
-        def epoch(carry, k):
-            perm = jax.random.permutation(k, n)[: mb * cfg.num_minibatches].reshape(cfg.num_minibatches, mb)
-            return jax.lax.scan(step, carry, perm)
-
-        (params, opt_state), losses = jax.lax.scan(epoch, (state.params, state.opt_state),
-                                                   jax.random.split(key, cfg.num_epochs))
+        (params, opt_state), losses = minibatch_epochs(step, (state.params, state.opt_state), obs.shape[0],
+                                                       cfg.num_minibatches, cfg.num_epochs, key)
         return StudentState(params, opt_state, norm), jnp.mean(losses)
 
     return update

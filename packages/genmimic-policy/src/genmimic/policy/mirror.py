@@ -26,6 +26,12 @@ class MirrorMap(NamedTuple):
     def __call__(self, x):
         return x[..., self.index] * self.sign
 
+    def to_jax(self) -> MirrorMap:
+        """The same map as JAX arrays (``sign`` float32), for jitted losses."""
+        import jax.numpy as jnp
+
+        return MirrorMap(jnp.asarray(self.index), jnp.asarray(self.sign, jnp.float32))
+
 
 def joint_mirror() -> MirrorMap:
     """The 29 joints (SDK order): mirror joint, sign -1 for joints about x or z (roll, yaw)."""

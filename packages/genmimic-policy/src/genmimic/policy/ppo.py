@@ -122,12 +122,23 @@ def init_state(key: jax.Array, obs_size: int, act_size: int, cfg: PPOConfig) -> 
     return PPOState(params, make_optimizer(cfg).init(params), normalizer_init(obs_size), jnp.asarray(0))
 
 
+def minibatch_epochs(step: Callable, carry: Any, n: int, num_minibatches: int, num_epochs: int, key: jax.Array):
+    """``num_epochs`` passes of ``step(carry, idx) -> (carry, out)`` over ``num_minibatches`` shuffled index
+    sets of ``n`` samples (a remainder is dropped); returns the final carry and the outputs (E, M, ...)."""
+    mb = n // num_minibatches
+
+    def epoch(carry, k):
+        perm = jax.random.permutation(k, n)[: mb * num_minibatches].reshape(num_minibatches, mb)
+        return jax.lax.scan(step, carry, perm)
+
+    return jax.lax.scan(epoch, carry, jax.random.split(key, num_epochs))
+
+
 def make_update(cfg: PPOConfig, obs_mirror: MirrorMap, act_mirror: MirrorMap):
     """A jitted ``update(state, rollout, bootstrap, key) -> (state, LossInfo)``: normaliser update, GAE,
     then ``num_epochs`` passes of ``num_minibatches`` shuffled minibatches."""
     opt = make_optimizer(cfg)
-    om = MirrorMap(jnp.asarray(obs_mirror.index), jnp.asarray(obs_mirror.sign, jnp.float32))
-    am = MirrorMap(jnp.asarray(act_mirror.index), jnp.asarray(act_mirror.sign, jnp.float32))
+    om, am = obs_mirror.to_jax(), act_mirror.to_jax()
     grad_fn = jax.grad(ppo_loss, has_aux=True)
 
     @jax.jit
@@ -135,8 +146,6 @@ def make_update(cfg: PPOConfig, obs_mirror: MirrorMap, act_mirror: MirrorMap):
         adv, ret = gae(rollout.reward, rollout.value, rollout.done, bootstrap, cfg.discount, cfg.gae_lambda)
         norm = normalizer_update(state.normalizer, rollout.obs)
         flat = jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), (rollout, adv, ret))
-        n = flat[1].shape[0]
-        mb = n // cfg.num_minibatches
 
         def minibatch(carry, idx):
             params, opt_state = carry
@@ -145,12 +154,8 @@ def make_update(cfg: PPOConfig, obs_mirror: MirrorMap, act_mirror: MirrorMap):
             updates, opt_state = opt.update(grads, opt_state, params)
             return (optax.apply_updates(params, updates), opt_state), info
 
-        def epoch(carry, k):
-            perm = jax.random.permutation(k, n)[: mb * cfg.num_minibatches].reshape(cfg.num_minibatches, mb)
-            return jax.lax.scan(minibatch, carry, perm)
-
-        (params, opt_state), info = jax.lax.scan(epoch, (state.params, state.opt_state),
-                                                 jax.random.split(key, cfg.num_epochs))
+        (params, opt_state), info = minibatch_epochs(minibatch, (state.params, state.opt_state), flat[1].shape[0],
+                                                     cfg.num_minibatches, cfg.num_epochs, key)
         new = PPOState(params, opt_state, norm, state.iteration + 1)
         return new, jax.tree.map(jnp.mean, info)
 
