@@ -20,7 +20,9 @@ from genmimic.policy.mirror import action_mirror, observation_mirror
 from genmimic.policy.policy_file import load_policy
 from genmimic.policy.ppo import EpisodeTracker, collect, init_state, make_update
 from genmimic.policy.reference import make_bank, reference_from_clip
-from genmimic.policy.track import SUCCESS_ERROR, simulate, success, track_clip
+from genmimic.core.tracking import SUCCESS_MEAN_ERROR_M as SUCCESS_ERROR
+from genmimic.policy.controllers import PolicyController
+from genmimic.policy.track import simulate, success, track_clip
 from genmimic.policy.train import teacher_sizes
 
 HELD_OUT_SEED = 9000  # the training corpus of the shipped policy used seeds 1000-1055
@@ -29,9 +31,9 @@ HELD_OUT_SEED = 9000  # the training corpus of the shipped policy used seeds 100
 def _rollout_speed(policy, meta) -> list[Result]:
     clip = joint_space_motion("arms", HELD_OUT_SEED, duration=10.0)
     ref = reference_from_clip(clip)
-    simulate(ref, policy, meta)  # warm up
+    simulate(ref, PolicyController(policy, meta))  # warm up
     start = time.perf_counter()
-    simulate(ref, policy, meta)
+    simulate(ref, PolicyController(policy, meta))
     wall = time.perf_counter() - start
     sim_s = (ref.num_frames - 1) * ref.dt
     return [Result("track rollout, C MuJoCo + NumPy student, one core", sim_s / wall, "x real time",

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
 from genmimic.core.cli_support import reports_errors, setup_logging, stage_app
@@ -54,29 +55,45 @@ def train(
     typer.echo(json.dumps(summary))
 
 
+CONTROLLER_HELP = "Tracker: policy (the learned student), replay (open-loop PD replay) or another registered one."
+
+
+def _controller(name: str, policy: str | None):
+    from .controllers import make_controller
+
+    return make_controller(name, policy=policy)
+
+
 @app.command()
 @reports_errors
 def track(
     clip: Annotated[str, typer.Argument(help="G1 clip (.npz) or - for stdin.")],
     output: Annotated[str, typer.Option("-o", "--output", help="Trajectory clip to write (.npz) or - for stdout.")],
     policy: Annotated[str | None, typer.Option("--policy", help=POLICY_HELP)] = None,
+    controller: Annotated[str, typer.Option("--controller", help=CONTROLLER_HELP)] = "policy",
     render: Annotated[Path | None, typer.Option("--render", help="Also write an MP4 of the simulated robot.")] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
-    """Make the simulated G1 perform CLIP with the policy; write what it physically did."""
+    """Make the simulated G1 perform CLIP with a tracker; write what it physically did, and print its scores."""
     from genmimic.core.clips import G1Clip, load_clip, save_clip
     from genmimic.core.files import display_name
+    from genmimic.core.tracking import score_trajectory
 
     from .track import track_clip
 
     setup_logging(verbose)
     g1clip = load_clip(clip, G1Clip)
-    net, meta = _policy(policy)
-    print(f"genmimic-policy: tracking {g1clip.num_frames} frames ({g1clip.duration:.1f} s)", file=sys.stderr)
-    traj = track_clip(g1clip, net, meta, source=display_name(clip), render=render, version=__version__)
+    ctrl = _controller(controller, policy)
+    print(f"genmimic-policy: tracking {g1clip.num_frames} frames ({g1clip.duration:.1f} s) with {ctrl.name}",
+          file=sys.stderr)
+    traj = track_clip(g1clip, ctrl, source=display_name(clip), render=render, version=__version__)
     save_clip(traj, output)
-    print(f"genmimic-policy: {'FELL' if traj.fell else 'stayed up'}, mean keypoint error "
-          f"{traj.tracking_error.mean():.3f} m", file=sys.stderr)
+    s = score_trajectory(traj, g1clip)
+    print(f"genmimic-policy: {'FELL' if s.fell else 'stayed up'}; strict success {'yes' if s.strict_success else 'no'} "
+          f"(worst 1 s root-relative error {s.worst_window_error:.3f} m); mean keypoint error "
+          f"{s.mean_keypoint_error:.3f} m, root-relative {s.root_relative_error:.3f} m (hands {s.groups.hands:.3f}, "
+          f"feet {s.groups.feet:.3f}, head {s.groups.head:.3f}); root drift {s.root_error_per_m:.2f} m/m, "
+          f"heading error {np.degrees(s.heading_error):.0f} deg", file=sys.stderr)
 
 
 @app.command()
@@ -118,9 +135,9 @@ def corpus(
 def evaluate(
     clips: Annotated[Path, typer.Argument(help="Directory of G1 clips (or one clip).")],
     policy: Annotated[str | None, typer.Option("--policy", help=POLICY_HELP)] = None,
+    controller: Annotated[str, typer.Option("--controller", help=CONTROLLER_HELP)] = "policy",
 ) -> None:
-    """Track every clip; print the success rate (no fall, mean keypoint error < 0.25 m) and errors as JSON."""
+    """Track every clip; print success rates (legacy and strict), errors per group and drift as JSON."""
     from .evaluate import evaluate_clips
 
-    net, meta = _policy(policy)
-    typer.echo(json.dumps(evaluate_clips(clips, net, meta)._asdict()))
+    typer.echo(json.dumps(evaluate_clips(clips, _controller(controller, policy))._asdict()))

@@ -85,7 +85,7 @@ def train_student(run: Path, cfg: TrainConfig, env, show_progress: bool = True) 
     ckpt = run / "student.msgpack"
     if ckpt.exists():
         (state, key), info = load_checkpoint(ckpt, (state, key))
-        if info.get("finished"):
+        if info["iteration"] >= d.iterations:
             return info
     layout = obs_mod.student_layout(cfg.env.history, cfg.env.future_frames)
     update = make_student_update(d, cfg.ppo.sym_coef, observation_mirror(layout), action_mirror())
@@ -124,13 +124,11 @@ def train_student(run: Path, cfg: TrainConfig, env, show_progress: bool = True) 
                                "episode_return": float(np.mean(rets)) if rets else float("nan"),
                                "fall_rate": falls / ended_n if ended_n else 0.0,
                                "tracking_error": float(np.mean(errs))})
-        over = cfg.max_minutes > 0 and (time.time() - t0) > 60 * cfg.max_minutes
-        if over or it + 1 == d.iterations or (it + 1) % cfg.checkpoint_every == 0:
-            info["finished"] = bool(over or it + 1 == d.iterations)
+        info["finished"] = it + 1 >= d.iterations
+        if (it + 1) % cfg.checkpoint_every == 0:
             save_checkpoint(ckpt, (state, key), info)
-        if over:
+        if cfg.max_minutes > 0 and (time.time() - t0) > 60 * cfg.max_minutes:
             break
-    info["finished"] = True
     save_checkpoint(ckpt, (state, key), info)
     metrics.close()
     return info

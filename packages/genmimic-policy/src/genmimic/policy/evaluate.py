@@ -1,4 +1,5 @@
-"""Tracking quality of a policy on a set of clips: success rate and keypoint error."""
+"""Tracking quality of a controller on a set of clips: success rates (legacy and strict), keypoint errors
+per group, drift. The criteria are :mod:`genmimic.core.tracking`'s."""
 
 from __future__ import annotations
 
@@ -7,60 +8,45 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from genmimic.core.tracking import score_trajectory
+
+from .controllers import Controller
 from .corpus import load_clip_dir
-from .numpy_policy import NumpyPolicy
-from .track import SUCCESS_ERROR, success, track_clip
+from .track import track_clip
 
 
 class Evaluation(NamedTuple):
+    """Over ``clips`` clips: ``success_rate`` (legacy: no fall, mean keypoint error < 0.25 m),
+    ``strict_success_rate`` (no fall, root-relative error <= 0.25 m in every 1 s window), ``fall_rate``;
+    mean errors [m] over clips: global keypoints, root-relative, of strict successes, hands, feet, head;
+    mean root error per metre travelled, mean heading error [rad]; ``per_clip`` rows."""
+
     clips: int
-    success_rate: float  # share of clips with no fall and mean keypoint error < 0.25 m
+    success_rate: float
+    strict_success_rate: float
     fall_rate: float
-    mean_keypoint_error: float  # [m], over all frames of all clips
-    mean_error_of_successes: float  # [m]
+    mean_keypoint_error: float
+    root_relative_error: float
+    error_of_strict_successes: float
+    hands_error: float
+    feet_error: float
+    head_error: float
+    root_error_per_m: float
+    heading_error: float
     per_clip: list[dict[str, Any]]
 
 
-def evaluate_clips(clips: str | Path, policy: NumpyPolicy, meta: dict[str, Any]) -> Evaluation:
+def evaluate_clips(clips: str | Path, controller: Controller) -> Evaluation:
+    """Track every clip of ``clips`` (a directory or one file) with ``controller`` and score it."""
     rows = []
     for name, clip in load_clip_dir(clips):
-        traj = track_clip(clip, policy, meta, source=name)
-        rows.append({"clip": Path(name).name, "fell": traj.fell, "error": float(traj.tracking_error.mean()),
-                     "success": success(traj, SUCCESS_ERROR)})
-    ok = [r["error"] for r in rows if r["success"]]
-    rate = lambda key: float(np.mean([r[key] for r in rows]))  # noqa: E731
-    return Evaluation(len(rows), rate("success"), rate("fell"), rate("error"),
-                      float(np.mean(ok)) if ok else float("nan"), rows)
-
-
-def evaluate_teacher(run: str | Path, clips: str | Path) -> Evaluation:
-    """The teacher of a training run on ``clips`` (privileged observations, no noise or randomisation)."""
-    import jax.numpy as jnp
-
-    from .env_cpu import TrackingEnv
-    from .networks import policy_mean
-    from .reference import make_bank, reference_from_clip
-    from .train import load_teacher, run_config
-
-    cfg = run_config(Path(run), None)
-    teacher, _ = load_teacher(Path(run), cfg)
-    rows = []
-    for name, clip in load_clip_dir(clips):
-        env = TrackingEnv(make_bank([reference_from_clip(clip, cfg.env.ctrl_dt, name)]), cfg.env, randomize=False)
-        _, obs = env.reset(clip=0, start=0)
-        errors, fell = [], False
-        for _ in range(int(env.bank.clip_len[0]) - 1):
-            action = np.asarray(policy_mean(teacher.params.policy, teacher.normalizer, jnp.asarray(obs[None])))[0]
-            _, obs, _, term, _, err, _ = env.step(action)
-            errors.append(err)
-            if term:
-                fell = True
-                break
-        # a fall or drift ends the episode: count the rest of the clip at the last error (at least 0.5 m)
-        error = float(np.mean(errors + [max(errors[-1], 0.5)] * (int(env.bank.clip_len[0]) - 1 - len(errors))))
-        rows.append({"clip": Path(name).name, "fell": fell, "error": error,
-                     "success": (not fell) and error < SUCCESS_ERROR})
-    ok = [r["error"] for r in rows if r["success"]]
-    rate = lambda key: float(np.mean([r[key] for r in rows]))  # noqa: E731
-    return Evaluation(len(rows), rate("success"), rate("fell"), rate("error"),
-                      float(np.mean(ok)) if ok else float("nan"), rows)
+        s = score_trajectory(track_clip(clip, controller, source=name), clip)
+        rows.append({"clip": Path(name).name, "fell": s.fell, "success": s.success, "strict_success": s.strict_success,
+                     "error": s.mean_keypoint_error, "root_relative_error": s.root_relative_error,
+                     "worst_window_error": s.worst_window_error, **{f"{k}_error": v for k, v in s.groups._asdict().items()},
+                     "root_error_per_m": s.root_error_per_m, "heading_error": s.heading_error})
+    mean = lambda key, rs=rows: float(np.mean([r[key] for r in rs])) if rs else float("nan")  # noqa: E731
+    ok = [r for r in rows if r["strict_success"]]
+    return Evaluation(len(rows), mean("success"), mean("strict_success"), mean("fell"), mean("error"),
+                      mean("root_relative_error"), mean("root_relative_error", ok), mean("hands_error"),
+                      mean("feet_error"), mean("head_error"), mean("root_error_per_m"), mean("heading_error"), rows)

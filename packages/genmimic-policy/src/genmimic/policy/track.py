@@ -1,8 +1,8 @@
-"""Run a student policy in C MuJoCo on a G1 clip and record what the robot physically did.
+"""Run a tracker (a :class:`~genmimic.policy.controllers.Controller`) in C MuJoCo on a G1 clip and record
+what the robot physically did.
 
-The student's observation comes from :class:`~genmimic.policy.observation.StudentObservationBuilder`
-fed with the simulated IMU (gyro and orientation sensors on ``imu_in_pelvis``) and joint encoders,
-exactly as genmimic-deploy feeds it from ``rt/lowstate``. The output :class:`Trajectory` has the input
+Controllers read the simulated IMU (gyro and orientation sensors on ``imu_in_pelvis``) and joint encoders,
+exactly as genmimic-deploy reads them from ``rt/lowstate`` (model-based ones may read the full state). The output :class:`Trajectory` has the input
 clip's frame rate and length (the 50 Hz simulation is sampled at the clip's frame times).
 """
 
@@ -19,17 +19,17 @@ from genmimic.core import g1_constants as g1
 from genmimic.core.clips import G1Clip, Trajectory, make_meta
 from genmimic.core.g1_model import joint_dof_indices, joint_qpos_indices, load_mujoco_model
 from genmimic.core.rotations import quat_normalize, quat_rotate
+from genmimic.core.tracking import SUCCESS_MEAN_ERROR_M, fallen
 
 from .config import SIM_DT
+from .controllers import Controller, PolicyController, RobotState
 from .env_cpu import keypoint_site_ids
 from .errors import PolicyError
 from .numpy_policy import NumpyPolicy
-from .observation import StudentObservationBuilder
 from .reference import ReferenceMotion, reference_from_clip
 from .rewards import mean_keypoint_error
 
 log = logging.getLogger(__name__)
-SUCCESS_ERROR = 0.25  #: [m] mean keypoint error under which (and no fall) a tracked clip counts as a success
 
 
 class Rollout(NamedTuple):
@@ -51,45 +51,40 @@ def _sensor(model: mujoco.MjModel, data: mujoco.MjData, name: str) -> np.ndarray
     return data.sensordata[s.adr[0]: s.adr[0] + s.dim[0]].copy()
 
 
-def _fell(root_pos: np.ndarray, quat: np.ndarray, ref_height: float, tilt: float = 1.0, drop: float = 0.3) -> bool:
-    up = quat_rotate(quat, np.array([0.0, 0.0, 1.0]))[2]
-    return bool(up < np.cos(tilt) or root_pos[2] < ref_height - drop)
+def simulate(ref: ReferenceMotion, controller: Controller, frame_callback=None) -> Rollout:
+    """Run ``controller`` for the whole reference (no noise, no randomisation), starting in its first state.
 
-
-def simulate(ref: ReferenceMotion, policy: NumpyPolicy, meta: dict[str, Any], frame_callback=None) -> Rollout:
-    """Run ``policy`` for the whole reference (no noise, no randomisation), starting in its first state."""
-    model = load_mujoco_model(gains=g1.PDGains("policy", tuple(meta["kp"]), tuple(meta["kd"])))
+    ``ref`` is at the controller's control period. The model's position actuators use the controller's
+    PD gains; physics steps are :data:`~genmimic.policy.config.SIM_DT` (5 ms).
+    """
+    model = load_mujoco_model(gains=controller.gains)
     model.opt.timestep = SIM_DT
     data = mujoco.MjData(model)
     qi, di, sites = joint_qpos_indices(model), joint_dof_indices(model), keypoint_site_ids(model)
-    substeps = round(meta["control_period_s"] / SIM_DT)
-    default, scale = np.asarray(meta["default_dof_pos"]), np.asarray(meta["action_scale"])
+    substeps = round(controller.control_period_s / SIM_DT)
     data.qpos[0:3], data.qpos[3:7], data.qpos[qi] = ref.root_pos[0], ref.root_quat[0], ref.dof_pos[0]
     data.qvel[0:3], data.qvel[3:6], data.qvel[di] = ref.root_lin_vel[0], ref.root_ang_vel[0], ref.dof_vel[0]
     data.ctrl[:] = ref.dof_pos[0]
     mujoco.mj_forward(model, data)
-    obs = meta["observation"]
-    builder = StudentObservationBuilder(ref, obs["history"], obs["future_frames"])
-    last = np.clip((ref.dof_pos[0] - default) / scale, -5, 5)
+    controller.reset(ref)
     cols: dict[str, list] = {k: [] for k in Rollout._fields}
-    fallen = False
+    fell = False
     for t in range(ref.num_frames):
         quat = _sensor(model, data, "imu_quat")
-        fallen = fallen or _fell(data.qpos[0:3], data.qpos[3:7], ref.root_pos[t, 2])
+        fell = fell or bool(fallen(np, data.qpos[0:3], data.qpos[3:7], ref.root_pos[t, 2]))
         for name, value in (("root_pos", data.qpos[0:3]), ("root_quat", data.qpos[3:7]), ("dof_pos", data.qpos[qi]),
                             ("dof_vel", data.qvel[di]), ("torque", data.actuator_force),
                             ("root_lin_vel", data.qvel[0:3]),
                             ("root_ang_vel", quat_rotate(data.qpos[3:7], data.qvel[3:6])),
-                            ("keypoints", data.site_xpos[sites]), ("fallen", fallen)):
+                            ("keypoints", data.site_xpos[sites]), ("fallen", fell)):
             cols[name].append(np.array(value, copy=True))
         if frame_callback is not None:
             frame_callback(t, data)
         if t == ref.num_frames - 1:
             break
-        o = builder.observe(t, data.qpos[qi], data.qvel[di], _sensor(model, data, "imu_gyro"), quat, last)
-        action = np.clip(np.nan_to_num(policy(o)), -5, 5)
-        data.ctrl[:] = default + scale * action
-        last = action
+        state = RobotState(t, data.qpos[qi].copy(), data.qvel[di].copy(), quat, _sensor(model, data, "imu_gyro"),
+                           data.qpos.copy(), data.qvel.copy())
+        data.ctrl[:] = controller.act(state)
         for _ in range(substeps):
             mujoco.mj_step(model, data)
         mujoco.mj_forward(model, data)  # sensors of the new state (mj_step leaves them one substep behind)
@@ -102,20 +97,25 @@ def _resample(x: np.ndarray, src_t: np.ndarray, dst_t: np.ndarray) -> np.ndarray
     return (1 - w) * x[pos] + w * x[pos + 1]
 
 
-def track_clip(clip: G1Clip, policy: NumpyPolicy, meta: dict[str, Any], source: str = "clip",
-               render: str | os.PathLike[str] | None = None, version: str = "0") -> Trajectory:
-    """Track ``clip`` with ``policy``; a :class:`Trajectory` at the clip's frame rate and length."""
-    if meta["observation"]["size"] != policy.obs_size:
-        raise PolicyError(f"{source}: policy expects {policy.obs_size} observations, its meta says "
-                          f"{meta['observation']['size']}")
-    ref = reference_from_clip(clip, meta["control_period_s"], source)
+def track_clip(clip: G1Clip, controller: Controller | NumpyPolicy, meta: dict[str, Any] | None = None,
+               source: str = "clip", render: str | os.PathLike[str] | None = None, version: str = "0") -> Trajectory:
+    """Track ``clip`` with ``controller`` (a :class:`Controller`, or a student :class:`NumpyPolicy` with its
+    ``meta``); a :class:`Trajectory` at the clip's frame rate and length, the controller named in its meta.
+
+    Raises :class:`PolicyError` when a policy's meta does not match it.
+    """
+    if isinstance(controller, NumpyPolicy):
+        if meta is None:
+            raise PolicyError(f"{source}: a policy needs its meta")
+        controller = PolicyController(controller, meta, source)
+    ref = reference_from_clip(clip, controller.control_period_s, source)
     recorder = None
     if render is not None:
         from .render import VideoRecorder
 
         recorder = VideoRecorder(render, ref.dt)
     try:
-        roll = simulate(ref, policy, meta, recorder.frame if recorder else None)
+        roll = simulate(ref, controller, recorder.frame if recorder else None)
     except BaseException:
         if recorder is not None:
             recorder.close(keep=False)
@@ -129,7 +129,7 @@ def track_clip(clip: G1Clip, policy: NumpyPolicy, meta: dict[str, Any], source: 
     quat = quat_normalize(r["root_quat"])
     error = mean_keypoint_error(np, r["keypoints"], clip.keypoints)
     feet = r["keypoints"][:, [g1.KEYPOINT_NAMES.index("left_ankle"), g1.KEYPOINT_NAMES.index("right_ankle")], 2]
-    params = {"policy": meta.get("training", {}).get("name", "policy"), "control_period_s": ref.dt,
+    params = {"controller": controller.name, "control_period_s": ref.dt,
               "fell": bool(fallen.any()), "mean_keypoint_error_m": float(error.mean())}
     return Trajectory(
         fps=clip.fps, meta=make_meta("genmimic-policy track", version, source=source, params=params, parent=clip.meta),
@@ -138,6 +138,8 @@ def track_clip(clip: G1Clip, policy: NumpyPolicy, meta: dict[str, Any], source: 
         root_ang_vel=r["root_ang_vel"], reference_keypoints=clip.keypoints, tracking_error=error, fallen=fallen)
 
 
-def success(traj: Trajectory, threshold: float = SUCCESS_ERROR) -> bool:
-    """No fall and mean keypoint error under ``threshold`` [m]."""
-    return (not traj.fell) and float(traj.tracking_error.mean()) < threshold
+def success(traj: Trajectory) -> bool:
+    """The legacy criterion of :mod:`genmimic.core.tracking` (no fall, mean keypoint error under
+    :data:`~genmimic.core.tracking.SUCCESS_MEAN_ERROR_M`); see :func:`~genmimic.core.tracking.score_trajectory`
+    for the strict one."""
+    return (not traj.fell) and float(traj.tracking_error.mean()) < SUCCESS_MEAN_ERROR_M

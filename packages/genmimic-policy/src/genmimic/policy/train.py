@@ -79,9 +79,9 @@ def train_teacher(run: Path, cfg: TrainConfig, env, show_progress: bool = True) 
     ckpt = run / TEACHER
     if ckpt.exists():
         (state, key), info = load_checkpoint(ckpt, (state, key))
-        if info.get("finished"):
+        if info["iteration"] >= cfg.ppo.iterations:
             return info
-        log.info("resuming teacher at iteration %d", info["iteration"])
+        log.info("resuming teacher at iteration %d (%d env steps)", info["iteration"], info["env_steps"])
     update = make_update(cfg.ppo, observation_mirror(layout), action_mirror())
     metrics = MetricsLog(run, "teacher", int(info["iteration"]))
     _, obs = env.reset()
@@ -105,15 +105,12 @@ def train_teacher(run: Path, cfg: TrainConfig, env, show_progress: bool = True) 
             "update_s": time.time() - t_upd, **{f"loss_{k}": float(v) for k, v in loss._asdict().items()},
             "std": float(np.exp(np.asarray(state.params.log_std)).mean()),
             **{f"term_{k}": float(v) for k, v in zip(RewardTerms._fields, stats.terms, strict=True)}})
-        over = cfg.max_minutes > 0 and (time.time() - t0) > 60 * cfg.max_minutes
-        if over or it + 1 == cfg.ppo.iterations:
-            info["finished"] = True
-        if info["finished"] or (it + 1) % cfg.checkpoint_every == 0:
+        info["finished"] = it + 1 >= cfg.ppo.iterations
+        if (it + 1) % cfg.checkpoint_every == 0:
             save_checkpoint(ckpt, (state, key), info)
-        if over:
-            log.info("teacher stopped at the time limit (%.0f min)", cfg.max_minutes)
+        if cfg.max_minutes > 0 and (time.time() - t0) > 60 * cfg.max_minutes:
+            log.info("teacher stopped at the time limit (%.1f min)", cfg.max_minutes)
             break
-    info["finished"] = True
     save_checkpoint(ckpt, (state, key), info)
     metrics.close()
     return info

@@ -1,0 +1,168 @@
+"""How well a robot tracked a reference: the fall test and the success criteria, defined once.
+
+Every controller (the learned tracker, the MPC, open-loop replay, peers' trackers), the training
+environment's termination, ``genmimic-policy track``/``evaluate``, the benchmark and deploy's safety layer
+use these definitions (deploy may be stricter with its own documented margin). NumPy only.
+
+Two success criteria are reported side by side:
+
+- **legacy** (kept for continuity with earlier figures): no fall and mean global keypoint error
+  < :data:`SUCCESS_MEAN_ERROR_M` over the clip. It counts a robot that stands still while the human waves.
+- **strict**: no fall and the mean *root-relative* keypoint error (each set of keypoints relative to its own
+  pelvis, in its own heading frame) at most :data:`STRICT_WINDOW_ERROR_M` in every :data:`STRICT_WINDOW_S`
+  window (sliding, all windows of that length). Global drift is reported beside it, not inside it
+  (root error per metre travelled, heading error), since a robot without global localisation drifts.
+
+Frames: world z-up, metres, quaternions wxyz.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from . import g1_constants as g1
+from .rotations import yaw_from_quat
+
+FALL_TILT_RAD = 1.0  #: [rad] pelvis tilt from upright beyond which the robot has fallen
+FALL_HEIGHT_DROP_M = 0.3  #: [m] pelvis this far under the reference's pelvis height counts as a fall
+SUCCESS_MEAN_ERROR_M = 0.25  #: [m] legacy success: mean global keypoint error under this, and no fall
+STRICT_WINDOW_S = 1.0  #: [s] window of the strict criterion
+STRICT_WINDOW_ERROR_M = 0.25  #: [m] strict success: root-relative error at most this in every window
+MIN_TRAVEL_M = 1.0  #: [m] floor of the distance that the root error is divided by (standing clips)
+
+#: Keypoint groups reported apart (names of :data:`genmimic.core.g1_constants.KEYPOINT_NAMES`).
+KEYPOINT_GROUPS: dict[str, tuple[str, ...]] = {
+    "hands": ("left_hand", "right_hand"),
+    "feet": ("left_ankle", "right_ankle", "left_toe", "right_toe"),
+    "head": ("head",),
+}
+
+
+def fallen(xp: Any, root_pos: Any, root_quat: Any, ref_root_height: Any, tilt: float = FALL_TILT_RAD,
+           drop: float = FALL_HEIGHT_DROP_M) -> Any:
+    """Whether the robot has fallen, batched over leading axes, for any array namespace ``xp``.
+
+    Args:
+        root_pos: (..., 3) pelvis position, world [m]. root_quat: (..., 4) pelvis orientation, wxyz.
+        ref_root_height: (...) the reference's pelvis height [m].
+    Returns (...) bool: pelvis tilted more than ``tilt`` [rad] from upright (the body z axis's world z
+    component under cos(tilt)), or the pelvis more than ``drop`` [m] under the reference's.
+    """
+    qx, qy = root_quat[..., 1], root_quat[..., 2]
+    up_z = 1.0 - 2.0 * (qx * qx + qy * qy)
+    return (up_z < np.cos(tilt)) | (root_pos[..., 2] < ref_root_height - drop)
+
+
+def heading_frame(keypoints: np.ndarray, pelvis: np.ndarray, root_quat: np.ndarray) -> np.ndarray:
+    """Keypoints (T, K, 3) relative to ``pelvis`` (T, 3), rotated into the root's heading frame (the world
+    frame turned by the root quaternion's yaw (T, 4) wxyz; z stays up)."""
+    yaw = yaw_from_quat(root_quat)
+    c, s = np.cos(-yaw)[:, None], np.sin(-yaw)[:, None]
+    rel = keypoints - pelvis[:, None, :]
+    x, y = rel[..., 0], rel[..., 1]
+    return np.stack([c * x - s * y, s * x + c * y, rel[..., 2]], axis=-1)
+
+
+def window_means(x: np.ndarray, width: int) -> np.ndarray:
+    """Means of ``x`` (T,) over every window of ``width`` consecutive frames ((T - width + 1,); one window
+    of all frames when T < width)."""
+    width = max(1, min(int(width), len(x)))
+    c = np.concatenate([[0.0], np.cumsum(x, dtype=float)])
+    return (c[width:] - c[:-width]) / width
+
+
+def _wrap(angle: np.ndarray) -> np.ndarray:
+    return (angle + np.pi) % (2 * np.pi) - np.pi
+
+
+class GroupErrors(NamedTuple):
+    """Mean root-relative keypoint error per group [m] (see :data:`KEYPOINT_GROUPS`)."""
+
+    hands: float
+    feet: float
+    head: float
+
+
+class TrackingScore(NamedTuple):
+    """How a robot tracked a reference (one clip). Distances [m], angles [rad].
+
+    fell: fell at any frame. success: legacy criterion. strict_success: strict criterion.
+    mean_keypoint_error: mean global keypoint distance. root_relative_error: mean root-relative (heading
+    frame) keypoint distance. worst_window_error: the largest 1 s window mean of the latter.
+    groups: root-relative errors per keypoint group. root_error: mean horizontal root position error.
+    root_error_per_m: horizontal root error at the end divided by the reference's path length (at least
+    :data:`MIN_TRAVEL_M`). heading_error: mean absolute yaw error; final_heading_error: at the last frame.
+    """
+
+    fell: bool
+    success: bool
+    strict_success: bool
+    mean_keypoint_error: float
+    root_relative_error: float
+    worst_window_error: float
+    groups: GroupErrors
+    root_error: float
+    root_error_per_m: float
+    heading_error: float
+    final_heading_error: float
+
+
+def score_tracking(keypoints: np.ndarray, root_pos: np.ndarray, root_quat: np.ndarray, ref_keypoints: np.ndarray,
+                   ref_root_pos: np.ndarray, ref_root_quat: np.ndarray, fell_at: np.ndarray, fps: float,
+                   keypoint_names: tuple[str, ...] | list[str] = g1.KEYPOINT_NAMES) -> TrackingScore:
+    """Score a tracked motion against its reference, frame by frame at ``fps`` [Hz].
+
+    Args:
+        keypoints, ref_keypoints: (T, K, 3) world [m], robot and reference, same frames.
+        root_pos, ref_root_pos: (T, 3) pelvis positions [m]; root_quat, ref_root_quat: (T, 4) wxyz.
+        fell_at: (T,) bool, fallen at or before each frame.
+        keypoint_names: the K names; must include "pelvis" and the groups' names.
+    Raises:
+        ValueError: mismatched shapes, or a keypoint name the groups need is missing.
+    """
+    keypoints, ref_keypoints = np.asarray(keypoints, float), np.asarray(ref_keypoints, float)
+    if keypoints.shape != ref_keypoints.shape or keypoints.ndim != 3 or len(root_pos) != len(keypoints):
+        raise ValueError(f"keypoints {keypoints.shape} and reference {ref_keypoints.shape} do not match "
+                         f"(or root {np.shape(root_pos)})")
+    names = list(keypoint_names)
+    try:
+        pelvis = names.index("pelvis")
+        groups = {g: [names.index(n) for n in members] for g, members in KEYPOINT_GROUPS.items()}
+    except ValueError as err:
+        raise ValueError(f"keypoint names lack one the metrics need: {err}") from None
+    fell = bool(np.any(fell_at))
+    err = np.linalg.norm(keypoints - ref_keypoints, axis=-1)  # (T, K)
+    rel = np.linalg.norm(heading_frame(keypoints, keypoints[:, pelvis], root_quat)
+                         - heading_frame(ref_keypoints, ref_keypoints[:, pelvis], ref_root_quat), axis=-1)
+    rel_frame = rel.mean(axis=1)
+    worst = float(window_means(rel_frame, round(STRICT_WINDOW_S * fps)).max())
+    root_xy = np.linalg.norm(np.asarray(root_pos)[:, :2] - np.asarray(ref_root_pos)[:, :2], axis=-1)
+    travel = float(np.linalg.norm(np.diff(np.asarray(ref_root_pos)[:, :2], axis=0), axis=-1).sum())
+    yaw_err = np.abs(_wrap(yaw_from_quat(root_quat) - yaw_from_quat(ref_root_quat)))
+    mean_err = float(err.mean())
+    return TrackingScore(
+        fell=fell, success=(not fell) and mean_err < SUCCESS_MEAN_ERROR_M,
+        strict_success=(not fell) and worst <= STRICT_WINDOW_ERROR_M, mean_keypoint_error=mean_err,
+        root_relative_error=float(rel_frame.mean()), worst_window_error=worst,
+        groups=GroupErrors(**{g: float(rel[:, idx].mean()) for g, idx in groups.items()}),
+        root_error=float(root_xy.mean()), root_error_per_m=float(root_xy[-1] / max(travel, MIN_TRAVEL_M)),
+        heading_error=float(yaw_err.mean()), final_heading_error=float(yaw_err[-1]))
+
+
+def reference_on_frames(ref_fps: float, ref_frames: int, num_frames: int, fps: float) -> np.ndarray:
+    """Indices (num_frames,) of the reference frames nearest in time to frames at ``fps`` (held at the
+    reference's last frame past its end)."""
+    idx = np.round(np.arange(num_frames) * ref_fps / fps).astype(int)
+    return np.minimum(idx, ref_frames - 1)
+
+
+def score_trajectory(traj: Any, reference: Any) -> TrackingScore:
+    """Score a :class:`~genmimic.core.clips.Trajectory` against the :class:`~genmimic.core.clips.G1Clip` it
+    tracked (any frame rates: the reference is sampled at the trajectory's frame times)."""
+    idx = reference_on_frames(reference.fps, reference.num_frames, traj.num_frames, traj.fps)
+    return score_tracking(traj.keypoints, traj.root_pos, traj.root_quat, reference.keypoints[idx],
+                          reference.root_pos[idx], reference.root_quat[idx], traj.fallen, traj.fps,
+                          [str(n) for n in traj.keypoint_names])
+

@@ -1,0 +1,104 @@
+"""The fall test and the success criteria: known answers and invariants."""
+
+import numpy as np
+import pytest
+
+from genmimic.core import g1_constants as g1
+from genmimic.core.rotations import quat_from_axis_angle, quat_multiply, quat_rotate
+from genmimic.core.testing import waving_g1_clip
+from genmimic.core.tracking import (
+    STRICT_WINDOW_ERROR_M,
+    fallen,
+    heading_frame,
+    score_tracking,
+    score_trajectory,
+    window_means,
+)
+
+HAND = g1.KEYPOINT_NAMES.index("right_hand")
+
+
+@pytest.fixture(scope="module")
+def clip():
+    return waving_g1_clip(num_frames=150, fps=50.0)
+
+
+def _score(clip, keypoints=None, root_pos=None, root_quat=None, fell=None):
+    return score_tracking(clip.keypoints if keypoints is None else keypoints,
+                          clip.root_pos if root_pos is None else root_pos,
+                          clip.root_quat if root_quat is None else root_quat,
+                          clip.keypoints, clip.root_pos, clip.root_quat,
+                          np.zeros(clip.num_frames, bool) if fell is None else fell, clip.fps)
+
+
+def test_perfect_tracking_scores_zero(clip):
+    s = _score(clip)
+    assert s.strict_success and s.success and not s.fell
+    assert s.mean_keypoint_error == s.root_relative_error == s.worst_window_error == 0.0
+    assert s.groups.hands == s.groups.feet == s.groups.head == 0.0
+    assert s.root_error == s.heading_error == 0.0
+
+
+def test_global_offset_and_turn_count_as_drift_not_tracking_error(clip):
+    """The same motion shifted 1 m and turned 90 deg about the pelvis: root-relative error 0 (strict success),
+    legacy criterion failed, drift reported as root and heading error."""
+    turn = quat_from_axis_angle(np.array([0.0, 0.0, np.pi / 2]))
+    pelvis = clip.keypoints[:, g1.KEYPOINT_NAMES.index("pelvis")][:, None]
+    kp = quat_rotate(turn, clip.keypoints - pelvis) + pelvis + np.array([1.0, 0.0, 0.0])
+    quat = quat_multiply(np.broadcast_to(turn, clip.root_quat.shape), clip.root_quat)
+    s = _score(clip, kp, clip.root_pos + np.array([1.0, 0.0, 0.0]), quat)
+    assert s.root_relative_error == pytest.approx(0.0, abs=1e-9)
+    assert s.strict_success and not s.success
+    assert s.root_error == pytest.approx(1.0)
+    assert s.heading_error == pytest.approx(np.pi / 2) and s.final_heading_error == pytest.approx(np.pi / 2)
+
+
+def test_a_hand_left_behind_fails_the_window_and_shows_in_the_hands_group(clip):
+    kp = clip.keypoints.copy()
+    kp[50:100, HAND] += np.array([0.0, 0.0, 0.6 * len(g1.KEYPOINT_NAMES)])  # one hand 0.6 m x K off for 1 s
+    s = _score(clip, kp)
+    assert not s.strict_success and s.worst_window_error == pytest.approx(0.6)
+    assert s.groups.hands > 0 and s.groups.feet == 0.0 and s.groups.head == 0.0
+    assert s.worst_window_error > STRICT_WINDOW_ERROR_M > s.root_relative_error
+
+
+def test_a_fall_is_never_a_success(clip):
+    fell = np.zeros(clip.num_frames, bool)
+    fell[-1] = True
+    s = _score(clip, fell=fell)
+    assert s.fell and not s.success and not s.strict_success
+
+
+def test_fallen_tilt_and_height():
+    upright = np.array([1.0, 0, 0, 0])
+    lying = quat_from_axis_angle(np.array([np.pi / 2, 0, 0]))
+    pos = np.array([[0, 0, 0.75], [0, 0, 0.75], [0, 0, 0.40]])
+    got = fallen(np, pos, np.stack([upright, lying, upright]), np.full(3, 0.75))
+    assert got.tolist() == [False, True, True]
+
+
+def test_window_means_known_answer():
+    assert window_means(np.array([0.0, 1, 2, 3]), 2).tolist() == [0.5, 1.5, 2.5]
+    assert window_means(np.array([1.0, 3]), 50).tolist() == [2.0]  # shorter than a window: one window
+
+
+def test_heading_frame_removes_yaw():
+    kp = np.array([[[1.0, 0, 0], [0, 0, 0]]])
+    q = quat_from_axis_angle(np.array([0, 0, np.pi / 2]))[None]
+    out = heading_frame(quat_rotate(q[:, None], kp), np.zeros((1, 3)), q)
+    np.testing.assert_allclose(out, kp, atol=1e-12)
+
+
+def test_score_trajectory_resamples_the_reference(clip):
+    """A trajectory at half the reference's rate that replays it exactly scores zero."""
+    from genmimic.core.clips import Trajectory
+
+    idx = np.arange(0, clip.num_frames, 2)
+    n = len(idx)
+    traj = Trajectory(fps=clip.fps / 2, meta=clip.meta, root_pos=clip.root_pos[idx], root_quat=clip.root_quat[idx],
+                      dof_pos=clip.dof_pos[idx], keypoints=clip.keypoints[idx], contacts=clip.contacts[idx],
+                      dof_vel=np.zeros((n, 29)), torque=np.zeros((n, 29)), root_lin_vel=np.zeros((n, 3)),
+                      root_ang_vel=np.zeros((n, 3)), reference_keypoints=clip.keypoints[idx],
+                      tracking_error=np.zeros(n), fallen=np.zeros(n, bool))
+    s = score_trajectory(traj, clip)
+    assert s.strict_success and s.mean_keypoint_error == pytest.approx(0.0, abs=1e-12)

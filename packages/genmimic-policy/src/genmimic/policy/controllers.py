@@ -1,0 +1,131 @@
+"""Trackers behind one interface: anything that maps (robot state, reference motion) to joint targets.
+
+``track`` (and through it ``evaluate``, the demo and the benchmark) runs any :class:`Controller` in C MuJoCo:
+the learned student (:class:`PolicyController`), open-loop replay (:class:`ReplayController`), and others
+registered by name in :data:`CONTROLLERS` (the sampling MPC, peers' ONNX trackers). A controller states
+its PD gains (the simulator's position actuators use them) and its control period; at every control step
+it gets a :class:`RobotState` and returns joint position targets [rad] in the G1's SDK order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
+
+from genmimic.core import g1_constants as g1
+
+from .errors import PolicyError
+from .numpy_policy import NumpyPolicy
+from .observation import StudentObservationBuilder
+from .reference import ReferenceMotion
+
+ACTION_CLIP = 5.0  #: the student's actions are clipped to +- this before scaling (as in training)
+
+
+class RobotState(NamedTuple):
+    """What a controller may read at control step ``t`` (reference frame ``t``).
+
+    Sensors, as on the robot: ``dof_pos`` (29,) [rad] and ``dof_vel`` (29,) [rad/s] in SDK order,
+    ``imu_quat`` (4,) wxyz and ``imu_gyro`` (3,) [rad/s, pelvis frame]. Full simulator state, for
+    model-based controllers that assume state estimation: ``qpos`` (36,), ``qvel`` (35,) in the project's
+    MuJoCo model's order (free joint first: position [m], wxyz; world linear and local angular velocity).
+    """
+
+    t: int
+    dof_pos: np.ndarray
+    dof_vel: np.ndarray
+    imu_quat: np.ndarray
+    imu_gyro: np.ndarray
+    qpos: np.ndarray
+    qvel: np.ndarray
+
+
+class Controller(Protocol):
+    """A tracker. ``name`` goes into the trajectory's meta; ``gains`` are the PD gains of the position
+    actuators it commands; ``control_period_s`` its period [s] (a multiple of the 5 ms physics step)."""
+
+    name: str
+    gains: g1.PDGains
+    control_period_s: float
+
+    def reset(self, reference: ReferenceMotion) -> None:
+        """Start a new episode on ``reference`` (resampled to ``control_period_s``)."""
+
+    def act(self, state: RobotState) -> np.ndarray:
+        """Joint position targets (29,) [rad], SDK order, for the next control period."""
+
+
+class PolicyController:
+    """The learned student (a :class:`NumpyPolicy` and its meta), fed from the IMU and joint encoders
+    through :class:`StudentObservationBuilder`, exactly as genmimic-deploy feeds it."""
+
+    def __init__(self, policy: NumpyPolicy, meta: dict[str, Any], source: str = "policy") -> None:
+        if meta["observation"]["size"] != policy.obs_size:
+            raise PolicyError(f"{source}: policy expects {policy.obs_size} observations, its meta says "
+                              f"{meta['observation']['size']}")
+        self.policy, self.meta = policy, meta
+        self.name = str(meta.get("training", {}).get("name", "policy"))
+        self.gains = g1.PDGains("policy", tuple(meta["kp"]), tuple(meta["kd"]))
+        self.control_period_s = float(meta["control_period_s"])
+        self.default = np.asarray(meta["default_dof_pos"])
+        self.scale = np.asarray(meta["action_scale"])
+        self._builder: StudentObservationBuilder | None = None
+        self._last = np.zeros(g1.NUM_DOF)
+
+    def reset(self, reference: ReferenceMotion) -> None:
+        obs = self.meta["observation"]
+        self._builder = StudentObservationBuilder(reference, obs["history"], obs["future_frames"])
+        self._last = np.clip((reference.dof_pos[0] - self.default) / self.scale, -ACTION_CLIP, ACTION_CLIP)
+
+    def act(self, state: RobotState) -> np.ndarray:
+        if self._builder is None:
+            raise PolicyError("PolicyController.act called before reset")
+        o = self._builder.observe(state.t, state.dof_pos, state.dof_vel, state.imu_gyro, state.imu_quat, self._last)
+        action = np.clip(np.nan_to_num(self.policy(o)), -ACTION_CLIP, ACTION_CLIP)
+        self._last = action
+        return self.default + self.scale * action
+
+
+class ReplayController:
+    """Open-loop replay: the reference's joint angles as PD targets, nothing balances the robot. The gap
+    between a tracker and this is what the tracker contributes."""
+
+    name = "replay"
+    control_period_s = 0.02
+
+    def __init__(self, gains: g1.PDGains = g1.TRACKING_GAINS) -> None:
+        self.gains = gains
+        self._ref: ReferenceMotion | None = None
+
+    def reset(self, reference: ReferenceMotion) -> None:
+        self._ref = reference
+
+    def act(self, state: RobotState) -> np.ndarray:
+        if self._ref is None:
+            raise PolicyError("ReplayController.act called before reset")
+        return np.asarray(self._ref.dof_pos[min(state.t + 1, self._ref.num_frames - 1)], float)
+
+
+def _policy_controller(policy: str | None = None, **_: Any) -> Controller:
+    from .policy_file import load_policy, policy_from_run
+
+    net, meta = policy_from_run(policy) if policy is not None and Path(policy).is_dir() else load_policy(policy)
+    return PolicyController(net, meta, source=str(policy or "shipped policy"))
+
+
+def _replay_controller(**_: Any) -> Controller:
+    return ReplayController()
+
+
+#: Controllers by name: a factory taking keyword options (``policy``: a policy file or run directory, ...).
+CONTROLLERS: dict[str, Callable[..., Controller]] = {"policy": _policy_controller, "replay": _replay_controller}
+
+
+def make_controller(name: str, **options: Any) -> Controller:
+    """The controller ``name`` (see :data:`CONTROLLERS`); :class:`PolicyError` naming the known ones."""
+    if name not in CONTROLLERS:
+        raise PolicyError(f"unknown controller {name!r} (known: {', '.join(CONTROLLERS)})")
+    return CONTROLLERS[name](**options)

@@ -1,0 +1,61 @@
+"""Trackers behind one interface: the student, open-loop replay, and the scores track prints."""
+
+import numpy as np
+import pytest
+
+from genmimic.core.clips import load_clip, save_clip
+from genmimic.core.testing import waving_g1_clip
+from genmimic.core.tracking import score_trajectory
+from genmimic.policy.controllers import CONTROLLERS, PolicyController, ReplayController, make_controller
+from genmimic.policy.errors import PolicyError
+from genmimic.policy.track import track_clip
+
+
+def test_replay_follows_a_standing_clip_and_scores_it():
+    """Open-loop replay of a standing clip (arms waving) keeps the G1 near the reference for a second."""
+    clip = waving_g1_clip(num_frames=50, fps=50.0)
+    traj = track_clip(clip, ReplayController(), source="wave.npz")
+    assert traj.meta["params"]["controller"] == "replay"
+    s = score_trajectory(traj, clip)
+    assert not s.fell and s.strict_success and s.root_relative_error < 0.1
+
+
+def test_policy_controller_is_what_track_runs_for_a_policy(policy, g1_clip):
+    """Passing (policy, meta) and passing a PolicyController give the same trajectory."""
+    net, meta, _, _ = policy
+    a = track_clip(g1_clip, net, meta, source="x.npz")
+    b = track_clip(g1_clip, PolicyController(net, meta), source="x.npz")
+    np.testing.assert_array_equal(a.dof_pos, b.dof_pos)
+
+
+def test_unknown_controller_names_the_known_ones():
+    with pytest.raises(PolicyError, match="unknown controller 'nope' \\(known: policy, replay"):
+        make_controller("nope")
+    assert {"policy", "replay"} <= set(CONTROLLERS)
+
+
+def test_cli_track_with_replay_prints_scores(tmp_path, capfd):
+    from typer.testing import CliRunner
+
+    from genmimic.policy.cli import app
+
+    clip = waving_g1_clip(num_frames=40, fps=50.0)
+    save_clip(clip, tmp_path / "g1.npz")
+    result = CliRunner().invoke(app, ["track", str(tmp_path / "g1.npz"), "-o", str(tmp_path / "robot.npz"),
+                                      "--controller", "replay"])
+    assert result.exit_code == 0, result.output
+    traj = load_clip(tmp_path / "robot.npz")
+    assert traj.num_frames == clip.num_frames and traj.meta["params"]["controller"] == "replay"
+    assert "strict success yes" in result.output and "hands" in result.output
+
+
+def test_cli_track_unknown_controller_is_a_one_line_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from genmimic.policy.cli import app
+
+    save_clip(waving_g1_clip(num_frames=10), tmp_path / "g1.npz")
+    result = CliRunner().invoke(app, ["track", str(tmp_path / "g1.npz"), "-o", str(tmp_path / "r.npz"),
+                                      "--controller", "nope"])
+    assert result.exit_code != 0 and "unknown controller 'nope'" in result.output
+    assert not (tmp_path / "r.npz").exists()
