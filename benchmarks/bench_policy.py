@@ -12,16 +12,16 @@ import jax
 import numpy as np
 from common import Result
 
+from genmimic.core.tracking import SUCCESS_MEAN_ERROR_M as SUCCESS_ERROR
 from genmimic.policy import observation as obs_mod
 from genmimic.policy.config import default_config
+from genmimic.policy.controllers import PolicyController
 from genmimic.policy.corpus import KINDS, joint_space_motion, synth_retarget_available
 from genmimic.policy.env_cpu import CpuVecEnv
 from genmimic.policy.mirror import action_mirror, observation_mirror
 from genmimic.policy.policy_file import load_policy
 from genmimic.policy.ppo import EpisodeTracker, collect, init_state, make_update
 from genmimic.policy.reference import make_bank, reference_from_clip
-from genmimic.core.tracking import SUCCESS_MEAN_ERROR_M as SUCCESS_ERROR
-from genmimic.policy.controllers import PolicyController
 from genmimic.policy.track import simulate, success, track_clip
 from genmimic.policy.train import teacher_sizes
 

@@ -41,10 +41,11 @@ def evaluate_clips(clips: str | Path, controller: Controller) -> Evaluation:
     rows = []
     for name, clip in load_clip_dir(clips):
         s = score_trajectory(track_clip(clip, controller, source=name), clip)
-        rows.append({"clip": Path(name).name, "fell": s.fell, "success": s.success, "strict_success": s.strict_success,
-                     "error": s.mean_keypoint_error, "root_relative_error": s.root_relative_error,
-                     "worst_window_error": s.worst_window_error, **{f"{k}_error": v for k, v in s.groups._asdict().items()},
-                     "root_error_per_m": s.root_error_per_m, "heading_error": s.heading_error})
+        groups = {f"{k}_error": v for k, v in s.groups._asdict().items()}
+        rows.append({"clip": Path(name).name, "fell": s.fell, "success": s.success,
+                     "strict_success": s.strict_success, "error": s.mean_keypoint_error,
+                     "root_relative_error": s.root_relative_error, "worst_window_error": s.worst_window_error,
+                     **groups, "root_error_per_m": s.root_error_per_m, "heading_error": s.heading_error})
     mean = lambda key, rs=rows: float(np.mean([r[key] for r in rs])) if rs else float("nan")  # noqa: E731
     ok = [r for r in rows if r["strict_success"]]
     return Evaluation(len(rows), mean("success"), mean("strict_success"), mean("fell"), mean("error"),

@@ -2,8 +2,9 @@
 what the robot physically did.
 
 Controllers read the simulated IMU (gyro and orientation sensors on ``imu_in_pelvis``) and joint encoders,
-exactly as genmimic-deploy reads them from ``rt/lowstate`` (model-based ones may read the full state). The output :class:`Trajectory` has the input
-clip's frame rate and length (the 50 Hz simulation is sampled at the clip's frame times).
+exactly as genmimic-deploy reads them from ``rt/lowstate`` (model-based ones may read the full state).
+The output :class:`Trajectory` has the input clip's frame rate and length (the 50 Hz simulation is
+sampled at the clip's frame times).
 """
 
 from __future__ import annotations
