@@ -120,8 +120,8 @@ def test_duration_and_fps_are_honoured(kind, duration):
 
 
 def test_bad_arguments_name_the_problem():
-    with pytest.raises(SynthError, match="unknown motion kind 'dance'.*wave"):
-        synthesize("dance")
+    with pytest.raises(SynthError, match="unknown motion kind 'moonwalk'.*wave"):
+        synthesize("moonwalk")
     with pytest.raises(SynthError, match="duration"):
         synthesize("wave", duration=-1.0)
     with pytest.raises(SynthError, match="fps"):

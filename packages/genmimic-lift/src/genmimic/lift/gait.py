@@ -170,12 +170,14 @@ def sample_lower_body(plan: LowerPlan, t: Array, rest_joints: Array = smpl.DEFAU
 
 def walk_steps(start: dict[str, Footprint], t0: float, num_steps: int, step_length: float, step_time: float,
                first: str = "right", turn_per_step: float = 0.0, clearance: float = 0.07,
-               double_support: float = 0.25) -> tuple[list[Step], dict[str, Footprint], float]:
+               double_support: float = 0.25, direction: float = 0.0) -> tuple[list[Step], dict[str, Footprint], float]:
     """Steps of a walk (or a turn) from ``start``, plus a last step that brings the feet side by side.
 
     ``step_length`` [m] is how far each footfall lands ahead of the previous one, ``step_time`` [s] the
     time from one footfall to the next (a fraction ``double_support`` of it with both feet down), and
-    ``turn_per_step`` [rad] the change of heading per step (turning in place when ``step_length`` is 0).
+    ``turn_per_step`` [rad] the change of heading per step (turning in place when ``step_length`` is 0),
+    ``direction`` [rad] the direction of travel from the heading (0 forward, pi backward, +-pi/2 sideways
+    to the left/right; lead with the foot on that side for side steps).
     Returns the steps, the final footprints and the time [s] the last step lands.
     """
     feet = dict(start)
@@ -193,7 +195,7 @@ def walk_steps(start: dict[str, Footprint], t0: float, num_steps: int, step_leng
 
     for _ in range(num_steps):
         yaw += turn_per_step
-        center = center + step_length * np.array([np.cos(yaw), np.sin(yaw)])
+        center = center + step_length * np.array([np.cos(yaw + direction), np.sin(yaw + direction)])
         place(foot, t)
         t += step_time
         foot = "left" if foot == "right" else "right"

@@ -160,12 +160,17 @@ def _turn(rng: RNG, duration: float | None) -> Program:
     return Program(tl, LowerPlan(steps=tuple(steps), sway=0.4), arm_swing=0.05, length=end + 0.4)
 
 
-def _walk_plan(rng: RNG, duration: float | None) -> tuple[LowerPlan, float, float]:
-    step_time = rng.uniform(0.52, 0.62)
-    step_length = rng.uniform(0.36, 0.46)
+def _walk_plan(rng: RNG, duration: float | None, step_time: tuple[float, float] = (0.52, 0.62),
+               step_length: tuple[float, float] = (0.36, 0.46), turn: float = 0.0, direction: float = 0.0,
+               first: str | None = None) -> tuple[LowerPlan, float, float]:
+    """A walk of uniformly drawn step time [s] and length [m] within the ranges, turning ``turn`` [rad] per
+    step, travelling ``direction`` [rad] from the heading."""
+    st = rng.uniform(*step_time)
     t0 = rng.uniform(0.3, 0.6)
-    n = 8 if duration is None else max(2, int((duration - t0 - 0.8) / step_time))
-    steps, _, end = walk_steps(feet_apart(), t0, n, step_length, step_time, first=str(rng.choice(["left", "right"])))
+    n = 8 if duration is None else max(2, int((duration - t0 - 0.8) / st))
+    steps, _, end = walk_steps(feet_apart(), t0, n, rng.uniform(*step_length), st,
+                               first=first or str(rng.choice(["left", "right"])), turn_per_step=turn,
+                               direction=direction)
     plan = LowerPlan(steps=tuple(steps), height=((0.0,), (STAND_HEIGHT - 0.02,)), sway=0.35)
     return plan, t0, end
 
@@ -183,6 +188,85 @@ def _walk_with_action(rng: RNG, duration: float | None) -> Program:
     action = str(rng.choice(["wave", "point", "thumbs_up", "arms_cross"]))
     g.GESTURES[action](tl, rng, "right" if rng.random() < 0.7 else "left")
     return Program(tl, plan, arm_swing=rng.uniform(0.2, 0.3), length=max(end, tl.end) + 0.4)
+
+
+def _walk_speed(rng: RNG, duration: float | None) -> Program:
+    """Walking straight at a speed from a slow stroll to a brisk walk (about 0.25 to 1.0 m/s)."""
+    plan, _, end = _walk_plan(rng, duration, step_time=(0.45, 0.8), step_length=(0.2, 0.46))
+    return Program(g.Timeline().hold(end), plan, arm_swing=rng.uniform(0.1, 0.4), length=end + 0.4)
+
+
+def _walk_turn(rng: RNG, duration: float | None) -> Program:
+    """Walking along a curve: turning 0.1 to 0.3 rad per step to the left or right."""
+    turn = rng.uniform(0.1, 0.3) * (1.0 if rng.random() < 0.5 else -1.0)
+    plan, _, end = _walk_plan(rng, duration, step_length=(0.25, 0.4), turn=turn,
+                              first="left" if turn > 0 else "right")
+    return Program(g.Timeline().hold(end), plan, arm_swing=rng.uniform(0.15, 0.3), length=end + 0.4)
+
+
+def _side_step(rng: RNG, duration: float | None) -> Program:
+    """Stepping sideways to the left or right, leading with the foot on that side."""
+    side = "left" if rng.random() < 0.5 else "right"
+    plan, _, end = _walk_plan(rng, duration, step_time=(0.6, 0.8), step_length=(0.1, 0.2),
+                              direction=np.pi / 2 if side == "left" else -np.pi / 2, first=side)
+    return Program(g.Timeline().hold(end), plan, arm_swing=0.05, length=end + 0.4)
+
+
+def _walk_back(rng: RNG, duration: float | None) -> Program:
+    """Walking backwards with short, slow steps."""
+    plan, _, end = _walk_plan(rng, duration, step_time=(0.6, 0.8), step_length=(0.12, 0.25), direction=np.pi)
+    return Program(g.Timeline().hold(end), plan, arm_swing=rng.uniform(0.05, 0.15), length=end + 0.4)
+
+
+def _stop_and_go(rng: RNG, duration: float | None) -> Program:
+    """Walking a few steps, stopping with the feet together for a moment, and walking on."""
+    st, length, t = rng.uniform(0.52, 0.65), rng.uniform(0.3, 0.42), rng.uniform(0.3, 0.6)
+    feet, steps = feet_apart(), []
+    legs = 2 if duration is None else max(1, int((duration - 0.8) / (4 * st + 1.2)))
+    for _ in range(legs):
+        more, feet, t = walk_steps(feet, t, int(rng.integers(2, 5)), length, st,
+                                   first=str(rng.choice(["left", "right"])))
+        steps += more
+        t += rng.uniform(0.6, 1.2)
+    plan = LowerPlan(steps=tuple(steps), height=((0.0,), (STAND_HEIGHT - 0.02,)), sway=0.35)
+    return Program(g.Timeline().hold(t), plan, arm_swing=rng.uniform(0.15, 0.3), length=t + 0.2)
+
+
+def _crouch(rng: RNG, duration: float | None) -> Program:
+    """A deep crouch held for a moment (pelvis 0.35 to 0.45 m down), arms forward, then standing up."""
+    start = feet_apart(half_width=rng.uniform(0.12, 0.15))
+    depth, t0 = rng.uniform(0.35, 0.45), rng.uniform(0.3, 0.6)
+    down, hold, up = rng.uniform(1.3, 1.7), rng.uniform(0.8, 1.5), rng.uniform(1.3, 1.7)
+    times = (0.0, t0, t0 + down, t0 + down + hold, t0 + down + hold + up)
+    arms = ArmPose(direction=(0.2, -0.1, 1.0), bend=(0.0, 1.0, 0.0), elbow=0.3)
+    tl = g.Timeline().hold(t0).move(down, dataclasses.replace(REST, left=arms, right=arms, lean=0.15,
+                                                                head_pitch=-0.2)).hold(hold).move(up, REST)
+    plan = LowerPlan(start=start, height=(times, (STAND_HEIGHT,) * 2 + (STAND_HEIGHT - depth,) * 2 + (STAND_HEIGHT,)),
+                     back=(times, (0.0, 0.0, 0.45 * depth, 0.45 * depth, 0.0)),
+                     pitch=(times, (0.0, 0.0, 1.4 * depth, 1.4 * depth, 0.0)))
+    return Program(tl, plan, length=times[-1] + rng.uniform(0.3, 0.6))
+
+
+def _dance(rng: RNG, duration: float | None) -> Program:
+    """Dance-like whole-body motion: side steps to and fro in rhythm with the pelvis bobbing and swaying,
+    while the arms run through random gestures."""
+    beat = rng.uniform(0.45, 0.6)
+    feet, steps, t = feet_apart(), [], rng.uniform(0.3, 0.6)
+    n = 6 if duration is None else max(2, int((duration - 1.5) / (2 * beat + 0.1)))
+    for i in range(n):
+        side = "left" if i % 2 == 0 else "right"
+        more, feet, t = walk_steps(feet, t, 1, rng.uniform(0.08, 0.16), beat, first=side,
+                                   direction=np.pi / 2 if side == "left" else -np.pi / 2, clearance=0.05)
+        steps += more
+        t += 0.1
+    times = tuple(np.arange(0.0, t + beat, beat / 2))
+    heights = tuple(STAND_HEIGHT - 0.02 - rng.uniform(0.0, 0.06) * (np.arange(len(times)) % 2))
+    tl = _lead_in(rng)
+    while tl.end < t - 1.5:
+        g.GESTURES[str(rng.choice(list(g.GESTURES)))](tl, rng, "right" if rng.random() < 0.5 else "left")
+    tl.hold(max(0.0, t - tl.end))
+    plan = LowerPlan(steps=tuple(steps), height=(times, heights), sway=0.8)
+    return Program(tl, plan, arm_swing=0.1, length=t + 0.3)
 
 
 def _wave_step_turn(rng: RNG, duration: float | None) -> Program:
@@ -221,6 +305,8 @@ BUILDERS: dict[str, Callable[[RNG, float | None], Program]] = {
     **{name: _gesture_kind(name) for name in g.GESTURES},
     "composition": _composition, "stand": _stand, "squat": _squat, "step": _step, "turn": _turn,
     "walk": _walk, "walk_with_action": _walk_with_action, "wave_step_turn": _wave_step_turn, "random": _random,
+    "walk_speed": _walk_speed, "walk_turn": _walk_turn, "side_step": _side_step, "walk_back": _walk_back,
+    "stop_and_go": _stop_and_go, "crouch": _crouch, "dance": _dance,
 }
 #: The names :func:`synthesize` accepts.
 KINDS: tuple[str, ...] = tuple(BUILDERS)
