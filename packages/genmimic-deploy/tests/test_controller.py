@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from genmimic.core import g1_constants as g1
-from genmimic.deploy.controller import Controller, ControllerConfig, Phase
+from genmimic.core.g1_revisions import G1_29DOF_REV_1_0
+from genmimic.deploy.controller import PREPARE_GAINS, Controller, ControllerConfig, EndMode, Phase
 from genmimic.deploy.errors import DeployError
 from genmimic.deploy.messages import (
     Command,
@@ -20,37 +21,53 @@ from genmimic.deploy.messages import (
     state_from_msg,
 )
 from genmimic.deploy.policy_runner import OnnxPolicy
-from genmimic.deploy.safety import SafetyConfig, clamp_targets, limit_torque, tilt
+from genmimic.deploy.safety import LOWER, SafetyConfig, clamp_targets, limit_torque, tilt
 
 UPRIGHT = np.array([1.0, 0.0, 0.0, 0.0])
-CONFIG = ControllerConfig(prepare_s=0.1, hold_s=0.1, damp_s=0.1)
+CONFIG = ControllerConfig(prepare_s=0.1, hold_s=0.1, damp_s=0.1, then=EndMode.DAMP)
 
 
-def standing_state(tick: int = 0, quat=UPRIGHT) -> RobotState:
-    q = np.asarray(g1.DEFAULT_DOF_POS, float)
+def standing_state(tick: int = 0, quat=UPRIGHT, q=None) -> RobotState:
+    q = np.asarray(g1.DEFAULT_DOF_POS if q is None else q, float)
     return RobotState(q, np.zeros(29), np.zeros(29), np.asarray(quat, float), np.zeros(3), np.zeros(3), tick, 5)
 
 
 def run_steps(controller: Controller, n: int, state=None, age: float = 0.0):
-    out = []
+    """``n`` steps against an ideal servo (the joints are where the last command put them), or a fixed state."""
+    out, q = [], None
     for k in range(n):
-        s = state or standing_state(20 * k)
-        out.append(controller.step(s, age))
+        s = state or standing_state(20 * k, q=q)
+        cmd, info = controller.step(s, age)
+        if cmd is not None:
+            q = cmd.q
+        out.append((cmd, info))
     return out
+
+
+def run_until(controller: Controller, phase: Phase, limit: int = 1000) -> list:
+    """Steps against an ideal servo until ``controller`` is in ``phase``."""
+    out, q = [], None
+    for k in range(limit):
+        cmd, info = controller.step(standing_state(20 * k, q=q), 0.0)
+        q = cmd.q if cmd is not None else q
+        out.append((cmd, info))
+        if controller.phase == phase:
+            return out
+    raise AssertionError(f"never reached {phase}")
 
 
 def test_phases_in_order_and_gains_per_phase(zero_policy, g1_clip):
     policy = OnnxPolicy(zero_policy)
     c = Controller(policy, g1_clip, CONFIG)
     assert c.step(None, float("inf"))[0] is None and c.phase == Phase.WAIT  # nothing until state arrives
-    steps = run_steps(c, 200)
+    steps = run_steps(c, 400)
     phases = [info.phase for _, info in steps]
     order = [p for i, p in enumerate(phases) if i == 0 or p != phases[i - 1]]
     assert order == [Phase.PREPARE, Phase.TRACK, Phase.HOLD, Phase.DAMP, Phase.DONE]
     prepare = next(cmd for cmd, info in steps if info.phase == Phase.PREPARE)
     track = next(cmd for cmd, info in steps if info.phase == Phase.TRACK)
     damp = next(cmd for cmd, info in steps if info.phase == Phase.DAMP)
-    np.testing.assert_allclose(prepare.kp, g1.HOLD_GAINS.kp)  # stiff while moving to the first pose
+    np.testing.assert_allclose(prepare.kp, PREPARE_GAINS.kp)  # the prepare gains while moving to the first pose
     np.testing.assert_allclose(track.kp, policy.kp)
     np.testing.assert_allclose(track.q, g1.DEFAULT_DOF_POS)  # action 0 = default pose
     assert np.all(damp.kp == 0) and np.all(damp.kd > 0)
@@ -61,8 +78,7 @@ def test_phases_in_order_and_gains_per_phase(zero_policy, g1_clip):
 
 def test_stale_state_damps_within_three_periods(zero_policy, g1_clip):
     c = Controller(OnnxPolicy(zero_policy), g1_clip, CONFIG)
-    run_steps(c, 10)
-    assert c.phase == Phase.TRACK
+    run_until(c, Phase.TRACK)
     period = c.period
     cmd, info = c.step(standing_state(), 2.5 * period)
     assert info.phase == Phase.TRACK
@@ -73,7 +89,7 @@ def test_stale_state_damps_within_three_periods(zero_policy, g1_clip):
 
 def test_a_fall_damps_at_once(zero_policy, g1_clip):
     c = Controller(OnnxPolicy(zero_policy), g1_clip, CONFIG)
-    run_steps(c, 10)
+    run_until(c, Phase.TRACK)
     tipped = [np.cos(0.6), np.sin(0.6), 0.0, 0.0]  # 69 deg of roll
     cmd, _ = c.step(standing_state(quat=tipped), 0.0)
     assert c.fault.name == "FALL" and np.all(cmd.kp == 0)
@@ -81,7 +97,7 @@ def test_a_fall_damps_at_once(zero_policy, g1_clip):
 
 def test_a_nan_policy_is_caught_before_anything_is_sent(nan_policy, g1_clip):
     c = Controller(OnnxPolicy(nan_policy), g1_clip, CONFIG)
-    steps = run_steps(c, 10)
+    steps = run_steps(c, 400)
     faulted = [(cmd, info) for cmd, info in steps if info.fault is not None]
     cmd, info = faulted[0]
     assert info.fault.name == "NONFINITE_ACTION"
@@ -93,13 +109,13 @@ def test_a_nan_policy_is_caught_before_anything_is_sent(nan_policy, g1_clip):
 def test_a_clip_outside_the_joint_limits_is_refused(zero_policy, g1_clip):
     bad = g1_clip.dof_pos.copy()
     bad[10, g1.JOINT_NAMES.index("left_knee_joint")] = 3.5
-    with pytest.raises(DeployError, match="refused, the clip leaves the joint limits: left_knee_joint is 3.500"):
+    with pytest.raises(DeployError, match="refused, the clip leaves the joint limits of g1_29dof_rev_1_0: left_knee_joint is 3.500"):
         Controller(OnnxPolicy(zero_policy), g1_clip.replace(dof_pos=bad), CONFIG, source="bad.npz")
 
 
 def test_interrupt_damps(zero_policy, g1_clip):
     c = Controller(OnnxPolicy(zero_policy), g1_clip, CONFIG)
-    run_steps(c, 5)
+    run_until(c, Phase.TRACK)
     c.interrupt()
     _, info = c.step(standing_state(), 0.0)
     assert info.phase == Phase.DAMP and c.fault.name == "INTERRUPT"

@@ -1,7 +1,8 @@
-"""The 50 Hz controller: wait for state, move to the clip's first pose, track it with the policy, hold,
-then damp. Safety is always on (see :mod:`.safety`); any fault puts the robot in damping mode in the
-same control period. :meth:`Controller.step` is a pure function of the state it is given and the
-controller's own explicit state, so it is tested without DDS.
+"""The 50 Hz controller: wait for state, move to the clip's first pose and settle there, track the clip
+with the policy, then keep balancing on a standing reference until stopped (or hold), then damp.
+Safety is always on (see :mod:`.safety`); any fault puts the robot in damping mode in the same control
+period. :meth:`Controller.step` is a pure function of the state it is given and the controller's own
+explicit state, so it is tested without DDS.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 
 from genmimic.core import g1_constants as g1
 from genmimic.core.clips import G1Clip
+from genmimic.core.g1_revisions import G1_29DOF_REV_1_0, G1Revision
 from genmimic.core.rotations import quat_multiply, yaw_from_quat
 from genmimic.policy.observation import StudentObservationBuilder
 from genmimic.policy.reference import ReferenceMotion, reference_from_clip
@@ -22,25 +24,69 @@ from .errors import DeployError
 from .messages import Command, RobotState
 from .policy_runner import OnnxPolicy
 from .safety import Fault, SafetyConfig, clamp_targets, clip_within_limits, fallen, limit_torque
+from .standing import with_standing_end
 
 
 class Phase(enum.IntEnum):
+    """The controller's phases (the numbers are stored in the control log)."""
+
     WAIT = 0
     PREPARE = 1
     TRACK = 2
     HOLD = 3
     DAMP = 4
     DONE = 5
+    STAND = 6
+
+
+#: Phases in which the robot is driven with stiffness (the fall and stale-state checks apply).
+ACTIVE = frozenset({Phase.PREPARE, Phase.TRACK, Phase.HOLD, Phase.STAND})
+
+
+class EndMode(enum.StrEnum):
+    """What follows the clip: keep balancing on a standing reference until stopped, or hold and damp."""
+
+    STAND = "stand"
+    DAMP = "damp"
+
+
+def _prepare_gains() -> g1.PDGains:
+    """Gains of the move to the first pose (SDK order). Legs and waist: 0.8 x the hold gains, the lowest
+    scale at which the G1 stands free without a balancing controller in the project's simulator (0.7: 7 deg
+    lean; 0.5 and Unitree's example gains: falls within 2 s; see the README). Arms: the lower of the hold
+    gains and Unitree's low-level example gains."""
+    hold, unitree = g1.HOLD_GAINS, g1.UNITREE_LOWLEVEL_GAINS
+    leg_or_waist = [n.split("_")[1] not in ("shoulder", "elbow", "wrist") for n in g1.JOINT_NAMES]
+    kp = tuple(0.8 * h if lw else min(h, u) for h, u, lw in zip(hold.kp, unitree.kp, leg_or_waist, strict=True))
+    kd = tuple(0.8 * h if lw else min(h, u) for h, u, lw in zip(hold.kd, unitree.kd, leg_or_waist, strict=True))
+    return g1.PDGains("prepare", kp, kd)
+
+
+PREPARE_GAINS = _prepare_gains()
 
 
 @dataclass(frozen=True)
 class ControllerConfig:
-    """prepare_s: time to move from the current pose to the clip's first pose [s] (stiff hold gains).
-    hold_s: time the policy keeps the clip's last pose after the clip ends [s].
-    damp_s: time in damping mode before the controller stops [s]."""
+    """prepare_s: shortest move from the current pose to the clip's first pose [s] (cosine profile).
+    prepare_max_speed: the move is slowed so that no joint's peak speed exceeds this [rad/s].
+    settle_s: after the move, time allowed for every joint to come within ``settle_tolerance`` [rad] of
+    the first pose before tracking starts; otherwise the run damps (fault NOT_CONVERGED).
+    prepare_gains: PD gains of the move and the settling.
+    then: what follows the clip. ``stand``: the policy keeps balancing on the clip's last frame blended
+    into the default standing pose over ``stand_blend_s`` [s] until stopped (Ctrl-C, SIGTERM) or for
+    ``stand_s`` [s] when given; ``damp``: the policy holds the last frame for ``hold_s`` [s].
+    damp_s: time in damping mode before the controller stops [s].
+    """
 
     prepare_s: float = 3.0
+    prepare_max_speed: float = 0.5
+    settle_s: float = 1.0
+    settle_tolerance: float = 0.15
+    prepare_gains: g1.PDGains = PREPARE_GAINS
+    then: EndMode = EndMode.STAND
     hold_s: float = 2.0
+    stand_blend_s: float = 2.0
+    stand_s: float | None = None
     damp_s: float = 1.0
     safety: SafetyConfig = field(default_factory=SafetyConfig)
 
@@ -67,39 +113,52 @@ def rotate_reference(ref: ReferenceMotion, yaw: float) -> ReferenceMotion:
 
 class Controller:
     """One run of one clip. Build it (the clip is checked here, before anything is published), then call
-    :meth:`step` once per control period with the latest state and its age [s]."""
+    :meth:`step` once per control period with the latest state and its age [s].
+
+    ``robot``: the revision whose joint and torque limits apply (:mod:`genmimic.core.g1_revisions`).
+    """
 
     def __init__(self, policy: OnnxPolicy, clip: G1Clip, config: ControllerConfig | None = None,
-                 source: str = "clip") -> None:
-        ok, why = clip_within_limits(clip.dof_pos)
+                 source: str = "clip", robot: G1Revision = G1_29DOF_REV_1_0) -> None:
+        ok, why = clip_within_limits(clip.dof_pos, robot=robot)
         if not ok:
-            raise DeployError(f"{source}: refused, the clip leaves the joint limits: {why}")
-        self.policy, self.config = policy, config or ControllerConfig()
+            raise DeployError(f"{source}: refused, the clip leaves the joint limits of {robot.name}: {why}")
+        self.policy, self.config, self.robot = policy, config or ControllerConfig(), robot
         self.period = policy.control_period
+        self.track_steps = reference_from_clip(clip, self.period, source).num_frames
+        if self.config.then == EndMode.STAND:
+            clip = with_standing_end(clip, self.config.stand_blend_s)
         self.reference = reference_from_clip(clip, self.period, source)
         obs_meta = policy.meta["observation"]
         self._history, self._future = int(obs_meta["history"]), tuple(obs_meta["future_frames"])
         self.builder: StudentObservationBuilder | None = None
         self.phase = Phase.WAIT
         self.fault: Fault | None = None
+        self.damp_reason: str | None = None
         self._k = 0  # steps in the current phase
+        self._move_steps = 1
         self._q_start = np.zeros(g1.NUM_DOF)
         self._last_action = np.zeros(g1.NUM_DOF)
-        self._hold_gains = (np.asarray(g1.HOLD_GAINS.kp), np.asarray(g1.HOLD_GAINS.kd))
         self.track_start_tick: int | None = None
 
     def _enter(self, phase: Phase) -> None:
         self.phase, self._k = phase, 0
+
+    def _damp(self, reason: str, fault: Fault | None = None) -> None:
+        self.fault, self.damp_reason = fault, reason
+        self._enter(Phase.DAMP)
 
     def _damping(self, state: RobotState) -> Command:
         z = np.zeros(g1.NUM_DOF)
         return Command(state.q.copy(), z, z, z, np.full(g1.NUM_DOF, self.config.safety.damping_kd))
 
     def interrupt(self) -> None:
-        """Ctrl-C: damping from the next step on."""
-        if self.phase < Phase.DAMP:
-            self.fault = Fault.INTERRUPT
-            self._enter(Phase.DAMP)
+        """Ctrl-C or SIGTERM: damping from the next step on. While standing after the clip this is the
+        operator's normal stop (no fault); before, it is the fault INTERRUPT."""
+        if self.phase == Phase.STAND:
+            self._damp("stopped by the operator")
+        elif self.phase not in (Phase.DAMP, Phase.DONE):
+            self._damp(Fault.INTERRUPT.value, Fault.INTERRUPT)
 
     @property
     def done(self) -> bool:
@@ -109,40 +168,64 @@ class Controller:
         """The command for this control period (None: publish nothing), and what happened."""
         cfg = self.config
         none = StepInfo(self.phase, None, None, 0, 0, None)
-        if self.phase == Phase.DONE:
-            return None, none
-        if state is None:  # never heard from the robot: nothing to command yet
+        if self.phase == Phase.DONE or state is None:  # done, or never heard from the robot
             return None, none
         fault = None
-        if self.phase < Phase.DAMP:
+        if self.phase in ACTIVE:
             if state_age > cfg.safety.stale_periods * self.period:
                 fault = Fault.STALE_STATE
             elif fallen(state.imu_quat, cfg.safety):
                 fault = Fault.FALL
         if fault is not None:
-            self.fault = fault
-            self._enter(Phase.DAMP)
+            self._damp(fault.value, fault)
         if self.phase == Phase.WAIT:
             self._q_start = state.q.copy()
+            self._move_steps = self.move_steps(self._q_start)
             self._enter(Phase.PREPARE)
         if self.phase == Phase.PREPARE:
-            steps = max(1, round(cfg.prepare_s / self.period))
-            a = min(1.0, (self._k + 1) / steps)
-            w = 0.5 * (1.0 - np.cos(np.pi * a))
-            q_target = (1 - w) * self._q_start + w * self.reference.dof_pos[0]
-            self._k += 1
-            if a >= 1.0:
-                self._start_tracking(state)
-            kp, kd = self._hold_gains
-            z = np.zeros(g1.NUM_DOF)
-            return Command(q_target, z, z, kp, kd), StepInfo(Phase.PREPARE, None, None, 0, 0, None)
-        if self.phase in (Phase.TRACK, Phase.HOLD):
+            command = self._prepare(state)
+            if command is not None:
+                return command, StepInfo(Phase.PREPARE, None, None, 0, 0, None)
+        if self.phase in (Phase.TRACK, Phase.HOLD, Phase.STAND):
             return self._track(state)
         # DAMP
         self._k += 1
         if self._k >= max(1, round(cfg.damp_s / self.period)):
             self._enter(Phase.DONE)
-        return self._damping(state), StepInfo(Phase.DAMP, None, None, 0, 0, fault)
+        return self._damping(state), StepInfo(Phase.DAMP, None, None, 0, 0, self._new_fault())
+
+    def _new_fault(self) -> Fault | None:
+        return self.fault if self._k == 1 else None
+
+    def move_steps(self, q_start: np.ndarray) -> int:
+        """Control steps of the move from ``q_start`` (29,) [rad] to the first pose: at least ``prepare_s``,
+        longer when the cosine profile's peak speed (pi/2 * distance / duration) would exceed
+        ``prepare_max_speed``."""
+        cfg = self.config
+        distance = float(np.max(np.abs(self.reference.dof_pos[0] - q_start)))
+        duration = max(cfg.prepare_s, 0.5 * np.pi * distance / cfg.prepare_max_speed)
+        return max(1, int(np.ceil(duration / self.period - 1e-9)))
+
+    def _prepare(self, state: RobotState) -> Command | None:
+        """The move to the first pose, then settling there until converged (then tracking starts: None)."""
+        cfg, first = self.config, self.reference.dof_pos[0]
+        a = min(1.0, (self._k + 1) / self._move_steps)
+        w = 0.5 * (1.0 - np.cos(np.pi * a))
+        q_target = (1 - w) * self._q_start + w * first
+        if self._k >= self._move_steps:  # settling: start tracking once every joint is close
+            error = float(np.max(np.abs(state.q - first)))
+            if error <= cfg.settle_tolerance:
+                self._start_tracking(state)
+                return None
+            if self._k - self._move_steps >= round(cfg.settle_s / self.period):
+                joint = g1.JOINT_NAMES[int(np.argmax(np.abs(state.q - first)))]
+                self._damp(f"{Fault.NOT_CONVERGED.value}: {joint} {error:.3f} rad from it after "
+                           f"{cfg.settle_s:g} s (tolerance {cfg.settle_tolerance:g})", Fault.NOT_CONVERGED)
+                return None
+        self._k += 1
+        kp, kd = np.asarray(cfg.prepare_gains.kp), np.asarray(cfg.prepare_gains.kd)
+        z = np.zeros(g1.NUM_DOF)
+        return Command(np.clip(q_target, self.robot.lower, self.robot.upper), z, z, kp, kd)
 
     def _start_tracking(self, state: RobotState) -> None:
         yaw = float(yaw_from_quat(state.imu_quat) - yaw_from_quat(self.reference.root_quat[0]))
@@ -154,23 +237,25 @@ class Controller:
 
     def _track(self, state: RobotState) -> tuple[Command, StepInfo]:
         assert self.builder is not None
+        cfg = self.config
         obs = self.builder.observe(self._k, state.q, state.dq, state.gyro, state.imu_quat, self._last_action)
         action = self.policy.act(obs)
         if not np.all(np.isfinite(action)):
-            self.fault = Fault.NONFINITE_ACTION
-            self._enter(Phase.DAMP)
+            self._damp(Fault.NONFINITE_ACTION.value, Fault.NONFINITE_ACTION)
             self._k = 1
             return self._damping(state), StepInfo(Phase.DAMP, obs, action, 0, 0, self.fault)
-        q_target, clamped = clamp_targets(self.policy.targets(action))
+        q_target, clamped = clamp_targets(self.policy.targets(action), self.robot)
         kp, kd = self.policy.kp, self.policy.kd
-        q_target, limited = limit_torque(q_target, state.q, state.dq, kp, kd, self.config.safety)
+        q_target, limited = limit_torque(q_target, state.q, state.dq, kp, kd, cfg.safety, self.robot)
         self._last_action = action
         phase = self.phase
         self._k += 1
-        track_steps = self.reference.num_frames
-        if self._k >= track_steps and self.phase == Phase.TRACK:
-            self.phase = Phase.HOLD
-        if self._k >= track_steps + round(self.config.hold_s / self.period):
-            self._enter(Phase.DAMP)
+        if self._k >= self.track_steps and self.phase == Phase.TRACK:
+            self.phase = Phase.STAND if cfg.then == EndMode.STAND else Phase.HOLD
+        after = self._k - self.track_steps
+        if self.phase == Phase.HOLD and after >= round(cfg.hold_s / self.period):
+            self._damp("end of the clip and the hold (--then damp)")
+        if self.phase == Phase.STAND and cfg.stand_s is not None and after >= round(cfg.stand_s / self.period):
+            self._damp(f"stood for {cfg.stand_s:g} s after the clip (--stand-for)")
         z = np.zeros(g1.NUM_DOF)
         return Command(q_target, z, z, kp, kd), StepInfo(phase, obs, action, clamped, limited, None)

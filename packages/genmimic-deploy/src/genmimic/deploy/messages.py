@@ -16,7 +16,6 @@ from unitree_sdk2py.utils.crc import CRC
 from genmimic.core import g1_constants as g1
 
 NUM_MOTORS = 35  #: slots in the messages; the G1 29-DoF uses the first 29
-MODE_MACHINE_REV1 = 5  #: ``mode_machine`` of the G1 29-DoF rev 1.0 (hip gears 14.3/22.5, 4010 wrists)
 MOTOR_ENABLE = 1
 TOPIC_STATE = "rt/lowstate"
 TOPIC_CMD = "rt/lowcmd"

@@ -1,4 +1,8 @@
-"""Safety checks of the control loop: pure functions of the state and the command about to be sent."""
+"""Safety checks of the control loop: pure functions of the state and the command about to be sent.
+
+Joint and torque limits come from the robot's revision (:mod:`genmimic.core.g1_revisions`); the
+default is the G1 29-DoF rev 1.0, the robot the project models.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genmimic.core import g1_constants as g1
+from genmimic.core.g1_revisions import G1_29DOF_REV_1_0, G1Revision
 
-LOWER = np.array([j.lower for j in g1.JOINTS])
-UPPER = np.array([j.upper for j in g1.JOINTS])
-EFFORT = np.array([j.motor.effort for j in g1.JOINTS])
+#: Limits of the default revision (SDK order): position [rad], peak torque [Nm].
+LOWER = np.array(G1_29DOF_REV_1_0.lower)
+UPPER = np.array(G1_29DOF_REV_1_0.upper)
+EFFORT = np.array(G1_29DOF_REV_1_0.effort)
 
 
 class Fault(enum.Enum):
@@ -21,6 +26,7 @@ class Fault(enum.Enum):
     FALL = "fall detected (pelvis tilt)"
     NONFINITE_ACTION = "policy produced NaN or Inf"
     INTERRUPT = "interrupted (Ctrl-C)"
+    NOT_CONVERGED = "the move to the first pose did not converge"
 
 
 @dataclass(frozen=True)
@@ -47,16 +53,17 @@ def fallen(imu_quat_wxyz: np.ndarray, config: SafetyConfig) -> bool:
     return tilt(imu_quat_wxyz) > np.deg2rad(config.max_tilt_deg)
 
 
-def clamp_targets(q_target: np.ndarray) -> tuple[np.ndarray, int]:
-    """Targets clamped to the joint limits, and how many were clamped."""
-    clamped = np.clip(q_target, LOWER, UPPER)
+def clamp_targets(q_target: np.ndarray, robot: G1Revision = G1_29DOF_REV_1_0) -> tuple[np.ndarray, int]:
+    """Targets (29,) [rad] clamped to ``robot``'s joint limits, and how many were clamped."""
+    clamped = np.clip(q_target, robot.lower, robot.upper)
     return clamped, int(np.count_nonzero(clamped != q_target))
 
 
 def limit_torque(q_target: np.ndarray, q: np.ndarray, dq: np.ndarray, kp: np.ndarray, kd: np.ndarray,
-                 config: SafetyConfig) -> tuple[np.ndarray, int]:
-    """Targets moved so the PD torque estimate ``kp (q* - q) - kd dq`` stays within the motors' effort."""
-    limit = EFFORT * config.torque_margin
+                 config: SafetyConfig, robot: G1Revision = G1_29DOF_REV_1_0) -> tuple[np.ndarray, int]:
+    """Targets moved so the PD torque estimate ``kp (q* - q) - kd dq`` [Nm] stays within ``robot``'s
+    peak motor torques (times ``config.torque_margin``); and how many were moved."""
+    limit = np.asarray(robot.effort) * config.torque_margin
     tau = kp * (q_target - q) - kd * dq
     over = np.abs(tau) > limit
     if not over.any():
@@ -66,11 +73,14 @@ def limit_torque(q_target: np.ndarray, q: np.ndarray, dq: np.ndarray, kp: np.nda
     return np.where(over & (kp > 1e-9), capped, q_target), int(over.sum())
 
 
-def clip_within_limits(dof_pos: np.ndarray, tolerance: float = 1e-3) -> tuple[bool, str]:
-    """Whether a joint trajectory (T, 29) stays within the limits; else the first offence, in words."""
-    bad = (dof_pos < LOWER - tolerance) | (dof_pos > UPPER + tolerance)
+def clip_within_limits(dof_pos: np.ndarray, tolerance: float = 1e-3,
+                       robot: G1Revision = G1_29DOF_REV_1_0) -> tuple[bool, str]:
+    """Whether a joint trajectory (T, 29) [rad] stays within ``robot``'s limits (give or take
+    ``tolerance`` [rad]); else the first offence, in words."""
+    lower, upper = np.asarray(robot.lower), np.asarray(robot.upper)
+    bad = (dof_pos < lower - tolerance) | (dof_pos > upper + tolerance)
     if not bad.any():
         return True, ""
     t, j = np.argwhere(bad)[0]
-    return False, (f"{g1.JOINT_NAMES[j]} is {dof_pos[t, j]:.3f} rad at frame {t}, outside "
-                   f"[{LOWER[j]:.3f}, {UPPER[j]:.3f}]")
+    return False, (f"{robot.joint_names[j]} is {dof_pos[t, j]:.3f} rad at frame {t}, outside "
+                   f"[{lower[j]:.3f}, {upper[j]:.3f}]")

@@ -5,6 +5,12 @@ with a valid CRC as the motors would: ``tau = kp (q* - q) + kd (dq* - dq) + tau_
 actuators with the commanded gains, so the PD is integrated implicitly and stays stable on the light
 wrists). The robot stands supported in the default pose until the first command arrives, like a robot
 on its gantry. Physics follows the wall clock; it never runs ahead of it.
+
+``pd_on_command`` emulates a PD that is computed only when a command arrives and held until the next
+one (Unitree's Python simulator, ``unitree_mujoco/simulate_python``, does this): the torque
+``kp (q* - q) + kd (dq* - dq) + tau_ff`` is evaluated with the state at arrival, clipped to the motors'
+peak torque and applied unchanged until the next command. ``start_tilt_deg`` starts the robot tipped
+forward by that angle (a robot that is down), ``mode_machine`` sets what it reports.
 """
 
 from __future__ import annotations
@@ -21,8 +27,10 @@ from genmimic.core import g1_constants as g1
 from genmimic.core.clips import save_clip
 from genmimic.core.g1_kinematics import g1_clip_from_joints
 from genmimic.core.g1_model import g1_mjcf, joint_dof_indices, joint_qpos_indices, load_mujoco_model
+from genmimic.core.g1_revisions import G1_29DOF_REV_1_0
+from genmimic.core.rotations import quat_multiply
 
-from .messages import MODE_MACHINE_REV1, RobotState, command_from_msg, crc_ok, msg_from_state
+from .messages import RobotState, command_from_msg, crc_ok, msg_from_state
 
 log = logging.getLogger("genmimic.deploy.sim")
 RECORD_FPS = 50.0
@@ -31,7 +39,8 @@ RECORD_FPS = 50.0
 class G1Simulator:
     """The physics and the message conversion; DDS is attached by :func:`serve`."""
 
-    def __init__(self, model_path: str | None = None, dt: float = 0.002) -> None:
+    def __init__(self, model_path: str | None = None, dt: float = 0.002, pd_on_command: bool = False,
+                 mode_machine: int = G1_29DOF_REV_1_0.mode_machine, start_tilt_deg: float = 0.0) -> None:
         if model_path is None:
             self.model = mujoco.MjModel.from_xml_string(g1_mjcf(g1.HOLD_GAINS, timestep=dt))
         else:
@@ -39,7 +48,12 @@ class G1Simulator:
             self.model.opt.timestep = dt
         self.data = mujoco.MjData(self.model)
         mujoco.mj_resetDataKeyframe(self.model, self.data, self.model.key("home").id)
+        if start_tilt_deg:
+            half = np.deg2rad(start_tilt_deg) / 2  # about the pelvis y axis: tipped forward
+            self.data.qpos[3:7] = quat_multiply(self.data.qpos[3:7], [np.cos(half), 0.0, np.sin(half), 0.0])
         mujoco.mj_forward(self.model, self.data)
+        self.pd_on_command, self.mode_machine = pd_on_command, int(mode_machine)
+        self.effort = np.array(G1_29DOF_REV_1_0.effort)
         self.qadr, self.vadr = joint_qpos_indices(self.model), joint_dof_indices(self.model)
         self.act = np.array([next(a for a in range(self.model.nu) if self.model.actuator_trnid[a, 0] == j)
                              for j in (self.model.joint(n).id for n in g1.JOINT_NAMES)])
@@ -56,14 +70,22 @@ class G1Simulator:
             return
         cmd = command_from_msg(msg)
         m, d = self.model, self.data
+        self.started = True
+        self.commands += 1
+        if self.pd_on_command:  # torque from the state now, held until the next command
+            q, dq = d.qpos[self.qadr], d.qvel[self.vadr]
+            tau = cmd.kp * (cmd.q - q) + cmd.kd * (cmd.dq - dq) + cmd.tau
+            m.actuator_gainprm[self.act, 0] = 0.0
+            m.actuator_biasprm[self.act, 1:3] = 0.0
+            d.qfrc_applied[:] = 0.0
+            d.qfrc_applied[self.vadr] = np.clip(tau, -self.effort, self.effort)
+            return
         m.actuator_gainprm[self.act, 0] = cmd.kp
         m.actuator_biasprm[self.act, 1] = -cmd.kp
         m.actuator_biasprm[self.act, 2] = -cmd.kd
         d.ctrl[self.act] = cmd.q
         d.qfrc_applied[:] = 0.0
         d.qfrc_applied[self.vadr] = cmd.tau + cmd.kd * cmd.dq
-        self.started = True
-        self.commands += 1
 
     def step(self) -> None:
         if self.started:
@@ -80,7 +102,7 @@ class G1Simulator:
         tau = d.actuator_force[self.act].copy()
         return RobotState(q=d.qpos[self.qadr].copy(), dq=d.qvel[self.vadr].copy(), tau=tau,
                           imu_quat=sensor(s["imu_quat"]), gyro=sensor(s["imu_gyro"]), acc=sensor(s["imu_acc"]),
-                          tick=round(d.time * 1000), mode_machine=MODE_MACHINE_REV1)
+                          tick=round(d.time * 1000), mode_machine=self.mode_machine)
 
     def recorded_clip(self):
         """What the simulated robot did since the first command, as a G1 clip at 50 fps (None if < 2 frames)."""
