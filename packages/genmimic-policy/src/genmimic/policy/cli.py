@@ -55,13 +55,19 @@ def train(
     typer.echo(json.dumps(summary))
 
 
-CONTROLLER_HELP = "Tracker: policy (the learned student), replay (open-loop PD replay) or another registered one."
+CONTROLLER_HELP = ("Tracker: policy (the learned student), replay (open-loop PD replay), twist2 (TWIST2's released "
+                   "tracker, --baseline-dir), onnx (--spec FILE) or another registered one.")
 
 
-def _controller(name: str, policy: str | None):
+BASELINE_HELP = "Folder holding a peer's ONNX file (twist2: twist2_1017_20k.onnx; default ../shared/baselines/twist2)."
+SPEC_HELP = "Tracker spec (JSON, genmimic.tracker_spec/1) for --controller onnx."
+
+
+def _controller(name: str, policy: str | None, baseline_dir: Path | None = None, spec: Path | None = None):
     from .controllers import make_controller
 
-    return make_controller(name, policy=policy)
+    extra = {k: v for k, v in (("baseline_dir", baseline_dir), ("spec", spec)) if v is not None}
+    return make_controller(name, policy=policy, **extra)
 
 
 @app.command()
@@ -71,6 +77,8 @@ def track(
     output: Annotated[str, typer.Option("-o", "--output", help="Trajectory clip to write (.npz) or - for stdout.")],
     policy: Annotated[str | None, typer.Option("--policy", help=POLICY_HELP)] = None,
     controller: Annotated[str, typer.Option("--controller", help=CONTROLLER_HELP)] = "policy",
+    baseline_dir: Annotated[Path | None, typer.Option("--baseline-dir", help=BASELINE_HELP)] = None,
+    spec: Annotated[Path | None, typer.Option("--spec", help=SPEC_HELP)] = None,
     render: Annotated[Path | None, typer.Option("--render", help="Also write an MP4 of the simulated robot.")] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
@@ -83,7 +91,7 @@ def track(
 
     setup_logging(verbose)
     g1clip = load_clip(clip, G1Clip)
-    ctrl = _controller(controller, policy)
+    ctrl = _controller(controller, policy, baseline_dir, spec)
     print(f"genmimic-policy: tracking {g1clip.num_frames} frames ({g1clip.duration:.1f} s) with {ctrl.name}",
           file=sys.stderr)
     traj = track_clip(g1clip, ctrl, source=display_name(clip), render=render, version=__version__)
@@ -136,8 +144,10 @@ def evaluate(
     clips: Annotated[Path, typer.Argument(help="Directory of G1 clips (or one clip).")],
     policy: Annotated[str | None, typer.Option("--policy", help=POLICY_HELP)] = None,
     controller: Annotated[str, typer.Option("--controller", help=CONTROLLER_HELP)] = "policy",
+    baseline_dir: Annotated[Path | None, typer.Option("--baseline-dir", help=BASELINE_HELP)] = None,
+    spec: Annotated[Path | None, typer.Option("--spec", help=SPEC_HELP)] = None,
 ) -> None:
     """Track every clip; print success rates (legacy and strict), errors per group and drift as JSON."""
     from .evaluate import evaluate_clips
 
-    typer.echo(json.dumps(evaluate_clips(clips, _controller(controller, policy))._asdict()))
+    typer.echo(json.dumps(evaluate_clips(clips, _controller(controller, policy, baseline_dir, spec))._asdict()))

@@ -17,6 +17,7 @@ import numpy as np
 
 from genmimic.core import g1_constants as g1
 
+from . import onnx_tracker
 from .errors import PolicyError
 from .numpy_policy import NumpyPolicy
 from .observation import StudentObservationBuilder
@@ -122,6 +123,16 @@ def _replay_controller(**_: Any) -> Controller:
 
 #: Controllers by name: a factory taking keyword options (``policy``: a policy file or run directory, ...).
 CONTROLLERS: dict[str, Callable[..., Controller]] = {"policy": _policy_controller, "replay": _replay_controller}
+
+
+def _mpc_controller(**options: Any) -> Controller:
+    from .mpc import make_mpc
+
+    return make_mpc(**options)
+
+
+CONTROLLERS["mpc"] = _mpc_controller  # the sampling MPC (genmimic.policy.mpc), no training needed
+CONTROLLERS.update(twist2=onnx_tracker.twist2_controller, onnx=onnx_tracker.onnx_controller)  # peers (ONNX + spec)
 
 
 def make_controller(name: str, **options: Any) -> Controller:
