@@ -1,36 +1,38 @@
-"""BVH motion capture (CMU and generic) into SMPL clips.
+"""BVH motion capture (any exporter's dialect) into SMPL clips.
 
-A BVH file holds a joint hierarchy (offsets, channels) and per-frame channel values; joints are placed by
-forward kinematics, converted from the file's Y-up frame (facing +Z) to the z-up world (facing +x) and
-to metres, mapped to SMPL joints by name (:data:`NAME_CANDIDATES`), and the SMPL skeleton is fitted to
-them (:mod:`.retarget_joints`).
-
-Units: CMU's files (recognised by their joint names) use 1 unit = 0.056444 m; otherwise the unit is
-guessed from the leg length (m, cm, mm or inches) unless ``scale`` is given.
+A BVH file holds a joint hierarchy (offsets, channels) and per-frame channel values. The text may start
+with a byte-order mark or blank lines and use tabs or CRLF line ends. Joints are placed by forward
+kinematics; the skeleton is mapped to SMPL's joints by topology and rest-pose geometry, and its up axis,
+facing and unit are found from the same rest pose (:mod:`.skeleton_map`; ``up`` and ``scale`` override the
+detection). The joints are turned to the z-up world facing +x, in metres, and the SMPL skeleton is fitted
+to them (:mod:`.retarget_joints`). The frame rate is the nicest rate within the printed frame time's
+precision (``0.0333333`` is 30 fps, ``0.008333`` 120 fps, ``0.0333667`` 29.97 fps).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 import numpy as np
 from numpy.typing import NDArray
 
 from genmimic.core import SmplClip, make_meta, smpl
-from genmimic.core.files import read_bytes
+from genmimic.core.files import display_name, read_bytes
 
 from .errors import LiftError
 from .posture import axis_rotation
 from .retarget_joints import clip_from_positions
+from .skeleton_map import CMU_UNIT, SkeletonMap, map_skeleton, rest_positions
 
 Array = NDArray[np.float64]
 log = logging.getLogger(__name__)
-CMU_UNIT = 0.056444  #: metres per CMU BVH unit ((1/0.45) * 2.54 / 100)
+__all__ = ["BVH_TO_WORLD", "CMU_UNIT", "FIT_WEIGHTS", "BvhMotion", "bvh_positions", "decode_bvh", "frame_rate",
+           "import_bvh", "parse_bvh"]
 _AXES = {"X": (1.0, 0.0, 0.0), "Y": (0.0, 1.0, 0.0), "Z": (0.0, 0.0, 1.0)}
-#: BVH Y-up facing +Z to the world (z up, facing +x): the same turn as SMPL's canonical frame.
+#: The usual BVH frame (Y up, facing +Z) to the world (z up, facing +x): the same turn as SMPL's canonical frame.
 BVH_TO_WORLD = smpl.CANONICAL_TO_WORLD
 
 
@@ -38,7 +40,8 @@ BVH_TO_WORLD = smpl.CANONICAL_TO_WORLD
 class BvhMotion:
     """A parsed BVH file: joint ``names`` (J,), ``parents`` (J,) (-1 root), ``offsets`` (J, 3) [file units],
     ``channels`` per joint (names like "Xrotation"), ``frames`` (F, C) channel values (degrees for
-    rotations) and ``frame_time`` [s]."""
+    rotations), ``frame_time`` [s] and ``fps`` (the frame rate read from the frame time, see
+    :func:`frame_rate`)."""
 
     names: tuple[str, ...]
     parents: tuple[int, ...]
@@ -46,11 +49,47 @@ class BvhMotion:
     channels: tuple[tuple[str, ...], ...]
     frames: Array
     frame_time: float
+    fps: float
+
+
+def frame_rate(frame_time: str) -> float:
+    """Frames per second from a BVH ``Frame Time`` as written: the integer rate (else the NTSC rate
+    n * 1000/1001) nearest to 1/dt within the precision it was printed with, else exactly 1/dt.
+
+    Raises:
+        ValueError: not a positive finite number.
+    """
+    try:
+        dt = Decimal(frame_time.strip())
+    except InvalidOperation:
+        raise ValueError(f"frame time {frame_time!r} is not a number") from None
+    if not dt.is_finite() or dt <= 0:
+        raise ValueError(f"frame time must be positive, got {frame_time.strip()}")
+    half_ulp = float(Decimal(1).scaleb(dt.as_tuple().exponent)) / 2
+    value = float(dt)
+    lo, hi = 1.0 / (value + half_ulp), 1.0 / max(value - half_ulp, value * 0.5)
+    rate = 1.0 / value
+    for candidate in (float(round(rate)), round(rate * 1.001) * 1000.0 / 1001.0):
+        if candidate > 0 and lo <= candidate <= hi:
+            return candidate
+    return rate
+
+
+def decode_bvh(data: bytes, source: str = "<bvh>") -> str:
+    """BVH bytes as text: UTF-8 with or without a byte-order mark, else Latin-1 (old exporters' names);
+    :class:`LiftError` for binary data."""
+    if b"\x00" in data[:4096]:
+        raise LiftError(source, "not a text BVH file (binary data); pass a .bvh text file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def parse_bvh(text: str, source: str = "<bvh>") -> BvhMotion:
-    """Parse BVH text; raises :class:`LiftError` naming ``source`` and the line of a problem."""
-    lines = text.splitlines()
+    """Parse BVH text (a byte-order mark, blank lines, tabs, CRLF, ``{`` on the joint's line accepted);
+    raises :class:`LiftError` naming ``source`` and the line of a problem."""
+    lines = text.lstrip("\ufeff").splitlines()
     names: list[str] = []
     parents: list[int] = []
     offsets: list[list[float]] = []
@@ -58,51 +97,65 @@ def parse_bvh(text: str, source: str = "<bvh>") -> BvhMotion:
     stack: list[int] = []
     pending: int | None = None
     in_end_site = False
-    i = 0
-    if not lines or lines[0].strip().upper() != "HIERARCHY":
-        raise LiftError(source, "not a BVH file (it must start with HIERARCHY)")
+    first = next((k for k, ln in enumerate(lines) if ln.strip()), None)
+    if first is None or lines[first].split()[0].upper() != "HIERARCHY":
+        raise LiftError(source, "not a BVH file (it must start with HIERARCHY); pass a .bvh mocap file")
+    i = first
     try:
-        for i in range(1, len(lines)):
-            tok = lines[i].split()
-            if not tok:
-                continue
-            key = tok[0].upper()
-            if key in ("ROOT", "JOINT"):
-                if key == "ROOT" and names:
-                    raise ValueError("more than one ROOT (only one skeleton per file is supported)")
-                names.append(" ".join(tok[1:]) or f"joint{len(names)}")
-                parents.append(stack[-1] if stack else -1)
-                offsets.append([0.0, 0.0, 0.0])
-                channels.append(())
-                pending = len(names) - 1
-            elif key == "END":
-                in_end_site, pending = True, None
-            elif key == "{":
-                if in_end_site:
-                    stack.append(-2)
-                elif pending is not None:
-                    stack.append(pending)
-                    pending = None
+        for i in range(first + 1, len(lines)):
+            tok = lines[i].replace("{", " { ").replace("}", " } ").split()
+            while tok:
+                key = tok[0].upper()
+                if key in ("ROOT", "JOINT"):
+                    if key == "ROOT" and names:
+                        raise ValueError("more than one ROOT (only one skeleton per file is supported)")
+                    name_tokens = []
+                    for t in tok[1:]:
+                        if t == "{":
+                            break
+                        name_tokens.append(t)
+                    names.append(" ".join(name_tokens) or f"joint{len(names)}")
+                    parents.append(stack[-1] if stack else -1)
+                    offsets.append([0.0, 0.0, 0.0])
+                    channels.append(())
+                    pending = len(names) - 1
+                    tok = tok[1 + len(name_tokens):]
+                elif key == "END":
+                    in_end_site, pending = True, None
+                    tok = [t for t in tok[1:] if t.upper() != "SITE"]
+                elif key == "{":
+                    if in_end_site:
+                        stack.append(-2)
+                    elif pending is not None:
+                        stack.append(pending)
+                        pending = None
+                    else:
+                        raise ValueError("unexpected '{'")
+                    tok = tok[1:]
+                elif key == "}":
+                    if not stack:
+                        raise ValueError("unbalanced '}'")
+                    if stack.pop() == -2:
+                        in_end_site = False
+                    tok = tok[1:]
+                elif key == "OFFSET":
+                    if not in_end_site:
+                        offsets[stack[-1]] = [float(x) for x in tok[1:4]]
+                    tok = tok[4:]
+                elif key == "CHANNELS":
+                    n = int(tok[1])
+                    chans = tuple(tok[2:2 + n])
+                    if len(chans) != n or any(c[1:].lower() not in ("position", "rotation") or c[0].upper() not in "XYZ"
+                                              for c in chans):
+                        raise ValueError(f"bad CHANNELS line {lines[i].strip()!r}")
+                    channels[stack[-1]] = tuple(c[0].upper() + c[1:].lower() for c in chans)
+                    tok = tok[2 + n:]
+                elif key == "MOTION":
+                    break
                 else:
-                    raise ValueError("unexpected '{'")
-            elif key == "}":
-                if not stack:
-                    raise ValueError("unbalanced '}'")
-                if stack.pop() == -2:
-                    in_end_site = False
-            elif key == "OFFSET":
-                if not in_end_site:
-                    offsets[stack[-1]] = [float(x) for x in tok[1:4]]
-            elif key == "CHANNELS":
-                n = int(tok[1])
-                chans = tuple(tok[2:2 + n])
-                if len(chans) != n or any(c[1:] not in ("position", "rotation") or c[0] not in "XYZ" for c in chans):
-                    raise ValueError(f"bad CHANNELS line {lines[i].strip()!r}")
-                channels[stack[-1]] = chans
-            elif key == "MOTION":
+                    raise ValueError(f"unexpected {tok[0]!r}")
+            if tok and tok[0].upper() == "MOTION":
                 break
-            else:
-                raise ValueError(f"unexpected {tok[0]!r}")
         else:
             raise LiftError(source, "no MOTION section (truncated file?)")
     except (ValueError, IndexError) as err:
@@ -114,14 +167,15 @@ def parse_bvh(text: str, source: str = "<bvh>") -> BvhMotion:
     while j < len(lines) and len(header) < 2:
         if lines[j].strip():
             k, _, v = lines[j].partition(":")
-            header[k.strip().lower()] = v.strip()
+            header[" ".join(k.split()).lower()] = v.strip()
         j += 1
     try:
-        num_frames, frame_time = int(header["frames"]), float(header["frame time"])
-    except (KeyError, ValueError):
+        num_frames = int(header["frames"])
+        fps = frame_rate(header["frame time"])
+    except KeyError:
         raise LiftError(source, f"line {j}: expected 'Frames: N' and 'Frame Time: dt' after MOTION") from None
-    if not (np.isfinite(frame_time) and frame_time > 0):
-        raise LiftError(source, f"frame time must be positive, got {frame_time}")
+    except ValueError as err:
+        raise LiftError(source, f"line {j}: {err}") from None
     width = sum(len(c) for c in channels)
     rows = [ln for ln in lines[j:] if ln.strip()]
     if len(rows) < num_frames:
@@ -136,7 +190,8 @@ def parse_bvh(text: str, source: str = "<bvh>") -> BvhMotion:
                         f"(got {num_frames} frames of {got})")
     if not np.all(np.isfinite(frames)):
         raise LiftError(source, "frame values contain NaN or Inf")
-    return BvhMotion(tuple(names), tuple(parents), np.array(offsets), tuple(channels), frames, frame_time)
+    return BvhMotion(tuple(names), tuple(parents), np.array(offsets), tuple(channels), frames,
+                     float(header["frame time"]), fps)
 
 
 def bvh_positions(motion: BvhMotion) -> Array:
@@ -165,110 +220,63 @@ def bvh_positions(motion: BvhMotion) -> Array:
     return pos
 
 
-def _side(names: str, side: str) -> tuple[str, ...]:
-    """Candidate names for one side: ``{L}`` becomes the side's spellings (left/l/l_/left_)."""
-    long, short = side, side[0]
-    out = []
-    for pattern in names.split():
-        for s in (long, short, f"{short}_", f"{long}_"):
-            out.append(pattern.replace("{L}", s))
-        out.append(pattern.replace("{L}", "") + f"_{short}")
-    return tuple(out)
-
-
-#: Candidate BVH joint names (lower case, no prefix) for each SMPL joint, in order of preference.
-NAME_CANDIDATES: dict[str, tuple[str, ...]] = {
-    "pelvis": ("hips", "hip", "pelvis", "root"),
-    "neck": ("neck1", "neck", "neck_01"),
-    "head": ("head",),
+#: Weight of each mapped joint in the fit (joints whose placement differs between skeletons count less); SMPL
+#: joints not listed here (spine, collars) are not fitted to.
+FIT_WEIGHTS: dict[str, float] = {
+    "pelvis": 0.5, "neck": 0.3, "head": 0.3, "left_foot": 0.5, "right_foot": 0.5, "left_hand": 0.2, "right_hand": 0.2,
+    **{f"{s}_{j}": 1.0 for s in ("left", "right") for j in ("hip", "knee", "ankle", "shoulder", "elbow", "wrist")},
 }
-for _s in ("left", "right"):
-    NAME_CANDIDATES.update({
-        f"{_s}_hip": _side("{L}upleg {L}hip {L}thigh {L}upperleg", _s),
-        f"{_s}_knee": _side("{L}leg {L}knee {L}shin {L}lowerleg {L}calf", _s),
-        f"{_s}_ankle": _side("{L}foot {L}ankle", _s),
-        f"{_s}_foot": _side("{L}toebase {L}toe {L}toes {L}ball", _s),
-        f"{_s}_shoulder": _side("{L}arm {L}shldr {L}upperarm", _s),
-        f"{_s}_elbow": _side("{L}forearm {L}elbow {L}lowerarm", _s),
-        f"{_s}_wrist": _side("{L}hand {L}wrist", _s),
-        f"{_s}_hand": _side("{L}fingers {L}handmiddle1 {L}handindex1 {L}fingerbase", _s),
-    })
-#: Weight of each mapped joint in the fit (joints whose placement differs between skeletons count less).
-MAP_WEIGHTS: dict[str, float] = {"pelvis": 0.5, "neck": 0.3, "head": 0.3, "left_foot": 0.5, "right_foot": 0.5,
-                                 "left_hand": 0.2, "right_hand": 0.2}
-
-
-def _normalise(name: str) -> str:
-    return re.sub(r"^.*:", "", name).lower().replace(" ", "")
-
-
-def smpl_joint_map(names: tuple[str, ...]) -> dict[str, int]:
-    """SMPL joint name -> index of the BVH joint that corresponds (those found)."""
-    lookup = {_normalise(n): k for k, n in enumerate(names)}
-    out = {}
-    for smpl_name, candidates in NAME_CANDIDATES.items():
-        for c in candidates:
-            if c in lookup:
-                out[smpl_name] = lookup[c]
-                break
-    return out
-
-
-def guess_unit(motion: BvhMotion, joint_map: dict[str, int]) -> float:
-    """Metres per file unit: CMU's unit for CMU skeletons, else by the leg length (about 0.8 m)."""
-    lowered = {_normalise(n) for n in motion.names}
-    if {"lhipjoint", "lowerback"} <= lowered:
-        return CMU_UNIT
-    rest = bvh_rest_positions(motion)
-    leg = [np.linalg.norm(rest[joint_map[a]] - rest[joint_map[b]]) for a, b in
-           (("left_hip", "left_knee"), ("left_knee", "left_ankle")) if a in joint_map and b in joint_map]
-    length = sum(leg) if len(leg) == 2 else float(np.ptp(rest[:, 1]) / 2.0)
-    for unit in (1.0, 0.01, 0.001, 0.0254, CMU_UNIT):
-        if 0.55 <= length * unit <= 1.15:
-            return unit
-    return 0.8 / max(length, 1e-9)
 
 
 def bvh_rest_positions(motion: BvhMotion) -> Array:
     """Joint positions (J, 3) of the hierarchy's offsets alone (its rest pose) [file units]."""
-    pos = np.zeros((len(motion.names), 3))
-    for j, p in enumerate(motion.parents):
-        pos[j] = motion.offsets[j] + (pos[p] if p >= 0 else 0.0)
-    return pos
+    return rest_positions(motion.parents, motion.offsets)
 
 
-def import_bvh(source: str | os.PathLike[str], scale: float | None = None) -> SmplClip:
+def world_targets(motion: BvhMotion, skeleton: SkeletonMap) -> tuple[Array, Array]:
+    """SMPL joint targets (F, 24, 3) [m] in the world (z up, facing +x) and fit weights (F, 24) (0 where the
+    skeleton has no such joint)."""
+    positions = bvh_positions(motion) * skeleton.unit_m @ skeleton.file_to_world.T
+    targets = np.zeros((len(positions), smpl.NUM_JOINTS, 3))
+    weights = np.zeros((len(positions), smpl.NUM_JOINTS))
+    for j, (name, k) in enumerate(zip(smpl.JOINT_NAMES, skeleton.source_of, strict=True)):
+        if k >= 0 and name in FIT_WEIGHTS:
+            targets[:, j] = positions[:, k]
+            weights[:, j] = FIT_WEIGHTS[name]
+    return targets, weights
+
+
+def import_bvh(source: str | os.PathLike[str], scale: float | None = None, up: str | None = None, *,
+               data: bytes | None = None) -> SmplClip:
     """Import a BVH file as an SMPL clip (z up, metres, ground at z = 0).
 
     Args:
-        source: ``.bvh`` path (or ``-`` for stdin).
-        scale: metres per file unit; guessed when None (see :func:`guess_unit`).
+        source: ``.bvh`` path, or ``-`` for stdin.
+        scale: metres per file unit; found from the skeleton's size when None.
+        up: the file's up axis ("y" or "z"; "-y"... too); found from the skeleton when None.
+        data: the file's bytes when already read (``source`` then only names it).
+    Raises:
+        LiftError: unreadable or malformed file, or a skeleton that cannot be mapped to SMPL (the message
+            says what was found, what is missing and which option fixes it).
     """
-    name = str(source)
-    try:
-        text = read_bytes(source).decode("utf-8", errors="strict")
-    except UnicodeDecodeError:
-        raise LiftError(name, "not a text BVH file (cannot decode as UTF-8)") from None
+    name = display_name(source)
+    if scale is not None and not (np.isfinite(scale) and scale > 0):
+        raise LiftError(name, f"--scale must be a positive number of metres per file unit, got {scale}")
+    text = decode_bvh(read_bytes(source) if data is None else data, name)
     motion = parse_bvh(text, name)
-    jmap = smpl_joint_map(motion.names)
-    needed = {"pelvis", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle"}
-    if not needed <= jmap.keys() or not any(k.endswith("shoulder") for k in jmap):
-        missing = sorted(needed - jmap.keys()) or ["shoulders"]
-        raise LiftError(name, f"cannot map the skeleton to SMPL: no joint for {', '.join(missing)} "
-                        f"(joints in the file: {', '.join(motion.names[:12])}...)")
-    unit = scale if scale is not None else guess_unit(motion, jmap)
-    positions = bvh_positions(motion) * unit @ BVH_TO_WORLD.T
-    fps = 1.0 / motion.frame_time
-    targets = np.zeros((len(positions), smpl.NUM_JOINTS, 3))
-    weights = np.zeros((len(positions), smpl.NUM_JOINTS))
-    for smpl_name, k in jmap.items():
-        j = smpl.JOINT_NAMES.index(smpl_name)
-        targets[:, j] = positions[:, k]
-        weights[:, j] = MAP_WEIGHTS.get(smpl_name, 1.0)
+    skeleton = map_skeleton(motion.names, motion.parents, motion.offsets, source=name, up=up, unit_m=scale)
+    targets, weights = world_targets(motion, skeleton)
     from . import __version__
 
+    mapping = {n: motion.names[k] for n, k in skeleton.mapped().items()}
     meta = make_meta("genmimic-lift", __version__, source=name,
-                     params={"importer": "bvh", "unit_m": unit, "mapped": sorted(jmap)})
-    clip, err = clip_from_positions(targets, weights, fps, meta)
-    log.info("%s: %d frames, %d joints mapped, fit RMS error %.1f mm", name, len(targets), len(jmap), err * 1e3)
+                     params={"importer": "bvh", "unit_m": skeleton.unit_m, "unit": skeleton.unit_source,
+                             "up": skeleton.up, "up_axis": skeleton.up_source, "fps": motion.fps,
+                             "frame_time_s": motion.frame_time,
+                             "mapped": sorted(n for n in mapping if n in FIT_WEIGHTS),
+                             "joint_map": mapping})
+    clip, err = clip_from_positions(targets, weights, motion.fps, meta)
+    log.info("%s: %d frames at %g fps, up %s (%s), %g m per unit (%s), %d joints mapped, fit RMS error %.1f mm",
+             name, len(targets), motion.fps, skeleton.up, skeleton.up_source, skeleton.unit_m, skeleton.unit_source,
+             len(mapping), err * 1e3)
     return clip
