@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from genmimic.core import g1_constants as g1
-from genmimic.core.g1_revisions import G1_29DOF_REV_1_0
 from genmimic.deploy.controller import PREPARE_GAINS, Controller, ControllerConfig, EndMode, Phase
 from genmimic.deploy.errors import DeployError
 from genmimic.deploy.messages import (
@@ -21,7 +20,7 @@ from genmimic.deploy.messages import (
     state_from_msg,
 )
 from genmimic.deploy.policy_runner import OnnxPolicy
-from genmimic.deploy.safety import LOWER, SafetyConfig, clamp_targets, limit_torque, tilt
+from genmimic.deploy.safety import SafetyConfig, clamp_targets, limit_torque, tilt
 
 UPRIGHT = np.array([1.0, 0.0, 0.0, 0.0])
 CONFIG = ControllerConfig(prepare_s=0.1, hold_s=0.1, damp_s=0.1, then=EndMode.DAMP)
@@ -109,7 +108,8 @@ def test_a_nan_policy_is_caught_before_anything_is_sent(nan_policy, g1_clip):
 def test_a_clip_outside_the_joint_limits_is_refused(zero_policy, g1_clip):
     bad = g1_clip.dof_pos.copy()
     bad[10, g1.JOINT_NAMES.index("left_knee_joint")] = 3.5
-    with pytest.raises(DeployError, match="refused, the clip leaves the joint limits of g1_29dof_rev_1_0: left_knee_joint is 3.500"):
+    with pytest.raises(DeployError, match="refused, the clip leaves the joint limits of g1_29dof_rev_1_0: "
+                                          "left_knee_joint is 3.500"):
         Controller(OnnxPolicy(zero_policy), g1_clip.replace(dof_pos=bad), CONFIG, source="bad.npz")
 
 

@@ -6,14 +6,17 @@ Every process here has a time bound; the tests stop by themselves.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from genmimic.core import save_clip
+from genmimic.deploy.safety import tilt
 
 CLI = "from genmimic.deploy.cli import app; app()"
 
@@ -32,6 +35,102 @@ def clip_file(g1_clip, tmp_path):
     path = tmp_path / "wave.npz"
     save_clip(g1_clip, path)
     return path
+
+
+@pytest.fixture(scope="module")
+def shipped_onnx(tmp_path_factory) -> Path:
+    """The shipped policy exported to ONNX (it balances; the zero policy does not)."""
+    from genmimic.policy.export import export_onnx
+    from genmimic.policy.policy_file import load_policy
+
+    policy, meta = load_policy()
+    return export_onnx(policy, meta, tmp_path_factory.mktemp("shipped") / "policy.onnx")[0]
+
+
+def _tilt_deg(imu_quat: np.ndarray) -> np.ndarray:
+    return np.degrees([tilt(q) for q in imu_quat])
+
+
+@pytest.mark.parametrize(("sim_args", "refusal"), [
+    (("--start-tilt", "47"), "start-up check 'upright': pelvis tilt 47.0 deg, limit 20 deg"),
+    (("--mode-machine", "4"), "start-up check 'robot revision': robot reports mode_machine 4 (g1_23dof_rev_1_0)"),
+])
+def test_a_robot_down_or_of_another_revision_is_refused_before_any_command(zero_policy, clip_file, sim_args,
+                                                                           refusal, tmp_path):
+    domain = str(_domain() + 3)
+    sim = _spawn("sim", "--domain", domain, "--duration", "6", *sim_args)
+    log = tmp_path / "run.npz"
+    try:
+        time.sleep(1.0)
+        run = subprocess.run([sys.executable, "-c", CLI, "run", "--policy", str(zero_policy), "--clip",
+                              str(clip_file), "--domain", domain, "--log", str(log)],
+                             capture_output=True, text=True, timeout=30)
+        sim.send_signal(signal.SIGINT)  # the simulator stops and reports what it applied
+        _, sim_err = sim.communicate(timeout=20)
+    finally:
+        sim.kill()
+    assert run.returncode != 0
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and refusal in lines[0], run.stderr
+    assert "supported: g1_29dof_rev_1_0" in lines[0] or "upright" in lines[0]
+    assert "0 commands applied" in sim_err  # nothing was published
+    assert not log.exists()  # no partial output
+
+
+def test_the_robot_stays_up_standing_after_the_clip(shipped_onnx, g1_clip, tmp_path):
+    """--then stand: after a 1 s clip the policy balances on the standing reference for 10 s; then the run
+    damps (with the warning) and ends cleanly."""
+    clip = tmp_path / "wave1.npz"
+    save_clip(g1_clip.replace(**{k: getattr(g1_clip, k)[:50] for k in ("root_pos", "root_quat", "dof_pos",
+                                                                         "keypoints", "contacts")}), clip)
+    domain = str(_domain() + 5)
+    sim = _spawn("sim", "--domain", domain, "--duration", "22")
+    log = tmp_path / "run.npz"
+    try:
+        time.sleep(1.0)
+        run = subprocess.run([sys.executable, "-c", CLI, "run", "--policy", str(shipped_onnx), "--clip", str(clip),
+                              "--domain", domain, "--prepare", "1", "--stand-for", "10", "--log", str(log)],
+                             capture_output=True, text=True, timeout=40)
+    finally:
+        sim.kill()
+    assert run.returncode == 0, run.stderr
+    assert "the robot will fall unless it is supported" in run.stderr
+    data = np.load(log)
+    standing = data["phase"] == 6
+    assert standing.sum() >= 500, "10 s on the standing reference"
+    assert _tilt_deg(data["imu_quat"][standing]).max() < 20.0  # up all along
+    assert np.all(data["published"][standing]) and set(data["fault"].tolist()) == {""}
+    assert data["phase"][-1] == 4
+
+
+def test_ctrl_c_during_tracking_damps_within_one_period(shipped_onnx, tmp_path):
+    from genmimic.core.testing import waving_g1_clip
+
+    clip = tmp_path / "wave6.npz"
+    save_clip(waving_g1_clip(300, 50.0), clip)
+    domain = str(_domain() + 6)
+    sim = _spawn("sim", "--domain", domain, "--duration", "15")
+    log = tmp_path / "run.npz"
+    try:
+        time.sleep(1.0)
+        run = _spawn("run", "--policy", str(shipped_onnx), "--clip", str(clip), "--domain", domain,
+                     "--prepare", "1", "--log", str(log))
+        line = run.stderr.readline()  # "state received, ...; moving to the first pose over X s"
+        move_s = float(line.rsplit("over", 1)[1].split()[0])
+        time.sleep(move_s + 1.5)  # tracking by now
+        signalled = time.perf_counter()  # CLOCK_MONOTONIC: the same clock as the log's "t"
+        run.send_signal(signal.SIGINT)
+        _, err = run.communicate(timeout=20)
+    finally:
+        sim.kill()
+    assert run.returncode == 2 and "interrupted (Ctrl-C)" in err, line + err
+    data = np.load(log)
+    t, phase = data["t"], data["phase"]
+    before = phase[t < signalled]
+    assert before[-1] in (2, 3), "it was tracking"
+    first_damp = int(np.flatnonzero(phase == 4)[0])
+    assert t[first_damp] - signalled <= 0.02, "damping within one control period"
+    assert np.all(data["cmd_kp"][first_damp] == 0) and data["published"][first_damp]
 
 
 def test_losing_the_state_stream_damps_within_three_periods(zero_policy, clip_file, tmp_path):
@@ -67,7 +166,7 @@ def test_controller_and_simulator_over_dds(zero_policy, clip_file, tmp_path):
     try:
         time.sleep(1.0)
         run = subprocess.run([sys.executable, "-c", CLI, "run", "--policy", str(zero_policy), "--clip",
-                              str(clip_file), "--domain", domain, "--prepare", "1.0", "--hold", "4",
+                              str(clip_file), "--domain", domain, "--prepare", "1.0", "--then", "damp", "--hold", "4",
                               "--log", str(log), "--wait", "10"], capture_output=True, text=True, timeout=40)
         _, sim_err = sim.communicate(timeout=30)
     finally:
@@ -102,7 +201,8 @@ def test_sim_to_sim_matches_policy_track(g1_clip, tmp_path):
     try:
         time.sleep(1.0)
         run = subprocess.run([sys.executable, "-c", CLI, "run", "--policy", str(onnx_path), "--clip", str(path),
-                              "--domain", domain, "--prepare", "2.0", "--hold", "0.5", "--log", str(log)],
+                              "--domain", domain, "--prepare", "2.0", "--then", "damp", "--hold", "0.5",
+                              "--log", str(log)],
                              capture_output=True, text=True, timeout=60)
         sim.communicate(timeout=40)
     finally:

@@ -67,7 +67,7 @@ def run(
     from .loop import CommandRepeater, StateInbox, run_controller, sample_stream, wait_for_state
     from .messages import TOPIC_CMD, TOPIC_STATE, msg_from_command, state_from_msg
     from .policy_runner import OnnxPolicy
-    from .startup import startup_checks
+    from .startup import StartupConfig, startup_checks
 
     setup_logging(verbose)
     runner = OnnxPolicy(policy)
@@ -85,7 +85,7 @@ def run(
     try:
         where = f"domain {domain} on {net}"
         wait_for_state(inbox, wait, where)
-        state, age, received = sample_stream(inbox, 0.1)
+        state, age, received = sample_stream(inbox, StartupConfig().window_s)
         robot = startup_checks(state, age, received, runner.control_period, robot_rev)
         if robot != controller.robot:
             controller = Controller(runner, motion, config, source=clip, robot=robot)

@@ -37,7 +37,10 @@ class StartupRefused(DeployError):
 
 @dataclass(frozen=True)
 class StartupConfig:
-    """min_messages: LowState_ messages needed in the sampling window (the robot publishes at 500 Hz).
+    """window_s: how long the state stream is watched before the checks [s].
+    min_rate_periods: the stream must bring at least one LowState_ per control period over the window
+    times this factor (the robot publishes at 500 Hz, ten per 50 Hz period; a slower stream means
+    the controller would act on old state).
     max_age_periods: the newest LowState_ must be younger than this many control periods.
     max_tilt_deg: pelvis tilt from upright [deg] above which the robot is taken as not standing (a robot
     lying down, or leaning on something, is not driven; the fall limit while running is 60 deg).
@@ -45,17 +48,20 @@ class StartupConfig:
     slack) before the state is taken as wrong.
     """
 
-    min_messages: int = 10
+    window_s: float = 0.5
+    min_rate_periods: float = 1.0
     max_age_periods: float = 3.0
     max_tilt_deg: float = 20.0
     joint_tolerance: float = 0.05
 
 
 def check_stream(received: int, age_s: float, period_s: float, config: StartupConfig) -> None:
-    """``received`` messages in the sampling window, the newest ``age_s`` [s] old."""
-    if received < config.min_messages:
-        raise StartupRefused("fresh state", received, f"{received} LowState messages in the sampling window, "
-                             f"need {config.min_messages}; check the network interface and that the robot is on")
+    """``received`` messages in the sampling window (``config.window_s``), the newest ``age_s`` [s] old."""
+    rate, need = received / config.window_s, config.min_rate_periods / period_s
+    if rate < need:
+        raise StartupRefused("fresh state", rate, f"LowState arrives at {rate:.0f} Hz over {config.window_s:g} s, "
+                             f"need {need:.0f} Hz; check the network interface and that the robot (or the "
+                             "simulator) is running and not starved of CPU")
     if age_s > config.max_age_periods * period_s:
         raise StartupRefused("fresh state", age_s, f"newest LowState is {age_s * 1000:.0f} ms old, limit "
                              f"{config.max_age_periods * period_s * 1000:.0f} ms; the stream stalled")
