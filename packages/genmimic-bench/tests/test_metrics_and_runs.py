@@ -1,4 +1,5 @@
-"""Metrics on known answers, the open-loop baseline, the report, and a small benchmark end to end."""
+"""Metrics on known answers, the open-loop baseline, the report with methods side by side, and a small
+benchmark end to end (with TWIST2 where its file is found)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import numpy as np
 import pytest
 
 from genmimic.bench.manifest import load_manifest, make_benchmark
-from genmimic.bench.metrics import evaluate
-from genmimic.bench.replay import replay
-from genmimic.bench.runner import run_benchmark
+from genmimic.bench.metrics import FAILED, evaluate
+from genmimic.bench.report import markdown_report, side_by_side, summary_table
+from genmimic.bench.runner import TrackerOptions, default_methods, make_tracker, run_benchmark
 from genmimic.core import save_clip
 from genmimic.core.clips import Trajectory
+from genmimic.core.tracking import score_trajectory
 from genmimic.core.testing import standing_wave_smpl_clip
 from genmimic.retarget import retarget
 
@@ -34,15 +36,57 @@ def perfect(reference) -> Trajectory:
 def test_a_perfect_tracker_scores_zero(reference):
     m = evaluate(perfect(reference), reference, reference)
     assert m.mpkpe_mm == 0 and m.ee_error_mm == 0 and m.clean_mpkpe_mm == 0
-    assert m.joint_vel_error == pytest.approx(0, abs=1e-9) and m.success and not m.fell
+    assert m.root_relative_mm == 0 and m.worst_window_mm == 0 and m.hands_mm == 0 and m.root_error_per_m == 0
+    assert m.joint_vel_error == pytest.approx(0, abs=1e-9) and m.success and m.strict_success and not m.fell
     assert m.foot_slip < 1e-3  # the waving person stands still
 
 
-def test_open_loop_replay_falls_on_a_clip_that_needs_balance(reference):
-    traj = replay(reference)
-    m = evaluate(traj, reference)
-    assert m.fell and not m.success
-    assert traj.num_frames == pytest.approx(reference.duration * 50 + 1, abs=1)
+def test_a_tracker_shifted_in_the_world_keeps_its_root_relative_score(reference):
+    """Global error counts a 0.5 m offset; the strict (root-relative) criterion does not, drift does."""
+    moved = perfect(reference)
+    shift = np.array([0.5, 0.0, 0.0])
+    moved = moved.replace(root_pos=moved.root_pos + shift, keypoints=moved.keypoints + shift)
+    m = evaluate(moved, reference)
+    assert m.mpkpe_mm == pytest.approx(500) and m.root_relative_mm == pytest.approx(0, abs=1e-9)
+    assert m.strict_success and not m.success and m.root_error_per_m == pytest.approx(0.5)
+
+
+def test_metrics_use_the_core_definitions(reference):
+    """The bench's fall test and success criteria are genmimic.core.tracking's, whatever the method."""
+    traj = make_tracker("replay")(reference)
+    m, s = evaluate(traj, reference), score_trajectory(traj, reference)
+    assert (m.fell, m.success, m.strict_success) == (s.fell, s.success, s.strict_success)
+    assert m.root_relative_mm == pytest.approx(s.root_relative_error * 1000)
+    assert traj.meta["params"]["controller"] == "replay" and traj.num_frames == reference.num_frames
+
+
+def _rows():
+    base = {"clip_id": "a", "category": "gestures", "corruption": "none", "severity": 0, **FAILED._asdict()}
+    rows = []
+    for method, strict, fell, rel in (("policy", True, False, 40.0), ("policy", False, True, 300.0),
+                                      ("twist2", True, False, 20.0), ("twist2", True, False, 30.0)):
+        rows.append({**base, "method": method, "strict_success": strict, "success": strict, "fell": fell,
+                     "root_relative_mm": rel, "mpkpe_mm": rel})
+    rows[1]["corruption"], rows[3]["corruption"] = "jitter", "jitter"
+    return rows
+
+
+def test_report_puts_methods_side_by_side():
+    rows = _rows()
+    overall = summary_table(rows, "method")
+    assert [(r["method"], r["strict_%"], r["fall_%"], r["rel_mm"]) for r in overall] == [
+        ("policy", 50.0, 50.0, 170.0), ("twist2", 100.0, 0.0, 25.0)]
+    table = side_by_side(rows, "corruption")
+    assert table == [{"corruption": "jitter", "policy": "0 / 100 / 300", "twist2": "100 / 0 / 30"},
+                     {"corruption": "none", "policy": "100 / 0 / 40", "twist2": "100 / 0 / 20"}]
+    md = markdown_report(rows, {"bench": "b"})
+    overall_md = md.split("## Overall")[1].split("##")[0]
+    assert "| method | clips | strict_% |" in overall_md and "| policy | 2 |" in overall_md
+    assert "| corruption | policy | twist2 |" in md and "| category | method | clips |" in md
+
+
+def test_twist2_is_left_out_of_the_default_methods_where_its_file_is_absent(tmp_path):
+    assert default_methods(TrackerOptions(baseline_dir=str(tmp_path))) == ("policy", "replay")
 
 
 def test_small_benchmark_end_to_end(tmp_path):
@@ -59,3 +103,38 @@ def test_small_benchmark_end_to_end(tmp_path):
     html = (out / "report.html").read_text()
     assert "data:image/png;base64," in html and "By corruption" in html
     assert (out / "success.png").stat().st_size > 1000 and (out / "results.csv").is_file()
+
+
+def test_cli_run_with_twist2_missing_is_a_one_line_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from genmimic.bench.cli import app
+
+    result = CliRunner().invoke(app, ["run", str(tmp_path / "bench"), "-o", str(tmp_path / "out"),
+                                      "--method", "twist2", "--baseline-dir", str(tmp_path)])
+    assert result.exit_code != 0 and "--baseline-dir" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_student_and_twist2_side_by_side_end_to_end(tmp_path, shared_data):
+    """`genmimic-bench run --method policy --method twist2` on a small benchmark: one report, both methods."""
+    from typer.testing import CliRunner
+
+    from genmimic.bench.cli import app
+
+    twist2 = shared_data.parent / "baselines" / "twist2"
+    if not (twist2 / "twist2_1017_20k.onnx").is_file():
+        pytest.skip(f"TWIST2 not found at {twist2}")
+    src = tmp_path / "src"
+    src.mkdir()
+    save_clip(standing_wave_smpl_clip(60, 30.0), src / "wave_person.npz")
+    make_benchmark(tmp_path / "bench", sources=[src / "wave_person.npz"])
+    result = CliRunner().invoke(app, ["run", str(tmp_path / "bench"), "-o", str(tmp_path / "out"), "--method",
+                                      "policy", "--method", "twist2", "--baseline-dir", str(twist2), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads((tmp_path / "out" / "results.json").read_text())["rows"]
+    assert sorted({r["method"] for r in rows}) == ["policy", "twist2"] and len(rows) == 18
+    clean = {r["method"]: r for r in rows if r["corruption"] == "none"}
+    assert not clean["twist2"]["fell"] and clean["twist2"]["root_relative_mm"] < 60  # stands, follows the wave
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "| corruption | policy | twist2 |" in md

@@ -42,21 +42,33 @@ def make(
 def run(
     bench: Annotated[Path, typer.Argument(help="Benchmark folder (from `genmimic-bench make`).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for results and the report.")],
-    policy: Annotated[str | None, typer.Option(help="Policy file (default: the shipped policy).")] = None,
-    method: Annotated[list[str] | None, typer.Option("--method", help="policy and/or replay (default: both).")]
+    policy: Annotated[str | None, typer.Option(help="Student policy file or run (default: the shipped policy).")]
     = None,
+    method: Annotated[list[str] | None, typer.Option(
+        "--method", help="A tracker registered in genmimic-policy (policy, twist2, replay, onnx, mpc, ...); repeat "
+        "for several. Default: policy, twist2 (where its file is found) and replay.")] = None,
+    baseline_dir: Annotated[Path | None, typer.Option(
+        "--baseline-dir", help="Folder of TWIST2's ONNX file (default: ../shared/baselines/twist2).")] = None,
+    spec: Annotated[Path | None, typer.Option("--spec", help="Tracker spec (JSON) for --method onnx.")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
 ) -> None:
-    """Retarget and track every clip; write results (JSON, CSV) and a report (markdown, plots, HTML)."""
+    """Retarget and track every clip with each method; write results (JSON, CSV) and a report (markdown,
+    plots, HTML) with the methods side by side."""
     from .report import summary_table
-    from .runner import METHODS, run_benchmark
+    from .runner import TrackerOptions, default_methods, run_benchmark
 
-    methods = tuple(method) if method else METHODS
-    rows = run_benchmark(bench, output, methods, policy, workers,
+    options = TrackerOptions(policy, None if baseline_dir is None else str(baseline_dir),
+                             None if spec is None else str(spec))
+    methods = tuple(method) if method else default_methods(options)
+    if not method and "twist2" not in methods:
+        typer.echo("genmimic-bench: TWIST2 not found (pass --baseline-dir DIR holding twist2_1017_20k.onnx); "
+                   "running without it", err=True)
+    rows = run_benchmark(bench, output, methods, options, workers,
                          progress=lambda it, n: progress(it, "running", total=n))
     for r in summary_table(rows, "method"):
-        typer.echo(f"{r['method']:8s} success {r['success_%']:5.1f}%  falls {r['fall_%']:5.1f}%  "
-                   f"MPKPE {r['mpkpe_mm']:6.1f} mm  over {r['clips']} clips", err=True)
+        typer.echo(f"{r['method']:8s} strict success {r['strict_%']:5.1f}%  success {r['success_%']:5.1f}%  "
+                   f"falls {r['fall_%']:5.1f}%  root-relative {r['rel_mm']:6.1f} mm  MPKPE {r['mpkpe_mm']:6.1f} mm  "
+                   f"over {r['clips']} clips", err=True)
     typer.echo(f"report: {output / 'report.html'}", err=True)
 
 

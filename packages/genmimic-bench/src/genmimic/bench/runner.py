@@ -12,41 +12,62 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from genmimic.core.clips import G1Clip, SmplClip, Trajectory, load_clip
 from genmimic.core.errors import GenMimicError
 from genmimic.core.files import write_bytes_atomic
+from genmimic.core.tracking import STRICT_WINDOW_ERROR_M, STRICT_WINDOW_S, SUCCESS_MEAN_ERROR_M
 from genmimic.retarget import retarget
 
 from .manifest import Entry, load_manifest
-from .metrics import SUCCESS_THRESHOLD, evaluate
-from .replay import replay
+from .metrics import FAILED, evaluate
 from .report import Row, write_report
 
 Tracker = Callable[[G1Clip], Trajectory]
-METHODS = ("policy", "replay")
+#: Methods run when none are named: the shipped student, TWIST2 (where its file is found), open-loop replay.
+METHODS = ("policy", "twist2", "replay")
 
 
-def make_tracker(method: str, policy: str | None) -> Tracker:
-    """The tracker behind a method name: the policy (genmimic-policy's tracker) or open-loop replay."""
-    if method == "replay":
-        return replay
-    if method == "policy":
-        from genmimic.policy.policy_file import load_policy
-        from genmimic.policy.track import track_clip
+class TrackerOptions(NamedTuple):
+    """Options passed to every method's controller factory: ``policy`` (a student policy file or run
+    directory), ``baseline_dir`` (folder of a peer's ONNX file), ``spec`` (tracker spec for ``onnx``)."""
 
-        student, meta = load_policy(policy)
-        return lambda clip: track_clip(clip, student, meta, source=str(policy or "shipped policy"))
-    raise GenMimicError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+    policy: str | None = None
+    baseline_dir: str | None = None
+    spec: str | None = None
 
 
-def _evaluate_group(bench: str, entries: list[Entry], methods: tuple[str, ...], policy: str | None
+NO_OPTIONS = TrackerOptions()
+
+
+def default_methods(options: TrackerOptions = NO_OPTIONS) -> tuple[str, ...]:
+    """:data:`METHODS`, less ``twist2`` where its ONNX file is not found (CI without ../shared)."""
+    from genmimic.policy.onnx_tracker import twist2_available
+
+    return tuple(m for m in METHODS if m != "twist2" or twist2_available(options.baseline_dir))
+
+
+def make_tracker(method: str, options: TrackerOptions = NO_OPTIONS) -> Tracker:
+    """The tracker behind a method name: any controller registered in genmimic-policy's ``CONTROLLERS``
+    (policy, replay, twist2, onnx, mpc, ...) run by its ``track_clip`` in C MuJoCo, so every method starts
+    from the same state, in the same simulator, and is judged by the same fall test.
+
+    Raises GenMimicError (PolicyError) for an unknown method or a controller that cannot be built."""
+    from genmimic.policy.controllers import make_controller
+    from genmimic.policy.track import track_clip
+
+    extra = {k: v for k, v in options._asdict().items() if v is not None and k != "policy"}
+    controller = make_controller(method, policy=options.policy, **extra)
+    return lambda clip: track_clip(clip, controller, source=f"{method}")
+
+
+def _evaluate_group(bench: str, entries: list[Entry], methods: tuple[str, ...], options: TrackerOptions
                     ) -> list[tuple[Row, list[float]]]:
     """All variants of one clean motion (its retargeted reference is computed once)."""
-    trackers = {m: make_tracker(m, policy) for m in methods}
+    trackers = {m: make_tracker(m, options) for m in methods}
     clean = retarget(load_clip(Path(bench) / entries[0].clean_file, SmplClip)).clip
     out = []
     for e in entries:
@@ -55,10 +76,7 @@ def _evaluate_group(bench: str, entries: list[Entry], methods: tuple[str, ...], 
             reference = clean if e.corruption == "none" else retarget(load_clip(Path(bench) / e.file, SmplClip)).clip
         except GenMimicError as err:
             for m in methods:
-                out.append(({**row, "method": m, "error": f"retarget: {err}", "fell": True, "success": False,
-                             "mpkpe_mm": np.nan, "ee_error_mm": np.nan, "clean_mpkpe_mm": np.nan,
-                             "joint_vel_error": np.nan, "joint_acc_error": np.nan, "foot_slip": np.nan,
-                             "energy": np.nan}, []))
+                out.append(({**row, "method": m, "error": f"retarget: {err}", **FAILED._asdict()}, []))
             continue
         for m, track in trackers.items():
             traj = track(reference)
@@ -67,14 +85,17 @@ def _evaluate_group(bench: str, entries: list[Entry], methods: tuple[str, ...], 
     return out
 
 
-def run_benchmark(bench: str | os.PathLike[str], out: str | os.PathLike[str], methods: tuple[str, ...] = METHODS,
-                  policy: str | None = None, workers: int | None = None,
+def run_benchmark(bench: str | os.PathLike[str], out: str | os.PathLike[str], methods: tuple[str, ...] | None = None,
+                  options: TrackerOptions = NO_OPTIONS, workers: int | None = None,
                   progress: Callable[[Iterator, int], Iterator] | None = None) -> list[Row]:
-    """Evaluate every clip of ``bench`` with each method; write results and the report into ``out``."""
+    """Evaluate every clip of ``bench`` with each method (default :func:`default_methods`); write
+    ``results.json``, ``results.csv`` and the report into ``out``. Raises GenMimicError before any work for
+    an unknown method or a tracker that cannot be built (a missing model file)."""
+    methods = tuple(methods) if methods else default_methods(options)
     bench, out = Path(bench), Path(out)
-    entries = load_manifest(bench)
     for m in methods:
-        make_tracker(m, policy)  # fail before any work on a bad method or a missing tracker
+        make_tracker(m, options)  # fail before any work on a bad method or a missing tracker
+    entries = load_manifest(bench)
     groups: dict[str, list[Entry]] = defaultdict(list)
     for e in entries:
         groups[e.clean_file].append(e)
@@ -82,7 +103,7 @@ def run_benchmark(bench: str | os.PathLike[str], out: str | os.PathLike[str], me
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     start = time.perf_counter()
     results: list[tuple[Row, list[float]]] = []
-    args = ([str(bench)] * len(jobs), jobs, [tuple(methods)] * len(jobs), [policy] * len(jobs))
+    args = ([str(bench)] * len(jobs), jobs, [tuple(methods)] * len(jobs), [options] * len(jobs))
     if workers == 1:
         it = map(_evaluate_group, *args)
         for group in (progress(it, len(jobs)) if progress else it):
@@ -95,8 +116,9 @@ def run_benchmark(bench: str | os.PathLike[str], out: str | os.PathLike[str], me
     wall = time.perf_counter() - start
     rows = [r for r, _ in results]
     out.mkdir(parents=True, exist_ok=True)
-    info = {"bench": str(bench), "wall_s": wall, "workers": workers, "threshold_m": SUCCESS_THRESHOLD,
-            "methods": list(methods), "policy": policy or "shipped"}
+    info = {"bench": str(bench), "wall_s": wall, "workers": workers, "threshold_m": SUCCESS_MEAN_ERROR_M,
+            "strict_window_s": STRICT_WINDOW_S, "strict_error_m": STRICT_WINDOW_ERROR_M,
+            "methods": list(methods), "policy": options.policy or "shipped", "baseline_dir": options.baseline_dir}
     write_bytes_atomic(out / "results.json", json.dumps({"info": info, "rows": rows}, indent=1,
                                                         default=_json_default).encode())
     buf = io.StringIO()

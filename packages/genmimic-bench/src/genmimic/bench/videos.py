@@ -17,7 +17,7 @@ def run_videos(folder: Path, out: Path, policy: str | None = None) -> list[dict[
     from genmimic.lift.importers import lift_any
     from genmimic.retarget import retarget
 
-    from .runner import make_tracker
+    from .runner import TrackerOptions, make_tracker
 
     if not folder.is_dir():
         raise GenMimicError(f"{folder}: not a folder")
@@ -25,7 +25,7 @@ def run_videos(folder: Path, out: Path, policy: str | None = None) -> list[dict[
     if not videos:
         raise GenMimicError(f"{folder}: no videos ({', '.join(VIDEO_SUFFIXES)})")
     out.mkdir(parents=True, exist_ok=True)
-    track = make_tracker("policy", policy)
+    track = make_tracker("policy", TrackerOptions(policy=policy))
     results = []
     for video in videos:
         r: dict[str, Any] = {"video": video.name, "failed_stage": None, "error": None, "success": False}
@@ -40,7 +40,8 @@ def run_videos(folder: Path, out: Path, policy: str | None = None) -> list[dict[
             traj = track(robot)
             save_clip(traj, out / f"{video.stem}.robot.npz")
             m = evaluate(traj, robot)
-            r.update(success=m.success, fell=m.fell, mpkpe_mm=m.mpkpe_mm)
+            r.update(success=m.success, strict_success=m.strict_success, fell=m.fell, mpkpe_mm=m.mpkpe_mm,
+                     root_relative_mm=m.root_relative_mm)
         except GenMimicError as err:
             r.update(failed_stage=stage, error=str(err))
         results.append(r)
