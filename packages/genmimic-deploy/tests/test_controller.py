@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from genmimic.core import g1_constants as g1
+from genmimic.core.g1_revisions import G1_29DOF_REV_1_0
 from genmimic.deploy.controller import PREPARE_GAINS, Controller, ControllerConfig, EndMode, Phase
 from genmimic.deploy.errors import DeployError
 from genmimic.deploy.messages import (
@@ -20,7 +21,7 @@ from genmimic.deploy.messages import (
     state_from_msg,
 )
 from genmimic.deploy.policy_runner import OnnxPolicy
-from genmimic.deploy.safety import SafetyConfig, clamp_targets, limit_torque, tilt
+from genmimic.deploy.safety import LOWER, SafetyConfig, clamp_targets, limit_torque, tilt
 
 UPRIGHT = np.array([1.0, 0.0, 0.0, 0.0])
 CONFIG = ControllerConfig(prepare_s=0.1, hold_s=0.1, damp_s=0.1, then=EndMode.DAMP)
@@ -192,3 +193,87 @@ def test_state_inbox_converts_only_the_latest_message_once():
     assert inbox.get()[0] == "state 9" and converted == [9] and inbox.count == 10
     inbox.put(10)
     assert inbox.get()[0] == "state 10" and converted == [9, 10]
+
+
+def test_limits_come_from_the_robot_revision(zero_policy, g1_clip):
+    """The controller's limits are genmimic.core.g1_revisions' (a narrower revision narrows them)."""
+    from genmimic.deploy import safety
+
+    c = Controller(OnnxPolicy(zero_policy), g1_clip, CONFIG)
+    assert c.robot is G1_29DOF_REV_1_0
+    np.testing.assert_array_equal(safety.LOWER, G1_29DOF_REV_1_0.lower)
+    np.testing.assert_array_equal(safety.EFFORT, G1_29DOF_REV_1_0.effort)
+    elbow = g1.JOINT_NAMES.index("right_elbow_joint")
+    upper = list(G1_29DOF_REV_1_0.upper)
+    upper[elbow] = 0.1
+    narrow = G1_29DOF_REV_1_0._replace(name="narrow", upper=tuple(upper))
+    with pytest.raises(DeployError, match="joint limits of narrow: right_elbow_joint"):
+        Controller(OnnxPolicy(zero_policy), g1_clip, CONFIG, robot=narrow)
+    target, n = clamp_targets(np.asarray(g1.DEFAULT_DOF_POS), narrow)
+    assert n == 1 and target[elbow] == 0.1
+
+
+def test_the_move_to_the_first_pose_is_speed_limited_and_gentler_than_hold(zero_policy, g1_clip):
+    c = Controller(OnnxPolicy(zero_policy), g1_clip, CONFIG)
+    start = np.asarray(g1.DEFAULT_DOF_POS) + 0.9  # 0.9 rad from the default pose on every joint
+    start = np.clip(start, LOWER, np.array(G1_29DOF_REV_1_0.upper))
+    steps = run_steps(c, 400, state=standing_state(q=start))
+    moves = np.array([cmd.q for cmd, info in steps if info.phase == Phase.PREPARE])
+    speed = np.abs(np.diff(moves, axis=0)).max() / c.period
+    assert speed <= c.config.prepare_max_speed * 1.01
+    distance = np.abs(c.reference.dof_pos[0] - start).max()
+    assert c.move_steps(start) * c.period >= 0.5 * np.pi * distance / c.config.prepare_max_speed - c.period
+    knee, ankle = g1.JOINT_NAMES.index("left_knee_joint"), g1.JOINT_NAMES.index("left_ankle_pitch_joint")
+    assert PREPARE_GAINS.kp[knee] < g1.HOLD_GAINS.kp[knee] and PREPARE_GAINS.kp[ankle] < g1.HOLD_GAINS.kp[ankle]
+    arms = [i for i, n in enumerate(g1.JOINT_NAMES) if "shoulder" in n or "elbow" in n or "wrist" in n]
+    assert all(PREPARE_GAINS.kp[i] <= g1.UNITREE_LOWLEVEL_GAINS.kp[i] for i in arms)
+
+
+def test_a_move_that_does_not_converge_damps_before_tracking(zero_policy, g1_clip):
+    """The joints never follow (a robot that is held, or a motor that is off): no tracking, damping."""
+    c = Controller(OnnxPolicy(zero_policy), g1_clip, CONFIG)
+    stuck = standing_state()  # stays at the default pose; the clip starts 0.6 rad away (right elbow)
+    steps = run_steps(c, 400, state=stuck)
+    phases = {info.phase for _, info in steps}
+    assert Phase.TRACK not in phases and c.fault.name == "NOT_CONVERGED"
+    assert "right_elbow_joint 0.600 rad from it" in c.damp_reason
+    n_prepare = sum(info.phase == Phase.PREPARE for _, info in steps)
+    assert n_prepare == c.move_steps(stuck.q) + round(c.config.settle_s / c.period)
+
+
+def test_stand_after_the_clip_until_stopped_then_damp_without_fault(zero_policy, g1_clip):
+    c = Controller(OnnxPolicy(zero_policy), g1_clip, replace(CONFIG, then=EndMode.STAND))
+    run_until(c, Phase.STAND)
+    steps = run_steps(c, 1000)  # 20 s: it keeps standing
+    assert all(info.phase == Phase.STAND for _, info in steps)
+    cmd = steps[-1][0]
+    np.testing.assert_allclose(cmd.kp, c.policy.kp)  # the policy's gains: it keeps balancing
+    c.interrupt()  # the operator's stop
+    cmd, info = c.step(standing_state(), 0.0)
+    assert info.phase == Phase.DAMP and np.all(cmd.kp == 0) and c.fault is None
+    assert c.damp_reason == "stopped by the operator"
+    timed = Controller(OnnxPolicy(zero_policy), g1_clip, replace(CONFIG, then=EndMode.STAND, stand_s=1.0))
+    run_until(timed, Phase.STAND)
+    n_stand = 1 + sum(info.phase == Phase.STAND for _, info in run_steps(timed, 100))
+    assert n_stand == pytest.approx(1.0 / timed.period, abs=1) and timed.phase in (Phase.DAMP, Phase.DONE)
+
+
+def test_the_standing_reference_blends_the_last_frame_into_the_default_pose(g1_clip):
+    from genmimic.core.g1_model import standing_pelvis_height
+    from genmimic.core.rotations import yaw_from_quat
+    from genmimic.deploy.standing import standing_tail, with_standing_end
+
+    q = np.array([np.cos(0.4), 0.05, 0.0, np.sin(0.4)])
+    turned = g1_clip.replace(root_quat=np.tile(q / np.linalg.norm(q), (g1_clip.num_frames, 1)))
+    tail = standing_tail(turned, 2.0)
+    assert tail.num_frames == 100 and tail.fps == g1_clip.fps
+    np.testing.assert_allclose(tail.dof_pos[-1], g1.DEFAULT_DOF_POS)
+    assert tilt(tail.root_quat[-1]) < 1e-9  # upright
+    assert float(yaw_from_quat(tail.root_quat[-1])) == pytest.approx(float(yaw_from_quat(turned.root_quat[-1])))
+    assert tail.root_pos[-1, 2] == pytest.approx(standing_pelvis_height(g1.DEFAULT_DOF_POS))
+    np.testing.assert_allclose(tail.root_pos[-1, :2], turned.root_pos[-1, :2])
+    both = with_standing_end(turned, 2.0)
+    assert both.num_frames == turned.num_frames + tail.num_frames
+    steps = np.abs(np.diff(both.dof_pos, axis=0)).max(axis=1)
+    n = turned.num_frames
+    assert steps[n - 1:].max() <= steps[: n - 1].max() + 1e-9  # no jump where the clip ends: a smooth blend
