@@ -15,7 +15,12 @@ from genmimic.core.testing import waving_g1_clip
 from genmimic.core.tracking import score_trajectory
 from genmimic.policy.controllers import RobotState, make_controller
 from genmimic.policy.onnx_tracker import (
-    TWIST2_ONNX, TWIST2_SPEC, OnnxTracker, SpecError, load_spec, roll_pitch_from_quat,
+    TWIST2_ONNX,
+    TWIST2_SPEC,
+    OnnxTracker,
+    SpecError,
+    load_spec,
+    roll_pitch_from_quat,
 )
 from genmimic.policy.reference import ReferenceMotion
 from genmimic.policy.track import track_clip
@@ -73,7 +78,8 @@ def test_twist2_spec_is_the_readme_interface():
     spec = load_spec(TWIST2_SPEC, "/nonexistent")
     assert spec.obs_size == 1432 and spec.history_row_size == 127 and spec.control_period_s == 0.02
     np.testing.assert_allclose(spec.default_dof_pos, README_DEFAULT)
-    kp, kd = dict(zip(g1.JOINT_NAMES, spec.gains.kp, strict=True)), dict(zip(g1.JOINT_NAMES, spec.gains.kd, strict=True))
+    kp = dict(zip(g1.JOINT_NAMES, spec.gains.kp, strict=True))
+    kd = dict(zip(g1.JOINT_NAMES, spec.gains.kd, strict=True))
     assert (kp["left_hip_roll_joint"], kp["right_knee_joint"], kp["left_ankle_roll_joint"], kp["waist_pitch_joint"],
             kp["right_wrist_yaw_joint"]) == (100, 150, 40, 150, 40)
     assert (kd["left_hip_yaw_joint"], kd["left_knee_joint"], kd["right_ankle_pitch_joint"], kd["waist_yaw_joint"],

@@ -96,7 +96,8 @@ class TrackerSpec:
 
 
 def _block_size(block: ObservationBlock, row: int) -> int:
-    return {"reference": REFERENCE_SIZE, "proprioception": PROPRIOCEPTION_SIZE, "history": block.frames * row}[block.kind]
+    sizes = {"reference": REFERENCE_SIZE, "proprioception": PROPRIOCEPTION_SIZE, "history": block.frames * row}
+    return sizes[block.kind]
 
 
 def roll_pitch_from_quat(q_wxyz: np.ndarray) -> np.ndarray:
@@ -286,6 +287,17 @@ def onnx_controller(spec: str | os.PathLike[str] | None = None, baseline_dir: st
     return OnnxTracker(load_spec(spec, baseline_dir))
 
 
-__all__: Sequence[str] = ("SpecError", "ObservationBlock", "TrackerSpec", "OnnxTracker", "load_spec",
-                          "reference_features", "proprioception", "roll_pitch_from_quat", "twist2_controller",
-                          "onnx_controller", "twist2_available", "default_twist2_dir")
+__all__: Sequence[str] = (
+    "ObservationBlock",
+    "OnnxTracker",
+    "SpecError",
+    "TrackerSpec",
+    "default_twist2_dir",
+    "load_spec",
+    "onnx_controller",
+    "proprioception",
+    "reference_features",
+    "roll_pitch_from_quat",
+    "twist2_available",
+    "twist2_controller",
+)
