@@ -16,7 +16,7 @@ from genmimic.core.errors import GenMimicError
 from genmimic.core.files import write_bytes_atomic
 
 from .batch import retarget_folder
-from .interop import CSV_FPS, FORMATS, export_clip, import_clip
+from .interop import CSV_FPS, FORMATS, ImportOptions, export_clip, import_clip
 from .pipeline import RetargetConfig, RetargetReport, default_config, retarget
 
 app = stage_app("genmimic-retarget", "SMPL clip -> G1 joints and 3D keypoints (Pink IK), feet cleaned up.",
@@ -109,14 +109,49 @@ def export_(
 @app.command("import")
 @reports_errors
 def import_(
-    source: Annotated[str, typer.Argument(help="BeyondMimic CSV (.csv) or GMR pickle (.pkl).")],
+    source: Annotated[str, typer.Argument(help="BeyondMimic CSV (.csv) or GMR pickle (.pkl), or - for stdin "
+                                          "(told apart by content).")],
     output: Annotated[str, typer.Option("-o", "--output", help="G1 clip to write, or - for stdout.")],
     fps: Annotated[float, typer.Option("--fps", help="Frame rate of a CSV [1/s] (CSV files do not say).")] = CSV_FPS,
+    quat_order: Annotated[str | None, typer.Option("--quat-order", help="Order of the root quaternion in the file: "
+                                                   "xyzw (both formats' convention) or wxyz.")] = None,
+    scale: Annotated[float, typer.Option("--scale", help="Metres per unit of root_pos (0.01 for cm).")] = 1.0,
+    degrees: Annotated[bool, typer.Option("--degrees", help="The joint angles are in degrees.")] = False,
+    ground: Annotated[bool, typer.Option("--ground", help="Shift the root so the feet are on z = 0.")] = False,
+    no_checks: Annotated[bool, typer.Option("--no-checks", help="Import even if the root starts lying or upside "
+                                            "down, the feet are off the ground or joints pass their limits.")] = False,
 ) -> None:
-    """Read a G1 motion from CSV or GMR into a G1 clip (keypoints by forward kinematics)."""
+    """Read a G1 motion from CSV or GMR into a G1 clip (keypoints by forward kinematics). The root must start
+    upright, the feet be near the ground and the joints within the G1's limits; otherwise the error names
+    the likely cause and the option that fixes it."""
     if fps <= 0:
         raise GenMimicError(f"--fps must be positive, got {fps}")
-    save_clip(import_clip(source, fps), output)
+    options = ImportOptions(quat_order=quat_order, scale=scale, degrees=degrees, ground=ground, check=not no_checks)
+    save_clip(import_clip(source, fps, options), output)
+
+
+@app.command()
+@reports_errors
+def check(
+    source: Annotated[str, typer.Argument(help="G1 clip (.npz) or - for stdin.")],
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the full report as JSON here.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 2 unless the verdict is feasible.")] = False,
+) -> None:
+    """Feasibility of a G1 clip for the robot, before any controller: joint limits, torques by inverse
+    dynamics, the residual base wrench no contact can supply, foot slide and penetration; per-frame
+    verdicts and a summary on stderr (feasible / adapt: a controller must deviate / infeasible)."""
+    from .feasibility import check_feasibility
+
+    clip = load_clip(source, G1Clip)
+    if clip.num_frames < 3:
+        raise GenMimicError(f"{source}: {clip.num_frames} frames; the check needs at least 3 (velocities, "
+                            "accelerations)")
+    report = check_feasibility(clip)
+    if json_out is not None:
+        write_bytes_atomic(json_out, json.dumps(report.to_json()).encode())
+    typer.echo(f"{source}: {report.summary()}", err=True)
+    if strict and report.verdict != "feasible":
+        raise typer.Exit(2)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,22 +9,31 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import pickle
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from genmimic.core import conventions
 from genmimic.core import g1_constants as g1
 from genmimic.core.clips import G1Clip, make_meta
 from genmimic.core.errors import GenMimicError
 from genmimic.core.files import display_name, read_bytes, write_bytes_atomic
-from genmimic.core.g1_kinematics import forward_kinematics, g1_clip_from_joints
+from genmimic.core.g1_kinematics import (
+    foot_contact_points,
+    forward_kinematics,
+    g1_clip_from_joints,
+    keypoint_positions,
+)
 from genmimic.core.rotations import matrix_from_quat, wxyz_from_xyzw, xyzw_from_wxyz
 
 from . import __version__
 from .timeseries import resample_linear, resample_quat, resampled_times
 
+log = logging.getLogger(__name__)
 CSV_FPS = 30.0
 CSV_COLUMNS = 7 + g1.NUM_DOF
 FORMATS = ("csv", "gmr")
@@ -68,22 +77,86 @@ def export_clip(clip: G1Clip, dest: str | os.PathLike[str], fmt: str, fps: float
     write_bytes_atomic(dest, to_csv(clip, fps) if fmt == "csv" else to_gmr(clip))
 
 
-def _clip(root_pos, root_quat_wxyz, dof, fps: float, source: str, fmt: str) -> G1Clip:
-    norms = np.linalg.norm(root_quat_wxyz, axis=-1)
+QUAT_ORDERS = ("xyzw", "wxyz")
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to read a CSV or GMR motion: ``quat_order`` of the root quaternion (None: the format's, xyzw),
+    ``scale`` [m per file unit] of ``root_pos``, ``degrees`` (joint angles in degrees), ``ground`` (shift the
+    root so the lowest foot is on z = 0 in most frames), ``check`` (refuse clips that break the conventions
+    of :mod:`genmimic.core.conventions`)."""
+
+    quat_order: str | None = None
+    scale: float = 1.0
+    degrees: bool = False
+    ground: bool = False
+    check: bool = True
+
+
+def _fix_for(kind: str, problem: str, other_order_upright: bool, options: ImportOptions, fmt: str) -> str:
+    if kind in ("upside_down", "lying"):
+        if other_order_upright:
+            other = "wxyz" if (options.quat_order or "xyzw") == "xyzw" else "xyzw"
+            return (f"the root quaternion looks like {other} order (the {fmt.upper()} format says xyzw): "
+                    f"pass --quat-order {other}")
+        return "check the root quaternion (z up, scalar last in this format), or pass --no-checks to import as is"
+    if kind == "unit":
+        return f"pass --scale {0.01 if 'centimetres' in problem else 0.001}"
+    if kind in ("below_ground", "above_ground"):
+        return "pass --ground to put the feet on z = 0 (or check root_pos: z up, metres)"
+    if kind == "degrees":
+        return "pass --degrees"
+    return "check the joint order (29 angles in the G1's SDK order), or pass --no-checks to import as is"
+
+
+def _clip(root_pos, root_quat_raw, dof, fps: float, source: str, fmt: str,
+          options: ImportOptions = ImportOptions()) -> G1Clip:
+    """A checked G1 clip from arrays as read (``root_quat_raw`` in the file's order)."""
+    if options.quat_order not in (None, *QUAT_ORDERS):
+        raise InteropError(f"{source}: unknown quaternion order {options.quat_order!r}; choose xyzw or wxyz")
+    if not (np.isfinite(options.scale) and options.scale > 0):
+        raise InteropError(f"{source}: --scale must be positive, got {options.scale}")
+    norms = np.linalg.norm(root_quat_raw, axis=-1)
     if np.any(norms < 1e-6):
         raise InteropError(f"{source}: zero root quaternion at frame {int(np.argmin(norms))}")
-    meta = make_meta("genmimic-retarget import", __version__, source=source, params={"format": fmt})
-    return g1_clip_from_joints(root_pos, root_quat_wxyz / norms[:, None], dof, fps, meta=meta)
+    order = options.quat_order or "xyzw"
+    as_wxyz = {"xyzw": wxyz_from_xyzw, "wxyz": np.asarray}
+    quat = as_wxyz[order](root_quat_raw / norms[:, None])
+    root_pos = np.asarray(root_pos, float) * options.scale
+    dof = np.radians(dof) if options.degrees else np.asarray(dof, float)
+    params = {"format": fmt, "quat_order": order, "scale": options.scale, "degrees": options.degrees}
+    if options.ground:
+        soles = foot_contact_points(root_pos, quat, dof)[..., 2]
+        shift = float(np.median(soles.reshape(len(soles), -1).min(axis=1))) - g1.FOOT_SPHERE_RADIUS
+        root_pos = root_pos - [0.0, 0.0, shift]
+        params["ground_shift_m"] = shift
+    if options.check:
+        keypoints = keypoint_positions(root_pos, quat, dof)
+        found = conventions.check_g1_motion(root_pos, quat, dof, keypoints)
+        if found:
+            other = as_wxyz["wxyz" if order == "xyzw" else "xyzw"](root_quat_raw[:1] / norms[:1, None])
+            upright = conventions.g1_root_tilt_deg(other) < 30.0
+            raise conventions.ConventionError(source, found[0].problem,
+                                              _fix_for(found[0].kind, found[0].problem, upright, options, fmt))
+        excess = conventions.joint_excess(dof)
+        if excess.max() > 0:
+            worst = g1.JOINTS[int(np.argmax(excess.max(axis=0)))].name
+            log.warning("%s: joint angles up to %.3f rad outside the G1's limits (worst %s): clamped to the limits",
+                        source, excess.max(), worst)
+            dof = conventions.clamp_to_limits(dof)
+            params["clamped_rad"] = float(excess.max())
+    meta = make_meta("genmimic-retarget import", __version__, source=source, params=params)
+    return g1_clip_from_joints(root_pos, quat, dof, fps, meta=meta)
 
 
-def from_csv(source: str | os.PathLike[str], fps: float = CSV_FPS) -> G1Clip:
-    """A G1 clip from a BeyondMimic CSV file (keypoints by forward kinematics, contacts from foot height)."""
-    name = display_name(source)
-    text = read_bytes(source).decode("utf-8", errors="replace")
+def _csv_rows(data: bytes, name: str) -> np.ndarray:
+    text = data.decode("utf-8-sig", errors="replace")
     try:
         rows = np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2)
     except ValueError as err:
-        raise InteropError(f"{name}: not a numeric CSV ({str(err).splitlines()[0]})") from None
+        raise InteropError(f"{name}: not a numeric CSV ({str(err).splitlines()[0]}); expected x,y,z,qx,qy,qz,qw "
+                           "and 29 joint angles per row") from None
     if rows.shape[1] != CSV_COLUMNS:
         raise InteropError(f"{name}: expected {CSV_COLUMNS} columns (x,y,z,qx,qy,qz,qw + 29 joints), "
                            f"got {rows.shape[1]}")
@@ -91,16 +164,32 @@ def from_csv(source: str | os.PathLike[str], fps: float = CSV_FPS) -> G1Clip:
         raise InteropError(f"{name}: contains NaN or Inf")
     if len(rows) < 2:
         raise InteropError(f"{name}: a clip needs at least 2 frames, got {len(rows)}")
-    return _clip(rows[:, :3], wxyz_from_xyzw(rows[:, 3:7]), rows[:, 7:], fps, name, "csv")
+    return rows
 
 
-def from_gmr(source: str | os.PathLike[str]) -> G1Clip:
-    """A G1 clip from a GMR pickle. Only open pickles you trust: unpickling can run code."""
+def from_csv(source: str | os.PathLike[str], fps: float = CSV_FPS, options: ImportOptions = ImportOptions(), *,
+             data: bytes | None = None) -> G1Clip:
+    """A G1 clip from a BeyondMimic CSV file (keypoints by forward kinematics, contacts from foot height).
+
+    ``data``: the file's bytes when already read (``source`` then only names it). Raises
+    :class:`InteropError` for a malformed file and :class:`~genmimic.core.conventions.ConventionError` for one
+    that breaks the conventions (with the option that fixes it).
+    """
+    name = display_name(source)
+    rows = _csv_rows(read_bytes(source) if data is None else data, name)
+    return _clip(rows[:, :3], rows[:, 3:7], rows[:, 7:], fps, name, "csv", options)
+
+
+def from_gmr(source: str | os.PathLike[str], options: ImportOptions = ImportOptions(), *,
+             data: bytes | None = None) -> G1Clip:
+    """A G1 clip from a GMR pickle; keys it does not use (``local_body_pos``...) are ignored. Only open
+    pickles you trust: unpickling can run code. Errors as :func:`from_csv`."""
     name = display_name(source)
     try:
-        data = pickle.loads(read_bytes(source))
+        data = pickle.loads(read_bytes(source) if data is None else data)
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError) as err:
-        raise InteropError(f"{name}: not a readable pickle ({type(err).__name__})") from None
+        raise InteropError(f"{name}: not a readable pickle ({type(err).__name__}); expected a GMR motion .pkl"
+                           ) from None
     if not isinstance(data, dict):
         raise InteropError(f"{name}: expected a dict, got {type(data).__name__}")
     missing = [k for k in ("fps", "root_pos", "root_rot", "dof_pos") if k not in data]
@@ -118,14 +207,31 @@ def from_gmr(source: str | os.PathLike[str]) -> G1Clip:
                            f"{len(dof)} frames")
     if not (np.isfinite(fps) and fps > 0):
         raise InteropError(f"{name}: fps must be positive, got {fps}")
-    return _clip(root_pos, wxyz_from_xyzw(root_rot), dof, fps, name, "gmr")
+    if not (np.all(np.isfinite(root_pos)) and np.all(np.isfinite(root_rot)) and np.all(np.isfinite(dof))):
+        raise InteropError(f"{name}: contains NaN or Inf")
+    if len(dof) < 2:
+        raise InteropError(f"{name}: a clip needs at least 2 frames, got {len(dof)}")
+    return _clip(root_pos, root_rot, dof, fps, name, "gmr", options)
 
 
-def import_clip(source: str | os.PathLike[str], fps: float = CSV_FPS) -> G1Clip:
-    """A G1 clip from a CSV (``.csv``) or GMR (``.pkl``) file, by extension."""
+def sniff_format(data: bytes) -> str:
+    """"gmr" for a pickle (protocol 2+ starts with 0x80), else "csv"."""
+    return "gmr" if data[:1] == b"\x80" else "csv"
+
+
+def import_clip(source: str | os.PathLike[str], fps: float = CSV_FPS,
+                options: ImportOptions = ImportOptions()) -> G1Clip:
+    """A G1 clip from a CSV (``.csv``) or GMR (``.pkl``) file, by extension; ``-`` reads stdin and tells the
+    two apart by content. ``fps`` is the CSV's frame rate (GMR files carry theirs)."""
+    if str(source) == "-":
+        data = read_bytes(source)
+        if sniff_format(data) == "gmr":
+            return from_gmr(source, options, data=data)
+        return from_csv(source, fps, options, data=data)
     suffix = Path(str(source)).suffix.lower()
     if suffix == ".csv":
-        return from_csv(source, fps)
+        return from_csv(source, fps, options)
     if suffix in (".pkl", ".pickle"):
-        return from_gmr(source)
-    raise InteropError(f"{source}: unknown motion file type {suffix or '(none)'!r}; expected .csv or .pkl")
+        return from_gmr(source, options)
+    raise InteropError(f"{source}: unknown motion file type {suffix or '(none)'!r}; expected .csv or .pkl "
+                       "(or - for stdin)")
