@@ -63,11 +63,26 @@ BASELINE_HELP = "Folder holding a peer's ONNX file (twist2: twist2_1017_20k.onnx
 SPEC_HELP = "Tracker spec (JSON, genmimic.tracker_spec/1) for --controller onnx."
 
 
-def _controller(name: str, policy: str | None, baseline_dir: Path | None = None, spec: Path | None = None):
+def _controller(name: str, policy: str | None, baseline_dir: Path | None = None, spec: Path | None = None,
+                **mpc_options):
     from .controllers import make_controller
 
     extra = {k: v for k, v in (("baseline_dir", baseline_dir), ("spec", spec)) if v is not None}
-    return make_controller(name, policy=policy, **extra)
+    return make_controller(name, policy=policy, **extra, **mpc_options)
+
+
+MPC_HELP = "--controller mpc: "
+
+
+def _first_seconds(clip, seconds: float, source: str):
+    """The first ``seconds`` [s] of a G1 clip (at least 2 frames); PolicyError when ``seconds`` <= 0."""
+    from .errors import PolicyError
+
+    if not seconds > 0:
+        raise PolicyError(f"--seconds must be positive, got {seconds} (for {source})")
+    n = min(clip.num_frames, max(2, int(seconds * clip.fps) + 1))
+    return clip.replace(**{f.name: getattr(clip, f.name)[:n] for f in clip.array_fields()
+                           if f.metadata["shape"][:1] == ("T",)})
 
 
 @app.command()
@@ -80,6 +95,10 @@ def track(
     baseline_dir: Annotated[Path | None, typer.Option("--baseline-dir", help=BASELINE_HELP)] = None,
     spec: Annotated[Path | None, typer.Option("--spec", help=SPEC_HELP)] = None,
     render: Annotated[Path | None, typer.Option("--render", help="Also write an MP4 of the simulated robot.")] = None,
+    seconds: Annotated[float | None, typer.Option("--seconds", help="Track only the first this-many seconds.")] = None,
+    horizon: Annotated[float | None, typer.Option("--horizon", help=MPC_HELP + "planning horizon [s] (0.8).")] = None,
+    samples: Annotated[int | None, typer.Option("--samples", help=MPC_HELP + "rollouts per plan (64).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help=MPC_HELP + "sampling seed (0).")] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
     """Make the simulated G1 perform CLIP with a tracker; write what it physically did, and print its scores."""
@@ -91,7 +110,10 @@ def track(
 
     setup_logging(verbose)
     g1clip = load_clip(clip, G1Clip)
-    ctrl = _controller(controller, policy, baseline_dir, spec)
+    if seconds is not None:
+        g1clip = _first_seconds(g1clip, seconds, display_name(clip))
+    ctrl = _controller(controller, policy, baseline_dir, spec, horizon_s=horizon, num_samples=samples, seed=seed,
+                       progress=True)
     print(f"genmimic-policy: tracking {g1clip.num_frames} frames ({g1clip.duration:.1f} s) with {ctrl.name}",
           file=sys.stderr)
     traj = track_clip(g1clip, ctrl, source=display_name(clip), render=render, version=__version__)

@@ -1,0 +1,397 @@
+"""A sampling-based model-predictive tracker (predictive sampling) in C MuJoCo: no training needed.
+
+Method (predictive sampling, as in MuJoCo MPC, Howell et al. 2022, arXiv 2212.00541): the plan is a
+set of joint-target *offsets* around the reference joint angles at ``num_knots`` knots spread over a
+receding horizon, linearly interpolated in time. Every ``replan_every`` control steps the controller
+draws ``num_samples - 1`` Gaussian perturbations of the current plan (per-joint noise, larger on the
+legs), keeps the unperturbed plan as sample 0, rolls every sample out from the robot's current state in
+C MuJoCo (``mujoco.rollout`` on a persistent thread pool, one ``MjData`` per thread), scores the rollouts
+with :func:`tracking_cost` and keeps the cheapest. The next plan is warm-started from it, shifted in
+time. Because sample 0 is the previous plan, the chosen plan's cost never exceeds the nominal's.
+
+The cost is built from the policy's reward terms (:mod:`genmimic.policy.rewards`: ``keypoint_local``,
+``keypoint_global``, ``root_orientation``, ``root_height`` as ``scale * (1 - reward)``; ``torque`` and
+``joint_limit`` with their penalty scales; the fall test ``fallen``), plus what balance needs and the
+reward does not say: pelvis linear velocity tracking and the horizontal centre of mass over the middle
+of the feet (a capture-point-like term), with a terminal weight on the last frame of the horizon.
+
+The planning model is the project's G1 (same actuators and PD gains as the policy's environment,
+:data:`~genmimic.core.g1_constants.TRACKING_GAINS`) with a 10 ms step inside the horizon, plus
+position sensors on the keypoint sites, the whole-body centre of mass and actuator-force sensors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import mujoco
+import numpy as np
+from mujoco import rollout as mj_rollout
+
+from genmimic.core import g1_constants as g1
+from genmimic.core.g1_model import KEYPOINT_PREFIX, g1_mjcf, joint_dof_indices, joint_qpos_indices
+
+from . import rewards as rw
+from .config import EnvConfig
+from .controllers import RobotState
+from .errors import PolicyError
+from .reference import ReferenceMotion
+
+LEG_JOINTS = frozenset(i for i, n in enumerate(g1.JOINT_NAMES) if any(k in n for k in ("hip", "knee", "ankle")))
+_STATE = mujoco.mjtState.mjSTATE_FULLPHYSICS
+
+
+@dataclass(frozen=True)
+class MPCConfig:
+    """Settings of :class:`MPCController` (defaults: the settings the README's figures were measured with).
+
+    horizon_s [s]: planning horizon (0.4 s fails, 0.8-1.0 s holds the robot up). plan_dt [s]: physics
+    step inside the horizon. num_samples: rollouts per plan (sample 0 is the nominal plan). num_knots:
+    spline knots over the horizon. noise_legs, noise_other [rad]: sampling std of the offsets.
+    control_period_s [s]: the controller's period; replan_every: control steps between plans.
+    threads: rollout threads. cost_stride: score every this-many planning steps. seed: sampling seed.
+    """
+
+    horizon_s: float = 0.8
+    plan_dt: float = 0.01
+    num_samples: int = 64
+    num_knots: int = 3
+    noise_legs: float = 0.1
+    noise_other: float = 0.05
+    control_period_s: float = 0.02
+    replan_every: int = 1
+    threads: int = 2
+    cost_stride: int = 2
+    seed: int = 0
+
+    def check(self) -> None:
+        """Raise :class:`PolicyError` naming a setting that cannot work."""
+        if self.horizon_s < 2 * self.plan_dt or self.plan_dt <= 0:
+            raise PolicyError(f"MPC horizon {self.horizon_s} s must span at least two planning steps of "
+                              f"{self.plan_dt} s (use --horizon 0.8)")
+        if self.num_samples < 1 or self.num_knots < 2 or self.replan_every < 1 or self.threads < 1:
+            raise PolicyError(f"MPC needs samples >= 1, knots >= 2, replan_every >= 1, threads >= 1; got "
+                              f"{self.num_samples}, {self.num_knots}, {self.replan_every}, {self.threads}")
+
+
+@dataclass(frozen=True)
+class CostWeights:
+    """Weights of the cost terms the reward does not have (the reward's own terms use its scales).
+
+    fall: per fallen frame. root_velocity [1/(m/s)^2]: pelvis linear velocity error. com [1/m^2]:
+    horizontal centre of mass away from the midpoint of the ankles. terminal: extra weight of the last
+    scored frame.
+    """
+
+    fall: float = 50.0
+    root_velocity: float = 0.3
+    com: float = 20.0
+    terminal: float = 5.0
+
+
+class PlanFrames(NamedTuple):
+    """Rolled-out robot at scored planning steps, leading axes (N samples, H steps): what the cost reads.
+
+    qpos (N, H, 36); qvel (N, H, 35); keypoints (N, H, 19, 3) world [m]; torque (N, H, 29) [Nm];
+    com (N, H, 3) whole-body centre of mass, world [m].
+    """
+
+    qpos: np.ndarray
+    qvel: np.ndarray
+    keypoints: np.ndarray
+    torque: np.ndarray
+    com: np.ndarray
+
+
+class PlanReference(NamedTuple):
+    """The reference at the same steps (H leading): root_pos (H, 3), root_quat (H, 4), dof_pos (H, 29),
+    keypoints (H, 19, 3), root_lin_vel (H, 3) world [m/s], com (H, 3) whole-body centre of mass [m]."""
+
+    root_pos: np.ndarray
+    root_quat: np.ndarray
+    dof_pos: np.ndarray
+    keypoints: np.ndarray
+    root_lin_vel: np.ndarray
+    com: np.ndarray
+
+
+def capture_point(com: np.ndarray, com_vel: np.ndarray, height: float = 0.7) -> np.ndarray:
+    """Horizontal instantaneous capture point (..., 2) [m]: ``com + v / w0``, ``w0 = sqrt(g / height)``
+    (linear inverted pendulum; Pratt et al. 2006). ``com``, ``com_vel`` (..., 3) world [m], [m/s]; the
+    pelvis velocity stands in for the centre of mass's."""
+    return com[..., :2] + com_vel[..., :2] / np.sqrt(9.81 / height)
+
+
+def tracking_cost(frames: PlanFrames, ref: PlanReference, cfg: EnvConfig, qpos_idx: np.ndarray,
+                  qvel_idx: np.ndarray, weights: CostWeights = CostWeights()) -> np.ndarray:
+    """Cost (N,) of N rolled-out plans: the sum over steps of the policy's reward terms as penalties
+    (:mod:`genmimic.policy.rewards`, scales of ``cfg.reward_scales``) plus fall, root velocity and
+    centre-of-mass terms (:class:`CostWeights`); the last step weighs ``1 + weights.terminal``.
+
+    A robot exactly in the reference state costs only its torque term, the minimum of the tracking terms.
+    """
+    s = cfg.reward_scales
+    robot = rw.robot_frame(np, frames.qpos, frames.qvel, frames.keypoints, frames.torque, frames.keypoints, cfg,
+                           qpos_idx, qvel_idx)
+    goal = rw.RefFrame(ref.root_pos, ref.root_quat, ref.dof_pos, ref.keypoints)
+    per_step = (s.keypoint_local * (1.0 - rw.keypoint_local(np, robot, goal, cfg))
+                + s.keypoint_global * (1.0 - rw.keypoint_global(np, robot, goal, cfg))
+                + s.root_orientation * (1.0 - rw.root_orientation(np, robot, goal, cfg))
+                + s.root_height * (1.0 - rw.root_height(np, robot, goal, cfg))
+                - s.torque * rw.torque(np, robot) - s.joint_limit * rw.joint_limit(np, robot)
+                + weights.fall * rw.fallen(np, robot, goal, cfg))
+    vel = frames.qvel[..., 0:3] - ref.root_lin_vel
+    per_step = per_step + weights.root_velocity * np.sum(vel[..., :2] ** 2, -1)
+    ankles = [g1.KEYPOINT_NAMES.index("left_ankle"), g1.KEYPOINT_NAMES.index("right_ankle")]
+    cp = capture_point(frames.com, frames.qvel[..., 0:3]) - frames.keypoints[..., ankles, :2].mean(-2)
+    cp_ref = capture_point(ref.com, ref.root_lin_vel) - ref.keypoints[..., ankles, :2].mean(-2)
+    per_step = per_step + weights.com * np.sum((cp - cp_ref) ** 2, -1)
+    w = np.ones(per_step.shape[-1])
+    w[-1] += weights.terminal
+    return per_step @ w
+
+
+def planning_model(plan_dt: float, gains: g1.PDGains = g1.TRACKING_GAINS) -> mujoco.MjModel:
+    """The project's G1 with ``plan_dt`` [s] steps and extra sensors: keypoint site positions
+    (``kp_<name>``, 19 x 3), whole-body centre of mass (``com``) and actuator forces (``tau_<joint>``)."""
+    spec = mujoco.MjSpec.from_string(g1_mjcf(gains))
+    for name in g1.KEYPOINT_NAMES:
+        spec.add_sensor(name=f"kp_{name}", type=mujoco.mjtSensor.mjSENS_FRAMEPOS,
+                        objtype=mujoco.mjtObj.mjOBJ_SITE, objname=KEYPOINT_PREFIX + name)
+    spec.add_sensor(name="com", type=mujoco.mjtSensor.mjSENS_SUBTREECOM, objtype=mujoco.mjtObj.mjOBJ_BODY,
+                    objname="pelvis")
+    model = spec.compile()
+    model.opt.timestep = plan_dt
+    return model
+
+
+def _sensor_slice(model: mujoco.MjModel, first: str, count: int, dim: int) -> slice:
+    start = int(model.sensor(first).adr[0])
+    return slice(start, start + count * dim)
+
+
+class MPCController:
+    """Predictive-sampling MPC as a :class:`~genmimic.policy.controllers.Controller` (registered as "mpc").
+
+    ``act`` needs the full simulator state (``RobotState.qpos``/``qvel``: it assumes state estimation).
+    ``progress``: show a progress bar with the real-time factor on stderr when it is a terminal.
+    Attributes after a run: ``stats`` (plans, rollout steps, wall time [s]).
+    """
+
+    name = "mpc"
+
+    def __init__(self, config: MPCConfig | None = None, weights: CostWeights | None = None,
+                 env: EnvConfig | None = None, progress: bool = False) -> None:
+        self.config = config or MPCConfig()
+        self.config.check()
+        self.weights, self.env = weights or CostWeights(), env or EnvConfig()
+        self.gains = g1.TRACKING_GAINS
+        self.control_period_s = self.config.control_period_s
+        c = self.config
+        self.model = planning_model(c.plan_dt, self.gains)
+        self.steps = max(2, round(c.horizon_s / c.plan_dt))
+        self.qpos_idx, self.qvel_idx = joint_qpos_indices(self.model), joint_dof_indices(self.model)
+        self._kp = _sensor_slice(self.model, f"kp_{g1.KEYPOINT_NAMES[0]}", len(g1.KEYPOINT_NAMES), 3)
+        self._com = _sensor_slice(self.model, "com", 1, 3)
+        self._scratch = mujoco.MjData(self.model)
+        self._pelvis = self.model.body("pelvis").id
+        self._datas = [mujoco.MjData(self.model) for _ in range(c.threads)]
+        self._pool: mj_rollout.Rollout | None = None
+        self._sigma = np.array([c.noise_legs if j in LEG_JOINTS else c.noise_other for j in range(g1.NUM_DOF)])
+        self._knot_t = np.linspace(0.0, c.horizon_s, c.num_knots)
+        self._step_t = np.arange(self.steps) * c.plan_dt
+        hold = np.floor(self._step_t / c.control_period_s + 1e-9) * c.control_period_s  # piecewise-constant
+        self._hold_t = hold
+        self._w = self._interp_weights(hold)
+        self._lower = np.array([j.lower for j in g1.JOINTS])
+        self._upper = np.array([j.upper for j in g1.JOINTS])
+        self.progress = progress
+        self._ref: ReferenceMotion | None = None
+        self.stats = {"plans": 0, "rollout_steps": 0, "wall_s": 0.0, "sim_s": 0.0}
+
+    # ------------------------------------------------------------------ pieces
+    def _interp_weights(self, t: np.ndarray) -> np.ndarray:
+        """(len(t), K) linear-interpolation weights of the knots at times ``t`` (held past the last knot)."""
+        k = self._knot_t
+        t = np.clip(t, k[0], k[-1])
+        i = np.clip(np.searchsorted(k, t, side="right") - 1, 0, len(k) - 2)
+        a = (t - k[i]) / (k[i + 1] - k[i])
+        w = np.zeros((len(t), len(k)))
+        w[np.arange(len(t)), i] = 1 - a
+        w[np.arange(len(t)), i + 1] += a
+        return w
+
+    def reference_at(self, times: np.ndarray) -> PlanReference:
+        """The reference at ``times`` [s] from its start (linear; held at its last frame)."""
+        r = self._ref
+        if r is None:
+            raise PolicyError("MPCController used before reset")
+        x = np.clip(np.asarray(times) / r.dt, 0, r.num_frames - 1)
+        i0 = np.minimum(np.floor(x).astype(int), r.num_frames - 2)
+        a = (x - i0)[:, None]
+
+        def lerp(v: np.ndarray) -> np.ndarray:
+            aa = a.reshape(a.shape + (1,) * (v.ndim - 2))
+            return (1 - aa) * v[i0] + aa * v[i0 + 1]
+
+        q = lerp(r.root_quat)
+        q /= np.linalg.norm(q, axis=-1, keepdims=True)
+        return PlanReference(lerp(r.root_pos), q, lerp(r.dof_pos), lerp(r.keypoints), lerp(r.root_lin_vel),
+                             lerp(self._ref_com))
+
+    def reference_com(self, reference: ReferenceMotion) -> np.ndarray:
+        """Whole-body centre of mass (T, 3) [m] of every reference frame (MuJoCo kinematics)."""
+        d, com = self._scratch, np.empty((reference.num_frames, 3))
+        for t in range(reference.num_frames):
+            d.qpos[0:3], d.qpos[3:7], d.qpos[self.qpos_idx] = (reference.root_pos[t], reference.root_quat[t],
+                                                              reference.dof_pos[t])
+            mujoco.mj_fwdPosition(self.model, d)
+            com[t] = d.subtree_com[self._pelvis]
+        return com
+
+    def _pool_get(self) -> mj_rollout.Rollout:
+        if self._pool is None:
+            self._pool = mj_rollout.Rollout(nthread=self.config.threads)
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the rollout threads (also done when the controller is garbage-collected)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def __del__(self) -> None:  # pragma: no cover - interpreter teardown order varies
+        with contextlib.suppress(Exception):
+            self.close()
+
+    def initial_state(self, qpos: np.ndarray, qvel: np.ndarray, time_s: float) -> np.ndarray:
+        d = self._scratch
+        d.qpos[:], d.qvel[:], d.time = qpos, qvel, time_s
+        state = np.empty(mujoco.mj_stateSize(self.model, _STATE))
+        mujoco.mj_getState(self.model, d, state, _STATE)
+        return state
+
+    def controls(self, offsets: np.ndarray, t0: float) -> np.ndarray:
+        """Joint targets (N, H, 29) [rad] of plans ``offsets`` (N, K, 29) starting at time ``t0`` [s]:
+        the reference one control period ahead plus the interpolated offsets, within the joint limits."""
+        ref = self.reference_at(t0 + self._hold_t + self.control_period_s).dof_pos
+        u = ref[None] + np.einsum("hk,nkj->nhj", self._w, offsets)
+        return np.clip(u, self._lower, self._upper)
+
+    def evaluate(self, offsets: np.ndarray, qpos: np.ndarray, qvel: np.ndarray, t0: float) -> np.ndarray:
+        """Roll out plans ``offsets`` (N, K, 29) from the state (``qpos``, ``qvel``) at time ``t0`` [s];
+        their costs (N,) by :func:`tracking_cost`."""
+        state0 = self.initial_state(qpos, qvel, t0)
+        ctrl = self.controls(offsets, t0)
+        n = offsets.shape[0]
+        states, sensors = self._pool_get().rollout(self.model, self._datas, state0[None], ctrl,
+                                                   nstep=self.steps)
+        self.stats["rollout_steps"] += n * self.steps
+        # sensordata[k] is computed from the state before step k, i.e. states[k - 1]; score k >= 1
+        ks = np.arange(1, self.steps, self.config.cost_stride)
+        if ks[-1] != self.steps - 1:
+            ks = np.append(ks, self.steps - 1)
+        nq, nv = self.model.nq, self.model.nv
+        st = states[:, ks - 1]
+        sd = sensors[:, ks]
+        frames = PlanFrames(qpos=st[..., 1:1 + nq], qvel=st[..., 1 + nq:1 + nq + nv],
+                            keypoints=sd[..., self._kp].reshape(n, len(ks), len(g1.KEYPOINT_NAMES), 3),
+                            torque=self._torque(st[..., 1:1 + nq], st[..., 1 + nq:1 + nq + nv], ctrl[:, ks - 1]),
+                            com=sd[..., self._com])
+        ref = self.reference_at(t0 + ks * self.config.plan_dt)
+        return tracking_cost(frames, ref, self.env, self.qpos_idx, self.qvel_idx, self.weights)
+
+    def _torque(self, qpos: np.ndarray, qvel: np.ndarray, ctrl: np.ndarray) -> np.ndarray:
+        kp, kd = np.asarray(self.gains.kp), np.asarray(self.gains.kd)
+        return kp * (ctrl - qpos[..., self.qpos_idx]) - kd * qvel[..., self.qvel_idx]
+
+    def plan(self, qpos: np.ndarray, qvel: np.ndarray, t0: float) -> tuple[np.ndarray, float, float]:
+        """One predictive-sampling iteration from the current nominal plan: (best offsets (K, 29),
+        its cost, the nominal's cost). Updates the nominal plan to the best sample."""
+        c = self.config
+        noise = self._rng.normal(size=(c.num_samples - 1, c.num_knots, g1.NUM_DOF)) * self._sigma
+        noise[..., 0, :] *= 0.5  # the first knot acts now: smaller changes there
+        cand = np.concatenate([self._nominal[None], self._nominal[None] + noise], 0)
+        costs = self.evaluate(cand, qpos, qvel, t0)
+        best = int(np.argmin(costs))
+        self._nominal = cand[best]
+        self.stats["plans"] += 1
+        return self._nominal, float(costs[best]), float(costs[0])
+
+    def _shift(self, dt: float) -> None:
+        """Warm start: the nominal plan moved ``dt`` [s] earlier (held at its last knot)."""
+        self._nominal = self._interp_weights(self._knot_t + dt) @ self._nominal
+
+    # ------------------------------------------------------------------ Controller
+    def reset(self, reference: ReferenceMotion) -> None:
+        if abs(reference.dt - self.control_period_s) > 1e-9:
+            raise PolicyError(f"MPC reference has period {reference.dt} s, expected {self.control_period_s} s")
+        self._ref = reference
+        self._ref_com = self.reference_com(reference)
+        self._nominal = np.zeros((self.config.num_knots, g1.NUM_DOF))
+        self._rng = np.random.default_rng(self.config.seed)
+        self._since = self.config.replan_every
+        self.stats = {"plans": 0, "rollout_steps": 0, "wall_s": 0.0, "sim_s": 0.0}
+        self._bar = _RealTimeBar(reference.num_frames - 1, reference.dt) if self.progress else None
+
+    def act(self, state: RobotState) -> np.ndarray:
+        if self._ref is None:
+            raise PolicyError("MPCController.act called before reset")
+        start = time.perf_counter()
+        t0 = state.t * self.control_period_s
+        if state.t > 0:
+            self._shift(self.control_period_s)
+        if self._since >= self.config.replan_every:
+            self.plan(np.asarray(state.qpos, float), np.asarray(state.qvel, float), t0)
+            self._since = 0
+        self._since += 1
+        target = self.controls(self._nominal[None], t0)[0, 0]
+        self.stats["wall_s"] += time.perf_counter() - start
+        self.stats["sim_s"] += self.control_period_s
+        if self._bar is not None:
+            self._bar.advance(self.stats["wall_s"] / max(self.stats["sim_s"], 1e-9))
+            if state.t >= self._ref.num_frames - 2:
+                self._bar.close()
+        return target
+
+
+class _RealTimeBar:
+    """A progress bar with the real-time factor (wall time / simulated time) on stderr, terminal only."""
+
+    def __init__(self, total: int, dt: float) -> None:
+        self._bar = self._task = None
+        if not sys.stderr.isatty():
+            return
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self._bar = Progress(console=Console(stderr=True), transient=True)
+        self._bar.start()
+        self._task = self._bar.add_task("MPC", total=total)
+
+    def advance(self, rtf: float) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, description=f"MPC {rtf:.1f}x real time")
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+MPC_OPTIONS = ("horizon_s", "num_samples", "num_knots", "seed", "threads", "replan_every")
+
+
+def make_mpc(progress: bool = False, **options: Any) -> MPCController:
+    """The registry's factory: :class:`MPCController` with :class:`MPCConfig` fields from ``options``
+    (None values and options of other controllers are ignored); threads default to the CPU count (at most 8)."""
+    known = {f.name for f in dataclasses.fields(MPCConfig)}
+    chosen = {k: v for k, v in options.items() if k in known and v is not None}
+    chosen.setdefault("threads", max(1, min(8, os.cpu_count() or 1)))
+    return MPCController(MPCConfig(**chosen), progress=progress)

@@ -1,0 +1,122 @@
+"""The sampling MPC: its cost's known answers, the sampler's guarantee, a short run, and the CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from genmimic.core.clips import Trajectory, load_clip, save_clip
+from genmimic.core.testing import waving_g1_clip
+from genmimic.core.tracking import score_trajectory
+from genmimic.policy.controllers import ReplayController, make_controller
+from genmimic.policy.errors import PolicyError
+from genmimic.policy.mpc import MPCConfig, MPCController, PlanFrames, tracking_cost
+from genmimic.policy.reference import reference_from_clip
+from genmimic.policy.track import track_clip
+
+FAST = MPCConfig(num_samples=16, replan_every=2, threads=2)
+
+
+@pytest.fixture(scope="module")
+def clip():
+    return waving_g1_clip(num_frames=100, fps=50.0)  # 2 s: replay falls in this time, see below
+
+
+@pytest.fixture(scope="module")
+def mpc(clip):
+    c = MPCController(FAST)
+    c.reset(reference_from_clip(clip, c.control_period_s))
+    yield c
+    c.close()
+
+
+def _reference_frames(c: MPCController, times: np.ndarray) -> PlanFrames:
+    """The robot exactly in the reference state at ``times`` (one sample), at rest torque-free."""
+    ref = c.reference_at(times)
+    h = len(times)
+    qpos = np.zeros((1, h, c.model.nq))
+    qpos[0, :, 0:3], qpos[0, :, 3:7], qpos[0][:, c.qpos_idx] = ref.root_pos, ref.root_quat, ref.dof_pos
+    qvel = np.zeros((1, h, c.model.nv))
+    qvel[0, :, 0:3] = ref.root_lin_vel
+    return PlanFrames(qpos, qvel, ref.keypoints[None], np.zeros((1, h, 29)), ref.com[None])
+
+
+def test_the_reference_state_has_the_least_cost(mpc):
+    times = np.linspace(0.0, 0.8, 9)
+    ref = mpc.reference_at(times)
+    exact = _reference_frames(mpc, times)
+    base = tracking_cost(exact, ref, mpc.env, mpc.qpos_idx, mpc.qvel_idx)
+    assert base.shape == (1,) and base[0] == pytest.approx(0.0, abs=1e-6)
+    moved = exact._replace(keypoints=exact.keypoints + np.array([0.05, 0.0, 0.0]))
+    lowered = exact._replace(qpos=exact.qpos.copy())
+    lowered.qpos[..., 2] -= 0.05
+    tilted = exact._replace(qpos=exact.qpos.copy())
+    tilted.qpos[..., 3:7] = [np.cos(0.15), np.sin(0.15), 0.0, 0.0]
+    pushed = exact._replace(qvel=exact.qvel + np.array([0.3] + [0.0] * (mpc.model.nv - 1)))
+    for worse in (moved, lowered, tilted, pushed):
+        assert tracking_cost(worse, ref, mpc.env, mpc.qpos_idx, mpc.qvel_idx)[0] > base[0] + 1e-3
+    fallen = exact._replace(qpos=exact.qpos.copy())
+    fallen.qpos[..., 2] -= 0.4  # pelvis 40 cm under the reference: the fall penalty dominates
+    assert tracking_cost(fallen, ref, mpc.env, mpc.qpos_idx, mpc.qvel_idx)[0] > 50 * len(times)
+
+
+def test_the_best_sample_never_costs_more_than_the_nominal(mpc, clip):
+    ref = reference_from_clip(clip, mpc.control_period_s)
+    rng = np.random.default_rng(1)
+    for t in (0, 20):
+        qpos = np.zeros(mpc.model.nq)
+        qpos[0:3], qpos[3:7], qpos[mpc.qpos_idx] = ref.root_pos[t], ref.root_quat[t], ref.dof_pos[t]
+        qvel = 0.2 * rng.normal(size=mpc.model.nv)
+        mpc._nominal = 0.05 * rng.normal(size=mpc._nominal.shape)
+        nominal = mpc._nominal.copy()
+        best, best_cost, nominal_cost = mpc.plan(qpos, qvel, t * mpc.control_period_s)
+        assert best_cost <= nominal_cost
+        # the nominal's cost is reproducible: the rollouts are deterministic
+        again = mpc.evaluate(np.stack([nominal, best]), qpos, qvel, t * mpc.control_period_s)
+        np.testing.assert_allclose(again, [nominal_cost, best_cost], rtol=1e-9)
+
+
+def test_a_short_mpc_run_keeps_the_standing_robot_up_where_replay_falls(clip):
+    replay = track_clip(clip, ReplayController(), source="wave.npz")
+    assert replay.fell  # the soft tracking gains cannot hold the G1 by themselves
+    c = MPCController(FAST)
+    try:
+        traj = track_clip(clip, c, source="wave.npz")
+    finally:
+        c.close()
+    assert traj.meta["params"]["controller"] == "mpc"
+    s = score_trajectory(traj, clip)
+    assert not s.fell and s.strict_success and s.root_relative_error < 0.08
+    assert c.stats["plans"] == 50 and c.stats["rollout_steps"] == 50 * 16 * 80
+
+
+def test_registry_and_bad_settings():
+    c = make_controller("mpc", num_samples=8, horizon_s=0.5, policy="ignored", spec=None)
+    assert isinstance(c, MPCController) and c.config.num_samples == 8 and c.steps == 50
+    c.close()
+    with pytest.raises(PolicyError, match="horizon"):
+        make_controller("mpc", horizon_s=0.0)
+    with pytest.raises(PolicyError, match="samples >= 1"):
+        make_controller("mpc", num_samples=0)
+
+
+def test_cli_tracks_the_first_seconds_with_mpc(tmp_path, clip):
+    from genmimic.policy.cli import app
+
+    src, out = tmp_path / "g1.npz", tmp_path / "robot.npz"
+    save_clip(clip, src)
+    runner = CliRunner()
+    result = runner.invoke(app, ["track", str(src), "-o", str(out), "--controller", "mpc", "--samples", "8",
+                                 "--seconds", "0.5"])
+    assert result.exit_code == 0, result.output
+    traj = load_clip(out, Trajectory)
+    assert traj.num_frames == 26 and traj.meta["params"]["controller"] == "mpc"
+    assert "stayed up" in result.output
+    for bad, message in ((["--horizon", "0"], "horizon"), (["--seconds", "-1"], "--seconds must be positive")):
+        out2 = tmp_path / "never.npz"
+        result = runner.invoke(app, ["track", str(src), "-o", str(out2), "--controller", "mpc", *bad])
+        assert result.exit_code == 1
+        last = result.output.strip().splitlines()[-1]
+        assert last.startswith("error:") and message in last
+        assert not out2.exists()
