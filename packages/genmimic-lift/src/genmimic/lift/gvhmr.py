@@ -2,8 +2,10 @@
 
 The file is a ``torch.save``d dict whose ``smpl_params_global`` holds ``global_orient`` (T, 3),
 ``body_pose`` (T, 63), ``transl`` (T, 3) and ``betas`` (T, 10). GVHMR's global frame is y up (gravity
-along -y) with the person first facing +z, turned here to genmimic's z-up world facing +x. It holds no
-frame rate: GVHMR works at 30 frames/s, the default.
+along -y) with the person first facing +z, turned here to genmimic's z-up world facing +x (``up="z"``
+keeps a file that is z up already). The file holds no frame rate (GVHMR keeps every frame of its video),
+so it comes from a ``fps`` entry where a tool added one, else from ``fps=`` (``--fps``, the video's rate);
+with neither the file is refused rather than assumed to be 30 frames/s.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import zipfile
 import numpy as np
 
 from genmimic.core import SmplClip, make_meta, smpl
-from genmimic.core.files import read_bytes
+from genmimic.core.files import display_name, read_bytes
 
 from .errors import LiftError
 from .smpl_params import clip_from_smpl_params
@@ -25,13 +27,22 @@ from .smpl_params import clip_from_smpl_params
 GVHMR_TO_WORLD = smpl.CANONICAL_TO_WORLD
 
 
-def import_gvhmr(source: str | os.PathLike[str], fps: float = 30.0,
-                 body_model: str | os.PathLike[str] | None = None) -> SmplClip:
-    """Import GVHMR's ``hmr4d_results.pt`` as an SMPL clip (tensors only are loaded: no code runs)."""
+def import_gvhmr(source: str | os.PathLike[str], fps: float | None = None,
+                 body_model: str | os.PathLike[str] | None = None, *, up: str | None = None,
+                 data: bytes | None = None) -> SmplClip:
+    """Import GVHMR's ``hmr4d_results.pt`` as an SMPL clip (tensors only are loaded: no code runs).
+
+    Args:
+        source: the ``.pt`` path, or ``-`` for stdin. fps: the frame rate [1/s] of the video GVHMR ran on.
+        body_model: a user's SMPL model file or folder. up: "y" (GVHMR, default) or "z".
+        data: the file's bytes when already read (``source`` then only names it).
+    Raises:
+        LiftError: not a torch file, no ``smpl_params_global``, malformed arrays, or no frame rate.
+    """
     import torch
 
-    name = str(source)
-    data = read_bytes(source)
+    name = display_name(source)
+    data = read_bytes(source) if data is None else data
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise LiftError(name, "not a torch.save file (wrong file type or truncated)")
     try:
@@ -49,12 +60,27 @@ def import_gvhmr(source: str | os.PathLike[str], fps: float = 30.0,
         value = params.get(key, default)
         return value.detach().double().numpy() if isinstance(value, torch.Tensor) else np.asarray(value, float)
 
+    stored = results.get("fps")
+    if stored is not None:
+        stored = float(np.asarray(stored.item() if isinstance(stored, torch.Tensor) else stored).reshape(-1)[0])
+        if fps is not None and abs(stored - fps) > 1e-6 * stored:
+            raise LiftError(name, f"--fps {fps:g} differs from the file's fps {stored:g}; drop --fps")
+        fps = stored
+    if fps is None:
+        raise LiftError(name, "GVHMR results hold no frame rate: pass --fps (the frame rate of the video "
+                        "GVHMR ran on)")
+    if not (np.isfinite(fps) and fps > 0):
+        raise LiftError(name, f"the frame rate must be positive, got {fps}")
+    to_world = {None: GVHMR_TO_WORLD, "y": GVHMR_TO_WORLD, "+y": GVHMR_TO_WORLD, "z": None, "+z": None}
+    if up not in to_world:
+        raise LiftError(name, f"--up {up} is not supported for GVHMR results; choose y (GVHMR) or z")
     go, bp, tr = arr("global_orient"), arr("body_pose"), arr("transl")
     betas = arr("betas", np.zeros(10))
     if bp.ndim != 2 or bp.shape[1] % 3:
         raise LiftError(name, f"body_pose: expected (T, 63), got {bp.shape}")
     from . import __version__
 
-    meta = make_meta("genmimic-lift", __version__, source=name, params={"importer": "gvhmr", "fps": fps})
+    meta = make_meta("genmimic-lift", __version__, source=name, params={"importer": "gvhmr", "fps": fps,
+                                                                   "up": (up or "y").lstrip("+")})
     return clip_from_smpl_params(name, go, bp.reshape(len(bp), -1, 3), tr, betas, fps, meta,
-                                 to_world=GVHMR_TO_WORLD, body_model=body_model)
+                                 to_world=to_world[up], body_model=body_model)

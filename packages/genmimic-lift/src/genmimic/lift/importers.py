@@ -1,12 +1,20 @@
-"""One entry point for every input: :func:`lift_any` picks the importer by the file's extension."""
+"""One entry point for every input: :func:`lift_any` picks the importer by the file's extension (for ``-``,
+standard input, by its content), and checks the conventions of the result (upright start, human size:
+:mod:`genmimic.core.conventions`)."""
 
 from __future__ import annotations
 
+import io
 import os
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from genmimic.core import SmplClip
+from genmimic.core.conventions import ConventionError, Violation, check_human_joints
+from genmimic.core.files import STREAM, display_name, read_bytes
 
 from .errors import LiftError
 
@@ -15,6 +23,7 @@ if TYPE_CHECKING:
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".webm", ".mkv", ".m4v")
 MOCAP_EXTENSIONS = (".bvh", ".npz", ".pt", ".pth")
+UP_AXES = ("y", "z")
 
 
 def input_kind(source: str | os.PathLike[str]) -> str:
@@ -27,40 +36,126 @@ def input_kind(source: str | os.PathLike[str]) -> str:
     if suffix in kinds:
         return kinds[suffix]
     known = " ".join(VIDEO_EXTENSIONS + MOCAP_EXTENSIONS)
-    raise LiftError(name, f"unknown file type {suffix or '(no extension)'!r}; expected one of: {known}")
+    raise LiftError(name, f"unknown file type {suffix or '(no extension)'!r}; expected one of: {known} (or - for "
+                    "standard input)")
+
+
+def sniff_kind(data: bytes, source: str = "<stdin>") -> str:
+    """The kind of a file from its first bytes: "bvh" (text starting with HIERARCHY, after a byte-order mark
+    or blank lines), "amass" (a zip of ``.npy`` arrays), "gvhmr" (a torch.save zip), "video" (a container's
+    signature); :class:`LiftError` for anything else."""
+    from .video import looks_like_video
+
+    head = data[:4096].lstrip(b"\xef\xbb\xbf").lstrip()
+    if head[:9].upper() == b"HIERARCHY":
+        return "bvh"
+    if zipfile.is_zipfile(io.BytesIO(data)):
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = zf.namelist()
+        if any(n.endswith("data.pkl") for n in names):
+            return "gvhmr"
+        if names and all(n.endswith(".npy") for n in names):
+            return "amass"
+    if looks_like_video(data[:200]):
+        return "video"
+    if not data:
+        raise LiftError(source, "standard input is empty: pipe a BVH, AMASS .npz, GVHMR .pt or video into it")
+    raise LiftError(source, "not a BVH, AMASS-style .npz, GVHMR .pt or video (by its first bytes); pass a file "
+                    "with one of: " + " ".join(VIDEO_EXTENSIONS + MOCAP_EXTENSIONS))
+
+
+def _fix(kind: str, violation: Violation) -> str:
+    if violation.kind in ("upside_down", "lying"):
+        other = {"bvh": "--up y or --up z (the file's up axis)", "amass": "--up y (AMASS files are z up)",
+                 "gvhmr": "--up z (GVHMR results are y up)"}[kind]
+        return f"the file's up axis is probably not the one assumed: pass {other}, or --no-checks if it truly " \
+               "starts lying"
+    if violation.kind == "size":
+        return {"bvh": "pass --scale METRES_PER_UNIT"}.get(kind, "check the file's transl and betas units")
+    return "pass --no-checks to import it as it is"
+
+
+def check_conventions(clip: SmplClip, source: str, kind: str) -> None:
+    """Refuse a clip that starts lying or upside down or is not human-sized, with the option that fixes it.
+
+    Raises:
+        ConventionError: naming the file, the problem and the fix.
+    """
+    scale = float(clip.meta.get("body_scale", 1.0))
+    found = check_human_joints(clip.joints)
+    if not found and not 0.4 < scale < 2.5:
+        found = (Violation("size", f"the body is {scale:.3g} times SMPL's default size: the unit is probably "
+                           "wrong"),)
+    if found:
+        raise ConventionError(source, found[0].problem, _fix(kind, found[0]))
 
 
 def lift_any(source: str | os.PathLike[str], *, focal: float | None = None,
              body_model: str | os.PathLike[str] | None = None, render: str | os.PathLike[str] | None = None,
-             progress: Progress | None = None) -> SmplClip:
+             progress: Progress | None = None, fps: float | None = None, up: str | None = None,
+             scale: float | None = None, check: bool = True) -> SmplClip:
     """Lift a video or import a mocap file into an SMPL clip (z up, metres, ground at z = 0).
 
     Args:
-        source: a video (:data:`VIDEO_EXTENSIONS`), ``.bvh``, AMASS-style ``.npz`` or GVHMR ``.pt``.
+        source: a video (:data:`VIDEO_EXTENSIONS`), ``.bvh``, AMASS-style ``.npz`` or GVHMR ``.pt``; ``-``
+            reads standard input and tells the kind by its content.
         focal: the video camera's focal length [px] (videos only).
         body_model: a user's SMPL model file or folder (read with smplx).
         render: for videos, also write the lifted skeleton drawn over the video to this path.
         progress: for videos, wraps the frames going into detection (see :func:`lift_video.lift_video`).
+        fps: frame rate [1/s] of a file that holds none (GVHMR results, AMASS variants); for a video, the
+            rate to resample to.
+        up: the file's up axis ("y" or "z"; mocap only), found or assumed per format when None.
+        scale: metres per BVH unit, found from the skeleton when None.
+        check: refuse mocap that starts lying or upside down or is not human-sized (see
+            :func:`check_conventions`).
+    Raises:
+        LiftError: unreadable or malformed input, or an option that does not apply to it.
+        ConventionError: the result breaks a convention (the message names the option that fixes it).
     """
-    kind = input_kind(source)
+    name = display_name(source)
+    data = None
+    if str(source) == STREAM:
+        data = read_bytes(source)
+        kind = sniff_kind(data, name)
+    else:
+        kind = input_kind(source)
+    if up is not None and up.lstrip("+") not in UP_AXES:
+        raise LiftError(name, f"--up must be one of {', '.join(UP_AXES)}, got {up!r}")
     if kind != "video" and render is not None:
-        raise LiftError(str(source), "--render draws over a video; this input is mocap")
+        raise LiftError(name, "--render draws over a video; this input is mocap")
     if kind != "video" and focal is not None:
-        raise LiftError(str(source), "--focal is for videos; this input is mocap")
+        raise LiftError(name, "--focal is for videos; this input is mocap")
+    if kind != "bvh" and scale is not None:
+        raise LiftError(name, "--scale is for BVH files (their unit); this input is not BVH")
+    if fps is not None and not (np.isfinite(fps) and fps > 0):
+        raise LiftError(name, f"--fps must be positive, got {fps}")
     if kind == "video":
+        if up is not None:
+            raise LiftError(name, "--up is for mocap files; a video's up comes from the person")
         from .lift_video import lift_video
+        from .video import VideoBytes
 
-        return lift_video(source, focal=focal, body_model=body_model, render=render, progress=progress).clip
+        video = VideoBytes(data, name) if data is not None else source
+        extra = {"fps": fps} if fps is not None else {}
+        return lift_video(video, focal=focal, body_model=body_model, render=render, progress=progress,
+                          **extra).clip
     if kind == "bvh":
         from .bvh import import_bvh
 
         if body_model is not None:
-            raise LiftError(str(source), "--body-model is not used for BVH input (its skeleton comes from the file)")
-        return import_bvh(source)
-    if kind == "amass":
+            raise LiftError(name, "--body-model is not used for BVH input (its skeleton comes from the file)")
+        if fps is not None:
+            raise LiftError(name, "--fps is not used for BVH input (the file's Frame Time sets the rate)")
+        clip = import_bvh(source, scale=scale, up=up, data=data)
+    elif kind == "amass":
         from .amass import import_amass
 
-        return import_amass(source, body_model=body_model)
-    from .gvhmr import import_gvhmr
+        clip = import_amass(source, body_model=body_model, fps=fps, up=up, data=data)
+    else:
+        from .gvhmr import import_gvhmr
 
-    return import_gvhmr(source, body_model=body_model)
+        clip = import_gvhmr(source, fps=fps, body_model=body_model, up=up, data=data)
+    if check:
+        check_conventions(clip, name, kind)
+    return clip

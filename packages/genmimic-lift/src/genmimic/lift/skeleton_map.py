@@ -225,9 +225,9 @@ def map_skeleton(names: tuple[str, ...], parents: tuple[int, ...], offsets: Arra
     found.append(f"spine {names[spine_c]} to chest {names[chest]}")
 
     # up: the file axis nearest to the feet-to-chest direction (unless given)
+    raw = unit_dir[spine_c] - leg_dir / np.linalg.norm(leg_dir)
+    raw /= np.linalg.norm(raw)
     if up is None:
-        raw = unit_dir[spine_c] - leg_dir / np.linalg.norm(leg_dir)
-        raw /= np.linalg.norm(raw)
         up_vec = axis_vector(_axis_name(raw))
         if raw @ up_vec < np.cos(np.radians(35.0)):
             raise LiftError(source, f"the skeleton's feet-to-head direction {np.round(raw, 2).tolist()} is not along "
@@ -240,8 +240,8 @@ def map_skeleton(names: tuple[str, ...], parents: tuple[int, ...], offsets: Arra
     def tip(c: int, key) -> int:
         return max(tree.subtree(c), key=key)
 
-    heads = {c: tip(c, lambda k: float(rest[k] @ up_vec)) for c in kids[chest]}
-    head_c = max(kids[chest], key=lambda c: float((rest[heads[c]] - rest[chest]) @ up_vec))
+    heads = {c: tip(c, lambda k: float(rest[k] @ raw)) for c in kids[chest]}  # the skeleton's own up
+    head_c = max(kids[chest], key=lambda c: float((rest[heads[c]] - rest[chest]) @ raw))
     arm_tips = {c: tip(c, lambda k: float(np.linalg.norm(rest[k] - rest[chest]))) for c in kids[chest] if c != head_c}
     arms_c = sorted(arm_tips, key=lambda c: -float(np.linalg.norm(rest[arm_tips[c]] - rest[chest])))[:2]
 
