@@ -1,0 +1,113 @@
+"""Peers side by side: the shipped student, TWIST2's released tracker (where ../shared/baselines/twist2 holds
+it), the MPC (on a few clean clips, when asked) and open-loop replay, on the default benchmark
+(``genmimic-bench make``) and on the CMU mocap clip in ../shared/data/motions; one definition of success
+for all (genmimic.core.tracking). Writes the benchmark's report to ``bench_out/peers/`` and the README's
+comparison table to ``bench_out/peers/comparison.md``.
+
+Environment: ``BENCH_PEERS_MPC_MOTIONS=N`` also runs the MPC on the first N clean motions (with the other
+methods on the same clips; the MPC runs ~40x slower than real time on 2 cores); ``BENCH_PEERS_OUT`` the folder.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import date
+from pathlib import Path
+
+from common import Result
+
+from genmimic.bench.manifest import load_manifest, make_benchmark, save_manifest
+from genmimic.bench.metrics import evaluate
+from genmimic.bench.report import summary_table
+from genmimic.bench.runner import TrackerOptions, default_methods, make_tracker, run_benchmark
+from genmimic.retarget import retarget
+
+REPO = Path(__file__).resolve().parent.parent
+CMU_CLIP = REPO.parent / "shared" / "data" / "motions" / "cmu_01_01_forward_jumps.bvh"
+#: Training compute of each method, with its source.
+COMPUTE = {
+    "policy": "~64 min on a 2-core CPU (this project; being retrained)",
+    "twist2": "not stated in the sources reachable here (TWIST2, Ze et al. 2025); its predecessor TWIST: "
+              "1-2 days on one RTX 4090",
+    "mpc": "none (sampling MPC, ~40x slower than real time on 2 cores)",
+    "replay": "none",
+}
+
+
+def _cmu_rows(methods: tuple[str, ...]) -> dict[str, dict]:
+    from genmimic.lift.importers import lift_any
+
+    if not CMU_CLIP.is_file():
+        return {}
+    reference = retarget(lift_any(CMU_CLIP)).clip
+    out = {}
+    for m in methods:
+        start = time.perf_counter()
+        metrics = evaluate(make_tracker(m)(reference), reference)
+        out[m] = {**metrics._asdict(), "wall_s": time.perf_counter() - start, "duration_s": reference.duration}
+    return out
+
+
+def _mpc_subset(bench: Path, out: Path, motions: int, methods: tuple[str, ...]) -> list[dict]:
+    entries = [e for e in load_manifest(bench) if e.corruption == "none"][:motions]
+    sub = out / "mpc_bench"
+    sub.mkdir(parents=True, exist_ok=True)
+    if not (sub / "clips").exists():
+        (sub / "clips").symlink_to((bench / "clips").resolve())
+    save_manifest(entries, sub)
+    return run_benchmark(sub, out / "mpc_results", methods, workers=1)
+
+
+def _table(overall: list[dict], cmu: dict[str, dict], subset: list[dict]) -> str:
+    lines = [f"Measured {date.today().isoformat()} with `make bench` (`benchmarks/bench_peers.py`); "
+             "strict success = no fall and root-relative keypoint error <= 0.25 m in every 1 s window.", "",
+             "| method | benchmark: strict success | falls | root-relative error | worst 1 s | hands / feet | "
+             "root error per m | CMU jumps (23 s): fell | root-relative error | training compute |",
+             "|---|---:|---:|---:|---:|---:|---:|---|---:|---|"]
+    for r in overall:
+        c = cmu.get(r["method"])
+        cmu_cells = (f"{'yes' if c['fell'] else 'no'} | {c['root_relative_mm']:.0f} mm" if c else "- | -")
+        lines.append(f"| {r['method']} | {r['strict_%']:.1f} % ({r['clips']} clips) | {r['fall_%']:.1f} % | "
+                     f"{r['rel_mm']:.0f} mm | {r['worst_1s_mm']:.0f} mm | "
+                     f"{r['hands_mm']:.0f} / {r['feet_mm']:.0f} mm | "
+                     f"{r['root_err_m_per_m']:.2f} m/m | {cmu_cells} | {COMPUTE.get(r['method'], '')} |")
+    if subset:
+        lines += ["", "On the first clean motions only (with the MPC):", "",
+                  "| method | clips | strict success | falls | root-relative error |", "|---|---:|---:|---:|---:|"]
+        lines += [f"| {r['method']} | {r['clips']} | {r['strict_%']:.0f} % | {r['fall_%']:.0f} % | "
+                  f"{r['rel_mm']:.0f} mm |" for r in summary_table(subset, "method")]
+    return "\n".join(lines) + "\n"
+
+
+def run() -> list[Result]:
+    out = Path(os.environ.get("BENCH_PEERS_OUT", REPO / "bench_out" / "peers"))
+    bench = out / "bench"
+    if not (bench / "manifest.json").is_file():
+        make_benchmark(bench)
+    methods = default_methods(TrackerOptions())
+    start = time.perf_counter()
+    rows = run_benchmark(bench, out / "results", methods)
+    wall = time.perf_counter() - start
+    overall = summary_table(rows, "method")
+    cmu = _cmu_rows(methods)
+    motions = int(os.environ.get("BENCH_PEERS_MPC_MOTIONS", "0"))
+    subset = _mpc_subset(bench, out, motions, ("mpc", *methods)) if motions > 0 else []
+    (out / "comparison.md").write_text(_table(overall, cmu, subset))
+    results = []
+    for r in overall:
+        note = f"{r['clips']} clips, falls {r['fall_%']:.0f} %, root-relative {r['rel_mm']:.0f} mm"
+        results.append(Result(f"peers: {r['method']} strict success, default benchmark", r["strict_%"], "%", note))
+    for m, c in cmu.items():
+        results.append(Result(f"peers: {m} root-relative error, CMU forward jumps", c["root_relative_mm"], "mm",
+                              f"fell: {c['fell']}, {c['duration_s']:.0f} s clip"))
+    results.append(Result("peers: benchmark wall time", wall, "s", f"{len(rows)} rows, {', '.join(methods)}"))
+    if "twist2" not in methods:
+        results.append(Result("peers: TWIST2", float("nan"), "", "skipped: ../shared/baselines/twist2 not found"))
+    return results
+
+
+if __name__ == "__main__":
+    for r in run():
+        print(r)
+    print((Path(os.environ.get("BENCH_PEERS_OUT", REPO / "bench_out" / "peers")) / "comparison.md").read_text())
