@@ -105,3 +105,18 @@ def test_the_command_repeater_resends_the_latest_message_at_its_rate():
     assert len(written) == n  # stopped
     assert written[0] == "a" and written[-1] == "b" and set(written) == {"a", "b"}
     assert 5 <= written.count("a") <= 25 and 5 <= written.count("b") <= 25  # ~200 Hz for 0.1 s each
+
+
+def test_the_simulators_fast_state_crc_is_the_sdks():
+    """msg_from_state packs the CRC from arrays; the SDK's own routine must agree on every field it covers."""
+    from genmimic.deploy.messages import crc_ok, msg_from_state
+
+    rng = np.random.default_rng(1)
+    for k in range(10):
+        state = standing_state(tick=k * 7919 + 2**31, q=rng.normal(size=29))._replace(
+            dq=rng.normal(size=29), tau=10 * rng.normal(size=29), imu_quat=rng.normal(size=4),
+            gyro=rng.normal(size=3), acc=rng.normal(size=3), mode_machine=k)
+        msg = msg_from_state(state)
+        assert crc_ok(msg)
+        msg.motor_state[k].q += 0.5
+        assert not crc_ok(msg)

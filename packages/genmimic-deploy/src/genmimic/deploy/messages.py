@@ -6,6 +6,7 @@ quaternion is wxyz, gyroscope [rad/s] and accelerometer [m/s^2] in the pelvis IM
 
 from __future__ import annotations
 
+import ctypes
 from typing import NamedTuple
 
 import numpy as np
@@ -21,6 +22,30 @@ TOPIC_STATE = "rt/lowstate"
 TOPIC_CMD = "rt/lowcmd"
 
 _crc = CRC()
+
+# ``LowState_`` as the CRC sees it (little-endian, 4-byte aligned, 2092 bytes; the CRC is a CRC-32 over
+# the 32-bit words before the ``crc`` field, Unitree's routine in the SDK's ``crc`` library). Packing it
+# from NumPy arrays takes ~0.05 ms where the SDK's field-by-field packing takes ~1 ms, which was most of
+# the simulator's time at 500 states per second.
+_MOTOR_STATE = np.dtype([("mode", "u1"), ("_pad", "V3"), ("q_dq_ddq_tau", "<f4", (4,)), ("temperature", "<i2", (2,)),
+                         ("vol", "<f4"), ("sensor_state_reserve", "<u4", (7,))])
+_LOW_STATE = np.dtype([("version", "<u4", (2,)), ("mode_pr", "u1"), ("mode_machine", "u1"), ("_pad", "V2"),
+                       ("tick", "<u4"), ("imu", "<f4", (13,)), ("imu_temperature", "<i2"), ("_pad2", "V2"),
+                       ("motor", _MOTOR_STATE, (NUM_MOTORS,)), ("wireless_remote", "u1", (40,)),
+                       ("reserve", "<u4", (4,)), ("crc", "<u4")])
+assert _LOW_STATE.itemsize == 2092 and _MOTOR_STATE.itemsize == 56
+
+
+def _low_state_crc(state: RobotState) -> int:
+    """The CRC ``msg_from_state(state)`` must carry (only the fields it sets are non-zero)."""
+    rec = np.zeros((), _LOW_STATE)
+    rec["mode_machine"], rec["tick"] = int(state.mode_machine), int(state.tick) & 0xFFFFFFFF
+    rec["imu"][:10] = np.concatenate([state.imu_quat, state.gyro, state.acc])
+    motors = rec["motor"]
+    motors["mode"][: g1.NUM_DOF] = MOTOR_ENABLE
+    motors["q_dq_ddq_tau"][: g1.NUM_DOF] = np.stack([state.q, state.dq, np.zeros(g1.NUM_DOF), state.tau], -1)
+    words = np.frombuffer(rec.tobytes(), "<u4")[:-1].copy()
+    return int(_crc.crc_lib.crc32_core(words.ctypes.data_as(ctypes.POINTER(ctypes.c_uint32)), len(words)))
 
 
 class RobotState(NamedTuple):
@@ -67,7 +92,7 @@ def msg_from_state(state: RobotState) -> LowState_:
     for i in range(g1.NUM_DOF):
         m = msg.motor_state[i]
         m.mode, m.q, m.dq, m.tau_est = MOTOR_ENABLE, float(state.q[i]), float(state.dq[i]), float(state.tau[i])
-    msg.crc = _crc.Crc(msg)
+    msg.crc = _low_state_crc(state) if hasattr(_crc, "crc_lib") else _crc.Crc(msg)
     return msg
 
 
