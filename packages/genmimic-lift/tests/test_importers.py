@@ -143,11 +143,11 @@ def test_gvhmr_import_converts_y_up(tmp_path, walk_clip):
     params = {"global_orient": torch.tensor(go), "body_pose": torch.tensor(walk_clip.body_pose[:, :21].reshape(-1, 63)),
               "transl": torch.tensor(walk_clip.transl @ w2g.T), "betas": torch.zeros(walk_clip.num_frames, 10)}
     torch.save({"smpl_params_global": params, "smpl_params_incam": params}, tmp_path / "hmr4d_results.pt")
-    clip = import_gvhmr(tmp_path / "hmr4d_results.pt")
+    clip = import_gvhmr(tmp_path / "hmr4d_results.pt", fps=30.0)
     np.testing.assert_allclose(clip.joints[:, :22], walk_clip.joints[:, :22], atol=1e-5)
     torch.save({"something": torch.zeros(3)}, tmp_path / "other.pt")
     with pytest.raises(LiftError, match="no 'smpl_params_global'"):
-        import_gvhmr(tmp_path / "other.pt")
+        import_gvhmr(tmp_path / "other.pt", fps=30.0)
 
 
 def test_unknown_extension_and_misplaced_options(tmp_path):
