@@ -1,0 +1,173 @@
+"""genmimic-policy's sampling MPC on held-out procedural clips (strict success, errors, walking end point,
+compute) and genmimic-retarget's feasibility check on clean clips and on clips made infeasible on purpose.
+
+The default run tracks a few 10 s clips; ``GENMIMIC_BENCH_MPC_FULL=1`` runs the target set (8 kinds x 3
+seeds = 24 clips of 10 s). ``GENMIMIC_BENCH_MPC_CLIPS=DIR`` reads the clips from DIR (``<kind>_<seed>.npz``,
+as written by ``python benchmarks/bench_mpc.py --write-clips DIR``) instead of making them, and
+``GENMIMIC_BENCH_MPC_WORKERS=N`` tracks N clips at a time in worker processes (each MPC uses
+``GENMIMIC_BENCH_MPC_THREADS`` rollout threads, default 2). Run alone: ``python benchmarks/bench_mpc.py``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from common import Result
+
+from genmimic.core.clips import G1Clip, load_clip, save_clip
+from genmimic.core.tracking import score_trajectory
+
+KINDS = ("stand", "gestures", "squat", "step", "turn", "walk", "walk_with_action", "wave_step_turn")
+GESTURES = ("wave", "thumbs_up", "point", "arms_cross", "reach", "composition")
+WALKING = ("walk", "walk_with_action")
+SEEDS = (9000, 9001, 9002)  # held out: training used 1000-2999
+DURATION_S = 10.0
+QUICK = (("stand", 9000), ("gestures", 9000), ("walk", 9000))
+
+
+def _clip_set() -> list[tuple[str, int]]:
+    if os.environ.get("GENMIMIC_BENCH_MPC_FULL"):
+        return [(k, s) for s in SEEDS for k in KINDS]
+    return list(QUICK)
+
+
+def _make(kind: str, seed: int) -> G1Clip | None:
+    folder = os.environ.get("GENMIMIC_BENCH_MPC_CLIPS")
+    if folder:
+        path = Path(folder) / f"{kind}_{seed}.npz"
+        return load_clip(path, G1Clip) if path.exists() else None
+    from genmimic.policy.corpus import synth_retarget_available
+
+    make = synth_retarget_available()
+    if make is None:
+        return None
+    synth_kind = GESTURES[seed % len(GESTURES)] if kind == "gestures" else kind
+    return make(synth_kind, seed, DURATION_S)
+
+
+def _track(item: tuple[str, int, G1Clip]) -> dict:
+    from genmimic.policy.mpc import make_mpc
+    from genmimic.policy.track import track_clip
+
+    kind, seed, clip = item
+    mpc = make_mpc(threads=int(os.environ.get("GENMIMIC_BENCH_MPC_THREADS", "2")))
+    start = time.perf_counter()
+    traj = track_clip(clip, mpc, source=f"{kind}_{seed}")
+    wall = time.perf_counter() - start
+    mpc.close()
+    s = score_trajectory(traj, clip)
+    return {"kind": kind, "seed": seed, "fell": s.fell, "strict": s.strict_success, "rel": s.root_relative_error,
+            "worst": s.worst_window_error, "end": float(np.linalg.norm(traj.root_pos[-1, :2] - clip.root_pos[-1, :2])),
+            "wall": wall, "sim": clip.duration, "steps": mpc.stats["rollout_steps"],
+            "samples": mpc.stats["plans"] * mpc.config.num_samples}
+
+
+def track_all(clips: list[tuple[str, int, G1Clip]]) -> list[dict]:
+    workers = int(os.environ.get("GENMIMIC_BENCH_MPC_WORKERS", "1"))
+    if workers <= 1:
+        return [_track(c) for c in clips]
+    with mp.get_context("spawn").Pool(workers) as pool:
+        return pool.map(_track, clips, chunksize=1)
+
+
+def _mpc_rows() -> list[Result]:
+    clips = [(k, s, c) for k, s in _clip_set() if (c := _make(k, s)) is not None]
+    if not clips:
+        return [Result("MPC tracking", float("nan"), "", "skipped: no procedural clips (genmimic-lift synth + "
+                                                             "retarget not installed)")]
+    runs = track_all(clips)
+    for r in runs:
+        print(f"  mpc {r['kind']}_{r['seed']}: fell={r['fell']} strict={r['strict']} rel={r['rel']:.3f} m "
+              f"worst={r['worst']:.3f} m end={r['end']:.2f} m {r['wall'] / r['sim']:.1f}x real time", file=sys.stderr)
+    ok = [r for r in runs if r["strict"]]
+    walks = [r for r in runs if r["kind"] in WALKING]
+    wall, sim = sum(r["wall"] for r in runs), sum(r["sim"] for r in runs)
+    what = f"{len(runs)} clips of {DURATION_S:.0f} s, seeds {sorted({r['seed'] for r in runs})}"
+    rows = [
+        Result("MPC strict success (held-out procedural clips)", 100.0 * len(ok) / len(runs), "%",
+               f"{len(ok)}/{len(runs)}, {what}; fell on {sum(r['fell'] for r in runs)}", ">= 90 %"),
+        Result("MPC root-relative keypoint error on successes", 100 * float(np.mean([r["rel"] for r in ok]))
+               if ok else float("nan"), "cm", "mean over successful clips", "<= 8 cm"),
+        Result("MPC compute, wall / simulated time", wall / sim, "x real time",
+               f"{os.environ.get('GENMIMIC_BENCH_MPC_THREADS', '2')} rollout threads per clip, "
+               f"{os.environ.get('GENMIMIC_BENCH_MPC_WORKERS', '1')} clip(s) at a time", "<= 10x"),
+        Result("MPC sampled rollouts per second", sum(r["samples"] for r in runs) / wall, "samples/s",
+               f"{sum(r['steps'] for r in runs) / wall:.0f} physics steps/s (10 ms planning steps)"),
+    ]
+    if walks:
+        rows.append(Result("MPC walking clips: end point error (worst)", max(r["end"] for r in walks), "m",
+                           f"{sum(r['end'] <= 0.3 for r in walks)}/{len(walks)} within 0.3 m", "<= 0.3 m"))
+    return rows
+
+
+def _bumped(clip: G1Clip, dz: np.ndarray, contacts: np.ndarray | None = None) -> G1Clip:
+    root, kp = clip.root_pos.copy(), clip.keypoints.copy()
+    root[:, 2] += dz
+    kp[..., 2] += dz[:, None]
+    return clip.replace(root_pos=root, keypoints=kp, contacts=clip.contacts if contacts is None else contacts)
+
+
+def _feasibility_rows() -> list[Result]:
+    from genmimic.retarget.feasibility import check_feasibility
+
+    clean = [(k, s, c) for k in KINDS for s in SEEDS[:1] if (c := _make(k, s)) is not None]
+    if not clean:
+        return [Result("feasibility check", float("nan"), "", "skipped: no procedural clips")]
+    start = time.perf_counter()
+    verdicts = {f"{k}_{s}": check_feasibility(c).verdict for k, s, c in clean}
+    per_s = sum(c.num_frames for _, _, c in clean) / (time.perf_counter() - start)
+    n = len(verdicts)
+    infeasible = [k for k, v in verdicts.items() if v == "infeasible"]
+    adapt = [k for k, v in verdicts.items() if v == "adapt"]
+    rows = [Result("feasibility: clean procedural clips not infeasible", n - len(infeasible), f"of {n}",
+                   f"feasible: {n - len(infeasible) - len(adapt)}; adapt (a controller must deviate): "
+                   f"{', '.join(adapt) or 'none'}; infeasible: {', '.join(infeasible) or 'none'}", f"{n} of {n}"),
+            Result("feasibility check speed", per_s, "frames/s", "inverse dynamics + contact NNLS per frame")]
+    base = next(c for k, _, c in clean if k == "wave_step_turn") if any(k == "wave_step_turn" for k, _, _ in clean) \
+        else clean[0][2]
+    fast = next((c for k, _, c in clean if k == "walk_with_action"), base)  # the fastest joints
+    t = np.arange(base.num_frames) / base.fps
+    jump = (t >= 4.0) & (t < 5.0)
+    bump = np.where(jump, 1.5 * np.sin(np.pi * (t - 4.0)) ** 2, 0.0)
+    cases = {
+        "floating 20 cm": (_bumped(base, np.full(base.num_frames, 0.2)), {"base_wrench"}, np.ones_like(jump)),
+        "joint velocities x3": (fast.replace(fps=3 * fast.fps), {"joint_velocity"}, None),
+        "jump of 1.5 m": (_bumped(base, bump, base.contacts & ~jump[:, None]), {"base_wrench", "torque"}, jump),
+    }
+    for name, (clip, reasons, frames) in cases.items():
+        r = check_feasibility(clip)
+        named = {f.reason for f in r.findings if f.level == "infeasible"}
+        ok = r.verdict == "infeasible" and bool(named & reasons)
+        if frames is not None:  # the infeasible frames lie in the bad part (0.2 s margin) and cover most of it
+            bad, pad = r.frame_verdict == 2, round(0.2 * clip.fps)
+            near = np.convolve(frames.astype(float), np.ones(2 * pad + 1), "same") > 0
+            ok = ok and not (bad & ~near).any() and bad[frames].mean() >= 0.5
+        rows.append(Result(f"feasibility: {name} caught", float(ok), "1 = yes",
+                           f"verdict {r.verdict}; infeasible reasons {', '.join(sorted(named)) or 'none'}", "1"))
+    return rows
+
+
+def run() -> list[Result]:
+    return _feasibility_rows() + _mpc_rows()
+
+
+def write_clips(folder: Path) -> None:
+    """Write the full clip set (for GENMIMIC_BENCH_MPC_CLIPS on a machine without the retargeter)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind, seed in [(k, s) for s in SEEDS for k in KINDS]:
+        clip = _make(kind, seed)
+        if clip is not None:
+            save_clip(clip, folder / f"{kind}_{seed}.npz")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--write-clips":
+        write_clips(Path(sys.argv[2]))
+    else:
+        for row in run():
+            print(f"{row.name}: {row.value:.4g} {row.unit} ({row.note}) target {row.target}")
