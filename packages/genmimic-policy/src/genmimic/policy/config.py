@@ -77,6 +77,21 @@ class RandomizationConfig:
 
 
 @dataclass(frozen=True)
+class SamplingConfig:
+    """Adaptive sampling of reference clips and start frames, as BeyondMimic's: each clip's time is cut
+    into bins of ``bin_s``; failures are counted per bin with a per-env-step decay; starts are drawn with
+    probability ``uniform_floor`` uniformly over all bins, else in proportion to the failure counts of a
+    bin and ``lookahead`` times those of the bin after it (so episodes start a little before the failure).
+    ``adaptive = False`` draws uniformly."""
+
+    adaptive: bool = True
+    bin_s: float = 1.0  # [s]
+    decay: float = 0.999  # failure counts are multiplied by this every env step
+    uniform_floor: float = 0.2
+    lookahead: float = 0.5
+
+
+@dataclass(frozen=True)
 class EnvConfig:
     """The tracking environment (both backends)."""
 
@@ -97,6 +112,7 @@ class EnvConfig:
     reward_scales: RewardScales = field(default_factory=RewardScales)
     noise: NoiseConfig = field(default_factory=NoiseConfig)
     randomization: RandomizationConfig = field(default_factory=RandomizationConfig)
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
     randomize: bool = True
 
 
@@ -140,9 +156,10 @@ class TrainConfig:
     env: EnvConfig = field(default_factory=EnvConfig)
     ppo: PPOConfig = field(default_factory=PPOConfig)
     distill: DistillConfig = field(default_factory=DistillConfig)
-    backend: str = "cpu"  # "cpu" (C MuJoCo in worker processes) or "mjx"
+    backend: str = "cpu"  # "cpu" (C MuJoCo, batched, stepped by mujoco.rollout threads) or "mjx"
     num_envs: int = 64
-    workers: int = 2
+    threads: int = 0  # physics threads of the cpu backend; 0: os.cpu_count()
+    workers: int = 0  # unused since the batched cpu env (kept so older run configs load)
     seed: int = 0
     checkpoint_every: int = 25  # iterations
     max_minutes: float = 0.0  # wall-clock cap of one `train` call; 0: none

@@ -18,7 +18,7 @@ import optax
 from genmimic.core.cli_support import progress
 
 from . import observation as obs_mod
-from .checkpoint import MetricsLog, load_checkpoint, save_checkpoint
+from .checkpoint import MetricsLog
 from .config import DistillConfig, TrainConfig
 from .mirror import MirrorMap, action_mirror, observation_mirror
 from .networks import MLP, Normalizer, normalizer_init, normalizer_update, policy_mean
@@ -74,7 +74,7 @@ _mean = jax.jit(policy_mean)
 
 def train_student(run: Path, cfg: TrainConfig, env, show_progress: bool = True) -> dict[str, Any]:
     """DAgger from ``run/teacher.msgpack``; resumes from ``run/student.msgpack``."""
-    from .train import load_teacher
+    from .train import load_teacher, load_training_checkpoint, sampling_metrics, save_training_checkpoint
 
     teacher, _ = load_teacher(run, cfg)
     d = cfg.distill
@@ -83,16 +83,18 @@ def train_student(run: Path, cfg: TrainConfig, env, show_progress: bool = True) 
     state = init_student(key, s_size, d)
     info: dict[str, Any] = {"iteration": 0, "env_steps": 0, "seconds": 0.0, "finished": False}
     ckpt = run / "student.msgpack"
+    s_obs, t_obs = env.reset()
     if ckpt.exists():
-        (state, key), info = load_checkpoint(ckpt, (state, key))
+        state, key, info = load_training_checkpoint(ckpt, state, key, env)
         if info["iteration"] >= d.iterations:
             return info
+        if hasattr(env, "snapshot"):
+            s_obs, t_obs = env.snapshot()[-2:]
     layout = obs_mod.student_layout(cfg.env.history, cfg.env.future_frames)
     update = make_student_update(d, cfg.ppo.sym_coef, observation_mirror(layout), action_mirror())
     rng = np.random.default_rng(cfg.seed + int(info["iteration"]))
     buffer: deque = deque(maxlen=d.buffer_iterations)
     metrics = MetricsLog(run, "student", int(info["iteration"]))
-    s_obs, t_obs = env.reset()
     tracker = EpisodeTracker(s_obs.shape[0])
     t0, seconds0 = time.time(), info["seconds"]
     iters = range(info["iteration"], d.iterations)
@@ -123,19 +125,20 @@ def train_student(run: Path, cfg: TrainConfig, env, show_progress: bool = True) 
         metrics.write(it + 1, {"env_steps": info["env_steps"], "beta": beta, "loss": float(loss),
                                "episode_return": float(np.mean(rets)) if rets else float("nan"),
                                "fall_rate": falls / ended_n if ended_n else 0.0,
-                               "tracking_error": float(np.mean(errs))})
+                               "tracking_error": float(np.mean(errs)), **sampling_metrics(env)})
         info["finished"] = it + 1 >= d.iterations
         if (it + 1) % cfg.checkpoint_every == 0:
-            save_checkpoint(ckpt, (state, key), info)
+            save_training_checkpoint(ckpt, state, key, env, info)
         if cfg.max_minutes > 0 and (time.time() - t0) > 60 * cfg.max_minutes:
             break
-    save_checkpoint(ckpt, (state, key), info)
+    save_training_checkpoint(ckpt, state, key, env, info)
     metrics.close()
     return info
 
 
 def load_student(run: Path, cfg: TrainConfig) -> tuple[StudentState, dict[str, Any]]:
+    from .train import read_checkpoint
+
     key = jax.random.PRNGKey(cfg.seed + 1)
-    (state, _), info = load_checkpoint(run / "student.msgpack", (init_student(key, student_size(cfg), cfg.distill),
-                                                                 key))
+    state, _, _, info = read_checkpoint(run / "student.msgpack", init_student(key, student_size(cfg), cfg.distill), key)
     return state, info

@@ -1,54 +1,38 @@
-"""The tracking environment on C MuJoCo (CPU), one env per ``MjData``, in parallel worker processes.
+"""The tracking environment on C MuJoCo (CPU).
 
-Observation, reward and termination come from :mod:`observation` and :mod:`rewards` (shared with the
-MJX backend); this module only steps the physics, samples references, noise and randomisation.
+:class:`CpuVecEnv` is the training env: ``num_envs`` envs as (N, ...) arrays, everything but the physics
+from :mod:`env_core` (shared with the MJX backend, ``xp = numpy``), the physics of all envs stepped in
+one call of ``mujoco.rollout`` (a persistent pool of C threads that release the GIL; one ``MjModel`` per
+env for the randomised friction, torso mass and PD gains; keypoint positions and actuator forces come
+back as ``framepos`` / ``actuatorfrc`` sensors, so no per-env forward kinematics in Python).
+
+:class:`TrackingEnv` is one env on one ``MjData`` (NumPy RNG), kept for evaluation and as the reference
+the batched env is tested against.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
-from typing import NamedTuple
+import copy
+import os
+from typing import Any
 
 import mujoco
+import mujoco.rollout
 import numpy as np
 
 from genmimic.core import g1_constants as g1
-from genmimic.core.g1_model import KEYPOINT_PREFIX, joint_dof_indices, joint_qpos_indices, load_mujoco_model
+from genmimic.core.g1_model import KEYPOINT_PREFIX, g1_mjcf, joint_dof_indices, joint_qpos_indices, load_mujoco_model
 
+from . import env_core as core
 from . import observation as obs_mod
 from . import rewards as rw
-from .config import SIM_DT, EnvConfig, action_scale
+from . import sampling
+from .config import SIM_DT, EnvConfig
+from .env_core import ACTION_CLIP, ACTION_SCALE, DEFAULT, SimArrays, StepBatch
 from .reference import ReferenceBank
 
-ACTION_CLIP = 5.0
-ACTION_SCALE = np.asarray(action_scale(), np.float64)
-DEFAULT = np.asarray(g1.DEFAULT_DOF_POS, np.float64)
-
-
-class StepBatch(NamedTuple):
-    """What a (vector) env returns after a step, one row per env.
-
-    student (N, Ds) and teacher (N, Dt) observations (of the next episode's first state after a reset);
-    reward (N,); terminated (N,) bool (failure); truncated (N,) bool (time or clip end); final_teacher
-    (N, Dt): the teacher observation of the last state where truncated (for bootstrapping);
-    tracking_error (N,) [m]; terms (N, 10) unscaled reward terms.
-    """
-
-    student: np.ndarray
-    teacher: np.ndarray
-    reward: np.ndarray
-    terminated: np.ndarray
-    truncated: np.ndarray
-    final_teacher: np.ndarray
-    tracking_error: np.ndarray
-    terms: np.ndarray
-
-
-class SimArrays(NamedTuple):
-    qpos: np.ndarray
-    qvel: np.ndarray
-    keypoints: np.ndarray
-    torque: np.ndarray
+__all__ = ["ACTION_CLIP", "ACTION_SCALE", "DEFAULT", "CpuVecEnv", "SimArrays", "StepBatch",
+           "TrackingEnv", "keypoint_site_ids", "ref_frame", "tracking_model"]
 
 
 def keypoint_site_ids(model: mujoco.MjModel) -> np.ndarray:
@@ -211,100 +195,191 @@ class TrackingEnv:
         return student, teacher, (reward if not bad else 0.0), done, truncated, err, np.asarray(terms, np.float64)
 
 
-# ---------------------------------------------------------------------- vector env
 
 
-class _Envs:
-    """A list of envs stepped in turn, with automatic reset (runs in a worker or in-process)."""
-
-    def __init__(self, bank: ReferenceBank, cfg: EnvConfig, seeds: list[int]) -> None:
-        self.envs = [TrackingEnv(bank, cfg, s) for s in seeds]
-
-    def reset(self) -> tuple[np.ndarray, np.ndarray]:
-        outs = [e.reset() for e in self.envs]
-        return np.stack([o[0] for o in outs]), np.stack([o[1] for o in outs])
-
-    def step(self, actions: np.ndarray) -> StepBatch:
-        rows = []
-        for env, a in zip(self.envs, actions, strict=True):
-            s, t, r, term, trunc, err, terms = env.step(a)
-            final = t
-            if term or trunc:
-                s, t = env.reset()
-            rows.append((s, t, r, term, trunc, final, err, terms))
-        return StepBatch(*(np.stack([row[i] for row in rows]) for i in range(8)))
+# ---------------------------------------------------------------------- batched vector env
 
 
-def _worker(conn, bank, cfg, seeds) -> None:
-    envs = _Envs(bank, cfg, seeds)
-    try:
-        while True:
-            cmd, arg = conn.recv()
-            if cmd == "reset":
-                conn.send(envs.reset())
-            elif cmd == "step":
-                conn.send(envs.step(arg))
-            elif cmd == "close":
-                break
-    except (EOFError, KeyboardInterrupt):
-        pass
-    finally:
-        conn.close()
+def tracking_model(gains: g1.PDGains = g1.TRACKING_GAINS) -> mujoco.MjModel:
+    """The project's G1 at 5 ms with a ``framepos`` sensor per keypoint site (``kp_<name>``) and an
+    ``actuatorfrc`` sensor per actuator (``frc_<joint>``); the dynamics are those of ``load_mujoco_model``."""
+    spec = mujoco.MjSpec.from_string(g1_mjcf(gains))
+    for name in g1.KEYPOINT_NAMES:
+        spec.add_sensor(name="kp_" + name, type=mujoco.mjtSensor.mjSENS_FRAMEPOS, objtype=mujoco.mjtObj.mjOBJ_SITE,
+                        objname=KEYPOINT_PREFIX + name)
+    model = spec.compile()
+    for a in range(model.nu):
+        spec.add_sensor(name=f"frc_{a}", type=mujoco.mjtSensor.mjSENS_ACTUATORFRC,
+                        objtype=mujoco.mjtObj.mjOBJ_ACTUATOR, objname=model.actuator(a).name)
+    model = spec.compile()
+    model.opt.timestep = SIM_DT
+    return model
+
+
+def _sensor_columns(model: mujoco.MjModel, names: list[str]) -> np.ndarray:
+    return np.concatenate([model.sensor_adr[model.sensor(n).id] + np.arange(model.sensor_dim[model.sensor(n).id])
+                           for n in names])
 
 
 class CpuVecEnv:
-    """``num_envs`` tracking envs split over ``workers`` processes (0: in this process)."""
+    """``num_envs`` tracking envs on C MuJoCo as one batch, ``reset() / step(actions) -> StepBatch``.
 
-    def __init__(self, bank: ReferenceBank, cfg: EnvConfig, num_envs: int, workers: int = 2, seed: int = 0) -> None:
-        self.num_envs, self.cfg = num_envs, cfg
-        seeds = [seed * 100_003 + i for i in range(num_envs)]
-        self._local = None
-        self._conns = []
-        self._procs = []
-        if workers <= 0:
-            self._local = _Envs(bank, cfg, seeds)
-            return
-        ctx = mp.get_context("spawn")
-        for chunk in np.array_split(np.arange(num_envs), workers):
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_worker, args=(child, bank, cfg, [seeds[i] for i in chunk]), daemon=True)
-            proc.start()
-            child.close()
-            self._conns.append((parent, len(chunk)))
-            self._procs.append(proc)
+    Args:
+        bank: the reference motions.
+        cfg: the environment config.
+        num_envs: N.
+        threads: physics threads of the ``mujoco.rollout`` pool (0 or None: ``os.cpu_count()``).
+        seed: seed of the counter-based random state (same seed, same episodes and noise as
+            :class:`~genmimic.policy.env_mjx.MjxVecEnv`).
+        randomize: observation/goal noise, pushes and domain randomisation (default ``cfg.randomize``).
 
+    Per step: one ``Rollout.rollout`` call advances all envs ``cfg.n_substeps`` physics steps (a
+    persistent thread pool; the GIL is released), then :mod:`env_core` computes observations, rewards,
+    terminations and resets on (N, ...) arrays. The only Python loops over envs are over the envs that
+    reset in that step (to set their model's randomised parameters and run forward kinematics of the
+    reference state).
+    """
+
+    def __init__(self, bank: ReferenceBank, cfg: EnvConfig, num_envs: int, threads: int | None = None,
+                 seed: int = 0, randomize: bool | None = None) -> None:
+        self.num_envs, self.cfg, self.seed = num_envs, cfg, seed
+        self.model = tracking_model()
+        m = self.model
+        self.threads = int(threads or os.cpu_count() or 1)
+        self.models = [copy.copy(m) for _ in range(num_envs)]
+        self._datas = [mujoco.MjData(m) for _ in range(self.threads)]
+        self._scratch = mujoco.MjData(m)
+        self._pool = mujoco.rollout.Rollout(nthread=self.threads)
+        self.sites = keypoint_site_ids(m)
+        self.floor, self.torso = m.geom("floor").id, m.body("torso_link").id
+        self._nominal = (m.geom_friction[self.floor].copy(), float(m.body_mass[self.torso]),
+                         m.actuator_gainprm[:, 0].copy(), m.actuator_biasprm[:, 1:3].copy())
+        self.kp_cols = _sensor_columns(m, ["kp_" + n for n in g1.KEYPOINT_NAMES])
+        self.frc_cols = _sensor_columns(m, [f"frc_{a}" for a in range(m.nu)])
+        self.spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
+        nstate = mujoco.mj_stateSize(m, self.spec)
+        t = mujoco.mj_stateSize(m, mujoco.mjtState.mjSTATE_TIME)
+        self.qpos_cols = slice(t, t + m.nq)
+        self.qvel_cols = slice(t + m.nq, t + m.nq + m.nv)
+        self._out_state = np.empty((num_envs, cfg.n_substeps, nstate))
+        self._out_sens = np.empty((num_envs, cfg.n_substeps, m.nsensordata))
+        randomize = cfg.randomize if randomize is None else randomize
+        self.statics = core.make_statics(np, bank, cfg, joint_qpos_indices(m), joint_dof_indices(m), m.nq, m.nv,
+                                         randomize, np.float64)
+        self.physics = np.zeros((num_envs, nstate))
+        self.ctrl = np.zeros((num_envs, m.nu))
+        self.rng = core.rng_init(np, seed)
+        self.sampler = sampling.init_state(sampling.make_bins(bank.clip_len, cfg.ctrl_dt, cfg.sampling))
+        self.episode: core.Episode | None = None
+        self.obs: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def randomize(self) -> bool:
+        return bool(self.statics.randomize > 0)
+
+    # ------------------------------------------------------------------ pieces
+    def _set_dynamics(self, rows: np.ndarray, dr: np.ndarray) -> None:
+        """Friction scale, torso mass offset and gain scale ``dr`` (R, 3) into the models of ``rows``."""
+        fr, mass, kp, bias = self._nominal
+        for i, (f, dm, g) in zip(rows, np.asarray(dr, np.float64), strict=True):
+            m = self.models[i]
+            m.geom_friction[self.floor] = fr * np.array([f, 1.0, 1.0])
+            m.body_mass[self.torso] = mass + dm
+            m.actuator_gainprm[:, 0] = kp * g
+            m.actuator_biasprm[:, 1:3] = bias * g
+
+    def _reference_physics(self, qpos: np.ndarray, qvel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Full physics states (R, nstate) at time 0 and their keypoints (R, 19, 3) (forward kinematics)."""
+        phys = np.zeros((qpos.shape[0], self.physics.shape[1]))
+        phys[:, self.qpos_cols], phys[:, self.qvel_cols] = qpos, qvel
+        kp = np.empty((qpos.shape[0], len(self.sites), 3))
+        d = self._scratch
+        for r in range(qpos.shape[0]):
+            d.qpos[:], d.qvel[:] = qpos[r], qvel[r]
+            mujoco.mj_kinematics(self.model, d)
+            kp[r] = d.site_xpos[self.sites]
+        return phys, kp
+
+    def _start(self, rows: np.ndarray, noise: core.ResetNoise) -> tuple[core.Episode, np.ndarray, np.ndarray]:
+        """New episodes for ``rows``: draw (for all envs, so any subset sees the same numbers), set the
+        physics of those rows, return their episode state and first observations."""
+        draw = core.take(core.draw_resets(np, self.statics, self.cfg, self.sampler, noise), rows)
+        qpos, qvel, ctrl = core.reference_state(np, self.statics, draw.clip, draw.start)
+        phys, kp = self._reference_physics(qpos, qvel)
+        self.physics[rows], self.ctrl[rows] = phys, ctrl
+        self._set_dynamics(rows, draw.dr)
+        return core.begin(np, self.statics, self.cfg, draw, qpos, qvel, kp, core.take(noise.obs, rows))
+
+    # ------------------------------------------------------------------ API
     def reset(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._local is not None:
-            return self._local.reset()
-        for c, _ in self._conns:
-            c.send(("reset", None))
-        outs = [c.recv() for c, _ in self._conns]
-        return np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs])
+        """Start every env anew; returns the student (N, Ds) and teacher (N, Dt) observations."""
+        n = self.num_envs
+        noise = core.reset_noise(np, self.rng, n, len(self.cfg.future_frames))
+        self.episode, s, t = self._start(np.arange(n), noise)
+        self.rng = core.rng_next(np, self.rng)
+        self.obs = (s, t)
+        return s, t
 
     def step(self, actions: np.ndarray) -> StepBatch:
-        actions = np.asarray(actions, np.float64)
-        if self._local is not None:
-            return self._local.step(actions)
-        i = 0
-        for c, n in self._conns:
-            c.send(("step", actions[i:i + n]))
-            i += n
-        outs = [c.recv() for c, _ in self._conns]
-        return StepBatch(*(np.concatenate(parts) for parts in zip(*outs, strict=True)))
+        """Advance all envs one control step with ``actions`` (N, 29); ended episodes restart at once."""
+        st, cfg, n = self.statics, self.cfg, self.num_envs
+        a = core.clip_action(np, np.asarray(actions, np.float64))
+        noise = core.step_noise(np, self.rng, n, len(cfg.future_frames))
+        ep, kick = core.pushes(np, cfg, st, self.episode, noise)
+        self.physics[:, self.qvel_cols.start:self.qvel_cols.start + 2] += kick
+        self.ctrl = core.controls(st, a)
+        self._pool.rollout(self.models, self._datas, self.physics, self.ctrl[:, None, :], nstep=cfg.n_substeps,
+                           state=self._out_state, sensordata=self._out_sens)
+        self.physics = self._out_state[:, -1].copy()
+        self.physics[:, 0] = 0.0  # time: nothing depends on it; kept 0 so a snapshot need not store it
+        sens = self._out_sens[:, -1]
+        sim = SimArrays(self.physics[:, self.qpos_cols], self.physics[:, self.qvel_cols],
+                        sens[:, self.kp_cols].reshape(n, -1, 3), sens[:, self.frc_cols])
+        ep, out = core.after_physics(np, st, cfg, ep, sim, a, noise.obs)
+        self.sampler = sampling.update(np, self.sampler, st.bins, cfg.sampling, ep.clip, ep.t, out.terminated)
+        ended = np.flatnonzero(out.terminated | out.truncated)
+        student, teacher = out.student, out.teacher
+        if ended.size:
+            rnoise = core.reset_noise(np, self.rng, n, len(cfg.future_frames))
+            fresh, s0, t0 = self._start(ended, rnoise)
+            ep = core.Episode(*(_put(x, ended, y) for x, y in zip(ep, fresh, strict=True)))
+            student, teacher = _put(student, ended, s0), _put(teacher, ended, t0)
+        self.episode, self.rng = ep, core.rng_next(np, self.rng)
+        self.obs = (student, teacher)
+        return out._replace(student=student, teacher=teacher)
+
+    # ------------------------------------------------------------------ checkpoints
+    def snapshot(self) -> core.EnvSnapshot:
+        """The env's complete state (see :class:`~genmimic.policy.env_core.EnvSnapshot`)."""
+        p = self.physics
+        return core.EnvSnapshot(p[:, self.qpos_cols].copy(), p[:, self.qvel_cols].copy(), self.ctrl.copy(),
+                                np.zeros_like(p[:, self.qvel_cols]), self.episode, self.rng, self.sampler, *self.obs)
+
+    def restore(self, snap: core.EnvSnapshot) -> tuple[np.ndarray, np.ndarray]:
+        """Continue from a snapshot of an env of the same size and bank; returns its observations."""
+        self.physics = np.zeros_like(self.physics)
+        self.physics[:, self.qpos_cols], self.physics[:, self.qvel_cols] = snap.qpos, snap.qvel
+        self.ctrl = np.asarray(snap.ctrl, np.float64).copy()
+        self.episode = core.Episode(*(np.asarray(x).copy() for x in snap.episode))
+        self.rng = core.Rng(*(np.asarray(x, np.uint32).reshape(1) for x in snap.rng))
+        self.sampler = sampling.SamplerState(*(np.asarray(x).copy() for x in snap.sampler))
+        self._set_dynamics(np.arange(self.num_envs), self.episode.dr)
+        self.obs = (np.asarray(snap.student), np.asarray(snap.teacher))
+        return self.obs
 
     def close(self) -> None:
-        for c, _ in self._conns:
-            try:
-                c.send(("close", None))
-                c.close()
-            except (BrokenPipeError, OSError):
-                pass
-        for p in self._procs:
-            p.join(timeout=5)
-        self._conns, self._procs = [], []
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     def __enter__(self) -> CpuVecEnv:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _put(x: np.ndarray, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    out = x.copy()
+    out[rows] = values
+    return out

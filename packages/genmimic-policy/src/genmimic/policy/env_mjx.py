@@ -1,88 +1,65 @@
 """The tracking environment on MJX (JAX): batched, jitted, for GPU training.
 
-Same observation, reward and termination functions as the C MuJoCo backend (:mod:`observation`,
-:mod:`rewards`, with ``xp = jax.numpy``), same ``reset() / step(actions) -> StepBatch`` interface.
-Randomised as in the CPU backend: observation and goal noise, goal limb scaling and dropped frames,
-pushes, and per episode the floor friction, torso mass and PD gains (each env steps its own copy of
-the model's friction, mass and actuator arrays, rebuilt inside the vmapped step).
+Everything but the physics is :mod:`env_core` with ``xp = jax.numpy`` (the same functions, random
+numbers and adaptive sampling as the C MuJoCo backend, so both give the same episodes and noise for the
+same seed); the physics is ``mjx.step`` vmapped over envs, each env stepping its own copy of the model's
+floor friction, torso mass and actuator gains (rebuilt inside the vmapped step from its ``dr``). Resets
+happen inside the jitted step: a fresh reference state is built for every env each step and selected
+where an episode ended.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from flax import struct
 from mujoco import mjx
 
 from genmimic.core import g1_constants as g1
 from genmimic.core.g1_model import joint_dof_indices, joint_qpos_indices, load_mujoco_model
 
-from . import observation as obs_mod
+from . import env_core as core
+from . import observation as obs_layout
 from . import rewards as rw
+from . import sampling
 from .config import SIM_DT, EnvConfig
-from .env_cpu import ACTION_CLIP, ACTION_SCALE, DEFAULT, StepBatch, keypoint_site_ids
+from .env_core import StepBatch
+from .env_cpu import keypoint_site_ids
 from .reference import ReferenceBank
 
 
-@struct.dataclass
-class EnvState:
-    """One env's state (batched over a leading axis in :class:`MjxVecEnv`)."""
+class MjxState(NamedTuple):
+    """The batched env state: MJX data (N leading), episode, random and sampling state, observations."""
 
-    data: mjx.Data
-    clip: jax.Array
-    t: jax.Array
-    steps: jax.Array
-    limit: jax.Array
-    last_action: jax.Array
-    history: jax.Array  # (H, 93)
-    prev_kp: jax.Array  # (19, 3)
-    push_in: jax.Array
-    limb_scale: jax.Array
-    dr: jax.Array  # (3,) friction scale, torso mass offset [kg], PD gain scale
-    key: jax.Array
+    data: Any
+    episode: core.Episode
+    rng: core.Rng
+    sampler: sampling.SamplerState
+    student: Any
+    teacher: Any
 
 
 class MjxTracking:
-    """Pure functions of the MJX tracking env over :class:`EnvState` (unbatched; vmap them)."""
+    """The MJX model and the pure batched functions of the env (``reset``, ``step`` over :class:`MjxState`)."""
 
     def __init__(self, bank: ReferenceBank, cfg: EnvConfig, randomize: bool | None = None) -> None:
         self.cfg = cfg
-        self.randomize = cfg.randomize if randomize is None else randomize
-        model = load_mujoco_model(gains=g1.TRACKING_GAINS)
+        model = load_mujoco_model(gains=g1.TRACKING_GAINS)  # no extra sensors: MJX reads site_xpos directly
         model.opt.timestep = SIM_DT
         self.mj_model = model
         self.model = mjx.put_model(model)
-        self.qidx = jnp.asarray(joint_qpos_indices(model))
-        self.didx = jnp.asarray(joint_dof_indices(model))
         self.sites = jnp.asarray(keypoint_site_ids(model))
-        self.bank = ReferenceBank(*(jnp.asarray(np.asarray(a, np.float32 if np.asarray(a).dtype.kind == "f"
-                                                           else np.int32)) for a in bank))
-        self.future = jnp.asarray(cfg.future_frames)
-        self.scale = jnp.asarray(ACTION_SCALE, jnp.float32)
-        self.default = jnp.asarray(DEFAULT, jnp.float32)
         self.floor = model.geom("floor").id
         self.torso = model.body("torso_link").id
-
-    def _frame(self, clip, t):
-        return self.bank.clip_start[clip] + jnp.minimum(t, self.bank.clip_len[clip] - 1)
-
-    def _ref(self, row) -> rw.RefFrame:
-        b = self.bank
-        return rw.RefFrame(b.root_pos[row], b.root_quat[row], b.dof_pos[row], b.keypoints[row])
-
-    def _sample_dr(self, key):
-        r = self.cfg.randomization
-        if not self.randomize:
-            return jnp.asarray([1.0, 0.0, 1.0])
-        lo, hi = jnp.asarray([r.friction[0], r.torso_mass_offset[0], r.gain_scale[0]]), \
-            jnp.asarray([r.friction[1], r.torso_mass_offset[1], r.gain_scale[1]])
-        return jax.random.uniform(key, (3,), minval=lo, maxval=hi)
+        randomize = cfg.randomize if randomize is None else randomize
+        self.statics = core.make_statics(jnp, bank, cfg, joint_qpos_indices(model), joint_dof_indices(model),
+                                         model.nq, model.nv, randomize, jnp.float32)
+        self.nf = len(cfg.future_frames)
 
     def model_for(self, dr) -> mjx.Model:
-        """The model with this episode's friction scale, torso mass offset and gain scale (``dr`` (3,))."""
+        """The model with one env's friction scale, torso mass offset and gain scale (``dr`` (3,))."""
         m = self.model
         return m.replace(
             geom_friction=m.geom_friction.at[self.floor, 0].multiply(dr[0]),
@@ -90,146 +67,138 @@ class MjxTracking:
             actuator_gainprm=m.actuator_gainprm.at[:, 0].multiply(dr[2]),
             actuator_biasprm=m.actuator_biasprm.at[:, 1:3].multiply(dr[2]))
 
-    def _push_interval(self, key):
-        lo, hi = self.cfg.randomization.push_interval_s
-        return (jax.random.uniform(key, minval=lo, maxval=hi) / self.cfg.ctrl_dt).astype(jnp.int32)
+    def _forward(self, qpos, qvel, ctrl):
+        return mjx.forward(self.model, mjx.make_data(self.model).replace(qpos=qpos, qvel=qvel, ctrl=ctrl))
 
-    def reference_data(self, clip, t) -> mjx.Data:
-        """MJX data in the reference state of frame ``t`` of ``clip`` (forward kinematics done)."""
-        b, row = self.bank, self._frame(clip, t)
-        data = mjx.make_data(self.model)
-        qpos = data.qpos.at[0:3].set(b.root_pos[row]).at[3:7].set(b.root_quat[row]).at[self.qidx].set(b.dof_pos[row])
-        qvel = data.qvel.at[0:3].set(b.root_lin_vel[row]).at[3:6].set(b.root_ang_vel[row]) \
-            .at[self.didx].set(b.dof_vel[row])
-        data = data.replace(qpos=qpos, qvel=qvel, ctrl=b.dof_pos[row])
-        return mjx.forward(self.model, data)
+    def _substeps(self, data, dr, ctrl, kick):
+        data = data.replace(ctrl=ctrl, qvel=data.qvel.at[0:2].add(kick))
+        model = self.model_for(dr)
+        return jax.lax.fori_loop(0, self.cfg.n_substeps, lambda _, d: mjx.step(model, d), data)
 
-    def _goals(self, state: EnvState, key):
-        n = self.cfg.noise
-        k1, k2 = jax.random.split(key)
-        f = state.t + self.future
-        if self.randomize:
-            f = f - (jax.random.uniform(k1, f.shape) < n.goal_drop_prob).astype(f.dtype)
-        rows = self._frame(state.clip, jnp.maximum(f, 0))
-        kp = self.bank.keypoints[rows]
-        if self.randomize:
-            root = self.bank.root_pos[rows][:, None, :]
-            kp = root + state.limb_scale * (kp - root) + n.goal_jitter * jax.random.normal(k2, kp.shape)
-        return kp
+    def start(self, st: core.Statics, sampler, rng: core.Rng, n: int):
+        """Fresh episodes for all ``n`` envs: (data, episode, student, teacher)."""
+        noise = core.reset_noise(jnp, rng, n, self.nf)
+        draw = core.draw_resets(jnp, st, self.cfg, sampler, noise)
+        qpos, qvel, ctrl = core.reference_state(jnp, st, draw.clip, draw.start)
+        data = jax.vmap(self._forward)(qpos, qvel, ctrl)
+        ep, s, t = core.begin(jnp, st, self.cfg, draw, data.qpos, data.qvel, data.site_xpos[:, self.sites], noise.obs)
+        return data, ep, s, t
 
-    def _proprio(self, data, last_action, key):
-        p = obs_mod.proprioception(jnp, data.qpos[self.qidx], data.qvel[self.didx], data.qvel[3:6], data.qpos[3:7],
-                                   last_action)
-        if self.randomize:
-            n, k = self.cfg.noise, g1.NUM_DOF
-            amp = jnp.concatenate([jnp.full(k, n.dof_pos), jnp.full(k, n.dof_vel * obs_mod.DOF_VEL_SCALE),
-                                   jnp.full(3, n.gyro * obs_mod.GYRO_SCALE), jnp.full(3, n.gravity), jnp.zeros(k)])
-            p = p + amp * jax.random.uniform(key, p.shape, minval=-1, maxval=1)
-        return p
+    def blank(self, rng: core.Rng, sampler, n: int) -> MjxState:
+        """A placeholder state of the right shapes (the model's default pose) that :meth:`step` with
+        ``force`` turns into fresh episodes: one compiled function serves reset and step."""
+        data = jax.tree.map(lambda x: jnp.broadcast_to(x, (n,) + x.shape), mjx.make_data(self.model))
+        i = jnp.zeros(n, jnp.int32)
+        f = lambda *shape: jnp.zeros((n,) + shape, jnp.float32)  # noqa: E731
+        ep = core.Episode(i, i, i, i + 1, f(29), f(self.cfg.history, 93), f(len(g1.KEYPOINT_NAMES), 3), i + 10**6,
+                          f() + 1.0, f(3) + jnp.asarray(core.NOMINAL_DR, jnp.float32))
+        size = lambda blocks: sum(b.size for b in blocks)  # noqa: E731
+        s = f(size(obs_layout.student_layout(self.cfg.history, self.cfg.future_frames)))
+        t = f(size(obs_layout.teacher_layout(self.cfg.history, self.cfg.future_frames)))
+        return MjxState(data, ep, rng, sampler, s, t)
 
-    def robot(self, data, prev_kp) -> rw.RobotFrame:
-        return rw.robot_frame(jnp, data.qpos, data.qvel, data.site_xpos[self.sites], data.actuator_force, prev_kp,
-                              self.cfg, self.qidx, self.didx)
+    def step(self, st: core.Statics, state: MjxState, action, force) -> tuple[MjxState, StepBatch]:
+        """One control step of every env; ``force`` (bool scalar) restarts all of them (a reset: then the
+        sampler is not updated)."""
+        cfg, n = self.cfg, action.shape[0]
+        a = core.clip_action(jnp, action)
+        noise = core.step_noise(jnp, state.rng, n, self.nf)
+        ep, kick = core.pushes(jnp, cfg, st, state.episode, noise)
+        data = jax.vmap(self._substeps)(state.data, ep.dr, core.controls(st, a), kick)
+        sim = core.SimArrays(data.qpos, data.qvel, data.site_xpos[:, self.sites], data.actuator_force)
+        ep, out = core.after_physics(jnp, st, cfg, ep, sim, a, noise.obs)
+        updated = sampling.update(jnp, state.sampler, st.bins, cfg.sampling, ep.clip, ep.t, out.terminated)
+        sampler = jax.tree.map(lambda old, new: jnp.where(force, old, new), state.sampler, updated)
+        end = out.terminated | out.truncated | force
+        fresh_data, fresh_ep, s0, t0 = self.start(st, sampler, state.rng, n)
 
-    def observe(self, state: EnvState, robot: rw.RobotFrame, key):
-        ref = self._ref(self._frame(state.clip, state.t))
-        goals = obs_mod.goal_features(jnp, self._goals(state, key), ref.root_pos, robot.root_quat)
-        student = jnp.concatenate([state.history.reshape(-1), goals])
-        priv = obs_mod.privileged(jnp, robot.root_pos, robot.root_quat, robot.root_lin_vel, robot.keypoints,
-                                  ref.keypoints, ref.dof_pos, ref.root_quat, robot.contacts, state.dr)
-        return student, jnp.concatenate([student, priv])
+        def pick(x, y):
+            return jnp.where(end.reshape(end.shape + (1,) * (x.ndim - 1)), x, y)
 
-    def reset_at(self, key, clip, start) -> tuple[EnvState, jax.Array, jax.Array]:
-        k1, k2, k3, k4, k5 = jax.random.split(key, 5)
-        data = self.reference_data(clip, start)
-        row = self._frame(clip, start)
-        last = jnp.clip((self.bank.dof_pos[row] - self.default) / self.scale, -ACTION_CLIP, ACTION_CLIP)
-        length = self.bank.clip_len[clip]
-        limb = 1.0 + self.cfg.noise.goal_limb_scale * jax.random.uniform(k1, minval=-1, maxval=1) \
-            if self.randomize else jnp.asarray(1.0)
-        p = self._proprio(data, last, k2)
-        kp = data.site_xpos[self.sites]
-        state = EnvState(data, clip, start, jnp.asarray(0), jnp.maximum(1, jnp.minimum(self.cfg.episode_length,
-                                                                                      length - 1 - start)),
-                         last, jnp.tile(p, (self.cfg.history, 1)), kp, self._push_interval(k3), limb,
-                         self._sample_dr(k5), k4)
-        s, t = self.observe(state, self.robot(data, kp), k2)
-        return state, s, t
-
-    def reset(self, key) -> tuple[EnvState, jax.Array, jax.Array]:
-        k1, k2, k3 = jax.random.split(key, 3)
-        clip = jax.random.randint(k1, (), 0, self.bank.clip_start.shape[0])
-        start = jax.random.randint(k2, (), 0, jnp.maximum(1, self.bank.clip_len[clip] - 10))
-        return self.reset_at(k3, clip, start)
-
-    def step(self, state: EnvState, action):
-        key, k_push, k_obs, k_goal, k_reset = jax.random.split(state.key, 5)
-        a = jnp.clip(jnp.nan_to_num(action), -ACTION_CLIP, ACTION_CLIP)
-        data = state.data.replace(ctrl=self.default + self.scale * a)
-        push_in = state.push_in - 1
-        if self.randomize:
-            v = self.cfg.randomization.push_velocity
-            kick = jnp.where(push_in <= 0, jax.random.uniform(k_push, (2,), minval=-v, maxval=v), 0.0)
-            data = data.replace(qvel=data.qvel.at[0:2].add(kick))
-            push_in = jnp.where(push_in <= 0, self._push_interval(k_push), push_in)
-        model = self.model_for(state.dr)
-        data = jax.lax.fori_loop(0, self.cfg.n_substeps, lambda _, d: mjx.step(model, d), data)
-        t, steps = state.t + 1, state.steps + 1
-        robot = self.robot(data, state.prev_kp)
-        ref = self._ref(self._frame(state.clip, t))
-        bad = ~jnp.all(jnp.isfinite(data.qpos))
-        done = rw.terminated(jnp, robot, ref, self.cfg) | bad
-        terms = rw.reward_terms(jnp, robot, ref, a, state.last_action, done, self.cfg)
-        reward = jnp.where(bad, 0.0, rw.total_reward(terms, self.cfg.reward_scales))
-        err = rw.mean_keypoint_error(jnp, robot.keypoints, ref.keypoints)
-        p = self._proprio(data, a, k_obs)
-        history = jnp.roll(state.history, 1, 0).at[0].set(p)
-        new = state.replace(data=data, t=t, steps=steps, last_action=a, history=history,
-                            prev_kp=robot.keypoints, push_in=push_in, key=key)
-        s, te = self.observe(new, robot, k_goal)
-        trunc = (~done) & (steps >= state.limit)
-        fresh, s0, t0 = self.reset(k_reset)
-        end = done | trunc
-        pick = lambda x, y: jnp.where(end, x, y)  # noqa: E731
-        out_state = jax.tree.map(pick, fresh, new)
-        return out_state, StepBatch(pick(s0, s), pick(t0, te), reward, done, trunc, te, err, jnp.stack(terms))
-
-
+        data = jax.tree.map(pick, fresh_data, data)
+        ep = jax.tree.map(pick, fresh_ep, ep)
+        student, teacher = pick(s0, out.student), pick(t0, out.teacher)
+        new = MjxState(data, ep, core.rng_next(jnp, state.rng), sampler, student, teacher)
+        return new, out._replace(student=student, teacher=teacher)
 class MjxVecEnv:
-    """``num_envs`` MJX envs, vmapped and jitted, behind the CPU backend's interface (NumPy in and out)."""
+    """``num_envs`` MJX envs, jitted, behind the CPU backend's interface (NumPy in and out).
+
+    Same arguments as :class:`~genmimic.policy.env_cpu.CpuVecEnv` (no threads). ``statics`` (with the
+    ``randomize`` flag) is an argument of the jitted functions, so switching randomisation does not
+    recompile."""
 
     def __init__(self, bank: ReferenceBank, cfg: EnvConfig, num_envs: int, seed: int = 0,
                  randomize: bool | None = None) -> None:
         self.env = MjxTracking(bank, cfg, randomize)
-        self.num_envs = num_envs
-        self.key = jax.random.PRNGKey(seed)
-        self._reset = jax.jit(jax.vmap(self.env.reset))
-        self._step = jax.jit(jax.vmap(self.env.step))
-        self.state: Any = None
+        self.cfg, self.num_envs, self.seed = cfg, num_envs, seed
+        self.statics = self.env.statics
+        self.rng = core.rng_init(jnp, seed)
+        self.sampler = jax.tree.map(jnp.asarray, sampling.init_state(sampling.make_bins(bank.clip_len, cfg.ctrl_dt,
+                                                                                          cfg.sampling)))
+        self._step = jax.jit(self.env.step)
+        self.state: MjxState | None = None
+
+    @property
+    def randomize(self) -> bool:
+        return bool(self.statics.randomize > 0)
+
+    def set_randomize(self, on: bool) -> None:
+        self.statics = self.statics._replace(randomize=jnp.asarray(1.0 if on else 0.0, jnp.float32))
 
     def reset(self) -> tuple[np.ndarray, np.ndarray]:
-        self.key, k = jax.random.split(self.key)
-        self.state, s, t = self._reset(jax.random.split(k, self.num_envs))
-        return np.asarray(s), np.asarray(t)
+        """Start every env anew; returns the student (N, Ds) and teacher (N, Dt) observations."""
+        blank = self.env.blank(self.rng, self.sampler, self.num_envs)
+        self.state, _ = self._step(self.statics, blank, jnp.zeros((self.num_envs, 29), jnp.float32),
+                                   jnp.asarray(True))
+        self.rng = self.state.rng
+        return np.asarray(self.state.student), np.asarray(self.state.teacher)
 
     def step(self, actions: np.ndarray) -> StepBatch:
-        self.state, out = self._step(self.state, jnp.asarray(actions, jnp.float32))
+        """Advance all envs one control step with ``actions`` (N, 29); ended episodes restart at once."""
+        self.state, out = self._step(self.statics, self.state, jnp.asarray(actions, jnp.float32), jnp.asarray(False))
+        self.rng, self.sampler = self.state.rng, self.state.sampler
         return StepBatch(*(np.asarray(x) for x in out))
+
+    def snapshot(self) -> core.EnvSnapshot:
+        """The env's complete state (see :class:`~genmimic.policy.env_core.EnvSnapshot`)."""
+        s = self.state
+        return core.EnvSnapshot(*(np.asarray(x) for x in (s.data.qpos, s.data.qvel, s.data.ctrl,
+                                                          s.data.qacc_warmstart)),
+                                jax.tree.map(np.asarray, s.episode), jax.tree.map(np.asarray, s.rng),
+                                jax.tree.map(np.asarray, s.sampler), np.asarray(s.student), np.asarray(s.teacher))
+
+    def restore(self, snap: core.EnvSnapshot) -> tuple[np.ndarray, np.ndarray]:
+        """Continue from a snapshot of an env of the same size and bank; returns its observations."""
+        f32 = lambda x: jnp.asarray(x, jnp.float32)  # noqa: E731
+        data = jax.jit(jax.vmap(self.env._forward))(f32(snap.qpos), f32(snap.qvel), f32(snap.ctrl))
+        data = data.replace(qacc_warmstart=f32(snap.warmstart))
+        ep = core.Episode(*(jnp.asarray(x) for x in snap.episode))
+        rng = core.Rng(*(jnp.asarray(np.asarray(x, np.uint32).reshape(1)) for x in snap.rng))
+        sampler = sampling.SamplerState(*(jnp.asarray(x) for x in snap.sampler))
+        self.state = MjxState(data, ep, rng, sampler, f32(snap.student), f32(snap.teacher))
+        self.rng, self.sampler = rng, sampler
+        return np.asarray(snap.student), np.asarray(snap.teacher)
 
     def close(self) -> None:
         self.state = None
 
 
 def evaluate_state(env: MjxTracking, qpos, qvel, ctrl, prev_kp, action, last_action, clip, t):
-    """Observations (fresh history) and unscaled reward terms of a given simulator state at frame ``t`` of
-    ``clip`` (forward kinematics by MJX). The CPU twin is ``TrackingEnv`` on the same state; used to check
-    that both backends agree."""
-    data = mjx.forward(env.model, mjx.make_data(env.model).replace(qpos=qpos, qvel=qvel, ctrl=ctrl))
-    robot = env.robot(data, prev_kp)
-    p = env._proprio(data, last_action, jax.random.PRNGKey(0))
-    state = EnvState(data, clip, t, jnp.asarray(0), jnp.asarray(1), last_action, jnp.tile(p, (env.cfg.history, 1)),
-                     prev_kp, jnp.asarray(0), jnp.asarray(1.0), jnp.asarray([1.0, 0.0, 1.0]), jax.random.PRNGKey(0))
-    s, te = env.observe(state, robot, jax.random.PRNGKey(0))
-    ref = env._ref(env._frame(clip, t))
+    """Observations (fresh history, no noise) and unscaled reward terms of one simulator state at frame
+    ``t`` of ``clip`` (forward kinematics by MJX); the CPU twin is ``TrackingEnv`` on the same state."""
+    st = env.statics._replace(randomize=jnp.asarray(0.0, jnp.float32))
+    data = env._forward(qpos, qvel, ctrl)
+    b1 = lambda x: jnp.asarray(x)[None]  # noqa: E731
+    sim = core.SimArrays(b1(data.qpos), b1(data.qvel), b1(data.site_xpos[env.sites]), b1(data.actuator_force))
+    rng = core.rng_init(jnp, 0)
+    noise = core.step_noise(jnp, rng, 1, env.nf).obs
+    p = core.proprio(jnp, st, sim.qpos, sim.qvel, b1(last_action), noise.proprio)
+    ep = core.Episode(b1(clip), b1(t), jnp.zeros(1, jnp.int32), jnp.ones(1, jnp.int32), b1(last_action),
+                      jnp.repeat(p[:, None], env.cfg.history, 1), b1(prev_kp), jnp.zeros(1, jnp.int32),
+                      jnp.ones(1, jnp.float32), jnp.asarray([core.NOMINAL_DR], jnp.float32))
+    robot = core.robot_frame(jnp, st, env.cfg, sim, b1(prev_kp))
+    s, te = core.observe(jnp, st, env.cfg, ep, robot, noise)
+    ref = core.ref_frame(st, core.frame(jnp, st, ep.clip, ep.t))
     done = rw.terminated(jnp, robot, ref, env.cfg)
-    return s, te, jnp.stack(rw.reward_terms(jnp, robot, ref, action, last_action, done, env.cfg))
+    terms = rw.reward_terms(jnp, robot, ref, b1(action), b1(last_action), done, env.cfg)
+    return s[0], te[0], jnp.stack(terms, -1)[0]

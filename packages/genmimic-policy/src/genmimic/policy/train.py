@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,13 @@ from . import observation as obs_mod
 from .checkpoint import MetricsLog, load_checkpoint, save_checkpoint
 from .config import TrainConfig, config_from_dict, config_to_dict, default_config
 from .corpus import load_clip_dir
-from .errors import ConfigError
+from .env_core import EnvSnapshot, Episode, Rng
+from .errors import CheckpointError, ConfigError
 from .mirror import action_mirror, observation_mirror
 from .ppo import EpisodeTracker, collect, init_state, make_update
 from .reference import ReferenceBank, make_bank, reference_from_clip
 from .rewards import RewardTerms
+from .sampling import SamplerState
 
 log = logging.getLogger(__name__)
 TEACHER = "teacher.msgpack"
@@ -39,18 +42,20 @@ def load_bank(clips: str | Path, ctrl_dt: float) -> ReferenceBank:
     return make_bank([reference_from_clip(c, ctrl_dt, source=name) for name, c in load_clip_dir(clips)])
 
 
-def make_env(cfg: TrainConfig, bank: ReferenceBank, num_envs: int | None = None, seed: int | None = None):
-    """The vector env of ``cfg.backend``: "cpu" (C MuJoCo in ``cfg.workers`` processes) or "mjx"."""
+def make_env(cfg: TrainConfig, bank: ReferenceBank, num_envs: int | None = None, seed: int | None = None,
+             randomize: bool | None = None):
+    """The vector env of ``cfg.backend``: "cpu" (C MuJoCo, batched, ``cfg.threads`` physics threads, 0: all
+    cores) or "mjx" (JAX). Both take the same seed to the same episodes and noise."""
     n = cfg.num_envs if num_envs is None else num_envs
     s = cfg.seed if seed is None else seed
     if cfg.backend == "cpu":
         from .env_cpu import CpuVecEnv
 
-        return CpuVecEnv(bank, cfg.env, n, cfg.workers, s)
+        return CpuVecEnv(bank, cfg.env, n, cfg.threads or os.cpu_count(), s, randomize)
     if cfg.backend == "mjx":
         from .env_mjx import MjxVecEnv
 
-        return MjxVecEnv(bank, cfg.env, n, s)
+        return MjxVecEnv(bank, cfg.env, n, s, randomize)
     raise ConfigError(f"unknown backend {cfg.backend!r} (known: cpu, mjx)")
 
 
@@ -62,6 +67,58 @@ def run_config(run: Path, config: TrainConfig | None) -> TrainConfig:
     run.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(config_to_dict(config), indent=1))
     return config
+
+
+def _snapshot_template() -> EnvSnapshot:
+    def z(cls):
+        return cls(*([0] * len(cls._fields)))
+
+    return EnvSnapshot(0, 0, 0, 0, z(Episode), z(Rng), z(SamplerState), 0, 0)
+
+
+def read_checkpoint(path: Path, state: Any, key: Any) -> tuple[Any, Any, EnvSnapshot | None, dict[str, Any]]:
+    """(learner state, PRNG key, env snapshot or None, info) from ``path``. Checkpoints written before
+    env snapshots existed (a 2-tuple) load with ``None``. Raises CheckpointError if unreadable."""
+    try:
+        (state, key, snap), info = load_checkpoint(path, (state, key, _snapshot_template()))
+    except CheckpointError:
+        (state, key), info = load_checkpoint(path, (state, key))
+        snap = None
+    return state, key, snap, info
+
+
+def load_training_checkpoint(path: Path, state: Any, key: Any, env) -> tuple[Any, Any, dict[str, Any]]:
+    """Restore (learner state, PRNG key) from ``path`` and, where the checkpoint holds an env snapshot
+    that fits ``env`` (same number of envs and clips), the env's episodes, random and sampling state, so
+    training continues exactly; otherwise the env keeps its fresh reset."""
+    state, key, snap, info = read_checkpoint(path, state, key)
+    if snap is not None and hasattr(env, "restore"):
+        if _same_shapes(snap, env.snapshot()):
+            env.restore(snap)
+        else:
+            log.warning("%s: the saved env state is for another number of envs or clips; envs start anew", path)
+    return state, key, info
+
+
+def _same_shapes(a: Any, b: Any) -> bool:
+    la, lb = jax.tree.leaves(a), jax.tree.leaves(b)
+    return len(la) == len(lb) and all(np.shape(x) == np.shape(y) for x, y in zip(la, lb, strict=True))
+
+
+def save_training_checkpoint(path: Path, state: Any, key: Any, env, info: dict[str, Any]) -> None:
+    """Write (learner state, PRNG key, env snapshot) and ``info`` atomically."""
+    target = (state, key, env.snapshot()) if hasattr(env, "snapshot") else (state, key)
+    save_checkpoint(path, target, info)
+
+
+def sampling_metrics(env) -> dict[str, float]:
+    """Summary of the env's adaptive sampling weights for the metrics (empty for envs without it)."""
+    if not hasattr(env, "snapshot"):
+        return {}
+    from .sampling import summary
+
+    s = summary(env.sampler, env.statics.bins, env.cfg.sampling)
+    return {"sampling_entropy": s.entropy, "sampling_top_clip": s.top_clip, "sampling_top_share": s.top_share}
 
 
 def teacher_sizes(cfg: TrainConfig) -> tuple[int, int]:
@@ -77,14 +134,15 @@ def train_teacher(run: Path, cfg: TrainConfig, env, show_progress: bool = True) 
     state = init_state(key, obs_size, act_size, cfg.ppo)
     info: dict[str, Any] = {"iteration": 0, "env_steps": 0, "seconds": 0.0, "finished": False}
     ckpt = run / TEACHER
+    _, obs = env.reset()
     if ckpt.exists():
-        (state, key), info = load_checkpoint(ckpt, (state, key))
+        state, key, info = load_training_checkpoint(ckpt, state, key, env)
         if info["iteration"] >= cfg.ppo.iterations:
             return info
+        obs = env.snapshot().teacher if hasattr(env, "snapshot") else obs
         log.info("resuming teacher at iteration %d (%d env steps)", info["iteration"], info["env_steps"])
     update = make_update(cfg.ppo, observation_mirror(layout), action_mirror())
     metrics = MetricsLog(run, "teacher", int(info["iteration"]))
-    _, obs = env.reset()
     tracker = EpisodeTracker(obs.shape[0])
     start, t0, seconds0 = info["iteration"], time.time(), info["seconds"]
     iters = range(start, cfg.ppo.iterations)
@@ -104,14 +162,15 @@ def train_teacher(run: Path, cfg: TrainConfig, env, show_progress: bool = True) 
             "tracking_error": stats.tracking_error, "env_steps_per_s": steps / (t_upd - t_roll),
             "update_s": time.time() - t_upd, **{f"loss_{k}": float(v) for k, v in loss._asdict().items()},
             "std": float(np.exp(np.asarray(state.params.log_std)).mean()),
-            **{f"term_{k}": float(v) for k, v in zip(RewardTerms._fields, stats.terms, strict=True)}})
+            **{f"term_{k}": float(v) for k, v in zip(RewardTerms._fields, stats.terms, strict=True)},
+            **sampling_metrics(env)})
         info["finished"] = it + 1 >= cfg.ppo.iterations
         if (it + 1) % cfg.checkpoint_every == 0:
-            save_checkpoint(ckpt, (state, key), info)
+            save_training_checkpoint(ckpt, state, key, env, info)
         if cfg.max_minutes > 0 and (time.time() - t0) > 60 * cfg.max_minutes:
             log.info("teacher stopped at the time limit (%.1f min)", cfg.max_minutes)
             break
-    save_checkpoint(ckpt, (state, key), info)
+    save_training_checkpoint(ckpt, state, key, env, info)
     metrics.close()
     return info
 
@@ -119,7 +178,7 @@ def train_teacher(run: Path, cfg: TrainConfig, env, show_progress: bool = True) 
 def load_teacher(run: Path, cfg: TrainConfig):
     obs_size, act_size = teacher_sizes(cfg)
     key = jax.random.PRNGKey(cfg.seed)
-    (state, _), info = load_checkpoint(run / TEACHER, (init_state(key, obs_size, act_size, cfg.ppo), key))
+    state, _, _, info = read_checkpoint(run / TEACHER, init_state(key, obs_size, act_size, cfg.ppo), key)
     return state, info
 
 

@@ -1,0 +1,169 @@
+"""The batched C MuJoCo env (env_core over NumPy + mujoco.rollout) against the per-env reference
+functions, its random numbers, adaptive sampling, snapshots and exact resume of training."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from genmimic.policy import env_core as core
+from genmimic.policy import sampling
+from genmimic.policy.config import SamplingConfig, config_from_dict, default_config
+from genmimic.policy.env_cpu import CpuVecEnv, TrackingEnv
+
+CFG = default_config().env
+
+
+@pytest.fixture(scope="module")
+def steady_cfg():
+    """No failures for a few steps (so every row of a step is a continuing episode)."""
+    return dataclasses.replace(CFG, max_keypoint_error=1e3, fall_tilt=3.2, fall_height_drop=5.0)
+
+
+def test_batched_step_equals_the_per_env_functions(bank, steady_cfg):
+    """Same state, same action: observations, reward terms and flags as TrackingEnv (the per-env code)."""
+    n = 4
+    env = CpuVecEnv(bank, steady_cfg, n, threads=2, seed=1, randomize=False)
+    env.reset()
+    one = TrackingEnv(bank, steady_cfg, seed=0, randomize=False)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        before, ep = env.physics.copy(), env.episode
+        actions = rng.normal(size=(n, 29)) * 0.5
+        out = env.step(actions)
+        for i in range(n):
+            one.data.qpos[:], one.data.qvel[:] = before[i, env.qpos_cols], before[i, env.qvel_cols]
+            one.data.qacc_warmstart[:] = 0.0  # rollouts start each control step cold
+            one.clip, one.t, one.steps, one.limit = int(ep.clip[i]), int(ep.t[i]), int(ep.steps[i]), int(ep.limit[i])
+            one.last_action, one.prev_kp, one.history = ep.last_action[i], ep.prev_kp[i], ep.history[i].copy()
+            s, t, r, term, trunc, err, terms = one.step(actions[i])
+            assert term == out.terminated[i] and trunc == out.truncated[i]
+            np.testing.assert_allclose(out.terms[i], terms, rtol=1e-6, atol=1e-8)
+            assert out.reward[i] == pytest.approx(r, rel=1e-6)
+            assert out.tracking_error[i] == pytest.approx(err, rel=1e-6)
+            np.testing.assert_allclose(out.final_teacher[i], t, rtol=1e-5, atol=1e-5)
+            if not (term or trunc):
+                np.testing.assert_allclose(out.student[i], s, rtol=1e-5, atol=1e-5)
+
+
+def test_shapes_finite_values_resets_and_randomised_models(bank):
+    n = 8
+    with CpuVecEnv(bank, CFG, n, threads=2, seed=0) as env:
+        s, t = env.reset()
+        assert s.shape == (n, 507) and t.shape == (n, 662) and s.dtype == np.float32
+        np.testing.assert_array_equal(t[:, :507], s)
+        frictions = {round(float(m.geom_friction[env.floor, 0]), 6) for m in env.models}
+        assert len(frictions) == n  # each env has its own model
+        np.testing.assert_allclose([m.body_mass[env.torso] for m in env.models],
+                                   env._nominal[1] + env.episode.dr[:, 1], rtol=1e-6)
+        ended = 0
+        for _ in range(60):  # zero actions: the G1 falls within a few seconds, envs restart
+            out = env.step(np.zeros((n, 29)))
+            assert all(np.isfinite(x).all() for x in (out.student, out.teacher, out.reward, out.terms))
+            ended += int((out.terminated | out.truncated).sum())
+        assert ended > 0 and env.sampler.total_failures.sum() > 0 and int(env.sampler.updates[0]) == 60
+        assert (env.episode.t < bank.clip_len[env.episode.clip]).all()
+
+
+def test_random_numbers_are_uniform_counter_based_and_subset_free():
+    rng = core.rng_init(np, 7)
+    u = core.uniform(np, rng, 3, (4000,))
+    assert 0 <= u.min() and u.max() < 1 and abs(u.mean() - 0.5) < 0.02 and abs(u.var() - 1 / 12) < 0.005
+    np.testing.assert_array_equal(u, core.uniform(np, rng, 3, (4000,)))  # a pure function of the state
+    assert not np.array_equal(u, core.uniform(np, core.rng_next(np, rng), 3, (4000,)))
+    assert not np.array_equal(u, core.uniform(np, rng, 4, (4000,)))
+    assert abs(np.corrcoef(u, core.uniform(np, rng, 4, (4000,)))[0, 1]) < 0.05
+    z = core.normal(np, rng, 5, (20000,))
+    assert abs(z.mean()) < 0.03 and abs(z.std() - 1) < 0.03
+    # the draws of N envs are the first rows of the draws of more envs
+    a, b = core.step_noise(np, rng, 3, 4), core.step_noise(np, rng, 5, 4)
+    for x, y in zip(a.obs, b.obs, strict=True):
+        np.testing.assert_array_equal(x, y[:3])
+
+
+def test_adaptive_sampling_probabilities_known_answer_and_draws():
+    clip_len = np.array([160, 60])  # start frames [0, 150) and [0, 50): 3 bins and 1 bin of 50 frames
+    cfg = SamplingConfig(bin_s=1.0, uniform_floor=0.2, lookahead=0.5, decay=0.5)
+    bins = sampling.make_bins(clip_len, 0.02, cfg)
+    assert bins.valid.tolist() == [[1, 1, 1], [1, 0, 0]] and bins.frames.tolist() == [[50, 50, 50], [50, 0, 0]]
+    state = sampling.init_state(bins)
+    np.testing.assert_allclose(sampling.probabilities(np, state, bins, cfg), bins.valid / 4)  # uniform
+    # two failures at frame 120 of clip 0 (bin 2), one at frame 10 of clip 1
+    state = sampling.update(np, state, bins, cfg, np.array([0, 0, 1, 1]), np.array([120, 120, 10, 10]),
+                            np.array([True, True, True, False]))
+    np.testing.assert_allclose(state.failures, [[0, 0, 2], [1, 0, 0]])
+    # score: bin (0,1) gets 0.5 * 2 from the bin after it; total 2 + 1 + 1 = 4
+    p = sampling.probabilities(np, state, bins, cfg)
+    np.testing.assert_allclose(p, 0.2 * bins.valid / 4 + 0.8 * np.array([[0, 1, 2], [1, 0, 0]]) / 4)
+    state = sampling.update(np, state, bins, cfg, np.array([0]), np.array([0]), np.array([False]))
+    np.testing.assert_allclose(state.failures, [[0, 0, 1], [0.5, 0, 0]])  # decay 0.5 per env step
+    assert state.updates.tolist() == [2] and state.total_failures.tolist() == [2, 1]
+    r = core.rng_init(np, 0)
+    clip, start = sampling.draw(np, state, bins, cfg, core.uniform(np, r, 0, (20000,)), core.uniform(np, r, 1, (20000,)))
+    bin_of = np.where(clip == 0, start // 50, 0)
+    freq = np.array([[np.mean((clip == c) & (bin_of == b)) for b in range(3)] for c in range(2)])
+    np.testing.assert_allclose(freq, sampling.probabilities(np, state, bins, cfg), atol=0.01)
+    assert (start < np.maximum(1, clip_len[clip] - 10)).all() and (start >= 0).all()
+    s = sampling.summary(state, bins, cfg)
+    assert s.top_clip == 0 and 0 < s.entropy < 1
+    uniform = sampling.summary(sampling.init_state(bins), bins, cfg)
+    assert uniform.entropy == pytest.approx(1.0) and uniform.top_share == pytest.approx(0.75)
+
+
+def test_snapshot_restore_continues_exactly(bank):
+    a = CpuVecEnv(bank, CFG, 6, threads=2, seed=4)
+    a.reset()
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        a.step(rng.normal(size=(6, 29)) * 0.3)
+    b = CpuVecEnv(bank, CFG, 6, threads=1, seed=99)
+    b.reset()
+    b.restore(a.snapshot())
+    for _ in range(30):
+        act = rng.normal(size=(6, 29)) * 0.3
+        oa, ob = a.step(act), b.step(act)
+        for x, y in zip(oa, ob, strict=True):
+            np.testing.assert_array_equal(x, y)
+    for x, y in zip(a.snapshot(), b.snapshot(), strict=True):
+        for u, v in zip(np.atleast_1d(x) if not isinstance(x, tuple) else x,
+                        np.atleast_1d(y) if not isinstance(y, tuple) else y, strict=True):
+            np.testing.assert_array_equal(u, v)
+
+
+@pytest.mark.slow
+def test_resumed_training_equals_an_uninterrupted_run(bank, tmp_path):
+    """Teacher PPO for 4 iterations in one go, and 2 + 2 with a checkpoint in between: the same sampling
+    weights, counters, env state, parameters and optimiser state."""
+    import jax
+
+    from genmimic.policy.checkpoint import load_checkpoint
+    from genmimic.policy.train import make_env, read_checkpoint, train_teacher
+
+    def cfg(iterations):
+        return config_from_dict({"num_envs": 4, "threads": 2, "checkpoint_every": 100,
+                                 "ppo": {"iterations": iterations, "unroll_length": 8, "hidden": [16]}})
+
+    def run(path, plan):
+        for iterations in plan:
+            env = make_env(cfg(iterations), bank)
+            train_teacher(path, cfg(iterations), env, show_progress=False)
+            env.close()
+        from genmimic.policy.ppo import init_state
+        from genmimic.policy.train import teacher_sizes
+
+        c = cfg(plan[-1])
+        key = jax.random.PRNGKey(0)
+        return read_checkpoint(path / "teacher.msgpack", init_state(key, *teacher_sizes(c), c.ppo), key)
+
+    straight = run(tmp_path / "a", [4])
+    resumed = run(tmp_path / "b", [2, 4])
+    assert straight[3]["iteration"] == resumed[3]["iteration"] == 4
+    assert straight[3]["env_steps"] == resumed[3]["env_steps"] == 4 * 8 * 4
+    snap = straight[2]
+    assert int(snap.sampler.updates[0]) == 32 and int(snap.rng.counter[0]) == 33  # 1 reset + 32 steps
+    for x, y in zip(jax.tree.leaves(straight[:3]), jax.tree.leaves(resumed[:3]), strict=True):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    # the checkpoint round-trips: what was saved is what loads
+    (_, _, again), _ = load_checkpoint(tmp_path / "a" / "teacher.msgpack", (straight[0], straight[1], snap))
+    for x, y in zip(jax.tree.leaves(snap), jax.tree.leaves(again), strict=True):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
