@@ -81,11 +81,9 @@ def write_dialect(clip: SmplClip, names: dict[str, str] = BVH_NAMES, file_from_c
     lines += ["MOTION", f"Frames: {clip.num_frames}", f"Frame Time: {frame_time or f'{1.0 / clip.fps:.7f}'}"]
     from scipy.spatial.transform import Rotation
 
-    for t in range(clip.num_frames):
-        values = list(root[t])
-        for j in order:
-            values += list(Rotation.from_matrix(local[t, j]).as_euler("ZXY", degrees=True))
-        lines.append(" ".join(f"{v:.6f}" for v in values))
+    euler = [Rotation.from_matrix(local[:, j]).as_euler("ZXY", degrees=True) for j in order]
+    values = np.concatenate([root, *euler], axis=1)
+    lines.extend(" ".join(f"{v:.6f}" for v in row) for row in values)
     text = newline.join(lines) + newline
     return (b"\xef\xbb\xbf" if bom else b"") + text.encode()
 
@@ -148,8 +146,8 @@ def test_full_import_of_a_dialect_matches_the_truth(tmp_path, short_walk):
     err = np.linalg.norm(clip.joints[:, mapped] - short_walk.joints[:, mapped], axis=-1)
     assert err.mean() < 0.01, f"mean {err.mean():.4f} m"
     # --up and --scale override the detection and say so
-    clip = bvh.import_bvh(path, scale=0.01, up="z")
-    assert (clip.meta["params"]["up_axis"], clip.meta["params"]["unit"]) == ("given", "given")
+    _, _, skeleton = _targets(path.read_bytes(), up="z", unit_m=0.02)
+    assert (skeleton.up, skeleton.up_source, skeleton.unit_m, skeleton.unit_source) == ("+z", "given", 0.02, "given")
 
 
 @pytest.mark.parametrize(("text", "fps"), [("0.0333333", 30.0), ("0.033333", 30.0), ("0.008333", 120.0),
