@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The tracker's training corpus, reproducibly (fixed seeds; held-out evaluation uses seeds >= 9000):
+#
+#   scripts/make_corpus.sh OUT_DIR [SYNTH_CLIPS] [JOINT_CLIPS]
+#
+# Writes G1 clips (.npz, float32 arrays to keep the folder small enough to carry to a GPU machine) into one
+# flat OUT_DIR:
+#   synth_*    every genmimic-synth kind, round robin, seeds 1000.. (genmimic-policy corpus --source synth)
+#   joints_*   joint-space procedural motions (genmimic-policy corpus --source joints), seeds 1000..
+#   corrupt_*  generated-video-like versions: one motion per kind at seed 3000, corrupted by genmimic-bench's
+#              corruptions at their default severities (genmimic-bench make --from), retargeted
+#   mocap_*    every BVH in ../shared/data/motions (when present), lifted and retargeted
+# Needs the genmimic stage commands on PATH (make install puts them in .venv/bin).
+set -euo pipefail
+OUT=${1:?usage: make_corpus.sh OUT_DIR [SYNTH_CLIPS] [JOINT_CLIPS]}
+SYNTH=${2:-210}
+JOINTS=${3:-56}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+[ -e "$OUT" ] && { echo "make_corpus: $OUT exists; choose a new folder" >&2; exit 2; }
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+genmimic-policy corpus "$TMP/synth" --count "$SYNTH" --seed 1000 --duration 8 --source synth
+genmimic-policy corpus "$TMP/joints" --count "$JOINTS" --seed 1000 --duration 8 --source joints
+mkdir -p "$TMP/smpl" "$TMP/corrupt" "$TMP/mocap"
+for kind in $(genmimic-synth --list | awk '{print $1}'); do
+  genmimic-synth "$kind" --seed 3000 --duration 8 -o "$TMP/smpl/$kind.npz"
+done
+genmimic-bench make -o "$TMP/bench" --from "$TMP/smpl" >/dev/null
+genmimic-retarget batch "$TMP/bench/clips" -o "$TMP/corrupt" >/dev/null
+for bvh in "$ROOT"/../shared/data/motions/*.bvh; do
+  [ -f "$bvh" ] || continue
+  name=$(basename "$bvh" .bvh)
+  genmimic-lift "$bvh" -o - | genmimic-retarget - -o "$TMP/mocap/$name.npz"
+done
+mkdir -p "$OUT"
+PYTHON=$(command -v python3)
+[ -x "$ROOT/.venv/bin/python" ] && PYTHON=$ROOT/.venv/bin/python
+"$PYTHON" - "$TMP" "$OUT" <<'PYEOF'
+import dataclasses, sys
+from pathlib import Path
+import numpy as np
+from genmimic.core.clips import G1Clip, load_clip, save_clip
+tmp, out = Path(sys.argv[1]), Path(sys.argv[2])
+n = 0
+for part in ("synth", "joints", "corrupt", "mocap"):
+    for f in sorted((tmp / part).glob("*.npz")):
+        c = load_clip(f, G1Clip)
+        small = {k: getattr(c, k).astype(np.float32) for k in ("root_pos", "root_quat", "dof_pos", "keypoints")}
+        save_clip(dataclasses.replace(c, **small), out / f"{part}_{f.name}")
+        n += 1
+print(f"make_corpus: {n} clips in {out}")
+PYEOF
