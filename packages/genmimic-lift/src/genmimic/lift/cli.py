@@ -12,6 +12,8 @@ import typer
 from genmimic.core import save_clip
 from genmimic.core.cli_support import progress, reports_errors, setup_logging, version_option
 
+from .errors import LiftError
+
 log = logging.getLogger("genmimic.lift")
 
 lift_app = typer.Typer(add_completion=False)
@@ -34,15 +36,32 @@ def lift(
                                                     "smplx): fit its shape and use its joint regressor.")] = None,
     render: Annotated[Path | None, typer.Option(help="Also write a video of the lifted skeleton drawn over "
                                                 "the input (videos only).")] = None,
-    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log steps and timings to stderr.")] = False,
+    fps: Annotated[float | None, typer.Option(help="Frame rate [1/s] of the clip. Videos: the uniform rate "
+                                              "the frames are resampled to; default from the video's "
+                                              "timestamps (29.97 stays 29.97).")] = None,
+    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Videos: lift the frames of a stream "
+                                                "that breaks or ends before its declared frame count, with a "
+                                                "warning, instead of refusing it.")] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log steps and timings to stderr (and "
+                                          "MediaPipe's start-up messages).")] = False,
     version: Version = None,
 ) -> None:
-    """Lift a video, or import mocap, into an SMPL clip (genmimic.smpl/1: z up, feet on z = 0)."""
+    """Lift a video, or import mocap, into an SMPL clip (genmimic.smpl/1: z up, feet on z = 0).
+    INPUT '-' reads standard input."""
     setup_logging(verbose)
     from .importers import lift_any
+    from .video import is_video_input
 
-    clip = lift_any(input, focal=focal, body_model=body_model, render=render,
-                    progress=lambda frames, total: progress(frames, "detecting", total=total))
+    bar = lambda frames, total: progress(frames, "detecting", total=total)  # noqa: E731
+    if is_video_input(input):
+        from .lift_video import lift_video
+
+        clip = lift_video(input, focal=focal, body_model=body_model, render=render, progress=bar, fps=fps,
+                          allow_partial=allow_partial).clip
+    elif fps is not None or allow_partial:
+        raise LiftError(input, "--fps and --allow-partial are for videos; this input is mocap")
+    else:
+        clip = lift_any(input, focal=focal, body_model=body_model, render=render, progress=bar)
     save_clip(clip, output)
     log.info("wrote %s: %d frames at %g fps", output, clip.num_frames, clip.fps)
 

@@ -27,9 +27,21 @@ from genmimic.core import rotations as rot
 
 from .errors import LiftError
 from .fit import Camera, _swing, fit_sequence, initial_pose
-from .pose2d import JOINT_WEIGHTS, Keypoints, consistent_sides, detect, fill_missing
+from .frame_times import nearest, resample_times, uniform_rate
+from .people import Person, choose, follow, frame_ranges, jumps, keypoint_box
+from .pose2d import JOINT_WEIGHTS, Keypoints, SeveralPeople, consistent_sides, detect, fill_missing, resample
 from .retarget_joints import body_scale, conform_to_skeleton, ground_offset
-from .video import prefetch, probe, read_frames, timed
+from .video import (
+    DecodeStats,
+    TimedFrame,
+    VideoSource,
+    load_source,
+    prefetch,
+    probe,
+    read_timed_frames,
+    source_name,
+    timed,
+)
 
 Array = NDArray[np.float64]
 #: Wraps an iterator of frames, e.g. with a progress bar: ``progress(frames, total)`` (total may be None).
@@ -210,14 +222,20 @@ def lift_keypoints(kp: Keypoints, camera: Camera, fps: float, *, body_model: str
     return clip, res.joints, T_cw
 
 
-def lift_video(source: str | os.PathLike[str], *, focal: float | None = None,
+def lift_video(source: VideoSource, *, focal: float | None = None,
                body_model: str | os.PathLike[str] | None = None, render: str | os.PathLike[str] | None = None,
                max_side: int = 640, smooth: float = 0.3, weight3d: float = 1.0, iterations: int = 200,
-               workers: int | None = None, progress: Progress | None = None) -> VideoLift:
+               workers: int | None = None, progress: Progress | None = None, fps: float | None = None,
+               allow_partial: bool = False) -> VideoLift:
     """Lift the person in a video into an SMPL clip (see the module's description).
 
+    Frames are placed by their presentation timestamps: evenly spaced frames give one clip frame each at
+    the video's rate (29.97 stays 29.97); a variable-frame-rate video, or ``fps``, is resampled to a
+    uniform rate (see :mod:`frame_times`); ``meta["video_timing"]`` states what was done. The stream's
+    display rotation is honoured (a phone's portrait video is lifted upright).
+
     Args:
-        source: a video file.
+        source: a video file, ``-`` for standard input, or :class:`video.VideoBytes`.
         focal: focal length [px] in the original frame's pixels; default the larger side.
         body_model: the user's SMPL model file or folder: fit ``betas`` and use its joints.
         render: also write the fitted skeleton drawn over the video to this path (.mp4).
@@ -226,14 +244,21 @@ def lift_video(source: str | os.PathLike[str], *, focal: float | None = None,
         weight3d: weight of MediaPipe's 3D pose against the 2D keypoints (its depth is the weaker part).
         workers: detection threads (default: 2, or 1 on a single core); see :func:`pose2d.detect`.
         progress: wraps the frames going into detection (the command line passes a progress bar).
+        fps: the clip's uniform rate [1/s]; default from the timestamps.
+        allow_partial: lift the frames of a stream that breaks or ends before its declared frame count,
+            with a warning (``meta["video_timing"]["partial"]``), instead of refusing it.
 
     Raises:
-        LiftError: not a readable video, fewer than 2 frames, or no person in any frame.
+        LiftError: not a readable video, a broken or cut-short stream (without ``allow_partial``), fewer
+            than 2 frames, timestamps that do not increase, or no person in any frame.
     """
-    name = str(source)
-    info = probe(name)
+    source = load_source(source)
+    name = source_name(source)
+    info = probe(source)
     if focal is not None and not (np.isfinite(focal) and focal > 0):
         raise LiftError(name, f"--focal must be a positive number of pixels, got {focal}")
+    if fps is not None and not (np.isfinite(fps) and 0 < fps <= 1000):
+        raise LiftError(name, f"--fps must be a positive number of frames per second up to 1000, got {fps}")
     f = float(focal) if focal is not None else float(max(info.width, info.height))
     camera = Camera(f, info.width / 2.0, info.height / 2.0)
     decode_s, wait_s = [0.0], [0.0]
@@ -243,22 +268,68 @@ def lift_video(source: str | os.PathLike[str], *, focal: float | None = None,
     # runs of frames per detection thread: the video split evenly into runs of at most 5 s at 30 frames/s
     runs = workers * -(-info.frames // (workers * 150))
     chunk = max(15, -(-info.frames // runs)) if info.frames else 150
-    frames = timed(prefetch(timed(read_frames(name, max_side), decode_s)), wait_s)
-    if progress is not None:
-        frames = progress(frames, info.frames or None)
-    kp = detect(frames, info.width, info.height, workers=workers, chunk=chunk)
+    stats = DecodeStats()
+    stamps: list[float] = []
+
+    def images(timed_frames: Iterator[TimedFrame]) -> Iterator[NDArray[np.uint8]]:
+        for frame in timed_frames:
+            stamps.append(frame.time)
+            yield frame.image
+
+    def frames() -> Iterator[NDArray[np.uint8]]:
+        stamps.clear()
+        stats.frames = 0
+        decoded = read_timed_frames(source, max_side, allow_partial=allow_partial, stats=stats)
+        stream = images(timed(prefetch(timed(decoded, decode_s)), wait_s))
+        return progress(stream, info.frames or None) if progress is not None else stream
+
+    people: dict = {"in_view": 1}
+    stream = frames()
+    try:
+        kp = detect(stream, info.width, info.height, workers=workers, chunk=chunk, one_person=True)
+        moved = jumps(kp)
+        if moved:  # a fresh detection took someone else: follow the first frame's person instead
+            first = int(np.flatnonzero(kp.found)[0])
+            log.warning("%s: the detected person jumps at frames %s (someone else came into view?); following "
+                        "the person of frame %d", name, frame_ranges(moved), first)
+            followed = follow(frames(), info.width, info.height,
+                              [Person(keypoint_box(kp, first, info.width, info.height), 1.0)], 0)
+            kp, people = followed.keypoints, {"in_view": 1, "jumps": moved, "unsure": followed.unsure}
+    except SeveralPeople as several:
+        stream.close()
+        chosen = choose(several.people, info.width / info.height)
+        followed = follow(frames(), info.width, info.height, several.people, chosen)
+        kp = followed.keypoints
+        box = (several.people[chosen].box * [info.width, info.height, info.width, info.height]).round().tolist()
+        people = {"in_view": len(several.people), "chosen_box_px": box, "unsure": followed.unsure}
+        unsure = f"; the choice was unsure at frames {frame_ranges(followed.unsure)} (people crossing or the " \
+                 "person lost)" if followed.unsure else ""
+        log.warning("%s: %d people in view; following the largest, most central one (x %.0f-%.0f px in the "
+                    "first frame)%s", name, len(several.people), box[0], box[2], unsure)
     detect_s = time.perf_counter() - start - wait_s[0]
+    if stats.problem:
+        log.warning("%s: %s; lifting them (--allow-partial)", name, stats.problem)
     T = len(kp.found)
     if T == 0:
         raise LiftError(name, "the video has no frames")
     if T < 2:
         raise LiftError(name, "a single frame (a still image?): a video needs at least 2 frames")
+    times = np.asarray(stamps[:T], float)
+    if np.any(np.diff(times) <= 0):
+        bad = int(np.flatnonzero(np.diff(times) <= 0)[0]) + 1
+        raise LiftError(name, f"frame {bad}'s timestamp {times[bad]:.4f} s does not follow frame {bad - 1}'s "
+                        f"{times[bad - 1]:.4f} s; re-encode the video (e.g. ffmpeg -i IN -c:v libx264 OUT.mp4)")
+    timing = uniform_rate(times, fps)
     if not kp.found.any():
         raise LiftError(name, f"no person found in any of its {T} frames")
     kp, swapped = consistent_sides(fill_missing(kp))
+    if timing.resampled:
+        at = resample_times(times, timing.fps)
+        kp = resample(kp, times, at)
+        swapped = swapped[nearest(times, at)]
     kp = despike(kp)
     start = time.perf_counter()
-    clip, joints_cam, T_cw = lift_keypoints(kp, camera, info.fps, body_model=body_model, smooth=smooth,
+    clip, joints_cam, T_cw = lift_keypoints(kp, camera, timing.fps, body_model=body_model, smooth=smooth,
                                             weight3d=weight3d, iterations=iterations, source=name,
                                             image_size=(info.width, info.height))
     fit_s = time.perf_counter() - start
@@ -266,11 +337,17 @@ def lift_video(source: str | os.PathLike[str], *, focal: float | None = None,
     clip.meta["relabelled_frames"] = {"upper": np.flatnonzero(swapped[:, 0]).tolist(),
                                       "lower": np.flatnonzero(swapped[:, 1]).tolist()}
     clip.meta["timings_fps"] = {k: round(v, 2) for k, v in timings._asdict().items() if k != "frames"}
+    clip.meta["people"] = people
+    clip.meta["video_timing"] = {**timing._asdict(), "declared_frames": info.frames, "rotation_deg": info.rotation,
+                                 "partial": stats.problem or None}
+    if timing.resampled:
+        log.info("%s: %d frames at %s timestamps resampled to %d frames at %.3f fps", name, T,
+                 "uneven" if timing.variable else "even", clip.num_frames, timing.fps)
     log.info("%s: %d frames, person in %d; decode %.0f, detect %.0f, fit %.0f frames/s", name, T,
              int(kp.found.sum()), timings.decode_fps, timings.detect_fps, timings.fit_fps)
     result = VideoLift(clip, kp, camera, T_cw, joints_cam, timings)
     if render is not None:
         from .render import render_overlay
 
-        render_overlay(name, joints_cam, camera, render, max_side=max_side)
+        render_overlay(source, joints_cam, camera, render, max_side=max_side)
     return result

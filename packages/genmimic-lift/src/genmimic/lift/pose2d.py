@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
+import sys
+import threading
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
@@ -19,6 +22,7 @@ from numpy.typing import NDArray
 from genmimic.core import smpl
 
 Array = NDArray[np.float64]
+log = logging.getLogger(__name__)
 
 #: SMPL joint -> MediaPipe landmark indices averaged for it, and the weight of that correspondence.
 MEDIAPIPE_TO_SMPL: dict[str, tuple[tuple[int, ...], float]] = {
@@ -51,13 +55,51 @@ def _landmarks(result) -> tuple[Array, Array] | None:
     return img, world
 
 
-def _pose_tracker():
-    """A MediaPipe Pose tracker (model complexity 1, tracking between frames, landmark smoothing)."""
+class _NativeStderr:
+    """Process-wide state of :func:`native_stderr_hidden` (file descriptor 2 is one per process)."""
+
+    lock = threading.Lock()
+    depth = 0
+    saved: int | None = None
+
+
+@contextlib.contextmanager
+def native_stderr_hidden() -> Iterator[None]:
+    """Hide what native code (MediaPipe's C++ logging, TensorFlow Lite) writes to file descriptor 2 while
+    the block runs, unless INFO logging is on (``--verbose``). Nested and threaded uses share one
+    redirection. Python's own writes to stderr in that window are hidden too, so keep blocks short: a
+    tracker's creation and its first frame, where MediaPipe prints its start-up chatter."""
+    if log.isEnabledFor(logging.INFO):
+        yield
+        return
+    with _NativeStderr.lock:
+        if _NativeStderr.depth == 0:
+            sys.stderr.flush()
+            saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 2)
+            os.close(null)
+            _NativeStderr.saved = saved
+        _NativeStderr.depth += 1
+    try:
+        yield
+    finally:
+        with _NativeStderr.lock:
+            _NativeStderr.depth -= 1
+            if _NativeStderr.depth == 0 and _NativeStderr.saved is not None:
+                sys.stderr.flush()
+                os.dup2(_NativeStderr.saved, 2)
+                os.close(_NativeStderr.saved)
+                _NativeStderr.saved = None
+
+
+def _pose_tracker(static: bool = False):
+    """A MediaPipe Pose tracker (model complexity 1, tracking between frames, landmark smoothing), or with
+    ``static`` a detector that treats every image on its own."""
     os.environ.setdefault("GLOG_minloglevel", "2")
-    with contextlib.redirect_stderr(io.StringIO()):
+    with native_stderr_hidden(), contextlib.redirect_stderr(io.StringIO()):
         import mediapipe as mp
 
-        return mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1, smooth_landmarks=True,
+        return mp.solutions.pose.Pose(static_image_mode=static, model_complexity=1, smooth_landmarks=not static,
                                       enable_segmentation=False, min_detection_confidence=0.5,
                                       min_tracking_confidence=0.5)
 
@@ -65,21 +107,60 @@ def _pose_tracker():
 _INDEX = tuple((smpl.JOINT_NAMES.index(name), list(idx)) for name, (idx, _) in MEDIAPIPE_TO_SMPL.items())
 
 
-def _detect_run(frames: Iterable[NDArray[np.uint8]], width: int, height: int) -> list[tuple[Array, ...]]:
-    """Per frame (uv, xyz, visibility, found) of one tracking run over consecutive ``frames``."""
+def _row(lm: tuple[Array, Array] | None, width: int, height: int) -> tuple[Array, Array, Array, bool]:
+    """One frame's (uv, xyz, visibility, found) mapped to SMPL joints from MediaPipe's landmarks."""
+    u, x, v = np.zeros((smpl.NUM_JOINTS, 2)), np.zeros((smpl.NUM_JOINTS, 3)), np.zeros(smpl.NUM_JOINTS)
+    if lm is not None:
+        img, world = lm
+        for j, idx in _INDEX:
+            u[j] = img[idx, :2].mean(0) * (width, height)
+            x[j] = world[idx].mean(0)
+            v[j] = float(np.clip(img[idx, 2].min(), 0.0, 1.0))
+    return u, x, v, lm is not None
+
+
+class PeopleCheck:
+    """Shared by the detection threads of :func:`detect` when it looks for other people in the first
+    frame: ``people`` found there (:class:`people.Person`) and ``several`` (set when more than one is in
+    view, which stops every run)."""
+
+    def __init__(self) -> None:
+        self.people: list = []
+        self.several = threading.Event()
+
+
+class SeveralPeople(Exception):
+    """Raised by :func:`detect` when the first frame holds more than one person: ``people`` found there,
+    for :func:`people.follow` to choose from and follow."""
+
+    def __init__(self, people: list) -> None:
+        self.people = people
+        super().__init__(f"{len(people)} people in view")
+
+
+def _detect_run(frames: Iterable[NDArray[np.uint8]], width: int, height: int,
+                check: PeopleCheck | None = None, first: bool = False) -> list[tuple[Array, ...]]:
+    """Per frame (uv, xyz, visibility, found) of one tracking run over consecutive ``frames``; the
+    ``first`` run with a ``check`` looks for other people in its first frame (see :func:`detect`)."""
     pose = _pose_tracker()
     out = []
     try:
-        for frame in frames:
-            lm = _landmarks(pose.process(frame))
-            u, x, v = np.zeros((smpl.NUM_JOINTS, 2)), np.zeros((smpl.NUM_JOINTS, 3)), np.zeros(smpl.NUM_JOINTS)
-            if lm is not None:
-                img, world = lm
-                for j, idx in _INDEX:
-                    u[j] = img[idx, :2].mean(0) * (width, height)
-                    x[j] = world[idx].mean(0)
-                    v[j] = float(np.clip(img[idx, 2].min(), 0.0, 1.0))
-            out.append((u, x, v, lm is not None))
+        for t, frame in enumerate(frames):
+            if check is not None and check.several.is_set():
+                return []
+            if t == 0:
+                with native_stderr_hidden():  # the graph's first run prints warnings from C++
+                    if first and check is not None:
+                        from .people import people_in
+
+                        check.people = people_in(pose, frame)
+                        if len(check.people) > 1:
+                            check.several.set()
+                            return []
+                    lm = _landmarks(pose.process(frame))
+            else:
+                lm = _landmarks(pose.process(frame))
+            out.append(_row(lm, width, height))
     finally:
         pose.close()
     return out
@@ -97,27 +178,36 @@ def _chunks(frames: Iterable[NDArray[np.uint8]], size: int) -> Iterator[list[NDA
 
 
 def detect(frames: Iterable[NDArray[np.uint8]], width: int, height: int, *, workers: int = 1,
-           chunk: int = 150) -> Keypoints:
+           chunk: int = 150, one_person: bool = False) -> Keypoints:
     """Run MediaPipe Pose over RGB ``frames`` (in order, tracking between frames); ``width``/``height``
     [px] of the original video scale the normalised image coordinates.
 
     With ``workers`` > 1 the video is cut into runs of ``chunk`` frames tracked by that many MediaPipe
     instances in threads (MediaPipe releases the GIL; 1.7x on 2 cores); each run starts with a fresh
     detection, so at most ``workers + 1`` runs of frames are held in memory.
+
+    With ``one_person``, the first frame is searched for other people first (:func:`people.people_in`,
+    three more inferences), and :class:`SeveralPeople` is raised when there are several: a fresh
+    detection could pick any of them, so the caller follows one (:func:`people.follow`).
     """
+    check = PeopleCheck() if one_person else None
     if workers <= 1:
-        rows = _detect_run(frames, width, height)
+        rows = _detect_run(frames, width, height, check, True)
     else:
         from concurrent.futures import ThreadPoolExecutor
 
         rows, pending = [], []
         with ThreadPoolExecutor(workers) as pool:
             for run in _chunks(frames, chunk):
-                pending.append(pool.submit(_detect_run, run, width, height))
+                pending.append(pool.submit(_detect_run, run, width, height, check, not pending and not rows))
+                if check is not None and check.several.is_set():
+                    break
                 if len(pending) > workers:
                     rows += pending.pop(0).result()
             for future in pending:
                 rows += future.result()
+    if check is not None and check.several.is_set():
+        raise SeveralPeople(check.people)
     if not rows:
         return Keypoints(np.zeros((0, 24, 2)), np.zeros((0, 24, 3)), np.zeros((0, 24)), np.zeros(0, bool))
     uv, xyz, vis, found = (np.array(col) for col in zip(*rows, strict=True))
@@ -190,3 +280,15 @@ def consistent_sides(kp: Keypoints, bias: float = 1e-3) -> tuple[Keypoints, NDAr
         swapped[:, list(parts)] ^= rows[:, None]
         uv, xyz, vis = _swap(uv, pairs, rows), _swap(xyz, pairs, rows), _swap(vis, pairs, rows)
     return Keypoints(uv, xyz, vis, kp.found), swapped
+
+
+def resample(kp: Keypoints, times: Array, at: Array) -> Keypoints:
+    """Keypoints detected at frame ``times`` (T,) [s] (gaps already filled, see :func:`fill_missing`)
+    linearly interpolated at clip times ``at`` (N,) [s]; a clip frame counts as found when the nearer of
+    its two source frames had a person, with that frame's visibility."""
+    from .frame_times import interpolate, nearest
+
+    near = nearest(times, at)
+    found = kp.found[near]
+    vis = np.where(found[:, None], kp.visibility[near], 0.0)
+    return Keypoints(interpolate(times, kp.uv, at), interpolate(times, kp.xyz, at), vis, found)

@@ -1,20 +1,30 @@
-"""Decoding videos with PyAV: frames as RGB arrays, downscaled for detection, with clear errors.
+"""Decoding videos with PyAV: frames as RGB arrays turned upright by the stream's display rotation,
+with their presentation timestamps, downscaled for detection, and clear errors.
 
 Refused with one line naming the file: unreadable or not a video, no video stream, zero frames, a single
-frame (a still image), a resolution above :data:`MAX_PIXELS`, and a stream that breaks while decoding.
+frame (a still image), a resolution above :data:`MAX_PIXELS`, and a stream that breaks or ends before the
+frame count its container declares (unless the caller allows a partial stream, see :class:`DecodeStats`).
+
+A source is a path, ``-`` (standard input, read to the end once, then decoded from memory) or the bytes
+of a video file (:class:`VideoBytes`).
 """
 
 from __future__ import annotations
 
+import io
 import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Iterator
-from typing import NamedTuple, TypeVar
+from dataclasses import dataclass
+from typing import NamedTuple, TypeVar, Union
 
 import numpy as np
 from numpy.typing import NDArray
+
+from genmimic.core.files import STREAM, read_bytes
 
 from .errors import LiftError
 
@@ -23,49 +33,130 @@ T = TypeVar("T")
 MAX_PIXELS = 7680 * 4320
 
 
+class VideoBytes(NamedTuple):
+    """A video held in memory (read from standard input): ``data`` and the ``name`` used in messages."""
+
+    data: bytes
+    name: str = "<stdin>"
+
+
+VideoSource = Union[str, "os.PathLike[str]", VideoBytes]
+
+
+def load_source(source: VideoSource) -> VideoBytes | str:
+    """A path as a string, or for ``-`` standard input read to the end (once) as :class:`VideoBytes`."""
+    if isinstance(source, VideoBytes):
+        return source
+    if str(source) == STREAM:
+        data = read_bytes(STREAM)
+        if not data:
+            raise LiftError("<stdin>", "standard input is empty: pipe a video into it (cat clip.mp4 | ...)")
+        return VideoBytes(data)
+    return str(source)
+
+
+def source_name(source: VideoSource) -> str:
+    """How ``source`` is named in messages."""
+    return source.name if isinstance(source, VideoBytes) else "<stdin>" if str(source) == STREAM else str(source)
+
+
+def looks_like_video(head: bytes) -> bool:
+    """Whether a file's first bytes are a video container's: MP4/MOV (an ``ftyp``/``moov``/``mdat`` box),
+    Matroska/WebM (EBML), AVI (RIFF ``AVI``) or MPEG-TS (sync bytes 188 apart)."""
+    return (head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip")
+            or head[:4] == b"\x1a\x45\xdf\xa3" or (head[:4] == b"RIFF" and head[8:12] == b"AVI ")
+            or (len(head) > 188 and head[0] == 0x47 and head[188] == 0x47))
+
+
+def is_video_input(source: str | os.PathLike[str]) -> bool:
+    """Whether ``source`` names a video: by extension (see ``importers.VIDEO_EXTENSIONS``), or for ``-``
+    by the first bytes waiting on standard input (peeked, not consumed, so another reader still gets them)."""
+    if str(source) != STREAM:
+        from .importers import VIDEO_EXTENSIONS
+
+        return os.path.splitext(str(source))[1].lower() in VIDEO_EXTENSIONS
+    stdin = sys.stdin.buffer
+    try:
+        if hasattr(stdin, "peek"):
+            head = stdin.peek(200)[:200]
+        elif stdin.seekable():  # an in-memory stdin (tests)
+            at = stdin.tell()
+            head = stdin.read(200)
+            stdin.seek(at)
+        else:
+            return False
+    except (OSError, ValueError):
+        return False
+    return looks_like_video(head)
+
+
 class VideoInfo(NamedTuple):
-    """``width``, ``height`` [px] of the stored frames, ``fps`` [1/s], ``frames`` (container's count, or 0
-    when unknown), ``rotation`` [deg] from the stream's display matrix."""
+    """``width``, ``height`` [px] of the frames as displayed (after ``rotation``), ``fps`` [1/s] (the
+    container's average rate), ``frames`` (container's count, or 0 when unknown), ``rotation`` [deg,
+    counter-clockwise] from the stream's display matrix, ``duration`` [s] (0 when unknown)."""
 
     width: int
     height: int
     fps: float
     frames: int
     rotation: int
+    duration: float = 0.0
 
 
-def _open(path: str):
+def _open(source: VideoSource):
     import av
 
-    if not os.path.exists(path):
-        raise LiftError(path, "no such file")
+    name = source_name(source)
+    if isinstance(source, VideoBytes):
+        target = io.BytesIO(source.data)
+    else:
+        if not os.path.exists(name):
+            raise LiftError(name, "no such file")
+        target = name
     try:
-        container = av.open(path)
+        container = av.open(target)
     except (av.error.FFmpegError, OSError, ValueError) as err:
-        raise LiftError(path, f"cannot open as a video: {str(err).splitlines()[0]}") from None
+        raise LiftError(name, f"cannot open as a video: {str(err).splitlines()[0]}") from None
     if not container.streams.video:
         container.close()
-        raise LiftError(path, "holds no video stream")
+        raise LiftError(name, "holds no video stream")
     return container
 
 
-def probe(path: str | os.PathLike[str]) -> VideoInfo:
-    """Size, frame rate and frame count of a video, checked (see the module's list of refusals)."""
-    name = str(path)
-    with _open(name) as container:
+def _rotation(container, stream) -> int:
+    """The display rotation [deg, counter-clockwise, a multiple of 90] read from the first frame."""
+    import av
+
+    try:
+        for frame in container.decode(stream):
+            return round((frame.rotation or 0) / 90.0) * 90 % 360
+    except (av.error.FFmpegError, ValueError):
+        pass
+    return 0
+
+
+def probe(path: VideoSource) -> VideoInfo:
+    """Size as displayed, frame rate, frame count and rotation of a video, checked (see the module)."""
+    name = source_name(path)
+    with _open(path) as container:
         stream = container.streams.video[0]
         width, height = stream.codec_context.width, stream.codec_context.height
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         fps = float(rate) if rate else 0.0
         frames = int(stream.frames or 0)
-        rotation = 0
+        duration = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else 0.0
+        if not duration and container.duration:
+            duration = container.duration / 1e6
+        rotation = _rotation(container, stream)
     if width <= 0 or height <= 0:
         raise LiftError(name, "the video stream has no frame size")
     if width * height > MAX_PIXELS:
         raise LiftError(name, f"resolution {width}x{height} is above the {MAX_PIXELS // 10**6} Mpx limit (8K)")
     if not np.isfinite(fps) or fps <= 0 or fps > 1000:
         raise LiftError(name, f"implausible frame rate {fps}")
-    return VideoInfo(width, height, fps, frames, rotation)
+    if rotation in (90, 270):
+        width, height = height, width
+    return VideoInfo(width, height, fps, frames, rotation, duration)
 
 
 def detection_size(width: int, height: int, max_side: int) -> tuple[int, int]:
@@ -74,30 +165,86 @@ def detection_size(width: int, height: int, max_side: int) -> tuple[int, int]:
     return max(2, round(width * s / 2) * 2), max(2, round(height * s / 2) * 2)
 
 
-def read_frames(path: str | os.PathLike[str], max_side: int = 640, max_frames: int | None = None,
-                ) -> Iterator[NDArray[np.uint8]]:
-    """RGB frames (H, W, 3) uint8, downscaled so the longer side is at most ``max_side`` [px].
+@dataclass
+class DecodeStats:
+    """What :func:`read_timed_frames` read: ``frames`` decoded, ``declared`` by the container (0 when
+    unknown), and ``problem`` (why the stream ended early, "" when it did not). Filled while reading."""
 
-    Raises :class:`LiftError` when the stream breaks; the caller checks the number of frames.
+    frames: int = 0
+    declared: int = 0
+    problem: str = ""
+
+
+class TimedFrame(NamedTuple):
+    """A decoded frame: ``time`` [s] from the stream's first frame (its presentation timestamp) and the
+    RGB ``image`` (H, W, 3) uint8, upright."""
+
+    time: float
+    image: NDArray[np.uint8]
+
+
+def read_timed_frames(path: VideoSource, max_side: int = 640, max_frames: int | None = None, *,
+                      allow_partial: bool = False, stats: DecodeStats | None = None) -> Iterator[TimedFrame]:
+    """Frames in decoding order with their presentation times, turned by the display rotation and
+    downscaled so the longer side is at most ``max_side`` [px].
+
+    A stream that breaks while decoding, or ends with fewer frames than its container declares (or well
+    before its declared duration), raises :class:`LiftError` naming the frames read and declared; with
+    ``allow_partial`` it stops there and ``stats.problem`` says why (the caller warns: this may run in a
+    decoding thread while MediaPipe's start-up output, and so stderr, is hidden).
     """
     import av
 
-    name = str(path)
-    info = probe(name)
+    name = source_name(path)
+    info = probe(path)
     w, h = detection_size(info.width, info.height, max_side)
-    with _open(name) as container:
+    turns = info.rotation // 90
+    if turns % 2:
+        w, h = h, w  # decoded size before turning
+    stats = stats if stats is not None else DecodeStats()
+    stats.declared = info.frames
+    problem, last = "", None
+    with _open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        count = 0
+        tb = float(stream.time_base) if stream.time_base else 0.0
+        start = None
         try:
             for frame in container.decode(stream):
-                yield frame.to_ndarray(format="rgb24", width=w, height=h)
-                count += 1
-                if max_frames is not None and count >= max_frames:
+                pts = frame.pts if frame.pts is not None else frame.dts
+                if pts is None or not tb:
+                    t = (last + 1.0 / info.fps) if last is not None else 0.0
+                else:
+                    start = pts if start is None else start
+                    t = (pts - start) * tb
+                image = frame.to_ndarray(format="rgb24", width=w, height=h)
+                if turns:
+                    image = np.ascontiguousarray(np.rot90(image, k=turns))
+                yield TimedFrame(float(t), image)
+                last = t
+                stats.frames += 1
+                if max_frames is not None and stats.frames >= max_frames:
                     return
         except (av.error.FFmpegError, ValueError) as err:
-            raise LiftError(name, f"damaged video: decoding stopped after {count} frames "
-                            f"({str(err).splitlines()[0]})") from None
+            problem = f"decoding broke ({str(err).splitlines()[0]})"
+    count = stats.frames
+    if not problem and info.frames and count < info.frames:
+        problem = "the stream ends early (the file is cut short?)"
+    elif not problem and not info.frames and info.duration and last is not None and \
+            last + 2.5 / info.fps < info.duration - 1e-3:
+        problem = f"the stream ends early, at {last:.2f} s of {info.duration:.2f} s (the file is cut short?)"
+    if problem:
+        of = f" of {info.frames} declared" if info.frames else ""
+        stats.problem = f"{problem}: read {count}{of} frames"
+        if not allow_partial:
+            raise LiftError(name, f"{stats.problem}; pass --allow-partial to lift the {count} frames read")
+
+
+def read_frames(path: VideoSource, max_side: int = 640, max_frames: int | None = None,
+                allow_partial: bool = False) -> Iterator[NDArray[np.uint8]]:
+    """RGB frames (H, W, 3) uint8 of :func:`read_timed_frames`, without their times."""
+    for frame in read_timed_frames(path, max_side, max_frames, allow_partial=allow_partial):
+        yield frame.image
 
 
 def timed(items: Iterator[T], seconds: list[float]) -> Iterator[T]:
