@@ -53,6 +53,9 @@ def run(
                                                      "command this often [Hz] (default: the policy's rate).")]
     = None,
     wait: Annotated[float, typer.Option(help="Seconds to wait for the first LowState.")] = 5.0,
+    stale_periods: Annotated[int, typer.Option("--stale-periods", min=1, max=25, help="Control periods without a "
+                                               "new LowState before damping (3 = 60 ms; raise only for a simulator "
+                                               "on a loaded machine).")] = 3,
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
     """Perform a clip: start-up checks, move to the first pose, track, stand (or hold), damp. Safety is
@@ -73,6 +76,7 @@ def run(
     runner = OnnxPolicy(policy)
     motion = load_clip(clip, G1Clip)
     config = replace(ControllerConfig(), prepare_s=prepare, hold_s=hold, then=then, stand_s=stand_for)
+    config = replace(config, safety=replace(config.safety, stale_periods=stale_periods))
     stated = revision_by_name(robot_rev) if robot_rev is not None else G1_29DOF_REV_1_0
     controller = Controller(runner, motion, config, source=clip, robot=stated)  # a bad clip: refused before DDS
     connect(domain, net)
@@ -86,7 +90,8 @@ def run(
         where = f"domain {domain} on {net}"
         wait_for_state(inbox, wait, where)
         state, age, received = sample_stream(inbox, StartupConfig().window_s)
-        robot = startup_checks(state, age, received, runner.control_period, robot_rev)
+        robot = startup_checks(state, age, received, runner.control_period, robot_rev,
+                               StartupConfig(max_age_periods=stale_periods))
         if robot != controller.robot:
             controller = Controller(runner, motion, config, source=clip, robot=robot)
         meta["robot"] = robot.name

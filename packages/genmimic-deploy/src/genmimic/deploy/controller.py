@@ -51,14 +51,21 @@ class EndMode(enum.StrEnum):
 
 
 def _prepare_gains() -> g1.PDGains:
-    """Gains of the move to the first pose (SDK order). Legs and waist: 0.8 x the hold gains, the lowest
-    scale at which the G1 stands free without a balancing controller in the project's simulator (0.7: 7 deg
-    lean; 0.5 and Unitree's example gains: falls within 2 s; see the README). Arms: the lower of the hold
-    gains and Unitree's low-level example gains."""
+    """Gains of the move to the first pose (SDK order), measured in the project's simulator (see the README).
+
+    Hips, knees and waist: 2/3 of the hold gains (knee 200 Nm/rad instead of 300). Ankles: the hold gains
+    (300): static balance on stiff ankles needs m g h ~ 230 Nm/rad in total, and softer ankles leave the
+    robot leaning when tracking starts (0.8 x: 4 deg, and the shipped policy's keypoint error in lock-step
+    sim-to-sim grows from 7.9 to 9.5 cm). Arms: the lower of the hold gains and Unitree's low-level
+    example gains. Unitree's example gains alone (40-100) are for a robot hanging on its gantry: a G1
+    standing free with them falls within 2 s. These gains hold the robot up with a PD updated every 8 ms
+    (the hold gains need 6 ms or less).
+    """
     hold, unitree = g1.HOLD_GAINS, g1.UNITREE_LOWLEVEL_GAINS
-    leg_or_waist = [n.split("_")[1] not in ("shoulder", "elbow", "wrist") for n in g1.JOINT_NAMES]
-    kp = tuple(0.8 * h if lw else min(h, u) for h, u, lw in zip(hold.kp, unitree.kp, leg_or_waist, strict=True))
-    kd = tuple(0.8 * h if lw else min(h, u) for h, u, lw in zip(hold.kd, unitree.kd, leg_or_waist, strict=True))
+    scale = [1.0 if "ankle" in n else 2.0 / 3.0 if n.split("_")[1] not in ("shoulder", "elbow", "wrist") else None
+             for n in g1.JOINT_NAMES]
+    kp = tuple(min(h, u) if f is None else f * h for h, u, f in zip(hold.kp, unitree.kp, scale, strict=True))
+    kd = tuple(min(h, u) if f is None else f * h for h, u, f in zip(hold.kd, unitree.kd, scale, strict=True))
     return g1.PDGains("prepare", kp, kd)
 
 
@@ -70,7 +77,8 @@ class ControllerConfig:
     """prepare_s: shortest move from the current pose to the clip's first pose [s] (cosine profile).
     prepare_max_speed: the move is slowed so that no joint's peak speed exceeds this [rad/s].
     settle_s: after the move, time allowed for every joint to come within ``settle_tolerance`` [rad] of
-    the first pose before tracking starts; otherwise the run damps (fault NOT_CONVERGED).
+    the first pose and slow below ``settle_max_speed`` [rad/s] (joints and pelvis gyro) before tracking
+    starts; otherwise the run damps (fault NOT_CONVERGED).
     prepare_gains: PD gains of the move and the settling.
     then: what follows the clip. ``stand``: the policy keeps balancing on the clip's last frame blended
     into the default standing pose over ``stand_blend_s`` [s] until stopped (Ctrl-C, SIGTERM) or for
@@ -82,6 +90,7 @@ class ControllerConfig:
     prepare_max_speed: float = 0.5
     settle_s: float = 1.0
     settle_tolerance: float = 0.15
+    settle_max_speed: float = 0.1
     prepare_gains: g1.PDGains = PREPARE_GAINS
     then: EndMode = EndMode.STAND
     hold_s: float = 2.0
@@ -214,7 +223,8 @@ class Controller:
         q_target = (1 - w) * self._q_start + w * first
         if self._k >= self._move_steps:  # settling: start tracking once every joint is close
             error = float(np.max(np.abs(state.q - first)))
-            if error <= cfg.settle_tolerance:
+            speed = max(float(np.max(np.abs(state.dq))), float(np.max(np.abs(state.gyro))))
+            if error <= cfg.settle_tolerance and speed <= cfg.settle_max_speed:
                 self._start_tracking(state)
                 return None
             if self._k - self._move_steps >= round(cfg.settle_s / self.period):

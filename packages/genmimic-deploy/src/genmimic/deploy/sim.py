@@ -113,6 +113,40 @@ class G1Simulator:
                                    meta={"tool": "genmimic-deploy sim", "bad_crc": self.bad_crc})
 
 
+def run_lockstep(sim: G1Simulator, controller, max_s: float, command_every: int | None = None) -> list:
+    """Run ``controller`` (a :class:`~genmimic.deploy.controller.Controller`) against ``sim`` in one process,
+    without DDS and without the wall clock: every control period the controller sees the simulator's state
+    and its command goes through the same ``LowCmd_`` encoding (and CRC) as over DDS. Deterministic, so
+    sim-to-sim checks do not depend on how busy the machine is.
+
+    ``command_every``: physics steps between commands (default: one control period); with
+    ``sim.pd_on_command`` a smaller value re-sends the latest command more often (``--command-hz``).
+    Stops when the controller is done or after ``max_s`` [s] of simulated time. Returns the
+    ``(state, command, step_info)`` of every control step.
+    """
+    from .messages import msg_from_command
+
+    dt = sim.model.opt.timestep
+    per_period = max(1, round(controller.period / dt))
+    every = command_every or per_period
+    steps: list = []
+    msg = None
+    for k in range(round(max_s / dt)):
+        if controller.done:
+            break
+        if k % per_period == 0:
+            state = sim.state()
+            command, info = controller.step(state, 0.0)
+            steps.append((state, command, info))
+            msg = msg_from_command(command, state.mode_machine) if command is not None else None
+            if msg is not None:
+                sim.apply(msg)
+        elif msg is not None and k % every == 0:
+            sim.apply(msg)
+        sim.step()
+    return steps
+
+
 def serve(sim: G1Simulator, duration: float | None = None, stop: threading.Event | None = None,
           record: Path | None = None) -> G1Simulator:
     """Publish state and apply commands over DDS (``dds.connect`` first) until ``duration`` [s] of wall
