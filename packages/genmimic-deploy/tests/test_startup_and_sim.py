@@ -185,3 +185,21 @@ def test_pd_on_command_falls_at_50_hz_and_tracks_with_500_hz_commands(shipped, g
     per_step = _lockstep_error(G1Simulator(), Controller(onnx, g1_clip, config), g1_clip)
     assert fast is not None and per_step is not None
     assert fast == pytest.approx(per_step, rel=0.1)
+
+
+def test_the_command_line_refuses_an_unknown_revision_before_joining_dds(zero_policy, g1_clip, tmp_path):
+    from typer.testing import CliRunner
+
+    from genmimic.core import save_clip
+    from genmimic.deploy.cli import app
+
+    clip = tmp_path / "wave.npz"
+    save_clip(g1_clip, clip)
+    result = CliRunner().invoke(app, ["run", "--policy", str(zero_policy), "--clip", str(clip), "--robot-rev",
+                                      "g1_99dof", "--log", str(tmp_path / "run.npz")])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "error: unknown G1 revision 'g1_99dof'; supported: g1_29dof_rev_1_0 (mode_machine 5)"]
+    assert not (tmp_path / "run.npz").exists()
+    bad = CliRunner().invoke(app, ["run", "--policy", str(zero_policy), "--clip", str(clip), "--then", "sit"])
+    assert bad.exit_code == 2  # a usage error: --then is stand or damp
