@@ -14,7 +14,7 @@ from genmimic.core.cli_support import reports_errors, setup_logging, stage_app
 from genmimic.core.clips import G1Clip, load_clip
 
 from . import __version__
-from .controller import EndMode
+from .phases import EndMode
 
 app = stage_app("genmimic-deploy", "Run an exported GenMimic policy on the Unitree G1 through unitree_sdk2py (DDS).")
 

@@ -7,7 +7,6 @@ explicit state, so it is tested without DDS.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -22,32 +21,10 @@ from genmimic.policy.reference import ReferenceMotion, reference_from_clip
 
 from .errors import DeployError
 from .messages import Command, RobotState
+from .phases import ACTIVE, EndMode, Phase
 from .policy_runner import OnnxPolicy
 from .safety import Fault, SafetyConfig, clamp_targets, clip_within_limits, fallen, limit_torque
 from .standing import with_standing_end
-
-
-class Phase(enum.IntEnum):
-    """The controller's phases (the numbers are stored in the control log)."""
-
-    WAIT = 0
-    PREPARE = 1
-    TRACK = 2
-    HOLD = 3
-    DAMP = 4
-    DONE = 5
-    STAND = 6
-
-
-#: Phases in which the robot is driven with stiffness (the fall and stale-state checks apply).
-ACTIVE = frozenset({Phase.PREPARE, Phase.TRACK, Phase.HOLD, Phase.STAND})
-
-
-class EndMode(enum.StrEnum):
-    """What follows the clip: keep balancing on a standing reference until stopped, or hold and damp."""
-
-    STAND = "stand"
-    DAMP = "damp"
 
 
 def _prepare_gains() -> g1.PDGains:

@@ -8,10 +8,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .controller import Controller, Phase
+from .controller import Controller
 from .errors import DeployError
 from .log import ControlLog
 from .messages import Command, RobotState
+from .phases import Phase
 
 log = logging.getLogger("genmimic.deploy")
 
