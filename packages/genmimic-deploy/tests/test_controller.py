@@ -240,6 +240,11 @@ def test_a_move_that_does_not_converge_damps_before_tracking(zero_policy, g1_cli
     assert "right_elbow_joint 0.600 rad from it" in c.damp_reason
     n_prepare = sum(info.phase == Phase.PREPARE for _, info in steps)
     assert n_prepare == c.move_steps(stuck.q) + round(c.config.settle_s / c.period)
+    # at the first pose but still swinging: not converged either
+    swinging = Controller(OnnxPolicy(zero_policy), g1_clip, CONFIG)
+    at_first = standing_state(q=swinging.reference.dof_pos[0])._replace(gyro=np.array([0.0, 0.5, 0.0]))
+    run_steps(swinging, 400, state=at_first)
+    assert swinging.fault.name == "NOT_CONVERGED" and "moving at up to 0.50 rad/s" in swinging.damp_reason
 
 
 def test_stand_after_the_clip_until_stopped_then_damp_without_fault(zero_policy, g1_clip):

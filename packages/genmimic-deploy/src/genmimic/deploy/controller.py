@@ -206,8 +206,9 @@ class Controller:
                 return None
             if self._k - self._move_steps >= round(cfg.settle_s / self.period):
                 joint = g1.JOINT_NAMES[int(np.argmax(np.abs(state.q - first)))]
-                self._damp(f"{Fault.NOT_CONVERGED.value}: {joint} {error:.3f} rad from it after "
-                           f"{cfg.settle_s:g} s (tolerance {cfg.settle_tolerance:g})", Fault.NOT_CONVERGED)
+                self._damp(f"{Fault.NOT_CONVERGED.value}: {joint} {error:.3f} rad from it, moving at up to "
+                           f"{speed:.2f} rad/s after {cfg.settle_s:g} s (tolerance {cfg.settle_tolerance:g} rad, "
+                           f"{cfg.settle_max_speed:g} rad/s)", Fault.NOT_CONVERGED)
                 return None
         self._k += 1
         kp, kd = np.asarray(cfg.prepare_gains.kp), np.asarray(cfg.prepare_gains.kd)
