@@ -27,8 +27,9 @@ def say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def side_by_side(video: Path, human, robot, dest: Path, height: int = 360) -> int:
-    """Frames of the source video, the lifted human (rendered figure) and the simulated G1, side by side."""
+def side_by_side(video: Path, human, robot, dest: Path, height: int = 360, label: str | None = None) -> int:
+    """Frames of the source video, the lifted human (rendered figure) and the simulated G1, side by side;
+    ``label`` (the controller) is written into the G1's panel."""
     import av
     from PIL import Image
 
@@ -51,6 +52,12 @@ def side_by_side(video: Path, human, robot, dest: Path, height: int = 360) -> in
         for i, (src, hum) in enumerate(zip(source, humans, strict=False)):
             t = min(round(i / fps * robot.fps), robot.num_frames - 1)
             bot = renderer.render(robot.root_pos[t], robot.root_quat[t], robot.dof_pos[t])
+            if label:
+                from PIL import ImageDraw
+
+                img = Image.fromarray(np.ascontiguousarray(bot))
+                ImageDraw.Draw(img).text((8, 8), label, fill=(255, 255, 255))
+                bot = np.asarray(img)
             yield np.concatenate([resize(src), resize(hum), bot], axis=1)
 
     try:
@@ -64,11 +71,13 @@ def main() -> int:
     parser.add_argument("--video", type=Path, help="your own video instead of the bundled one")
     parser.add_argument("--out", type=Path, default=Path("demo_out"))
     parser.add_argument("--no-video", action="store_true", help="skip the side-by-side MP4")
+    parser.add_argument("--mpc-seconds", type=float, default=4.0,
+                        help="also track the first this-many seconds with the sampling MPC (0: skip)")
     args = parser.parse_args()
     video = args.video or BUNDLED
     out = args.out
     try:
-        return run(video, out, not args.no_video)
+        return run(video, out, not args.no_video, args.mpc_seconds)
     except GenMimicError as err:
         say(f"error: {err}")
         return 1
@@ -91,7 +100,40 @@ def raised_hand_error(robot, clip) -> float:
     return float(np.linalg.norm(rel[raised], axis=-1).mean())
 
 
-def run(video: Path, out: Path, make_video: bool = True) -> int:
+def feasibility_summary(clip, out: Path) -> dict:
+    """genmimic-retarget check on the G1 clip: say its summary, write feasibility.json, return the JSON."""
+    from genmimic.retarget.feasibility import check_feasibility
+
+    report = check_feasibility(clip)
+    for line in report.summary().splitlines()[:4]:
+        say(f"      feasibility: {line.strip()}")
+    data = report.to_json()
+    (out / "feasibility.json").write_text(json.dumps(data))
+    return {"verdict": data["verdict"], "findings": data["findings"]}
+
+
+def track_mpc(clip, seconds: float, out: Path, policy_robot):
+    """Track the first ``seconds`` of ``clip`` with the sampling MPC (robot_mpc.npz); the MPC trajectory,
+    its score, the policy's score over the same frames, and the wall time."""
+    from genmimic.core.tracking import score_trajectory
+    from genmimic.policy.controllers import make_controller
+    from genmimic.policy.track import track_clip
+
+    n = min(clip.num_frames, max(2, int(seconds * clip.fps) + 1))
+    part = clip.replace(**{f.name: getattr(clip, f.name)[:n] for f in clip.array_fields()
+                           if f.metadata["shape"][:1] == ("T",)})
+    start = time.perf_counter()
+    mpc = make_controller("mpc", progress=True)
+    robot = track_clip(part, mpc, source=str(out / "g1.npz"))
+    wall = time.perf_counter() - start
+    save_clip(robot, out / "robot_mpc.npz")
+    m = min(n, policy_robot.num_frames)
+    policy_part = policy_robot.replace(**{f.name: getattr(policy_robot, f.name)[:m]
+                                          for f in policy_robot.array_fields() if f.metadata["shape"][:1] == ("T",)})
+    return robot, score_trajectory(robot, part), score_trajectory(policy_part, part), wall
+
+
+def run(video: Path, out: Path, make_video: bool = True, mpc_seconds: float = 4.0) -> int:
     from genmimic.core.tracking import score_trajectory
     from genmimic.lift.importers import lift_any
     from genmimic.policy.policy_file import load_policy
@@ -124,6 +166,7 @@ def run(video: Path, out: Path, make_video: bool = True) -> int:
     save_clip(result.clip, out / "g1.npz")
     times["retarget"] = time.perf_counter() - start
     say(f"      {result.report.summary()}")
+    feasibility = feasibility_summary(result.clip, out)
 
     start = time.perf_counter()
     say("[3/4] track: the shipped policy makes the simulated G1 follow the keypoints (MuJoCo) ...")
@@ -141,10 +184,30 @@ def run(video: Path, out: Path, make_video: bool = True) -> int:
         f"{score.worst_window_error * 100:.1f} cm); right hand while raised {wave_err * 100:.1f} cm; "
         f"heading error at the end {np.degrees(score.final_heading_error):.0f} deg")
 
+    shown, shown_name, mpc_report = robot, str(meta.get("training", {}).get("name", "policy")), None
+    if mpc_seconds > 0:
+        say(f"      and the sampling MPC on the first {mpc_seconds:g} s (no training; ~5-10x real time) ...")
+        mpc_robot, mpc_score, pol_score, mpc_wall = track_mpc(result.clip, mpc_seconds, out, robot)
+        times["track_mpc"] = mpc_wall
+        better = (not mpc_score.fell, -mpc_score.root_relative_error) > (not pol_score.fell,
+                                                                        -pol_score.root_relative_error)
+        say(f"      MPC: {'FELL' if mpc_score.fell else 'stayed up'}, root-relative error "
+            f"{mpc_score.root_relative_error * 100:.1f} cm vs the policy's "
+            f"{pol_score.root_relative_error * 100:.1f} cm "
+            f"over the same {mpc_robot.duration:.1f} s -> {out}/robot_mpc.npz ({mpc_wall:.1f} s)")
+        mpc_report = {"seconds": mpc_robot.duration, "fell": mpc_score.fell,
+                      "root_relative_error_m": mpc_score.root_relative_error,
+                      "policy_root_relative_error_m": pol_score.root_relative_error, "better": better}
+        if better and mpc_robot.num_frames >= robot.num_frames:
+            shown, shown_name = mpc_robot, "mpc"
+        elif better:
+            say("      (the MPC tracked better but covers only part of the clip: the video shows the policy; "
+                "use --mpc-seconds to cover it all)")
+
     if make_video:
         start = time.perf_counter()
-        say("[4/4] video: source | lifted human | simulated G1 ...")
-        n = side_by_side(video, human, robot, out / "side_by_side.mp4")
+        say(f"[4/4] video: source | lifted human | simulated G1 ({shown_name}) ...")
+        n = side_by_side(video, human, shown, out / "side_by_side.mp4", label=f"G1: {shown_name}")
         times["video"] = time.perf_counter() - start
         say(f"      {n} frames -> {out}/side_by_side.mp4 ({times['video']:.1f} s)")
 
@@ -156,6 +219,7 @@ def run(video: Path, out: Path, make_video: bool = True) -> int:
             score.final_heading_error)), "root_error_per_m": score.root_error_per_m,
         "retarget": {k: v for k, v in result.report._asdict().items() if k != "nonconverged_frames"},
         "seconds_per_stage": times, "frames": human.num_frames, "fps": human.fps,
+        "feasibility": feasibility, "mpc": mpc_report, "video_controller": shown_name if make_video else None,
     }
     (out / "report.json").write_text(json.dumps(report, indent=2))
     lines = [f"# GenMimic demo: {video.name}", "",
@@ -171,7 +235,16 @@ def run(video: Path, out: Path, make_video: bool = True) -> int:
              f"{score.root_error_per_m:.2f} m per m travelled",
              f"- lift: {human.num_frames} frames at {human.fps:g} fps, "
              f"height {float(np.ptp(human.joints[0, :, 2])) + 0.1:.2f} m (approx.)",
-             f"- retarget: {result.report.summary()}", "", "| stage | seconds |", "|---|---:|"]
+             f"- retarget: {result.report.summary()}",
+             f"- feasibility of the G1 clip (genmimic-retarget check): **{feasibility['verdict']}**"
+             + "".join(f"; {f['level']} {f['reason']} frames {f['first']}-{f['last']}"
+                       for f in feasibility["findings"][:3]),
+             *([f"- sampling MPC on the first {mpc_report['seconds']:.1f} s: "
+                f"{'fell' if mpc_report['fell'] else 'no fall'}, root-relative error "
+                f"{mpc_report['root_relative_error_m'] * 100:.1f} cm (policy "
+                f"{mpc_report['policy_root_relative_error_m'] * 100:.1f} cm on the same frames); "
+                f"the video shows: {shown_name}"] if mpc_report else []),
+             "", "| stage | seconds |", "|---|---:|"]
     lines += [f"| {k} | {v:.1f} |" for k, v in times.items()]
     (out / "report.md").write_text("\n".join(lines) + "\n")
     say("")

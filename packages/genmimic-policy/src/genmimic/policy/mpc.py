@@ -10,10 +10,11 @@ with :func:`tracking_cost` and keeps the cheapest. The next plan is warm-started
 time. Because sample 0 is the previous plan, the chosen plan's cost never exceeds the nominal's.
 
 The cost is built from the policy's reward terms (:mod:`genmimic.policy.rewards`: ``keypoint_local``,
-``keypoint_global``, ``root_orientation``, ``root_height`` as ``scale * (1 - reward)``; ``torque`` and
+``keypoint_global``, ``root_orientation``, ``root_height`` as ``-scale * log(reward)``; ``torque`` and
 ``joint_limit`` with their penalty scales; the fall test ``fallen``), plus what balance needs and the
-reward does not say: pelvis linear velocity tracking and the horizontal centre of mass over the middle
-of the feet (a capture-point-like term), with a terminal weight on the last frame of the horizon.
+reward does not say: pelvis linear velocity tracking and the capture point (centre of mass plus velocity
+over the pendulum frequency) relative to the middle of the ankles, matched to the reference's, with a
+terminal weight on the last frame of the horizon.
 
 The planning model is the project's G1 (same actuators and PD gains as the policy's environment,
 :data:`~genmimic.core.g1_constants.TRACKING_GAINS`) with a 10 ms step inside the horizon, plus
@@ -22,7 +23,6 @@ position sensors on the keypoint sites, the whole-body centre of mass and actuat
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import sys
@@ -84,14 +84,14 @@ class MPCConfig:
 class CostWeights:
     """Weights of the cost terms the reward does not have (the reward's own terms use its scales).
 
-    fall: per fallen frame. root_velocity [1/(m/s)^2]: pelvis linear velocity error. com [1/m^2]:
-    horizontal centre of mass away from the midpoint of the ankles. terminal: extra weight of the last
-    scored frame.
+    fall: per fallen frame. root_velocity [1/(m/s)^2]: horizontal pelvis velocity error. com [1/m^2]:
+    horizontal capture point relative to the midpoint of the ankles, against the reference's. terminal:
+    extra weight of the last scored frame.
     """
 
     fall: float = 50.0
     root_velocity: float = 0.3
-    com: float = 20.0
+    com: float = 5.0
     terminal: float = 5.0
 
 
@@ -128,10 +128,17 @@ def capture_point(com: np.ndarray, com_vel: np.ndarray, height: float = 0.7) -> 
     return com[..., :2] + com_vel[..., :2] / np.sqrt(9.81 / height)
 
 
+def _nll(reward: np.ndarray) -> np.ndarray:
+    """``-log`` of an ``exp(-err / sigma^2)`` reward term: the quadratic error ``err / sigma^2`` itself, which,
+    unlike ``1 - reward``, keeps ranking samples far from the reference."""
+    return -np.log(np.maximum(reward, 1e-30))
+
+
 def tracking_cost(frames: PlanFrames, ref: PlanReference, cfg: EnvConfig, qpos_idx: np.ndarray,
                   qvel_idx: np.ndarray, weights: CostWeights = CostWeights()) -> np.ndarray:
     """Cost (N,) of N rolled-out plans: the sum over steps of the policy's reward terms as penalties
-    (:mod:`genmimic.policy.rewards`, scales of ``cfg.reward_scales``) plus fall, root velocity and
+    (:mod:`genmimic.policy.rewards`, scales of ``cfg.reward_scales``; the exponential tracking terms as their
+    negative logarithm, i.e. the weighted squared errors over sigma^2) plus fall, root velocity and
     centre-of-mass terms (:class:`CostWeights`); the last step weighs ``1 + weights.terminal``.
 
     A robot exactly in the reference state costs only its torque term, the minimum of the tracking terms.
@@ -140,10 +147,10 @@ def tracking_cost(frames: PlanFrames, ref: PlanReference, cfg: EnvConfig, qpos_i
     robot = rw.robot_frame(np, frames.qpos, frames.qvel, frames.keypoints, frames.torque, frames.keypoints, cfg,
                            qpos_idx, qvel_idx)
     goal = rw.RefFrame(ref.root_pos, ref.root_quat, ref.dof_pos, ref.keypoints)
-    per_step = (s.keypoint_local * (1.0 - rw.keypoint_local(np, robot, goal, cfg))
-                + s.keypoint_global * (1.0 - rw.keypoint_global(np, robot, goal, cfg))
-                + s.root_orientation * (1.0 - rw.root_orientation(np, robot, goal, cfg))
-                + s.root_height * (1.0 - rw.root_height(np, robot, goal, cfg))
+    per_step = (s.keypoint_local * _nll(rw.keypoint_local(np, robot, goal, cfg))
+                + s.keypoint_global * _nll(rw.keypoint_global(np, robot, goal, cfg))
+                + s.root_orientation * _nll(rw.root_orientation(np, robot, goal, cfg))
+                + s.root_height * _nll(rw.root_height(np, robot, goal, cfg))
                 - s.torque * rw.torque(np, robot) - s.joint_limit * rw.joint_limit(np, robot)
                 + weights.fall * rw.fallen(np, robot, goal, cfg))
     vel = frames.qvel[..., 0:3] - ref.root_lin_vel
@@ -267,8 +274,10 @@ class MPCController:
             self._pool = None
 
     def __del__(self) -> None:  # pragma: no cover - interpreter teardown order varies
-        with contextlib.suppress(Exception):
+        try:  # noqa: SIM105 - contextlib may already be gone at interpreter exit
             self.close()
+        except Exception:
+            pass
 
     def initial_state(self, qpos: np.ndarray, qvel: np.ndarray, time_s: float) -> np.ndarray:
         d = self._scratch
