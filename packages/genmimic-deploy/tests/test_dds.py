@@ -132,7 +132,11 @@ def test_ctrl_c_during_tracking_damps_within_one_period(shipped_onnx, tmp_path):
     before = phase[t < signalled]
     assert before[-1] in (2, 3), "it was tracking"
     first_damp = int(np.flatnonzero(phase == 4)[0])
-    assert t[first_damp] - signalled <= 0.02, "damping within one control period"
+    after = t[first_damp] - signalled
+    # within one control period: at most the step already under way when the signal came is not damping
+    # (the loop wakes on the signal); 50 ms bounds the OS's delay in running the handler on a loaded machine
+    assert np.count_nonzero(np.isin(phase[t > signalled], (2, 3))) <= 1, after
+    assert after <= 0.05, after
     assert np.all(data["cmd_kp"][first_damp] == 0) and data["published"][first_damp]
 
 
