@@ -238,7 +238,7 @@ def test_people_helpers_known_answers():
     a, b = np.array([0.0, 0.0, 0.2, 0.4]), np.array([0.1, 0.0, 0.3, 0.4])
     assert overlap(a, b) == pytest.approx(0.5) and overlap(a, a + 0.5) == 0.0
     side, centre, big = (Person(np.array(x, float), 0.9) for x in
-                         ([0.05, 0.3, 0.2, 0.7], [0.45, 0.3, 0.55, 0.7], [0.0, 0.1, 0.2, 0.9]))
+                         ([0.05, 0.3, 0.2, 0.7], [0.45, 0.3, 0.55, 0.7], [0.0, 0.05, 0.2, 0.95]))
     assert choose([side, centre]) == 1, "same size: the central one"
     assert choose([centre, big]) == 1, "much larger, off centre: the larger one"
     assert frame_ranges([3, 4, 5, 9, 11, 12]) == "3-5, 9, 11-12" and frame_ranges([]) == ""

@@ -90,7 +90,7 @@ def render_overlay(video: str, joints_cam: Array, camera: Camera, dest: str | os
     uv = project(joints_cam, camera) * s
 
     def frames() -> Iterable[NDArray[np.uint8]]:
-        for t, image in enumerate(read_frames(video, max_side)):
+        for t, image in enumerate(read_frames(video, max_side, allow_partial=True)):  # the lift checked it
             if t >= len(uv):
                 return
             yield draw_skeleton(image.copy(), uv[t])
