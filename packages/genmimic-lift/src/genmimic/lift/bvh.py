@@ -24,13 +24,12 @@ from genmimic.core.files import display_name, read_bytes
 
 from .errors import LiftError
 from .posture import axis_rotation
-from .retarget_joints import clip_from_positions
 from .skeleton_map import CMU_UNIT, SkeletonMap, map_skeleton, rest_positions
 
 Array = NDArray[np.float64]
 log = logging.getLogger(__name__)
-__all__ = ["BVH_TO_WORLD", "CMU_UNIT", "FIT_WEIGHTS", "BvhMotion", "bvh_positions", "decode_bvh", "frame_rate",
-           "import_bvh", "parse_bvh"]
+__all__ = ["BVH_TO_WORLD", "CMU_UNIT", "FIT_WEIGHTS", "BvhMotion", "bvh_forward_kinematics", "bvh_positions",
+           "decode_bvh", "frame_rate", "import_bvh", "parse_bvh", "world_targets"]
 _AXES = {"X": (1.0, 0.0, 0.0), "Y": (0.0, 1.0, 0.0), "Z": (0.0, 0.0, 1.0)}
 #: The usual BVH frame (Y up, facing +Z) to the world (z up, facing +x): the same turn as SMPL's canonical frame.
 BVH_TO_WORLD = smpl.CANONICAL_TO_WORLD
@@ -194,9 +193,9 @@ def parse_bvh(text: str, source: str = "<bvh>") -> BvhMotion:
                      float(header["frame time"]), fps)
 
 
-def bvh_positions(motion: BvhMotion) -> Array:
-    """World positions (F, J, 3) of every joint in the file's frame and units (rotations applied in each
-    joint's channel order, e.g. ZYX means R = Rz Ry Rx)."""
+def bvh_forward_kinematics(motion: BvhMotion) -> tuple[Array, Array]:
+    """World positions (F, J, 3) and joint-to-file rotations (F, J, 3, 3) of every joint, in the file's frame
+    and units (rotations applied in each joint's channel order, e.g. ZYX means R = Rz Ry Rx)."""
     F, J = len(motion.frames), len(motion.names)
     pos = np.zeros((F, J, 3))
     rots = np.zeros((F, J, 3, 3))
@@ -217,7 +216,12 @@ def bvh_positions(motion: BvhMotion) -> Array:
         else:
             pos[:, j] = pos[:, p] + np.einsum("fij,fj->fi", rots[:, p], trans)
             rots[:, j] = rots[:, p] @ local
-    return pos
+    return pos, rots
+
+
+def bvh_positions(motion: BvhMotion) -> Array:
+    """World positions (F, J, 3) of every joint in the file's frame and units."""
+    return bvh_forward_kinematics(motion)[0]
 
 
 #: Weight of each mapped joint in the fit (joints whose placement differs between skeletons count less); SMPL
@@ -236,7 +240,10 @@ def bvh_rest_positions(motion: BvhMotion) -> Array:
 def world_targets(motion: BvhMotion, skeleton: SkeletonMap) -> tuple[Array, Array]:
     """SMPL joint targets (F, 24, 3) [m] in the world (z up, facing +x) and fit weights (F, 24) (0 where the
     skeleton has no such joint)."""
-    positions = bvh_positions(motion) * skeleton.unit_m @ skeleton.file_to_world.T
+    return _targets(bvh_positions(motion) * skeleton.unit_m @ skeleton.file_to_world.T, skeleton)
+
+
+def _targets(positions: Array, skeleton: SkeletonMap) -> tuple[Array, Array]:
     targets = np.zeros((len(positions), smpl.NUM_JOINTS, 3))
     weights = np.zeros((len(positions), smpl.NUM_JOINTS))
     for j, (name, k) in enumerate(zip(smpl.JOINT_NAMES, skeleton.source_of, strict=True)):
@@ -246,14 +253,48 @@ def world_targets(motion: BvhMotion, skeleton: SkeletonMap) -> tuple[Array, Arra
     return targets, weights
 
 
+def _closed_form_clip(motion: BvhMotion, skeleton: SkeletonMap, positions: Array, file_rotations: Array,
+                      targets: Array, weights: Array, meta: dict) -> tuple[SmplClip, float]:
+    """The clip by :func:`.closed_form.smpl_pose_from_source` on genmimic.core's skeleton at the body's scale,
+    put on the ground; and its weighted RMS distance [m] to the conformed targets."""
+    from .closed_form import smpl_pose_from_source
+    from .retarget_joints import body_scale, conform_to_skeleton, ground_offset
+
+    W = skeleton.file_to_world
+    rotations = W @ file_rotations @ W.T
+    rest_world = rest_positions(motion.parents, motion.offsets) * skeleton.unit_m @ W.T
+    scale = body_scale(targets, weights)
+    rest = smpl.DEFAULT_REST_JOINTS * scale
+    conformed = conform_to_skeleton(targets, weights, rest)
+    go, bp, transl = smpl_pose_from_source(positions, rotations, rest_world, skeleton.source_of, rest,
+                                           aim=conformed, aim_weights=weights[0])
+    joints, _ = smpl.forward_kinematics(go, bp, transl, rest)
+    shift = ground_offset(joints, scale)
+    transl, joints, conformed = (a - [0.0, 0.0, shift] for a in (transl, joints, conformed))
+    w_sum = max(float(np.sum(weights)), 1e-9)
+    err = float(np.sqrt(np.sum(weights * np.sum((joints - conformed) ** 2, -1)) / w_sum))
+    source_err = float(np.sqrt(np.sum(weights * np.sum((joints - (targets - [0.0, 0.0, shift])) ** 2, -1)) / w_sum))
+    meta = {**meta, "body_scale": scale, "fit_rms_error_m": err, "source_rms_distance_m": source_err}
+    meta["params"] = {**meta.get("params", {}), "body_scale": scale}
+    clip = SmplClip(fps=motion.fps, meta=meta, global_orient=go, body_pose=bp, transl=transl,
+                    betas=np.zeros(smpl.NUM_BETAS), joints=joints,
+                    confidence=np.where(weights > 0, 1.0, 0.5))
+    return clip, err
+
+
 def import_bvh(source: str | os.PathLike[str], scale: float | None = None, up: str | None = None, *,
-               data: bytes | None = None) -> SmplClip:
+               refine: bool = False, data: bytes | None = None) -> SmplClip:
     """Import a BVH file as an SMPL clip (z up, metres, ground at z = 0).
+
+    SMPL's rotations come in closed form from the file's own rotations (:mod:`.closed_form`); with
+    ``refine`` they are fitted to the joint positions over the whole sequence instead (:mod:`.fit`, about
+    100x slower; it also smooths).
 
     Args:
         source: ``.bvh`` path, or ``-`` for stdin.
         scale: metres per file unit; found from the skeleton's size when None.
         up: the file's up axis ("y" or "z"; "-y"... too); found from the skeleton when None.
+        refine: fit the rotations by optimisation (``--refine``).
         data: the file's bytes when already read (``source`` then only names it).
     Raises:
         LiftError: unreadable or malformed file, or a skeleton that cannot be mapped to SMPL (the message
@@ -265,7 +306,9 @@ def import_bvh(source: str | os.PathLike[str], scale: float | None = None, up: s
     text = decode_bvh(read_bytes(source) if data is None else data, name)
     motion = parse_bvh(text, name)
     skeleton = map_skeleton(motion.names, motion.parents, motion.offsets, source=name, up=up, unit_m=scale)
-    targets, weights = world_targets(motion, skeleton)
+    file_positions, file_rotations = bvh_forward_kinematics(motion)
+    positions = file_positions * skeleton.unit_m @ skeleton.file_to_world.T
+    targets, weights = _targets(positions, skeleton)
     from . import __version__
 
     mapping = {n: motion.names[k] for n, k in skeleton.mapped().items()}
@@ -274,9 +317,14 @@ def import_bvh(source: str | os.PathLike[str], scale: float | None = None, up: s
                              "up": skeleton.up, "up_axis": skeleton.up_source, "fps": motion.fps,
                              "frame_time_s": motion.frame_time,
                              "mapped": sorted(n for n in mapping if n in FIT_WEIGHTS),
-                             "joint_map": mapping})
-    clip, err = clip_from_positions(targets, weights, motion.fps, meta)
-    log.info("%s: %d frames at %g fps, up %s (%s), %g m per unit (%s), %d joints mapped, fit RMS error %.1f mm",
-             name, len(targets), motion.fps, skeleton.up, skeleton.up_source, skeleton.unit_m, skeleton.unit_source,
-             len(mapping), err * 1e3)
+                             "joint_map": mapping, "method": "fit" if refine else "closed_form"})
+    if refine:
+        from .retarget_joints import clip_from_positions
+
+        clip, err = clip_from_positions(targets, weights, motion.fps, meta)
+    else:
+        clip, err = _closed_form_clip(motion, skeleton, positions, file_rotations, targets, weights, meta)
+    log.info("%s: %d frames at %g fps, up %s (%s), %g m per unit (%s), %d joints mapped, %s, RMS error to the "
+             "conformed joints %.1f mm", name, len(targets), motion.fps, skeleton.up, skeleton.up_source,
+             skeleton.unit_m, skeleton.unit_source, len(mapping), "fitted" if refine else "closed form", err * 1e3)
     return clip

@@ -38,10 +38,19 @@ def lift(
                                                 "the input (videos only).")] = None,
     fps: Annotated[float | None, typer.Option(help="Frame rate [1/s] of the clip. Videos: the uniform rate "
                                               "the frames are resampled to; default from the video's "
-                                              "timestamps (29.97 stays 29.97).")] = None,
+                                              "timestamps (29.97 stays 29.97). Mocap without a stored rate "
+                                              "(GVHMR results, some AMASS files): their rate.")] = None,
     allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Videos: lift the frames of a stream "
                                                 "that breaks or ends before its declared frame count, with a "
                                                 "warning, instead of refusing it.")] = False,
+    up: Annotated[str | None, typer.Option("--up", help="Mocap: the file's up axis, y or z (default: BVH from "
+                                           "the skeleton, AMASS z, GVHMR y).")] = None,
+    scale: Annotated[float | None, typer.Option("--scale", help="BVH: metres per file unit (default: from the "
+                                                "skeleton's size: m, cm, mm, inch or CMU).")] = None,
+    no_checks: Annotated[bool, typer.Option("--no-checks", help="Mocap: import even if the body starts lying or "
+                                            "upside down or is not human-sized.")] = False,
+    refine: Annotated[bool, typer.Option("--refine", help="BVH: fit SMPL's rotations to the joints by "
+                                         "optimisation (slow) instead of converting them in closed form.")] = False,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log steps and timings to stderr (and "
                                           "MediaPipe's start-up messages).")] = False,
     version: Version = None,
@@ -58,10 +67,11 @@ def lift(
 
         clip = lift_video(input, focal=focal, body_model=body_model, render=render, progress=bar, fps=fps,
                           allow_partial=allow_partial).clip
-    elif fps is not None or allow_partial:
-        raise LiftError(input, "--fps and --allow-partial are for videos; this input is mocap")
+    elif allow_partial:
+        raise LiftError(input, "--allow-partial is for videos; this input is mocap")
     else:
-        clip = lift_any(input, focal=focal, body_model=body_model, render=render, progress=bar)
+        clip = lift_any(input, focal=focal, body_model=body_model, render=render, progress=bar, fps=fps, up=up,
+                        scale=scale, check=not no_checks, refine=refine)
     save_clip(clip, output)
     log.info("wrote %s: %d frames at %g fps", output, clip.num_frames, clip.fps)
 

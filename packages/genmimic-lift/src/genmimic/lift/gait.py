@@ -17,7 +17,6 @@ from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.ndimage import gaussian_filter1d
 
 from genmimic.core import smpl
 
@@ -133,6 +132,8 @@ def _heading_frame(yaw: Array) -> tuple[Array, Array]:
 
 def sample_lower_body(plan: LowerPlan, t: Array, rest_joints: Array = smpl.DEFAULT_REST_JOINTS) -> LowerBody:
     """Sample ``plan`` at times ``t`` (T,) [s] and solve both legs (feet flat, knees over the toes)."""
+    from scipy.ndimage import gaussian_filter1d  # here: importing SciPy's ndimage takes ~1 s (mocap imports skip it)
+
     fps = 1.0 / max(float(np.median(np.diff(t))), 1e-6) if len(t) > 1 else 30.0
     feet = {side: foot_track(plan.start[side], [s for s in plan.steps if s.foot == side], t)
             for side in ("left", "right")}

@@ -93,7 +93,7 @@ def check_conventions(clip: SmplClip, source: str, kind: str) -> None:
 def lift_any(source: str | os.PathLike[str], *, focal: float | None = None,
              body_model: str | os.PathLike[str] | None = None, render: str | os.PathLike[str] | None = None,
              progress: Progress | None = None, fps: float | None = None, up: str | None = None,
-             scale: float | None = None, check: bool = True) -> SmplClip:
+             scale: float | None = None, check: bool = True, refine: bool = False) -> SmplClip:
     """Lift a video or import a mocap file into an SMPL clip (z up, metres, ground at z = 0).
 
     Args:
@@ -109,6 +109,8 @@ def lift_any(source: str | os.PathLike[str], *, focal: float | None = None,
         scale: metres per BVH unit, found from the skeleton when None.
         check: refuse mocap that starts lying or upside down or is not human-sized (see
             :func:`check_conventions`).
+        refine: BVH: fit SMPL's rotations by optimisation instead of the closed form (see
+            :func:`.bvh.import_bvh`).
     Raises:
         LiftError: unreadable or malformed input, or an option that does not apply to it.
         ConventionError: the result breaks a convention (the message names the option that fixes it).
@@ -128,6 +130,8 @@ def lift_any(source: str | os.PathLike[str], *, focal: float | None = None,
         raise LiftError(name, "--focal is for videos; this input is mocap")
     if kind != "bvh" and scale is not None:
         raise LiftError(name, "--scale is for BVH files (their unit); this input is not BVH")
+    if kind != "bvh" and refine:
+        raise LiftError(name, "--refine is for BVH files; this input is not BVH")
     if fps is not None and not (np.isfinite(fps) and fps > 0):
         raise LiftError(name, f"--fps must be positive, got {fps}")
     if kind == "video":
@@ -147,7 +151,7 @@ def lift_any(source: str | os.PathLike[str], *, focal: float | None = None,
             raise LiftError(name, "--body-model is not used for BVH input (its skeleton comes from the file)")
         if fps is not None:
             raise LiftError(name, "--fps is not used for BVH input (the file's Frame Time sets the rate)")
-        clip = import_bvh(source, scale=scale, up=up, data=data)
+        clip = import_bvh(source, scale=scale, up=up, refine=refine, data=data)
     elif kind == "amass":
         from .amass import import_amass
 

@@ -13,7 +13,6 @@ from numpy.typing import NDArray
 
 from genmimic.core import SmplClip, smpl
 
-from .fit import fit_sequence, initial_pose
 from .gait import ANKLE_HEIGHT, BALL_HEIGHT
 
 Array = NDArray[np.float64]
@@ -89,6 +88,8 @@ def clip_from_positions(joints: Array, weights: Array, fps: float, meta: dict, *
     rest = smpl.DEFAULT_REST_JOINTS * scale
     source = joints
     joints = conform_to_skeleton(joints, weights, rest)
+    from .fit import fit_sequence, initial_pose  # here: it starts torch, which the closed-form import avoids
+
     local, transl0 = initial_pose(joints, weights, rest)
     res = fit_sequence(rest, fps, targets3d=joints, weights3d=weights, init_local=local, init_transl=transl0,
                        smooth=smooth, iterations=iterations)

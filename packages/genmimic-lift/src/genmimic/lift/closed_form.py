@@ -1,0 +1,161 @@
+"""SMPL rotations from a source skeleton's own rotations, in closed form (no optimisation).
+
+For each SMPL joint ``j`` mapped to a source joint ``k`` (:class:`~.skeleton_map.SkeletonMap`) that has a
+mapped joint further down its main chain (hip -> knee -> ankle -> ball, pelvis -> spine -> neck -> head,
+collar -> shoulder -> elbow -> wrist -> hand), a rest-pose alignment is computed once per skeleton:
+
+    A_j = F_source_rest @ F_smpl_rest^T
+
+where each F (3, 3) is the frame of the bone (to that chain joint) and a second direction (the body's
+left for the pelvis, the chest and the feet, its forward for every other bone), SMPL's in its canonical
+frame and the source's in the world. Per frame, SMPL's joint-to-world rotation is the source joint's
+world rotation times that alignment, ``G_j = S_k @ A_j`` (so the twist follows the source), then swung
+by the smallest rotation that lays the bone exactly along the source's bone at that frame (so joints
+between ``k`` and its chain joint in the source, such as twist or zero-length joints, do not matter).
+Joints with no such chain joint (head, hands, balls of the feet, unmapped spine or collar joints) keep
+their parent's rotation, and every rotation is kept within a person's range
+(:data:`.limits.MAX_ANGLE`). The local rotations are ``G_parent^T @ G_j``; the pelvis is placed on the
+source's pelvis. The result is SMPL's skeleton (at the body's scale) with every mapped bone along the
+source's bone: the same targets as the optimised fit (:func:`~.retarget_joints.clip_from_positions`,
+the conformed joints) met exactly along the chains, at the cost of reading the file.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from genmimic.core import rotations as rot
+from genmimic.core import smpl
+
+from .limits import MAX_ANGLE
+
+Array = NDArray[np.float64]
+_J = smpl.JOINT_NAMES.index
+#: The next joint down each SMPL joint's main chain (the bone the rotation aims).
+MAIN_CHILD: dict[str, str] = {
+    "pelvis": "spine1", "spine1": "spine2", "spine2": "spine3", "spine3": "neck", "neck": "head",
+    **{f"{s}_{a}": f"{s}_{b}" for s in ("left", "right") for a, b in (
+        ("hip", "knee"), ("knee", "ankle"), ("ankle", "foot"), ("collar", "shoulder"), ("shoulder", "elbow"),
+        ("elbow", "wrist"), ("wrist", "hand"))},
+}
+#: Joints whose second frame direction is the body's left (pelvis and chest: between their side children;
+#: the feet: their bone points forward).
+_LATERAL = {"pelvis": ("left_hip", "right_hip"), "spine3": ("left_shoulder", "right_shoulder")}
+_CANONICAL_FORWARD, _CANONICAL_LEFT = np.array([0.0, 0.0, 1.0]), np.array([1.0, 0.0, 0.0])
+_WORLD_FORWARD, _WORLD_LEFT = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
+
+
+def _frame(primary: Array, secondary: Array) -> Array:
+    """Orthonormal frames (..., 3, 3) with columns: primary, secondary across it, their cross product."""
+    b = primary / np.linalg.norm(primary, axis=-1, keepdims=True)
+    f = secondary - np.sum(secondary * b, axis=-1, keepdims=True) * b
+    f = f / np.maximum(np.linalg.norm(f, axis=-1, keepdims=True), 1e-12)
+    return np.stack([b, f, np.cross(b, f)], axis=-1)
+
+
+def swing(current: Array, target: Array) -> Array:
+    """The smallest rotations (..., 3, 3) turning directions ``current`` (..., 3) into ``target`` (..., 3)."""
+    a = current / np.linalg.norm(current, axis=-1, keepdims=True)
+    b = target / np.maximum(np.linalg.norm(target, axis=-1, keepdims=True), 1e-12)
+    axis = np.cross(a, b)
+    s = np.linalg.norm(axis, axis=-1, keepdims=True)
+    angle = np.arctan2(s, np.sum(a * b, axis=-1, keepdims=True))
+    return rot.matrix_from_axis_angle(axis / np.maximum(s, 1e-12) * angle)
+
+
+def _within_range(parent: Array, world: Array, max_angle: float) -> Array:
+    """Joint-to-world rotations (T, 3, 3) whose rotation from ``parent`` is at most ``max_angle`` [rad]
+    (:data:`.limits.MAX_ANGLE`: a person's range): larger ones are shortened about the same axis."""
+    local = rot.axis_angle_from_matrix(np.swapaxes(parent, -1, -2) @ world)
+    angle = np.linalg.norm(local, axis=-1, keepdims=True)
+    if np.all(angle <= max_angle):
+        return world
+    limit = max_angle * (1.0 - 1e-6)  # strictly inside, after the round trip through matrices
+    return parent @ rot.matrix_from_axis_angle(local * np.minimum(1.0, limit / np.maximum(angle, 1e-12)))
+
+
+def _chain_target(usable: Array, j: int) -> int | None:
+    """The first usable SMPL joint (``usable`` (24,) bool) down ``j``'s main chain (None if none)."""
+    name = smpl.JOINT_NAMES[j]
+    while name in MAIN_CHILD:
+        name = MAIN_CHILD[name]
+        if usable[_J(name)]:
+            return _J(name)
+    return None
+
+
+def smpl_pose_from_source(positions: Array, rotations: Array, rest_positions: Array, source_of: tuple[int, ...],
+                          rest: Array = smpl.DEFAULT_REST_JOINTS, aim: Array | None = None,
+                          aim_weights: Array | None = None) -> tuple[Array, Array, Array]:
+    """SMPL parameters that follow a source skeleton's motion.
+
+    Args:
+        positions: (T, J, 3) source joint positions in the world (z up, facing +x) [m].
+        rotations: (T, J, 3, 3) source joint-to-world rotations in the world frame (identity in its rest pose).
+        rest_positions: (J, 3) source rest-pose joint positions in the world [m].
+        source_of: (24,) source joint of each SMPL joint, -1 where none (see ``SkeletonMap.source_of``).
+        rest: (24, 3) SMPL rest joints (canonical frame, y up facing +z) [m], at the body's scale.
+        aim: (T, 24, 3) optional SMPL joint targets [m] (the source's joints conformed to ``rest``'s bone
+            lengths): each bone then points from where SMPL's joint is to the target of the first joint down
+            its chain whose weight in ``aim_weights`` (24,) is positive (joints the source lacks, such as a
+            collar, take their parent's rotation swung the same way; joints with no such chain joint keep
+            their parent's rotation), and the pelvis is placed where it and the hips best meet their
+            targets, which spreads the difference of pelvis shapes instead of carrying it down the legs.
+    Returns:
+        ``global_orient`` (T, 3), ``body_pose`` (T, 23, 3) axis-angle [rad] and ``transl`` (T, 3) [m] such that
+        :func:`genmimic.core.smpl.forward_kinematics` puts the pelvis on the source's pelvis and every mapped
+        bone along the source's bone (with ``aim``: as described there).
+    """
+    T = len(positions)
+    c2w = smpl.CANONICAL_TO_WORLD
+    world = np.empty((T, smpl.NUM_JOINTS, 3, 3))
+    place = np.empty((T, smpl.NUM_JOINTS, 3))  # SMPL's joints as they are placed
+    place[:, 0] = positions[:, source_of[0]]
+    mapped = np.asarray(source_of) >= 0
+    aimed = mapped & (np.asarray(aim_weights) > 0) if aim is not None and aim_weights is not None else None
+    usable = mapped if aimed is None else aimed
+    for j in range(smpl.NUM_JOINTS):  # tree order: parents first
+        parent = smpl.PARENTS[j]
+        if parent >= 0:
+            place[:, j] = place[:, parent] + world[:, parent] @ (rest[j] - rest[parent])
+        k = source_of[j]
+        c = _chain_target(usable, j) if k >= 0 or aimed is not None else None
+        if c is None or (k < 0 and parent < 0):
+            world[:, j] = world[:, parent] if parent >= 0 else c2w
+            continue
+        if k < 0:  # a joint the source lacks (a collar, a spine joint): its parent's rotation, swung to aim
+            g = world[:, parent]
+            g = swing(g @ (rest[c] - rest[j]), aim[:, c] - place[:, j]) @ g
+            world[:, j] = _within_range(world[:, parent], g, MAX_ANGLE[smpl.JOINT_NAMES[j]])
+            continue
+        kc = source_of[c]
+        name = smpl.JOINT_NAMES[j]
+        if name in _LATERAL and all(source_of[_J(n)] >= 0 for n in _LATERAL[name]):
+            left, right = (_J(n) for n in _LATERAL[name])
+            sec_canon = rest[left] - rest[right]
+            sec_src = rest_positions[source_of[left]] - rest_positions[source_of[right]]
+            sec_now = positions[:, source_of[left]] - positions[:, source_of[right]]
+        elif name.endswith("ankle"):
+            sec_canon, sec_src, sec_now = _CANONICAL_LEFT, _WORLD_LEFT, None
+        else:
+            sec_canon, sec_src, sec_now = _CANONICAL_FORWARD, _WORLD_FORWARD, None
+        bone_canon = rest[c] - rest[j]
+        target = positions[:, kc] - positions[:, k] if aimed is None else aim[:, c] - place[:, j]
+        if sec_now is not None:  # pelvis and chest: the source's own frame at each instant
+            g = _frame(target, sec_now) @ _frame(bone_canon, sec_canon).T
+        else:
+            align = _frame(rest_positions[kc] - rest_positions[k], sec_src) @ _frame(bone_canon, sec_canon).T
+            g = rotations[:, k] @ align
+            g = swing(g @ bone_canon, target) @ g
+        world[:, j] = g if parent < 0 else _within_range(world[:, parent], g, MAX_ANGLE[name])
+        if j == 0 and aim is not None:  # the pelvis where it and its children best meet their targets
+            kids = [i for i in range(smpl.NUM_JOINTS) if smpl.PARENTS[i] == 0 or i == 0]
+            w = np.asarray(aim_weights, float)[kids]
+            offsets = np.einsum("tab,kb->tka", g, rest[kids] - rest[0])
+            place[:, 0] = np.sum(w[None, :, None] * (aim[:, kids] - offsets), axis=1) / max(w.sum(), 1e-9)
+    local = np.swapaxes(world[:, smpl.PARENTS[1:]], -1, -2) @ world[:, 1:]
+    global_orient = rot.axis_angle_from_matrix(world[:, 0])
+    body_pose = rot.axis_angle_from_matrix(local)
+    transl = place[:, 0] - rest[0]
+    return global_orient, body_pose, transl

@@ -1,0 +1,86 @@
+"""BVH import in closed form (issue 16): known answers, agreement with the optimised fit (``refine``), no heavy
+imports, and the field cases in ../shared/data where present."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from genmimic.core import SmplClip, load_clip, smpl
+from genmimic.lift import bvh
+from genmimic.lift.cli import lift_app
+from genmimic.lift.closed_form import swing
+from genmimic.lift.limits import range_violations
+from genmimic.lift.testing import write_bvh
+
+
+@pytest.fixture(scope="module")
+def walk_bvh(tmp_path_factory, walk_clip):
+    return write_bvh(tmp_path_factory.mktemp("cf") / "walk.bvh", walk_clip)
+
+
+def _mapped(clip: SmplClip) -> list[int]:
+    return [smpl.JOINT_NAMES.index(n) for n in clip.meta["params"]["mapped"]]
+
+
+def test_swing_is_the_smallest_rotation():
+    a = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 2.0], [0.3, -0.2, 0.9]])
+    b = np.array([[0.0, 3.0, 0.0], [0.0, 0.0, 1.0], [-0.5, 0.4, 0.1]])
+    R = swing(a, b)
+    np.testing.assert_allclose(R[0], [[0, -1, 0], [1, 0, 0], [0, 0, 1]], atol=1e-12)  # 90 deg about z
+    np.testing.assert_allclose(R[1], np.eye(3), atol=1e-12)
+    turned = np.einsum("nij,nj->ni", R, a / np.linalg.norm(a, axis=1, keepdims=True))
+    np.testing.assert_allclose(turned, b / np.linalg.norm(b, axis=1, keepdims=True), atol=1e-12)
+    axis = np.cross(a[2], b[2])  # the rotation axis is across both directions
+    np.testing.assert_allclose(R[2] @ axis, axis, atol=1e-12)
+
+
+def test_closed_form_reproduces_a_known_motion(walk_bvh, walk_clip):
+    clip = bvh.import_bvh(walk_bvh)
+    assert clip.meta["params"]["method"] == "closed_form"
+    err = np.linalg.norm(clip.joints[:, _mapped(clip)] - walk_clip.joints[:, _mapped(clip)], axis=-1)
+    assert err.mean() < 0.002 and err.max() < 0.01, f"mean {err.mean():.4f} max {err.max():.4f} m"
+    assert not range_violations(clip.body_pose)
+    # rotations and joints agree (the clip is self-consistent)
+    fk, _ = smpl.forward_kinematics(clip.global_orient, clip.body_pose, clip.transl,
+                                    smpl.DEFAULT_REST_JOINTS * clip.meta["body_scale"])
+    np.testing.assert_allclose(fk, clip.joints, atol=1e-9)
+
+
+def test_closed_form_matches_the_fit(walk_bvh, walk_clip, tmp_path):
+    short = walk_clip.replace(**{k: getattr(walk_clip, k)[:15] for k in
+                                 ("global_orient", "body_pose", "transl", "joints", "confidence")})
+    path = write_bvh(tmp_path / "short.bvh", short)
+    closed, fitted = bvh.import_bvh(path), bvh.import_bvh(path, refine=True)
+    assert fitted.meta["params"]["method"] == "fit"
+    err = np.linalg.norm(closed.joints[:, _mapped(closed)] - fitted.joints[:, _mapped(closed)], axis=-1)
+    assert err.mean() < 0.01, f"mean {err.mean():.4f} m"
+
+
+def test_bvh_import_starts_no_heavy_module(walk_bvh):
+    code = ("import sys; from genmimic.lift.bvh import import_bvh; import_bvh(sys.argv[1]); "
+            "print(sorted(m for m in ('torch', 'mediapipe', 'jax', 'av', 'scipy.ndimage') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, str(walk_bvh)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_bvh_from_standard_input(walk_bvh, tmp_path):
+    out = tmp_path / "o.npz"
+    result = CliRunner().invoke(lift_app, ["-", "-o", str(out)], input=walk_bvh.read_bytes())
+    assert result.exit_code == 0, result.output
+    assert load_clip(out, SmplClip).meta["source"] == "<stdin>"
+
+
+def test_field_cases_closed_form_against_the_fit(shared_data):
+    cases = shared_data / "field_cases"
+    if not cases.is_dir():
+        pytest.skip(f"{cases} not found")
+    fitted = bvh.import_bvh(cases / "baseline_yup_metres.bvh", refine=True)
+    for name in ("baseline_yup_metres", "old_cmu_joint_names", "utf8_bom", "zup_centimetres"):
+        closed = bvh.import_bvh(cases / f"{name}.bvh")
+        err = np.linalg.norm(closed.joints[:, _mapped(closed)] - fitted.joints[:, _mapped(closed)], axis=-1)
+        assert err.mean() < 0.01 and err.max() < 0.03, f"{name}: mean {err.mean():.4f} max {err.max():.4f} m"
