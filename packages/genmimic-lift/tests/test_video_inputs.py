@@ -210,24 +210,30 @@ def test_field_case_truncated_faststart(shared_data, tmp_path):
     assert load_clip(out, SmplClip).num_frames == 12
 
 
-def test_mediapipe_chatter_is_hidden_unless_verbose(cut_short, tmp_path):
-    """The command run as a user runs it: stderr holds the one warning line, MediaPipe's start-up messages
-    only with --verbose."""
+def test_mediapipe_chatter_is_hidden_unless_verbose(tmp_path):
+    """The command run as a user runs it, on a short video with nobody in it: stderr holds the one-line
+    error only; MediaPipe's start-up messages appear with --verbose."""
     import os
     import subprocess
     import sys
 
-    cut_short, _ = cut_short
+    from genmimic.lift.render import write_video
+
+    path = tmp_path / "nobody.mp4"
+    write_video(path, [np.full((96, 128, 3), 90 + 20 * t, np.uint8) for t in range(4)], 30.0)
     script = "from genmimic.lift.cli import lift_app; lift_app()"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    quiet = subprocess.run([sys.executable, "-c", script, str(cut_short), "-o", str(tmp_path / "q.npz"),
-                            "--allow-partial"], capture_output=True, text=True, env=env, timeout=300)
-    assert quiet.returncode == 0, quiet.stderr
-    lines = quiet.stderr.strip().splitlines()
-    assert len(lines) == 1 and "--allow-partial" in lines[0], quiet.stderr
-    loud = subprocess.run([sys.executable, "-c", script, str(cut_short), "-o", str(tmp_path / "v.npz"),
-                           "--allow-partial", "-v"], capture_output=True, text=True, env=env, timeout=300)
-    assert loud.returncode == 0 and "TensorFlow Lite" in loud.stderr, loud.stderr
+
+    def run(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", script, str(path), "-o", str(tmp_path / "o.npz"), *extra],
+                              capture_output=True, text=True, env=env, timeout=300)
+
+    quiet = run()
+    assert quiet.returncode == 1 and quiet.stderr == f"error: {path}: no person found in any of its 4 frames\n", \
+        quiet.stderr
+    loud = run("-v")
+    assert loud.returncode == 1 and "TensorFlow Lite" in loud.stderr, loud.stderr
+    assert not (tmp_path / "o.npz").exists()
 
 
 # --- several people -------------------------------------------------------------------------------------
