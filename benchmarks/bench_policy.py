@@ -1,20 +1,20 @@
-"""genmimic-policy: rollout speed (C MuJoCo + NumPy policy, one core), CPU-backend training throughput
-(2 worker processes), MJX env steps/s on the CPU, and tracking quality of the shipped policy on held-out
-procedural clips."""
+"""genmimic-policy: rollout speed (C MuJoCo + NumPy policy, one core), CPU-backend throughput (physics
+ceiling, env rollout, PPO rollout + update, in one run), MJX env steps/s on the CPU, and tracking quality
+of the shipped policy on held-out procedural clips."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
+from pathlib import Path
 
 import jax
 import numpy as np
-from common import Result
+from common import Result, rate
 
 from genmimic.core.tracking import SUCCESS_MEAN_ERROR_M as SUCCESS_ERROR
 from genmimic.policy import observation as obs_mod
-from genmimic.policy.config import default_config
+from genmimic.policy.config import default_config, load_config
 from genmimic.policy.controllers import PolicyController
 from genmimic.policy.corpus import KINDS, joint_space_motion, synth_retarget_available
 from genmimic.policy.env_cpu import CpuVecEnv
@@ -25,6 +25,7 @@ from genmimic.policy.reference import make_bank, reference_from_clip
 from genmimic.policy.track import simulate, success, track_clip
 from genmimic.policy.train import teacher_sizes
 
+CPU_CONFIG = Path(__file__).resolve().parents[1] / "packages" / "genmimic-policy" / "configs" / "cpu.json"
 HELD_OUT_SEED = 9000  # the training corpus of the shipped policy used seeds 1000-1055
 
 
@@ -40,32 +41,65 @@ def _rollout_speed(policy, meta) -> list[Result]:
                    f"{sim_s:.0f} s clip in {wall:.2f} s (4 physics steps + 1 inference per 20 ms)", ">= 20x")]
 
 
-def _cpu_training(bank) -> list[Result]:
-    cfg = default_config()
-    ppo = dataclasses.replace(cfg.ppo, unroll_length=16)
+def _cpu_throughput(bank) -> list[Result]:
+    """Physics ceiling, env rollout and PPO (rollout + update) on the batched C MuJoCo env, one run, same
+    envs and threads; the PPO settings are those of configs/cpu.json."""
+    import mujoco.rollout
+
+    cfg = load_config(CPU_CONFIG)
+    n, threads = cfg.num_envs, cfg.threads or os.cpu_count()
+    steps = cfg.ppo.unroll_length
     obs_size, act = teacher_sizes(cfg)
     key = jax.random.PRNGKey(0)
-    state = init_state(key, obs_size, act, ppo)
-    update = make_update(ppo, observation_mirror(obs_mod.teacher_layout(3, cfg.env.future_frames)), action_mirror())
-    n = 64
-    with CpuVecEnv(bank, cfg.env, n, workers=2, seed=0) as env:
+    state = init_state(key, obs_size, act, cfg.ppo)
+    update = make_update(cfg.ppo, observation_mirror(obs_mod.teacher_layout(3, cfg.env.future_frames)),
+                         action_mirror())
+    with CpuVecEnv(bank, cfg.env, n, threads, seed=0) as env:
         _, obs = env.reset()
         tracker = EpisodeTracker(n)
-        rollout, boot, obs, _ = collect(env, state, obs, key, ppo.unroll_length, ppo.discount, tracker)
-        state, _ = update(state, rollout, boot, key)  # compile
-        start, steps, roll_s = time.perf_counter(), 0, 0.0
-        for i in range(4):
-            k = jax.random.PRNGKey(i)
-            t0 = time.perf_counter()
-            rollout, boot, obs, _ = collect(env, state, obs, k, ppo.unroll_length, ppo.discount, tracker)
-            roll_s += time.perf_counter() - t0
-            state, info = update(state, rollout, boot, k)
+        rollout, boot, obs, _ = collect(env, state, obs, key, steps, cfg.ppo.discount, tracker)
+        jax.block_until_ready(update(state, rollout, boot, key))  # compile
+        # 1. physics only: the same models, threads and states, no observation, reward or reset
+        start_states, ctrl = env.physics.copy(), env.ctrl[:, None, :].copy()
+        pool = mujoco.rollout.Rollout(nthread=threads)
+        out_s = np.empty((n, cfg.env.n_substeps, start_states.shape[1]))
+        out_d = np.empty((n, cfg.env.n_substeps, env.model.nsensordata))
+
+        def physics() -> int:
+            x = start_states
+            for _ in range(steps):
+                pool.rollout(env.models, env._datas, x, ctrl, nstep=cfg.env.n_substeps, state=out_s, sensordata=out_d)
+                x = out_s[:, -1].copy()
+            return n * steps
+
+        rng = np.random.default_rng(0)
+        actions = rng.normal(size=(steps, n, 29)).astype(np.float32) * 0.3
+
+        def env_rollout() -> int:
+            for a in actions:
+                env.step(a)
+            return n * steps
+
+        def ppo() -> int:
+            nonlocal obs, state
+            k = jax.random.PRNGKey(1)
+            ro, bo, obs, _ = collect(env, state, obs, k, steps, cfg.ppo.discount, tracker)
+            state, info = update(state, ro, bo, k)
             jax.block_until_ready(info)
-            steps += n * ppo.unroll_length
-        wall = time.perf_counter() - start
-    return [Result("CPU-backend PPO training (64 envs, 2 workers)", steps / wall, "env steps/s",
-                   f"rollout alone {steps / roll_s:.0f} steps/s; {os.cpu_count()} cores shared with other jobs"),
-]
+            return n * steps
+
+        ceiling = rate(physics, 3.0)
+        roll = rate(env_rollout, 3.0)
+        train = rate(ppo, 6.0)
+        pool.close()
+    load = os.getloadavg()[0]
+    setting = f"{n} envs, {threads} threads, load average {load:.1f} on {os.cpu_count()} cores (shared)"
+    return [Result("CPU env: physics-only ceiling (mujoco.rollout, same models)", ceiling, "env steps/s", setting),
+            Result("CPU env: rollout (physics + observation, reward, resets)", roll, "env steps/s",
+                   f"{100 * roll / ceiling:.0f} % of the ceiling", ">= 60 % of the ceiling"),
+            Result("CPU env: PPO rollout + update (configs/cpu.json)", train, "env steps/s",
+                   f"{100 * train / ceiling:.0f} % of the ceiling; {cfg.ppo.num_epochs} epochs x "
+                   f"{cfg.ppo.num_minibatches} minibatches of {n * steps // cfg.ppo.num_minibatches}", ">= 5,000")]
 
 
 def _mjx(bank) -> list[Result]:
@@ -114,6 +148,6 @@ def run() -> list[Result]:
                       for i, k in enumerate(KINDS)])
     rows = _rollout_speed(policy, meta)
     rows += _tracking(policy, meta)
-    rows += _cpu_training(bank)
+    rows += _cpu_throughput(bank)
     rows += _mjx(bank)
     return rows

@@ -10,14 +10,16 @@
 # in all (teacher PPO, then the DAgger student, each capped), and copies the run's small files
 # (checkpoints, metrics, config, policy.npz) into OUT_DIR. A run killed early still leaves the newest
 # checkpoint in OUT_DIR. The same script runs on a CPU for testing (GENMIMIC_NO_WHEELS=1 uses the
-# installed packages; GENMIMIC_NUM_ENVS overrides the number of envs).
+# installed packages; GENMIMIC_NUM_ENVS overrides the number of envs; GENMIMIC_RUN_SRC names another
+# run directory to resume from). Checkpoints carry the env's state (episodes, random and adaptive-sampling
+# state); with another number of envs than the checkpoint's, the envs start anew and the learner resumes.
 set -uo pipefail
 MINUTES=${1:?usage: train_gpu.sh MINUTES OUT_DIR [CLIPS_DIR] [CONFIG_JSON]}
 OUT=${2:?usage: train_gpu.sh MINUTES OUT_DIR [CLIPS_DIR] [CONFIG_JSON]}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CLIPS=${3:-$ROOT/.gpu_clips}
 CONFIG=${4:-$ROOT/packages/genmimic-policy/configs/gpu.json}
-RUN_SRC=$ROOT/packages/genmimic-policy/run
+RUN_SRC=${GENMIMIC_RUN_SRC:-$ROOT/packages/genmimic-policy/run}  # the run to resume (only read: copied)
 PY=${PYTHON:-python3}
 mkdir -p "$OUT"
 LOG=$OUT/train_gpu.log

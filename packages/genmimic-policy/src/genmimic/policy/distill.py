@@ -22,7 +22,7 @@ from .checkpoint import MetricsLog
 from .config import DistillConfig, TrainConfig
 from .mirror import MirrorMap, action_mirror, observation_mirror
 from .networks import MLP, Normalizer, normalizer_init, normalizer_update, policy_mean
-from .ppo import EpisodeTracker, minibatch_epochs, symmetry_loss
+from .ppo import EpisodeTracker, minibatch_epochs, strong_types, symmetry_loss
 
 
 class StudentState(NamedTuple):
@@ -37,7 +37,7 @@ def student_size(cfg: TrainConfig) -> int:
 
 def init_student(key: jax.Array, obs_size: int, cfg: DistillConfig) -> StudentState:
     params = MLP(tuple(cfg.hidden), 29).init(key, jnp.zeros((1, obs_size)))
-    return StudentState(params, optax.adam(cfg.learning_rate).init(params), normalizer_init(obs_size))
+    return strong_types(StudentState(params, optax.adam(cfg.learning_rate).init(params), normalizer_init(obs_size)))
 
 
 def dagger_loss(params: dict, norm: Normalizer, obs: jax.Array, labels: jax.Array, sym_coef: float,

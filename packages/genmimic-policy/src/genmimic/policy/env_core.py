@@ -211,42 +211,48 @@ def _mix(xp: Any, x: Any) -> Any:
     return x ^ (x >> xp.uint32(16))
 
 
-def uniform(xp: Any, rng: Rng, stream: int, shape: tuple[int, ...]) -> Any:
-    """Uniforms in [0, 1) of ``shape`` (float32, multiples of 2^-24): identical in NumPy and JAX."""
-    size = int(np.prod(shape))
+def _index(xp: Any, shape: tuple[int, ...], rows: Any) -> tuple[Any, tuple[int, ...]]:
+    """Flat element indices of ``shape`` (all of it, or only the leading-axis ``rows``) and their shape."""
+    if rows is None:
+        return xp.arange(int(np.prod(shape)), dtype=xp.uint32).reshape(shape), shape
+    inner = int(np.prod(shape[1:]))
+    idx = xp.asarray(rows, dtype=xp.uint32)[:, None] * xp.uint32(inner) + xp.arange(inner, dtype=xp.uint32)
+    out = (len(rows),) + tuple(shape[1:])
+    return idx.reshape(out), out
+
+
+def uniform(xp: Any, rng: Rng, stream: int, shape: tuple[int, ...], rows: Any = None) -> Any:
+    """Uniforms in [0, 1) of ``shape`` (float32, multiples of 2^-24): identical in NumPy and JAX. With
+    ``rows`` (R,), only those rows of the leading axis (the same numbers as in the full draw)."""
     salt = xp.uint32((stream * 0x632BE5AB + 1) & 0xFFFFFFFF)
     base = _mix(xp, rng.seed ^ _mix(xp, rng.counter * xp.uint32(0x9E3779B9) + salt))
-    idx = xp.arange(size, dtype=xp.uint32)
-    h = _mix(xp, _mix(xp, idx + base) ^ xp.uint32(0x5BD1E995))
-    return ((h >> xp.uint32(8)).astype(xp.float32) * xp.float32(2.0**-24)).reshape(shape)
+    idx, out = _index(xp, shape, rows)
+    h = _mix(xp, idx * xp.uint32(0x9E3779B1) + base)
+    return ((h >> xp.uint32(8)).astype(xp.float32) * xp.float32(2.0**-24)).reshape(out)
 
 
-def normal(xp: Any, rng: Rng, stream: int, shape: tuple[int, ...]) -> Any:
+def normal(xp: Any, rng: Rng, stream: int, shape: tuple[int, ...], rows: Any = None) -> Any:
     """Standard normals of ``shape`` (float32) by the Box-Muller transform of two uniform streams."""
-    u1 = 1.0 - uniform(xp, rng, stream, shape)  # (0, 1]
-    u2 = uniform(xp, rng, stream + 1, shape)
+    u1 = 1.0 - uniform(xp, rng, stream, shape, rows)  # (0, 1]
+    u2 = uniform(xp, rng, stream + 1, shape, rows)
     return (xp.sqrt(-2.0 * xp.log(u1)) * xp.cos(xp.float32(2 * np.pi) * u2)).astype(xp.float32)
 
 
-def _obs_noise(xp: Any, rng: Rng, stream: int, n: int, num_future: int) -> ObsNoise:
-    return ObsNoise(uniform(xp, rng, stream, (n, obs_mod.PROPRIO_SIZE)), uniform(xp, rng, stream + 1, (n, num_future)),
-                    normal(xp, rng, stream + 2, (n, num_future, obs_mod.NUM_KEYPOINTS, 3)))
+def _obs_noise(xp: Any, rng: Rng, stream: int, n: int, num_future: int, rows: Any = None) -> ObsNoise:
+    return ObsNoise(uniform(xp, rng, stream, (n, obs_mod.PROPRIO_SIZE), rows),
+                    uniform(xp, rng, stream + 1, (n, num_future), rows),
+                    normal(xp, rng, stream + 2, (n, num_future, obs_mod.NUM_KEYPOINTS, 3), rows))
 
 
 def step_noise(xp: Any, rng: Rng, n: int, num_future: int) -> StepNoise:
     return StepNoise(uniform(xp, rng, 1, (n, 2)), uniform(xp, rng, 2, (n,)), _obs_noise(xp, rng, 3, n, num_future))
 
 
-def reset_noise(xp: Any, rng: Rng, n: int, num_future: int) -> ResetNoise:
-    return ResetNoise(uniform(xp, rng, 10, (n,)), uniform(xp, rng, 11, (n,)), uniform(xp, rng, 12, (n,)),
-                      uniform(xp, rng, 13, (n,)), uniform(xp, rng, 14, (n, 3)), _obs_noise(xp, rng, 20, n, num_future))
-
-
-def take(tree: Any, rows: Any) -> Any:
-    """Rows ``rows`` of every array of a NamedTuple (nested) of batched arrays."""
-    if isinstance(tree, tuple):
-        return type(tree)(*(take(x, rows) for x in tree))
-    return tree[rows]
+def reset_noise(xp: Any, rng: Rng, n: int, num_future: int, rows: Any = None) -> ResetNoise:
+    """A reset's random numbers for ``n`` envs, or only for ``rows`` of them (the same numbers)."""
+    return ResetNoise(uniform(xp, rng, 10, (n,), rows), uniform(xp, rng, 11, (n,), rows),
+                      uniform(xp, rng, 12, (n,), rows), uniform(xp, rng, 13, (n,), rows),
+                      uniform(xp, rng, 14, (n, 3), rows), _obs_noise(xp, rng, 20, n, num_future, rows))
 
 
 # ---------------------------------------------------------------- pieces

@@ -277,6 +277,15 @@ class CpuVecEnv:
     def randomize(self) -> bool:
         return bool(self.statics.randomize > 0)
 
+    def set_randomize(self, on: bool) -> None:
+        """Switch noise, pushes and domain randomisation (from the next reset on)."""
+        self.statics = self.statics._replace(randomize=np.asarray(1.0 if on else 0.0))
+
+    def reseed(self, seed: int) -> None:
+        """Fresh random and sampling state, as a new env with ``seed`` (call :meth:`reset` next)."""
+        self.seed, self.rng = seed, core.rng_init(np, seed)
+        self.sampler = sampling.init_state(sampling.SamplingBins(*(np.asarray(x) for x in self.statics.bins)))
+
     # ------------------------------------------------------------------ pieces
     def _set_dynamics(self, rows: np.ndarray, dr: np.ndarray) -> None:
         """Friction scale, torso mass offset and gain scale ``dr`` (R, 3) into the models of ``rows``."""
@@ -300,22 +309,21 @@ class CpuVecEnv:
             kp[r] = d.site_xpos[self.sites]
         return phys, kp
 
-    def _start(self, rows: np.ndarray, noise: core.ResetNoise) -> tuple[core.Episode, np.ndarray, np.ndarray]:
-        """New episodes for ``rows``: draw (for all envs, so any subset sees the same numbers), set the
-        physics of those rows, return their episode state and first observations."""
-        draw = core.take(core.draw_resets(np, self.statics, self.cfg, self.sampler, noise), rows)
+    def _start(self, rows: np.ndarray) -> tuple[core.Episode, np.ndarray, np.ndarray]:
+        """New episodes for ``rows``: draw their random numbers (the same as in a draw for all envs), set
+        their physics, return their episode state and first observations."""
+        noise = core.reset_noise(np, self.rng, self.num_envs, len(self.cfg.future_frames), rows)
+        draw = core.draw_resets(np, self.statics, self.cfg, self.sampler, noise)
         qpos, qvel, ctrl = core.reference_state(np, self.statics, draw.clip, draw.start)
         phys, kp = self._reference_physics(qpos, qvel)
         self.physics[rows], self.ctrl[rows] = phys, ctrl
         self._set_dynamics(rows, draw.dr)
-        return core.begin(np, self.statics, self.cfg, draw, qpos, qvel, kp, core.take(noise.obs, rows))
+        return core.begin(np, self.statics, self.cfg, draw, qpos, qvel, kp, noise.obs)
 
     # ------------------------------------------------------------------ API
     def reset(self) -> tuple[np.ndarray, np.ndarray]:
         """Start every env anew; returns the student (N, Ds) and teacher (N, Dt) observations."""
-        n = self.num_envs
-        noise = core.reset_noise(np, self.rng, n, len(self.cfg.future_frames))
-        self.episode, s, t = self._start(np.arange(n), noise)
+        self.episode, s, t = self._start(np.arange(self.num_envs))
         self.rng = core.rng_next(np, self.rng)
         self.obs = (s, t)
         return s, t
@@ -340,8 +348,7 @@ class CpuVecEnv:
         ended = np.flatnonzero(out.terminated | out.truncated)
         student, teacher = out.student, out.teacher
         if ended.size:
-            rnoise = core.reset_noise(np, self.rng, n, len(cfg.future_frames))
-            fresh, s0, t0 = self._start(ended, rnoise)
+            fresh, s0, t0 = self._start(ended)
             ep = core.Episode(*(_put(x, ended, y) for x, y in zip(ep, fresh, strict=True)))
             student, teacher = _put(student, ended, s0), _put(teacher, ended, t0)
         self.episode, self.rng = ep, core.rng_next(np, self.rng)

@@ -143,7 +143,14 @@ class MjxVecEnv:
         return bool(self.statics.randomize > 0)
 
     def set_randomize(self, on: bool) -> None:
+        """Switch noise, pushes and domain randomisation (from the next reset on; no recompile)."""
         self.statics = self.statics._replace(randomize=jnp.asarray(1.0 if on else 0.0, jnp.float32))
+
+    def reseed(self, seed: int) -> None:
+        """Fresh random and sampling state, as a new env with ``seed`` (call :meth:`reset` next)."""
+        self.seed, self.rng = seed, core.rng_init(jnp, seed)
+        self.sampler = jax.tree.map(jnp.asarray, sampling.init_state(
+            sampling.SamplingBins(*(np.asarray(x) for x in self.statics.bins))))
 
     def reset(self) -> tuple[np.ndarray, np.ndarray]:
         """Start every env anew; returns the student (N, Ds) and teacher (N, Dt) observations."""

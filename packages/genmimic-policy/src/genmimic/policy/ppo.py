@@ -117,9 +117,16 @@ def make_optimizer(cfg: PPOConfig) -> optax.GradientTransformation:
     return optax.chain(optax.clip_by_global_norm(cfg.max_grad_norm), optax.adam(cfg.learning_rate))
 
 
+def strong_types(tree: Any) -> Any:
+    """``tree`` with weakly typed leaves (from Python scalars) made concrete, so the jitted update sees
+    the same types on its first call as on later ones and compiles once."""
+    return jax.tree.map(lambda x: jax.lax.convert_element_type(x, x.dtype), tree)
+
+
 def init_state(key: jax.Array, obs_size: int, act_size: int, cfg: PPOConfig) -> PPOState:
     params = init_actor_critic(key, obs_size, act_size, cfg.hidden, cfg.init_log_std)
-    return PPOState(params, make_optimizer(cfg).init(params), normalizer_init(obs_size), jnp.asarray(0))
+    return strong_types(PPOState(params, make_optimizer(cfg).init(params), normalizer_init(obs_size),
+                                 jnp.asarray(0, jnp.int32)))
 
 
 def minibatch_epochs(step: Callable, carry: Any, n: int, num_minibatches: int, num_epochs: int, key: jax.Array):
