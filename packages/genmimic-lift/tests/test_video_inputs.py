@@ -17,7 +17,7 @@ from genmimic.lift.errors import LiftError
 from genmimic.lift.evaluate import accuracy
 from genmimic.lift.lift_video import lift_video, stature
 from genmimic.lift.pose2d import Keypoints, resample
-from genmimic.lift.video import VideoBytes, looks_like_video, probe
+from genmimic.lift.video import VideoBytes, is_video_input, looks_like_video, probe
 
 
 @pytest.fixture(scope="module")
@@ -188,12 +188,21 @@ def test_fps_is_refused_for_mocap(tmp_path):
     assert result.exit_code == 1 and "for videos" in result.output and not out.exists()
 
 
-def test_empty_stdin_is_an_error(monkeypatch):
+def test_empty_or_terminal_stdin_is_an_error(monkeypatch):
     import io
     import sys
 
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
     with pytest.raises(LiftError, match="<stdin>: standard input is empty"):
+        lift_video("-")
+
+    class Terminal(io.TextIOWrapper):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal(io.BytesIO(b"")))
+    assert not is_video_input("-"), "a terminal is not read, nothing waits for typing"
+    with pytest.raises(LiftError, match="<stdin>: standard input is a terminal"):
         lift_video("-")
 
 

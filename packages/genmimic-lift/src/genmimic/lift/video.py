@@ -48,6 +48,8 @@ def load_source(source: VideoSource) -> VideoBytes | str:
     if isinstance(source, VideoBytes):
         return source
     if str(source) == STREAM:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise LiftError("<stdin>", "standard input is a terminal: pipe a video into it (cat clip.mp4 | ...)")
         data = read_bytes(STREAM)
         if not data:
             raise LiftError("<stdin>", "standard input is empty: pipe a video into it (cat clip.mp4 | ...)")
@@ -75,6 +77,8 @@ def is_video_input(source: str | os.PathLike[str]) -> bool:
         from .importers import VIDEO_EXTENSIONS
 
         return os.path.splitext(str(source))[1].lower() in VIDEO_EXTENSIONS
+    if sys.stdin is None or sys.stdin.isatty():
+        return False  # nothing to peek at without waiting for a person to type
     stdin = sys.stdin.buffer
     try:
         if hasattr(stdin, "peek"):
