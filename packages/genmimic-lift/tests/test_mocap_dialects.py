@@ -43,34 +43,56 @@ Z_UP = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])  #: Blender's: z up, facin
 
 def write_dialect(clip: SmplClip, names: dict[str, str] = BVH_NAMES, file_from_canonical: np.ndarray = Y_UP,
                   unit: float = 1.0, newline: str = "\n", bom: bool = False, indent: str = "  ",
-                  blank_lines: int = 0, frame_time: str | None = None) -> bytes:
+                  blank_lines: int = 0, frame_time: str | None = None, twists: tuple[str, ...] = (),
+                  legs_under: str | None = None) -> bytes:
     """``clip`` as BVH bytes in a dialect: joint names, axes (``p_file = file_from_canonical @ p``, SMPL's
-    canonical frame y up facing +z), ``unit`` metres per file unit, line ends, byte-order mark, indent."""
+    canonical frame y up facing +z), ``unit`` metres per file unit, line ends, byte-order mark, indent;
+    ``twists``: SMPL joints with a ``...Twist`` joint halfway along the bone to them (DAZ's thighs and
+    forearms); ``legs_under``: the name of a joint under the root that holds both legs (DAZ's ``pelvis``).
+    Added joints do not rotate."""
     M = np.asarray(file_from_canonical, float)
     rest = smpl.DEFAULT_REST_JOINTS
     children: dict[int, list[int]] = {j: [] for j in range(smpl.NUM_JOINTS)}
     for j, p in enumerate(smpl.PARENTS):
         if p >= 0:
             children[p].append(j)
-    order: list[int] = []
+    order: list[int] = []  # SMPL joint per written joint, -1 for an added one
     lines = [""] * blank_lines + ["HIERARCHY"]
 
-    def emit(j: int, depth: int) -> None:
-        order.append(j)
+    def open_joint(name: str, off: np.ndarray, depth: int, root: bool = False) -> None:
         pad = indent * depth
+        lines.extend([f"{pad}{'ROOT' if root else 'JOINT'} {name}", f"{pad}{{",
+                      f"{pad}{indent}OFFSET {off[0]:.6f} {off[1]:.6f} {off[2]:.6f}",
+                      f"{pad}{indent}CHANNELS {6 if root else 3} {'Xposition Yposition Zposition ' if root else ''}"
+                      "Zrotation Xrotation Yrotation"])
+
+    def emit(j: int, depth: int) -> None:
+        name = names[smpl.JOINT_NAMES[j]]
         off = M @ ((rest[j] - rest[smpl.PARENTS[j]]) if j else rest[0]) / unit
-        lines.append(f"{pad}{'ROOT' if j == 0 else 'JOINT'} {names[smpl.JOINT_NAMES[j]]}")
-        lines.append(f"{pad}{{")
-        lines.append(f"{pad}{indent}OFFSET {off[0]:.6f} {off[1]:.6f} {off[2]:.6f}")
-        pos = "Xposition Yposition Zposition " if j == 0 else ""
-        lines.append(f"{pad}{indent}CHANNELS {6 if j == 0 else 3} {pos}Zrotation Xrotation Yrotation")
-        for c in children[j]:
+        if smpl.JOINT_NAMES[j] in twists:
+            open_joint(f"{name}Twist", off / 2, depth)
+            order.append(-1)
+            depth, off = depth + 1, off / 2
+        pad = indent * depth
+        order.append(j)
+        open_joint(name, off, depth, root=j == 0)
+        kids = children[j]
+        if j == 0 and legs_under:
+            open_joint(legs_under, np.zeros(3), depth + 1)
+            order.append(-1)
+            for c in kids[:2]:
+                emit(c, depth + 2)
+            lines.append(f"{pad}{indent}}}")
+            kids = kids[2:]
+        for c in kids:
             emit(c, depth + 1)
         if not children[j]:
             end = M @ np.array([0.0, 0.05, 0.0]) / unit
             lines.extend([f"{pad}{indent}End Site", f"{pad}{indent}{{",
                           f"{pad}{indent * 2}OFFSET {end[0]:.6f} {end[1]:.6f} {end[2]:.6f}", f"{pad}{indent}}}"])
         lines.append(f"{pad}}}")
+        if smpl.JOINT_NAMES[j] in twists:
+            lines.append(f"{indent * (depth - 1)}}}")
 
     emit(0, 0)
     c2w = smpl.CANONICAL_TO_WORLD
@@ -81,7 +103,8 @@ def write_dialect(clip: SmplClip, names: dict[str, str] = BVH_NAMES, file_from_c
     lines += ["MOTION", f"Frames: {clip.num_frames}", f"Frame Time: {frame_time or f'{1.0 / clip.fps:.7f}'}"]
     from scipy.spatial.transform import Rotation
 
-    euler = [Rotation.from_matrix(local[:, j]).as_euler("ZXY", degrees=True) for j in order]
+    euler = [Rotation.from_matrix(local[:, j]).as_euler("ZXY", degrees=True) if j >= 0
+             else np.zeros((clip.num_frames, 3)) for j in order]
     values = np.concatenate([root, *euler], axis=1)
     lines.extend(" ".join(f"{v:.6f}" for v in row) for row in values)
     text = newline.join(lines) + newline
@@ -109,6 +132,12 @@ DIALECTS = {
                                                         newline="\r\n", bom=True, indent="\t", blank_lines=2),
     "cmu_unit_mm_names": dict(names=BVH_NAMES, unit=0.056444),
     "millimetres_z_up": dict(file_from_canonical=Z_UP, unit=0.001),
+    "daz_legs_under_pelvis_twist_joints_inches": dict(
+        names={**BVH_NAMES, "pelvis": "hip", "spine1": "abdomenLower", "left_hip": "lThighBend",
+               "right_hip": "rThighBend", "left_knee": "lShin", "right_knee": "rShin", "left_elbow": "lForearmBend",
+               "right_elbow": "rForearmBend"},
+        unit=0.0254, legs_under="pelvis", twists=("left_knee", "right_knee", "left_elbow", "right_elbow",
+                                                  "left_wrist", "right_wrist")),
 }
 
 

@@ -12,7 +12,9 @@ Names are hints only, so unseen naming schemes work. From the rest pose (the hie
   (upper arm and forearm): hip/knee/ankle (shoulder/elbow/wrist); the joint after the ankle is the ball
   of the foot, the one after the wrist the hand, the one before the shoulder the collar;
 - a chain on the +left side is the left one; joints at the same place as their parent (zero-length
-  bones, as in CMU's ``LHipJoint``) stand for the deeper joint;
+  bones, as in CMU's ``LHipJoint``) stand for the deeper joint; joints named ``...Twist``/``...Roll``
+  along a limb are skipped; legs under a joint of their own (DAZ/Poser: ``hip`` -> ``pelvis`` ->
+  thighs, ``hip`` -> ``abdomen``) count as the pelvis's chains;
 - the unit: the rest-pose stature (legs plus pelvis to head) against SMPL's, snapped to metres,
   centimetres, millimetres, inches or CMU's unit (0.056444 m), or given.
 
@@ -41,6 +43,8 @@ UNITS: tuple[tuple[float, str], ...] = ((1.0, "m"), (0.01, "cm"), (0.001, "mm"),
 #: How far [factor] a skeleton's stature may be from SMPL's default (1.70 m) for a unit to be accepted.
 STATURE_TOLERANCE = 1.45
 _AXIS_NAMES = ("x", "y", "z")
+#: Names of twist (roll) joints along a limb bone, which are not limb joints of their own.
+_TWIST = re.compile(r"twist|roll", re.IGNORECASE)
 _J = smpl.JOINT_NAMES.index
 _R = smpl.DEFAULT_REST_JOINTS
 #: Legs (hip-knee-ankle) plus pelvis-to-head of SMPL's default skeleton [m]: the stature reference.
@@ -156,7 +160,7 @@ class _Tree:
 def _limb(tree: _Tree, start: int, chain: list[int]) -> tuple[int, int, int, int | None, int | None]:
     """(before, top, middle, end, after) of a limb chain: the joints around its two longest consecutive bones
     (before/after: the joints just outside them, None where there are none)."""
-    pts = [start, *tree.distinct(start, chain)]
+    pts = [start, *(j for j in tree.distinct(start, chain) if not _TWIST.search(tree.names[j]))]
     if len(pts) < 4:  # start + at least three joints: top, middle, end
         raise ValueError
     lengths = np.linalg.norm(np.diff(tree.rest[pts], axis=0), axis=-1)
@@ -198,24 +202,33 @@ def map_skeleton(names: tuple[str, ...], parents: tuple[int, ...], offsets: Arra
     rest, kids = tree.rest, tree.children
     roots = [j for j, p in enumerate(parents) if p < 0]
     pelvis = tree.first_branch(roots[0]) if roots else 0
-    if len(kids[pelvis]) < 3:
+    options = [list(kids[pelvis])]
+    if len(kids[pelvis]) == 2:  # legs under their own joint (DAZ/Poser: hip -> pelvis -> thighs, hip -> abdomen)
+        for c in kids[pelvis]:
+            b = tree.first_branch(c)
+            if len(kids[b]) == 2:
+                options.append([x for x in kids[pelvis] if x != c] + kids[b])
+    if max(len(o) for o in options) < 3:
         raise tree.fail([f"root {names[roots[0]] if roots else '?'}"],
                         "a pelvis: a joint with three chains (two legs and the spine)")
-    reach = {c: rest[tree.first_branch(c)] - rest[pelvis] for c in kids[pelvis]}
+    best, spine_c, legs_c, starts = -np.inf, -1, (-1, -1), options[0]
+    for chains in options:
+        reach = {c: rest[tree.first_branch(c)] - rest[pelvis] for c in chains}
+        unit_dir = {c: v / max(np.linalg.norm(v), 1e-12) for c, v in reach.items()}
+        for s in chains:
+            others = [c for c in chains if c != s]
+            for a_i, a in enumerate(others):
+                for b in others[a_i + 1:]:
+                    la, lb = np.linalg.norm(reach[a]), np.linalg.norm(reach[b])
+                    score = (float(unit_dir[a] @ unit_dir[b]) - float(unit_dir[s] @ (unit_dir[a] + unit_dir[b]))
+                             - abs(la - lb) / max(la, lb, 1e-12))
+                    if score > best:
+                        best, spine_c, legs_c, starts = score, s, (a, b), chains
+    reach = {c: rest[tree.first_branch(c)] - rest[pelvis] for c in starts}
     unit_dir = {c: v / max(np.linalg.norm(v), 1e-12) for c, v in reach.items()}
-    best, spine_c, legs_c = -np.inf, -1, (-1, -1)
-    for s in kids[pelvis]:
-        others = [c for c in kids[pelvis] if c != s]
-        for a_i, a in enumerate(others):
-            for b in others[a_i + 1:]:
-                la, lb = np.linalg.norm(reach[a]), np.linalg.norm(reach[b])
-                score = (float(unit_dir[a] @ unit_dir[b]) - float(unit_dir[s] @ (unit_dir[a] + unit_dir[b]))
-                         - abs(la - lb) / max(la, lb, 1e-12))
-                if score > best:
-                    best, spine_c, legs_c = score, s, (a, b)
     leg_dir = unit_dir[legs_c[0]] + unit_dir[legs_c[1]]
     if unit_dir[legs_c[0]] @ unit_dir[legs_c[1]] < 0.5 or unit_dir[spine_c] @ leg_dir > -0.5:
-        raise tree.fail([f"pelvis {names[pelvis]} with chains {', '.join(names[c] for c in kids[pelvis])}"],
+        raise tree.fail([f"pelvis {names[pelvis]} with chains {', '.join(names[c] for c in starts)}"],
                         "two legs reaching the same way and a spine reaching the other way")
     found = [f"pelvis {names[pelvis]}", f"legs from {names[legs_c[0]]} and {names[legs_c[1]]}"]
     chest = tree.first_branch(spine_c)
