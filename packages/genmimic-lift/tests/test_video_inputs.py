@@ -182,6 +182,25 @@ def test_allow_partial_lifts_the_frames_read_with_a_warning(cut_short, tmp_path)
     assert "(--allow-partial)" in result.output and f"of {n} declared" in result.output, result.output
 
 
+def test_matroska_without_a_frame_count_cut_short_by_duration(tmp_path):
+    """Matroska/WebM declare a duration, not a frame count: a stream well short of it is cut short."""
+    from genmimic.lift.render import write_video
+    from genmimic.lift.video import DecodeStats, read_timed_frames
+
+    frames = np.random.default_rng(0).integers(0, 255, (60, 48, 64, 3), dtype=np.uint8)
+    whole = tmp_path / "whole.mkv"
+    write_video(whole, frames, 30.0)
+    times = [f.time for f in read_timed_frames(whole)]
+    np.testing.assert_allclose(times, np.arange(60) / 30.0, atol=1e-3)
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(whole.read_bytes()[: int(0.6 * whole.stat().st_size)])
+    with pytest.raises(LiftError, match=r"ends early, at [\d.]+ s of 2.00 s .*: read \d+ frames; pass --allow-partial"):
+        list(read_timed_frames(cut))
+    stats = DecodeStats()
+    assert 2 <= len(list(read_timed_frames(cut, allow_partial=True, stats=stats))) == stats.frames < 60
+    assert "ends early" in stats.problem
+
+
 def test_fps_is_refused_for_mocap(tmp_path):
     out = tmp_path / "o.npz"
     result = CliRunner().invoke(lift_app, [str(tmp_path / "m.bvh"), "-o", str(out), "--allow-partial"])

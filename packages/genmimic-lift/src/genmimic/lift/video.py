@@ -232,11 +232,15 @@ def read_timed_frames(path: VideoSource, max_side: int = 640, max_frames: int | 
         except (av.error.FFmpegError, ValueError) as err:
             problem = f"decoding broke ({str(err).splitlines()[0]})"
     count = stats.frames
-    if not problem and info.frames and count < info.frames:
+    # short of the declared duration by more than 2.5 frame intervals (a count alone can include frames an
+    # edit list hides, so a stream that reaches its duration is not called short for a few missing frames);
+    # without a count, by more than 0.5 s too (a variable-rate video may hold its last frame a while)
+    short_by = info.duration - (last if last is not None else 0.0)
+    early = last is None or (info.duration > 0 and short_by > 2.5 / info.fps + 1e-3)
+    if not problem and info.frames and count < info.frames and (early or not info.duration):
         problem = "the stream ends early (the file is cut short?)"
-    elif not problem and not info.frames and info.duration and last is not None and \
-            last + 2.5 / info.fps < info.duration - 1e-3:
-        problem = f"the stream ends early, at {last:.2f} s of {info.duration:.2f} s (the file is cut short?)"
+    elif not problem and not info.frames and info.duration and early and short_by > 0.5:
+        problem = f"the stream ends early, at {last or 0.0:.2f} s of {info.duration:.2f} s (the file is cut short?)"
     if problem:
         of = f" of {info.frames} declared" if info.frames else ""
         stats.problem = f"{problem}: read {count}{of} frames"
