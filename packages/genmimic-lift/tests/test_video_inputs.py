@@ -310,6 +310,31 @@ def test_one_of_two_people_is_followed(two_figures, tmp_path):
     assert accuracy(clip.joints, truth.joints).pa_mpjpe < 0.07
 
 
+def test_people_crossing_are_named_unsure(wave):
+    """A second person (a 120 px strip of the render playing backwards) slides from the right across the
+    chosen one: the frames where their boxes overlap are unsure, the frames before are not."""
+    from genmimic.lift.people import choose, find_people, follow
+
+    _, frames, _ = wave
+    n, other = len(frames), frames[::-1]
+    left = [int(460 - 360 * t / (n - 1)) for t in range(n)]  # the strip's left edge [px]
+    canvas = []
+    for t in range(n):
+        image = np.concatenate([frames[t], np.tile(frames[t][:, 300:360], (1, 4, 1))], axis=1)
+        image[:, left[t]: left[t] + 120] = other[t][:, 120:240]
+        canvas.append(image)
+    people = find_people(canvas[0])
+    assert len(people) == 2
+    chosen = choose(people, 600 / 480)
+    assert people[chosen].box[2] < 0.5, "the wide, central figure, not the strip at the edge"
+    result = follow(iter(canvas), 600, 480, people, chosen)
+    box = people[chosen].box * 600
+    crossing = [t for t in range(n) if left[t] + 90 > box[0] and left[t] + 30 < box[2]]  # figure over box
+    assert result.keypoints.found.all() and crossing
+    assert set(result.unsure) >= set(crossing[:3]) and min(result.unsure) >= crossing[0] - 3, \
+        (result.unsure, crossing)
+
+
 def test_field_case_two_people(shared_data, tmp_path):
     path = shared_data / "field_cases" / "two_people.mp4"
     out = tmp_path / "t.npz"
