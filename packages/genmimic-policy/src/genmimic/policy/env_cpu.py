@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import os
+import time
 from typing import Any
 
 import mujoco
@@ -272,6 +273,7 @@ class CpuVecEnv:
         self.sampler = sampling.init_state(sampling.make_bins(bank.clip_len, cfg.ctrl_dt, cfg.sampling))
         self.episode: core.Episode | None = None
         self.obs: tuple[np.ndarray, np.ndarray] | None = None
+        self.physics_seconds = 0.0  # wall time spent in mujoco.rollout (the physics-only ceiling of a run)
 
     @property
     def randomize(self) -> bool:
@@ -336,8 +338,10 @@ class CpuVecEnv:
         ep, kick = core.pushes(np, cfg, st, self.episode, noise)
         self.physics[:, self.qvel_cols.start:self.qvel_cols.start + 2] += kick
         self.ctrl = core.controls(st, a)
+        t0 = time.perf_counter()
         self._pool.rollout(self.models, self._datas, self.physics, self.ctrl[:, None, :], nstep=cfg.n_substeps,
                            state=self._out_state, sensordata=self._out_sens)
+        self.physics_seconds += time.perf_counter() - t0
         self.physics = self._out_state[:, -1].copy()
         self.physics[:, 0] = 0.0  # time: nothing depends on it; kept 0 so a snapshot need not store it
         sens = self._out_sens[:, -1]

@@ -75,11 +75,18 @@ def layout_size(blocks: Sequence[Block]) -> int:
 # ---------------------------------------------------------------- pure functions over xp
 
 
+def cross3(xp: Any, a: Any, b: Any) -> Any:
+    """Cross product of 3-vectors (..., 3) by components (cheaper than ``numpy.cross`` on small batches)."""
+    ax, ay, az = a[..., 0], a[..., 1], a[..., 2]
+    bx, by, bz = b[..., 0], b[..., 1], b[..., 2]
+    return xp.stack([ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx], axis=-1)
+
+
 def quat_rotate_inverse(xp: Any, q_wxyz: Any, v: Any) -> Any:
     """Rotate world vectors ``v`` (..., 3) into the frame of ``q_wxyz`` (..., 4): ``R(q)^T v``."""
     w, u = q_wxyz[..., :1], -q_wxyz[..., 1:]
-    t = 2.0 * xp.cross(u, v)
-    return v + w * t + xp.cross(u, t)
+    t = 2.0 * cross3(xp, u, v)
+    return v + w * t + cross3(xp, u, t)
 
 
 def gravity_in_body(xp: Any, q_wxyz: Any) -> Any:
