@@ -168,3 +168,33 @@ def test_resumed_training_equals_an_uninterrupted_run(bank, tmp_path):
     (_, _, again), _ = load_checkpoint(tmp_path / "a" / "teacher.msgpack", (straight[0], straight[1], snap))
     for x, y in zip(jax.tree.leaves(snap), jax.tree.leaves(again), strict=True):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_checkpoints_without_or_with_a_mismatched_env_snapshot_still_load(bank, tmp_path, caplog):
+    """Runs from before env snapshots (a 2-tuple) resume; a snapshot for another number of envs is skipped."""
+    import jax
+
+    from genmimic.policy.checkpoint import save_checkpoint
+    from genmimic.policy.ppo import init_state
+    from genmimic.policy.train import load_training_checkpoint, save_training_checkpoint, teacher_sizes
+
+    cfg = config_from_dict({"ppo": {"hidden": [8]}})
+    key = jax.random.PRNGKey(0)
+    state = init_state(key, *teacher_sizes(cfg), cfg.ppo)
+    old = tmp_path / "old.msgpack"
+    save_checkpoint(old, (state, key), {"iteration": 7})
+    env = CpuVecEnv(bank, CFG, 2, threads=1, seed=0)
+    _, t0 = env.reset()
+    got, _, info = load_training_checkpoint(old, init_state(jax.random.PRNGKey(1), *teacher_sizes(cfg), cfg.ppo),
+                                            key, env)
+    assert info["iteration"] == 7
+    np.testing.assert_array_equal(got.params.log_std, state.params.log_std)
+    np.testing.assert_array_equal(env.snapshot().teacher, t0)  # the env keeps its fresh reset
+    four = CpuVecEnv(bank, CFG, 4, threads=1, seed=5)
+    four.reset()
+    new = tmp_path / "new.msgpack"
+    save_training_checkpoint(new, state, key, four, {"iteration": 8})
+    with caplog.at_level("WARNING"):
+        _, _, info = load_training_checkpoint(new, state, key, env)
+    assert info["iteration"] == 8 and "another number of envs" in caplog.text
+    np.testing.assert_array_equal(env.snapshot().teacher, t0)
