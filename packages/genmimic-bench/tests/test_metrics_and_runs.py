@@ -14,8 +14,8 @@ from genmimic.bench.report import markdown_report, side_by_side, summary_table
 from genmimic.bench.runner import TrackerOptions, default_methods, make_tracker, run_benchmark
 from genmimic.core import save_clip
 from genmimic.core.clips import Trajectory
-from genmimic.core.tracking import score_trajectory
 from genmimic.core.testing import standing_wave_smpl_clip
+from genmimic.core.tracking import score_trajectory
 from genmimic.retarget import retarget
 
 
