@@ -222,6 +222,41 @@ def lift_keypoints(kp: Keypoints, camera: Camera, fps: float, *, body_model: str
     return clip, res.joints, T_cw
 
 
+def _detect_person(frames: Callable[[], Iterator[NDArray[np.uint8]]], name: str, width: int, height: int,
+                   workers: int, chunk: int) -> tuple[Keypoints, dict]:
+    """Keypoints of one person through the video and what was found about people in view (for
+    ``meta["people"]``: ``in_view``, and ``chosen_box_px``, ``unsure`` or ``jumps`` where they apply).
+
+    ``frames()`` decodes the video from the start (again, when the first pass is abandoned). The usual
+    detection (:func:`pose2d.detect`, threads) first looks for other people in the first frame; with
+    several, the largest and most central is followed (:mod:`people`), with a warning; when the detected
+    person jumps (someone else came into view and a fresh detection took them), the first frame's person
+    is followed instead, with a warning.
+    """
+    stream = frames()
+    try:
+        kp = detect(stream, width, height, workers=workers, chunk=chunk, one_person=True)
+    except SeveralPeople as several:
+        stream.close()
+        chosen = choose(several.people, width / height)
+        followed = follow(frames(), width, height, several.people, chosen)
+        box = (several.people[chosen].box * [width, height, width, height]).round().tolist()
+        unsure = f"; the choice was unsure at frames {frame_ranges(followed.unsure)} (people crossing or the " \
+                 "person lost)" if followed.unsure else ""
+        log.warning("%s: %d people in view; following the largest, most central one (x %.0f-%.0f px in the "
+                    "first frame)%s", name, len(several.people), box[0], box[2], unsure)
+        return followed.keypoints, {"in_view": len(several.people), "chosen_box_px": box,
+                                    "unsure": followed.unsure}
+    moved = jumps(kp)
+    if not moved:
+        return kp, {"in_view": 1}
+    first = int(np.flatnonzero(kp.found)[0])
+    log.warning("%s: the detected person jumps at frames %s (someone else came into view?); following the "
+                "person of frame %d", name, frame_ranges(moved), first)
+    followed = follow(frames(), width, height, [Person(keypoint_box(kp, first, width, height), 1.0)], 0)
+    return followed.keypoints, {"in_view": 1, "jumps": moved, "unsure": followed.unsure}
+
+
 def lift_video(source: VideoSource, *, focal: float | None = None,
                body_model: str | os.PathLike[str] | None = None, render: str | os.PathLike[str] | None = None,
                max_side: int = 640, smooth: float = 0.3, weight3d: float = 1.0, iterations: int = 200,
@@ -283,29 +318,7 @@ def lift_video(source: VideoSource, *, focal: float | None = None,
         stream = images(timed(prefetch(timed(decoded, decode_s)), wait_s))
         return progress(stream, info.frames or None) if progress is not None else stream
 
-    people: dict = {"in_view": 1}
-    stream = frames()
-    try:
-        kp = detect(stream, info.width, info.height, workers=workers, chunk=chunk, one_person=True)
-        moved = jumps(kp)
-        if moved:  # a fresh detection took someone else: follow the first frame's person instead
-            first = int(np.flatnonzero(kp.found)[0])
-            log.warning("%s: the detected person jumps at frames %s (someone else came into view?); following "
-                        "the person of frame %d", name, frame_ranges(moved), first)
-            followed = follow(frames(), info.width, info.height,
-                              [Person(keypoint_box(kp, first, info.width, info.height), 1.0)], 0)
-            kp, people = followed.keypoints, {"in_view": 1, "jumps": moved, "unsure": followed.unsure}
-    except SeveralPeople as several:
-        stream.close()
-        chosen = choose(several.people, info.width / info.height)
-        followed = follow(frames(), info.width, info.height, several.people, chosen)
-        kp = followed.keypoints
-        box = (several.people[chosen].box * [info.width, info.height, info.width, info.height]).round().tolist()
-        people = {"in_view": len(several.people), "chosen_box_px": box, "unsure": followed.unsure}
-        unsure = f"; the choice was unsure at frames {frame_ranges(followed.unsure)} (people crossing or the " \
-                 "person lost)" if followed.unsure else ""
-        log.warning("%s: %d people in view; following the largest, most central one (x %.0f-%.0f px in the "
-                    "first frame)%s", name, len(several.people), box[0], box[2], unsure)
+    kp, people = _detect_person(frames, name, info.width, info.height, workers, chunk)
     detect_s = time.perf_counter() - start - wait_s[0]
     if stats.problem:
         log.warning("%s: %s; lifting them (--allow-partial)", name, stats.problem)
