@@ -82,13 +82,17 @@ class MPCConfig:
 
 @dataclass(frozen=True)
 class CostWeights:
-    """Weights of the cost terms the reward does not have (the reward's own terms use its scales).
+    """Weights of the MPC's own cost terms, and where it weighs a reward term differently from the reward.
 
-    fall: per fallen frame. root_velocity [1/(m/s)^2]: horizontal pelvis velocity error. com [1/m^2]:
-    horizontal capture point relative to the midpoint of the ankles, against the reference's. terminal:
-    extra weight of the last scored frame.
+    keypoint_global: multiplies the reward's ``keypoint_global`` scale (world keypoints keep the robot where
+    the reference is and its feet planted; the reward leaves that to the local term). feet_slip: weight of
+    the reward's ``feet_slip`` term [1/(m/s)^2]. fall: per fallen frame. root_velocity [1/(m/s)^2]:
+    horizontal pelvis velocity error. com [1/m^2]: horizontal capture point relative to the midpoint of
+    the ankles, against the reference's. terminal: extra weight of the last scored frame.
     """
 
+    keypoint_global: float = 10.0
+    feet_slip: float = 1.0
     fall: float = 50.0
     root_velocity: float = 0.3
     com: float = 5.0
@@ -135,20 +139,23 @@ def _nll(reward: np.ndarray) -> np.ndarray:
 
 
 def tracking_cost(frames: PlanFrames, ref: PlanReference, cfg: EnvConfig, qpos_idx: np.ndarray,
-                  qvel_idx: np.ndarray, weights: CostWeights = CostWeights()) -> np.ndarray:
+                  qvel_idx: np.ndarray, weights: CostWeights = CostWeights(), step_s: float = 0.02) -> np.ndarray:
     """Cost (N,) of N rolled-out plans: the sum over steps of the policy's reward terms as penalties
     (:mod:`genmimic.policy.rewards`, scales of ``cfg.reward_scales``; the exponential tracking terms as their
     negative logarithm, i.e. the weighted squared errors over sigma^2) plus fall, root velocity and
-    centre-of-mass terms (:class:`CostWeights`); the last step weighs ``1 + weights.terminal``.
+    capture-point terms (:class:`CostWeights`); the last step weighs ``1 + weights.terminal``. ``frames`` are
+    ``step_s`` [s] apart (foot velocities for ``feet_slip`` are differences of consecutive frames).
 
     A robot exactly in the reference state costs only its torque term, the minimum of the tracking terms.
     """
     s = cfg.reward_scales
-    robot = rw.robot_frame(np, frames.qpos, frames.qvel, frames.keypoints, frames.torque, frames.keypoints, cfg,
-                           qpos_idx, qvel_idx)
+    previous = np.concatenate([frames.keypoints[:, :1], frames.keypoints[:, :-1]], axis=1)  # one scored step back
+    robot = rw.robot_frame(np, frames.qpos, frames.qvel, frames.keypoints, frames.torque, previous,
+                           dataclasses.replace(cfg, ctrl_dt=step_s), qpos_idx, qvel_idx)
     goal = rw.RefFrame(ref.root_pos, ref.root_quat, ref.dof_pos, ref.keypoints)
     per_step = (s.keypoint_local * _nll(rw.keypoint_local(np, robot, goal, cfg))
-                + s.keypoint_global * _nll(rw.keypoint_global(np, robot, goal, cfg))
+                + weights.keypoint_global * s.keypoint_global * _nll(rw.keypoint_global(np, robot, goal, cfg))
+                + weights.feet_slip * rw.feet_slip(np, robot)
                 + s.root_orientation * _nll(rw.root_orientation(np, robot, goal, cfg))
                 + s.root_height * _nll(rw.root_height(np, robot, goal, cfg))
                 - s.torque * rw.torque(np, robot) - s.joint_limit * rw.joint_limit(np, robot)
@@ -314,7 +321,8 @@ class MPCController:
                             torque=self._torque(st[..., 1:1 + nq], st[..., 1 + nq:1 + nq + nv], ctrl[:, ks - 1]),
                             com=sd[..., self._com])
         ref = self.reference_at(t0 + ks * self.config.plan_dt)
-        return tracking_cost(frames, ref, self.env, self.qpos_idx, self.qvel_idx, self.weights)
+        return tracking_cost(frames, ref, self.env, self.qpos_idx, self.qvel_idx, self.weights,
+                             self.config.cost_stride * self.config.plan_dt)
 
     def _torque(self, qpos: np.ndarray, qvel: np.ndarray, ctrl: np.ndarray) -> np.ndarray:
         kp, kd = np.asarray(self.gains.kp), np.asarray(self.gains.kd)
