@@ -84,9 +84,10 @@ def test_train_resumes_and_writes_a_policy(tmp_path):
                                                                        "hidden": [16]}}))
     r = runner.invoke(app, ["train", "--clips", str(tmp_path / "clips"), "--out", str(run), "--config", str(cfg)])
     assert r.exit_code == 0, r.output
-    assert json.loads((run / "teacher.json").read_text())["iteration"] == 2  # finished teachers are kept
+    # training accumulates: a larger iteration budget continues the finished teacher where it stopped
+    assert json.loads((run / "teacher.json").read_text())["iteration"] == 3
     lines = (run / "metrics_teacher.csv").read_text().splitlines()
-    assert len(lines) == 3 and lines[0].startswith("iteration,wall_time,env_steps,reward")
+    assert len(lines) == 4 and lines[0].startswith("iteration,wall_time,env_steps,reward")
     assert list((run / "tb").iterdir())
     r = runner.invoke(app, ["export", str(run), "-o", str(tmp_path / "p.onnx")])
     assert r.exit_code == 0, r.output
