@@ -123,3 +123,32 @@ def test_metrics_rows_after_the_checkpoint_are_dropped_on_resume(tmp_path):
     MetricsLog(tmp_path, "teacher", resume_from=2).close()  # the checkpoint was at iteration 2
     rows = (tmp_path / "metrics_teacher.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows] == ["iteration", "1", "2"]
+
+
+def test_drop_env_state_keeps_the_learner(tmp_path):
+    """What travels between machines is the learner: dropping the env snapshot keeps params, key and info."""
+    import jax
+
+    from genmimic.policy.config import load_config
+    from genmimic.policy.ppo import init_state
+    from genmimic.policy.train import drop_env_state, read_checkpoint, teacher_sizes
+
+    assert runner.invoke(app, ["corpus", str(tmp_path / "clips"), "--count", "1", "--duration", "2",
+                               "--source", "joints"]).exit_code == 0
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"num_envs": 4, "checkpoint_every": 1,
+                               "ppo": {"iterations": 1, "unroll_length": 4, "hidden": [16]}}))
+    run = tmp_path / "run"
+    r = runner.invoke(app, ["train", "--clips", str(tmp_path / "clips"), "--out", str(run), "--config", str(cfg),
+                            "--phase", "teacher"])
+    assert r.exit_code == 0, r.output
+    c = load_config(cfg)
+    template = (init_state(jax.random.PRNGKey(0), *teacher_sizes(c), c.ppo), jax.random.PRNGKey(0))
+    before = read_checkpoint(run / "teacher.msgpack", *template)
+    assert before[2] is not None  # the env snapshot is there
+    size = (run / "teacher.msgpack").stat().st_size
+    drop_env_state(run / "teacher.msgpack", c)
+    after = read_checkpoint(run / "teacher.msgpack", *template)
+    assert after[2] is None and (run / "teacher.msgpack").stat().st_size < size and after[3] == before[3]
+    for a, b in zip(jax.tree.leaves(after[0]), jax.tree.leaves(before[0]), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -114,6 +114,12 @@ class EnvConfig:
     randomization: RandomizationConfig = field(default_factory=RandomizationConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     randomize: bool = True
+    # MJX (GPU) only. MJX's solver runs as many iterations as the slowest env of the batch needs, and it
+    # checks every collision pair: fewer iterations and foot-only contacts (the rest of the body touching
+    # the floor ends the episode anyway) are what GPU trainers of humanoids use (MuJoCo Playground).
+    mjx_solver_iterations: int = 0  # 0: the model's own (100)
+    mjx_ls_iterations: int = 0  # 0: the model's own (50)
+    mjx_feet_only_contacts: bool = False
 
 
 @dataclass(frozen=True)

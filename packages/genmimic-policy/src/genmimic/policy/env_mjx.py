@@ -48,6 +48,15 @@ class MjxTracking:
         self.cfg = cfg
         model = load_mujoco_model(gains=g1.TRACKING_GAINS)  # no extra sensors: MJX reads site_xpos directly
         model.opt.timestep = SIM_DT
+        if cfg.mjx_solver_iterations > 0:
+            model.opt.iterations = cfg.mjx_solver_iterations
+        if cfg.mjx_ls_iterations > 0:
+            model.opt.ls_iterations = cfg.mjx_ls_iterations
+        if cfg.mjx_feet_only_contacts:
+            feet = {model.body(f"{side}_ankle_roll_link").id for side in ("left", "right")}
+            for g in range(model.ngeom):
+                if model.geom_bodyid[g] not in feet and model.geom_conaffinity[g]:
+                    model.geom_contype[g] = model.geom_conaffinity[g] = 0
         self.mj_model = model
         self.model = mjx.put_model(model)
         self.sites = jnp.asarray(keypoint_site_ids(model))
