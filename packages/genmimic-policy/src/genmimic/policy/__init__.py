@@ -1,7 +1,8 @@
 """genmimic.policy: a keypoint-conditioned G1 tracking policy.
 
 - Training: :mod:`train` (teacher PPO with a symmetry loss, :mod:`ppo`), :mod:`distill` (student, DAgger),
-  on :mod:`env_cpu` (C MuJoCo, worker processes) or :mod:`env_mjx` (MJX); :mod:`config` holds the settings.
+  on :mod:`env_cpu` (C MuJoCo, all envs stepped by `mujoco.rollout` threads) or :mod:`env_mjx` (MJX), both
+  built on :mod:`env_core`; :mod:`config` holds the settings.
 - Shared by training, ``track`` and genmimic-deploy (NumPy only, no JAX): :mod:`observation`
   (:class:`~genmimic.policy.observation.StudentObservationBuilder`), :mod:`reference`, :mod:`mirror`,
   :mod:`policy_file` (:func:`~genmimic.policy.policy_file.load_policy`).
