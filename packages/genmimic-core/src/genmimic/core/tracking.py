@@ -77,6 +77,30 @@ def _wrap(angle: np.ndarray) -> np.ndarray:
     return (angle + np.pi) % (2 * np.pi) - np.pi
 
 
+def root_relative_distances(keypoints: np.ndarray, root_quat: np.ndarray, ref_keypoints: np.ndarray,
+                            ref_root_quat: np.ndarray, keypoint_names: tuple[str, ...] | list[str] = g1.KEYPOINT_NAMES
+                            ) -> tuple[np.ndarray, dict[str, list[int]]]:
+    """Per-frame, per-keypoint root-relative distances (T, K) [m] between ``keypoints`` and ``ref_keypoints``
+    (T, K, 3), each relative to its own pelvis keypoint in its own heading frame (root quaternions (T, 4)
+    wxyz), and the keypoint indices of each group of :data:`KEYPOINT_GROUPS`.
+
+    Raises:
+        ValueError: shapes differ, or ``keypoint_names`` lacks "pelvis" or a group's keypoint.
+    """
+    keypoints, ref_keypoints = np.asarray(keypoints, float), np.asarray(ref_keypoints, float)
+    if keypoints.shape != ref_keypoints.shape or keypoints.ndim != 3:
+        raise ValueError(f"keypoints {keypoints.shape} and reference {ref_keypoints.shape} do not match")
+    names = list(keypoint_names)
+    try:
+        pelvis = names.index("pelvis")
+        groups = {g: [names.index(n) for n in members] for g, members in KEYPOINT_GROUPS.items()}
+    except ValueError as err:
+        raise ValueError(f"keypoint names lack one the metrics need: {err}") from None
+    rel = np.linalg.norm(heading_frame(keypoints, keypoints[:, pelvis], root_quat)
+                         - heading_frame(ref_keypoints, ref_keypoints[:, pelvis], ref_root_quat), axis=-1)
+    return rel, groups
+
+
 class GroupErrors(NamedTuple):
     """Mean root-relative keypoint error per group [m] (see :data:`KEYPOINT_GROUPS`)."""
 
@@ -122,20 +146,11 @@ def score_tracking(keypoints: np.ndarray, root_pos: np.ndarray, root_quat: np.nd
     Raises:
         ValueError: mismatched shapes, or a keypoint name the groups need is missing.
     """
-    keypoints, ref_keypoints = np.asarray(keypoints, float), np.asarray(ref_keypoints, float)
-    if keypoints.shape != ref_keypoints.shape or keypoints.ndim != 3 or len(root_pos) != len(keypoints):
-        raise ValueError(f"keypoints {keypoints.shape} and reference {ref_keypoints.shape} do not match "
-                         f"(or root {np.shape(root_pos)})")
-    names = list(keypoint_names)
-    try:
-        pelvis = names.index("pelvis")
-        groups = {g: [names.index(n) for n in members] for g, members in KEYPOINT_GROUPS.items()}
-    except ValueError as err:
-        raise ValueError(f"keypoint names lack one the metrics need: {err}") from None
+    if len(root_pos) != len(keypoints):
+        raise ValueError(f"root {np.shape(root_pos)} and keypoints {np.shape(keypoints)} do not match")
+    rel, groups = root_relative_distances(keypoints, root_quat, ref_keypoints, ref_root_quat, keypoint_names)
     fell = bool(np.any(fell_at))
-    err = np.linalg.norm(keypoints - ref_keypoints, axis=-1)  # (T, K)
-    rel = np.linalg.norm(heading_frame(keypoints, keypoints[:, pelvis], root_quat)
-                         - heading_frame(ref_keypoints, ref_keypoints[:, pelvis], ref_root_quat), axis=-1)
+    err = np.linalg.norm(np.asarray(keypoints, float) - np.asarray(ref_keypoints, float), axis=-1)  # (T, K)
     rel_frame = rel.mean(axis=1)
     worst = float(window_means(rel_frame, round(STRICT_WINDOW_S * fps)).max())
     root_xy = np.linalg.norm(np.asarray(root_pos)[:, :2] - np.asarray(ref_root_pos)[:, :2], axis=-1)
