@@ -28,12 +28,16 @@ def say(msg: str) -> None:
 
 
 def side_by_side(video: Path, human, robot, dest: Path, height: int = 360, label: str | None = None) -> int:
-    """Frames of the source video, the lifted human (rendered figure) and the simulated G1, side by side;
-    ``label`` (the controller) is written into the G1's panel."""
+    """Frames of the source video, the lifted human (rendered figure) and the simulated G1 side by side over a
+    caption strip (time, controller ``label``, keypoint error, a fall marker). The human and the G1 are filmed
+    by the same camera (:data:`genmimic.core.g1_render.FRONT`: from the front, following the root); after a
+    fall the video holds the fall's frame for a second and ends. Returns the number of frames written."""
     import av
-    from PIL import Image
+    import cv2
 
-    from genmimic.core.g1_render import G1Renderer
+    from genmimic.core.compare_video import caption_strip, label_panel, video_plan
+    from genmimic.core.frame_metrics import fall_event
+    from genmimic.core.g1_render import FRONT, render_poses_in_background
     from genmimic.lift.figure import RenderSetup, render_frames
     from genmimic.lift.render import write_video
 
@@ -41,29 +45,42 @@ def side_by_side(video: Path, human, robot, dest: Path, height: int = 360, label
         stream = container.streams.video[0]
         fps = float(stream.average_rate or 25)
         source = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
-    humans = render_frames(human, RenderSetup(width=height * 3 // 4, height=height, distance=4.2))
-    renderer = G1Renderer(height, height)
+    n = min(len(source), human.num_frames)
+    fall = fall_event(robot)
+    plan = video_plan(n, fps, robot.num_frames, robot.fps, fall.frame if fall else None)
+    width = height * 3 // 4 // 2 * 2
+    setup = RenderSetup(width=width, height=height, fovy=FRONT.fovy, distance=FRONT.distance,
+                        cam_height=FRONT.lookat_height, follow=True, fast=True)
+    humans = render_frames(human.replace(**{f.name: getattr(human, f.name)[: max(2, int(plan.source[-1]) + 1)]
+                                            for f in human.array_fields() if f.metadata["shape"][:1] == ("T",)}),
+                           setup)
+    bots = render_poses_in_background(robot.root_pos[plan.robot], robot.root_quat[plan.robot],
+                                      robot.dof_pos[plan.robot], width, height, FRONT)
+    who = label or "G1"
 
     def resize(img: np.ndarray) -> np.ndarray:
         h, w = img.shape[:2]
-        return np.asarray(Image.fromarray(img).resize((max(2, round(w * height / h)) // 2 * 2, height)))
+        return cv2.resize(img, (max(2, round(w * height / h)) // 2 * 2, height), interpolation=cv2.INTER_AREA)
 
     def frames():
-        for i, (src, hum) in enumerate(zip(source, humans, strict=False)):
-            t = min(round(i / fps * robot.fps), robot.num_frames - 1)
-            bot = renderer.render(robot.root_pos[t], robot.root_quat[t], robot.dof_pos[t])
-            if label:
-                from PIL import ImageDraw
-
-                img = Image.fromarray(np.ascontiguousarray(bot))
-                ImageDraw.Draw(img).text((8, 8), label, fill=(255, 255, 255))
-                bot = np.asarray(img)
-            yield np.concatenate([resize(src), resize(hum), bot], axis=1)
+        hum, shown, done = None, -1, []
+        for i, (s, t, bot) in enumerate(zip(plan.source, plan.robot, bots, strict=True)):
+            while shown < s:
+                hum, shown = next(humans), shown + 1
+            row = np.concatenate([resize(source[s]), label_panel(hum, "lifted human"), label_panel(bot, who)], 1)
+            done.append(float(robot.tracking_error[t]))
+            strip = caption_strip(row.shape[1], [
+                f"t {t / robot.fps:5.2f} s   {who}   keypoint error {robot.tracking_error[t] * 100:5.1f} cm "
+                f"(mean so far {np.mean(done) * 100:.1f} cm)",
+                "source | lifted human | simulated G1: one camera, in front, following the root"],
+                alert=fall.label() if plan.fell[i] else None)
+            yield np.concatenate([row, strip], 0)
 
     try:
         return write_video(dest, frames(), fps)
     finally:
-        renderer.close()
+        humans.close()
+        bots.close()
 
 
 def main() -> int:

@@ -54,13 +54,18 @@ SEGMENTS = (
 
 class RenderSetup(NamedTuple):
     """Image ``width``, ``height`` [px], vertical field of view ``fovy`` [deg], camera ``distance`` and
-    ``height`` [m] (in front of the person's start, looking back at it horizontally)."""
+    ``height`` [m] (in front of the person's start, looking back at it horizontally). ``follow``: the camera
+    keeps ``distance`` in front of the pelvis's current (x, y) instead (the same view as
+    :data:`genmimic.core.g1_render.FRONT`); ``fast``: no shadows, reflections, skybox or multisampling
+    (:func:`genmimic.core.g1_render.make_renderer`)."""
 
     width: int = 360
     height: int = 480
     fovy: float = 55.0
     distance: float = 3.4
     cam_height: float = 1.0
+    follow: bool = False
+    fast: bool = False
 
 
 def camera_of(setup: RenderSetup) -> Camera:
@@ -115,10 +120,15 @@ def render_frames(clip: SmplClip, setup: RenderSetup | None = None) -> Iterator[
     # the head joint's frame in the world (SMPL's canonical axes: x left, y up, z forward)
     _, head_rot = smpl.forward_kinematics(clip.global_orient, clip.body_pose, clip.transl)
     head_rot = head_rot[:, _J("head")]
-    renderer = mujoco.Renderer(model, setup.height, setup.width)
+    from genmimic.core.g1_render import make_renderer
+
+    renderer = make_renderer(model, setup.width, setup.height, setup.fast)
+    cam = model.camera("cam").id
     try:
         for t in range(clip.num_frames):
             j = clip.joints[t]
+            if setup.follow:
+                model.cam_pos[cam, :2] = j[0, :2] + [setup.distance, 0.0]
             for k, (name, a, b, _r, _, extend) in enumerate(SEGMENTS):
                 pa, pb = j[_J(a)], j[_J(b)]
                 if name == "head":  # skull-base joint -> centre of the head, up and a little forward
