@@ -83,6 +83,16 @@ def side_by_side(video: Path, human, robot, dest: Path, height: int = 360, label
         bots.close()
 
 
+def html_report(out: Path, video: Path, report: dict, robot, robot_name: str, mpc_robot, clip, with_video: bool):
+    """report.html: plots of each controller's tracking (genmimic.core.report_html), the numbers, the files."""
+    from genmimic.core.report_html import Run, write_report_html
+
+    runs = [Run(robot_name, robot)] + ([Run("mpc", mpc_robot)] if mpc_robot is not None else [])
+    files = ["human.npz", "g1.npz", "robot.npz", *(["robot_mpc.npz"] if mpc_robot is not None else []),
+             *(["side_by_side.mp4"] if with_video else []), "report.md", "report.json", "feasibility.json"]
+    return write_report_html(out / "report.html", f"GenMimic demo: {video.name}", runs, clip, report, files)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--video", type=Path, help="your own video instead of the bundled one")
@@ -264,9 +274,14 @@ def run(video: Path, out: Path, make_video: bool = True, mpc_seconds: float = 4.
              "", "| stage | seconds |", "|---|---:|"]
     lines += [f"| {k} | {v:.1f} |" for k, v in times.items()]
     (out / "report.md").write_text("\n".join(lines) + "\n")
+    start = time.perf_counter()
+    html = html_report(out, video, report, robot, str(meta.get("training", {}).get("name", "policy")),
+                       mpc_robot if mpc_report else None, result.clip, make_video)
+    say(f"      report with plots -> {html} ({time.perf_counter() - start:.1f} s)")
     say("")
     print(f"demo outputs in {out.resolve()}/: human.npz, g1.npz, robot.npz"
           f"{', side_by_side.mp4' if make_video else ''}, report.md, report.json")
+    print(f"report with plots: {html.resolve()}")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -64,6 +65,41 @@ def g1_model(
     if urdf is not None:
         write_bytes_atomic(urdf, g1_urdf().encode())
         typer.echo(f"wrote {urdf}", err=True)
+
+
+@app.command()
+@reports_errors
+def view(
+    clips: Annotated[list[str], typer.Argument(help="Clip files (.npz): SMPL, G1 clips, trajectories.")],
+    port: Annotated[int, typer.Option(help="Port of the page (the next free one if taken; 0: any).")] = 8080,
+    host: Annotated[str, typer.Option(help="Address to listen on; anything but 127.0.0.1 shows the clips to "
+                                           "whoever can reach the port.")] = "127.0.0.1",
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Only print the URL.")] = False,
+    spacing: Annotated[float, typer.Option(help="Distance [m] between the clips, side by side.")] = 1.0,
+) -> None:
+    """Show clips in an interactive 3D viewer in the browser (viser); Ctrl-C stops it."""
+    import webbrowser
+
+    from .view import Viewer, load_view_clips, start_server
+
+    start = time.perf_counter()
+    shown = load_view_clips(clips, spacing)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"warning: listening on {host}: anyone who can reach port {port} sees these clips", err=True)
+    server = start_server(host, port)
+    try:
+        viewer = Viewer(server, shown)
+        url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{server.get_port()}"
+        typer.echo(f"viewer of {len(shown)} clip(s), {viewer.duration:.1f} s, ready in "
+                   f"{time.perf_counter() - start:.1f} s at {url} (Ctrl-C stops it)", err=True)
+        typer.echo(url)
+        if not no_browser:
+            webbrowser.open(url)
+        viewer.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
 
 
 @app.command()
