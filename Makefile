@@ -12,7 +12,7 @@ VIDEO ?=
 # The stages' commands (genmimic-lift, ...) are found in the environment.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help install system-deps test demo bench lint clean
+.PHONY: help install system-deps browser-deps test demo bench lint clean
 
 help:
 	@echo "make demo     set up (first run), then run the main job on the bundled input"
@@ -33,6 +33,17 @@ system-deps:
 	  fi; \
 	fi
 
+# Headless Chromium for the viewer's browser test (the test skips, saying why, where it is missing).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's chromium (for the viewer test)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	      echo "could not install chromium: the viewer's browser test will be skipped"; \
+	  else \
+	    echo "chromium not found (sudo apt-get install -y chromium): the viewer's browser test will be skipped"; \
+	  fi; }
+
 # The environment is rebuilt when the constraints, a package's metadata or this file change.
 $(STAMP): constraints.txt Makefile $(foreach p,$(PACKAGES),packages/genmimic-$(p)/pyproject.toml)
 	@$(MAKE) --no-print-directory system-deps
@@ -42,7 +53,7 @@ $(STAMP): constraints.txt Makefile $(foreach p,$(PACKAGES),packages/genmimic-$(p
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c constraints.txt \
-	  -e "packages/genmimic-core[smpl,pinocchio,test]" \
+	  -e "packages/genmimic-core[smpl,pinocchio,test,view,report]" \
 	  $(foreach p,$(filter-out core,$(PACKAGES)),-e packages/genmimic-$(p)) \
 	  pytest ruff scipy
 	$(PY) -m pip check
@@ -51,7 +62,7 @@ $(STAMP): constraints.txt Makefile $(foreach p,$(PACKAGES),packages/genmimic-$(p
 install: $(STAMP)
 
 # pytest exits 5 when no test ran; make passes any non-zero status on, so that fails too.
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	MUJOCO_GL=osmesa $(PY) -m pytest
 
 demo: $(STAMP)

@@ -198,7 +198,7 @@ class Viewer:
                 handles["errors"] = scene.add_line_segments(
                     f"/clip{k}/errors", np.stack([c.reference[0], c.keypoints[0]], 1),
                     np.repeat(error_colours(np.linalg.norm(c.reference[0] - c.keypoints[0], axis=-1))[:, None],
-                              2, 1), line_width=3.0)
+                              2, 1), thickness=0.01)
             self._handles.append(handles)
         self.playing = gui.add_checkbox("play", True)
         self.time = gui.add_slider("time [s]", 0.0, round(self.duration, 3), round(1.0 / self.rate, 4), 0.0)
@@ -262,7 +262,14 @@ def start_server(host: str = "127.0.0.1", port: int = 8080) -> Any:
         import viser
     except ImportError:
         raise GenMimicError("the viewer needs viser: pip install 'genmimic-core[view]'") from None
+    import contextlib
+    import sys
+
     try:
-        return viser.ViserServer(host=host, port=port, verbose=False)
+        with contextlib.redirect_stdout(sys.stderr):  # viser's banner: stdout is for the URL
+            server = viser.ViserServer(host=host, port=port, verbose=False)
+        # no share button: it would relay the scene through an outside server
+        server.gui.configure_theme(show_share_button=False)
+        return server
     except OSError as err:
         raise GenMimicError(f"cannot listen on {host}:{port}: {err.strerror or err}; choose another --port") from None
