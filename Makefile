@@ -45,6 +45,8 @@ browser-deps:
 	  fi; }
 
 # The environment is rebuilt when the constraints, a package's metadata or this file change.
+# setuptools warns once per editable namespace package ("Editable installation ... folders with the same
+# name"), a 10-line wall each that says nothing about this layout: silenced by its message.
 $(STAMP): constraints.txt Makefile $(foreach p,$(PACKAGES),packages/genmimic-$(p)/pyproject.toml)
 	@$(MAKE) --no-print-directory system-deps
 	@test -n "$(PYTHON)" || { echo "Python 3.11 not found (set PYTHON=...)"; exit 1; }
@@ -52,7 +54,7 @@ $(STAMP): constraints.txt Makefile $(foreach p,$(PACKAGES),packages/genmimic-$(p
 	  { echo "$(PYTHON) is older than Python 3.11"; exit 1; }
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt \
+	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install -q -c constraints.txt \
 	  -e "packages/genmimic-core[smpl,pinocchio,test,view,report]" \
 	  $(foreach p,$(filter-out core,$(PACKAGES)),-e packages/genmimic-$(p)) \
 	  pytest ruff scipy
