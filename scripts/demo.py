@@ -213,7 +213,8 @@ def run(video: Path, out: Path, make_video: bool = True, mpc_seconds: float = 4.
 
     shown, shown_name, mpc_report = robot, str(meta.get("training", {}).get("name", "policy")), None
     if mpc_seconds > 0:
-        say(f"      and the sampling MPC on the first {mpc_seconds:g} s (no training; ~5-10x real time) ...")
+        say(f"      and the sampling MPC on the first {mpc_seconds:g} s "
+            "(no training; 10-40x slower than real time on 2 cores) ...")
         mpc_robot, mpc_score, pol_score, mpc_wall = track_mpc(result.clip, mpc_seconds, out, robot)
         times["track_mpc"] = mpc_wall
         better = (not mpc_score.fell, -mpc_score.root_relative_error) > (not pol_score.fell,
