@@ -13,36 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from genmimic.core import Trajectory, save_clip, testing
 from genmimic.core import g1_constants as g1
+from genmimic.core import save_clip, testing
 from genmimic.core.compare_video import caption_strip, video_plan
 from genmimic.core.frame_metrics import fall_event, joint_limit_margins, trajectory_errors
-from genmimic.core.g1_kinematics import keypoint_positions
 from genmimic.core.rotations import quat_rotate
 from genmimic.core.tracking import score_trajectory
 from genmimic.core.view_geometry import g1_figure, quat_z_to, smpl_figure
 
-TILT = np.array([np.cos(0.75), np.sin(0.75), 0.0, 0.0])  # 1.5 rad about x: lying on its side
-
-
-def tracked(reference, arm_still: bool = True, fall_at: int | None = None) -> Trajectory:
-    """A trajectory of ``reference`` (a G1 clip): the robot holds its first arm pose (so the hands err), and
-    from ``fall_at`` on lies tilted by 1.5 rad."""
-    T = reference.num_frames
-    dof = np.tile(reference.dof_pos[:1], (T, 1)) if arm_still else reference.dof_pos.copy()
-    quat = reference.root_quat.copy()
-    fallen = np.zeros(T, bool)
-    if fall_at is not None:
-        quat[fall_at:] = TILT
-        fallen[fall_at:] = True
-    kp = keypoint_positions(reference.root_pos, quat, dof)
-    zeros3, zeros29 = np.zeros((T, 3)), np.zeros((T, 29))
-    return Trajectory(fps=reference.fps, meta={"tool": "test"}, root_pos=reference.root_pos, root_quat=quat,
-                      dof_pos=dof, keypoints=kp, keypoint_names=reference.keypoint_names,
-                      joint_names=reference.joint_names, contacts=reference.contacts, dof_vel=zeros29,
-                      torque=zeros29, root_lin_vel=zeros3, root_ang_vel=zeros3,
-                      reference_keypoints=reference.keypoints,
-                      tracking_error=np.linalg.norm(kp - reference.keypoints, axis=-1).mean(1), fallen=fallen)
+tracked = testing.tracked_trajectory
 
 
 def test_frame_errors_average_to_the_tracking_score(g1_clip):

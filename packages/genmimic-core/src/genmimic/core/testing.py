@@ -14,8 +14,8 @@ import numpy as np
 
 from . import g1_constants as g1
 from . import smpl
-from .clips import G1Clip, SmplClip
-from .g1_kinematics import g1_clip_from_joints
+from .clips import G1Clip, SmplClip, Trajectory
+from .g1_kinematics import g1_clip_from_joints, keypoint_positions
 from .g1_model import standing_pelvis_height
 from .rotations import axis_angle_from_matrix, matrix_from_axis_angle
 
@@ -107,3 +107,24 @@ def mirrored_smpl_clip(clip: SmplClip) -> SmplClip:
     go, bp, tr, joints = smpl.mirror_motion(clip.global_orient, clip.body_pose, clip.transl, clip.joints)
     return clip.replace(global_orient=go, body_pose=bp, transl=tr, joints=joints,
                         confidence=clip.confidence[:, list(smpl.MIRROR_INDEX)])
+
+
+def tracked_trajectory(reference: G1Clip, arm_still: bool = True, fall_at: int | None = None) -> Trajectory:
+    """A robot's trajectory for ``reference``: the G1 holds its first pose's joint angles (``arm_still``; so
+    a waving arm errs) or follows them exactly, on the reference's root; from frame ``fall_at`` on it lies
+    tilted 1.5 rad about x (``fallen`` set from there). Velocities and torques are zero."""
+    T = reference.num_frames
+    dof = np.tile(reference.dof_pos[:1], (T, 1)) if arm_still else reference.dof_pos.copy()
+    quat = reference.root_quat.copy()
+    fallen = np.zeros(T, bool)
+    if fall_at is not None:
+        quat[fall_at:] = [np.cos(0.75), np.sin(0.75), 0.0, 0.0]
+        fallen[fall_at:] = True
+    kp = keypoint_positions(reference.root_pos, quat, dof)
+    zeros3, zeros29 = np.zeros((T, 3)), np.zeros((T, g1.NUM_DOF))
+    return Trajectory(fps=reference.fps, meta={"tool": "genmimic.core.testing"}, root_pos=reference.root_pos,
+                      root_quat=quat, dof_pos=dof, keypoints=kp, keypoint_names=reference.keypoint_names,
+                      joint_names=reference.joint_names, contacts=reference.contacts, dof_vel=zeros29,
+                      torque=zeros29, root_lin_vel=zeros3, root_ang_vel=zeros3,
+                      reference_keypoints=reference.keypoints,
+                      tracking_error=np.linalg.norm(kp - reference.keypoints, axis=-1).mean(1), fallen=fallen)
