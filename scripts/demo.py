@@ -68,7 +68,8 @@ def side_by_side(video: Path, human, robot, dest: Path, height: int = 360, label
             while shown < s:
                 hum, shown = next(humans), shown + 1
             row = np.concatenate([resize(source[s]), label_panel(hum, "lifted human"), label_panel(bot, who)], 1)
-            done.append(float(robot.tracking_error[t]))
+            if not plan.fell[i] or i == plan.fall_frame:
+                done.append(float(robot.tracking_error[t]))
             strip = caption_strip(row.shape[1], [
                 f"t {t / robot.fps:5.2f} s   {who}   keypoint error {robot.tracking_error[t] * 100:5.1f} cm "
                 f"(mean so far {np.mean(done) * 100:.1f} cm)",

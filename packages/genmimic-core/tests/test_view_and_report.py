@@ -153,6 +153,9 @@ def _chromium() -> str:
     return path
 
 
+SCENE = np.s_[170:, :540]  # of a 900x600 page: left of the control panel, under software-rendering notices
+
+
 def _screenshot(chromium: str, url: str, dest) -> np.ndarray:
     from PIL import Image
 
@@ -176,7 +179,9 @@ def test_viewer_in_headless_chromium_draws_and_scrubs(tmp_path, viewer_clips):
         page = urllib.request.urlopen(url, timeout=10).read()
         assert b"<html" in page.lower()
         shot = _screenshot(chromium, url, tmp_path / "cli.png")
-        assert len(np.unique(shot.reshape(-1, 3), axis=0)) > 200  # a drawn scene, not a blank or error page
+        assert len(np.unique(shot.reshape(-1, 3), axis=0)) > 200  # a drawn scene, not a blank page
+        figure = shot[SCENE][..., 2] - shot[SCENE][..., 0] > 40  # the blue-grey robot and its keypoints
+        assert figure.sum() > 300, "no robot on the page"
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=20) == 0
@@ -192,10 +197,27 @@ def test_viewer_in_headless_chromium_draws_and_scrubs(tmp_path, viewer_clips):
         lying = _screenshot(chromium, url, tmp_path / "t1.png")
     finally:
         server.stop()
-    scene = np.s_[170:, :540]  # left of the control panel, under software-rendering notices
-    changed = np.abs(standing[scene] - lying[scene]).sum(-1) > 60
+    changed = np.abs(standing[SCENE] - lying[SCENE]).sum(-1) > 60
     assert changed.sum() > 500, "scrubbing the timeline did not change the pose"
 
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_viewer_shows_every_kind_of_clip(tmp_path, viewer_clips, g1_clip):
+    from genmimic.core.view import Viewer, load_view_clips, start_server
+
+    save_clip(g1_clip, tmp_path / "g1.npz")
+    clips = load_view_clips([str(viewer_clips[0]), str(viewer_clips[1]), str(tmp_path / "g1.npz")], spacing=2.0)
+    server = start_server("127.0.0.1", 0)
+    try:
+        viewer = Viewer(server, clips)
+        assert viewer.duration == pytest.approx((g1_clip.num_frames - 1) / g1_clip.fps)
+        viewer.time.value = 1.0  # as the slider does: every clip drawn at 1 s, the panel follows
+        assert "t = 1.00 s" in viewer.panel.content and "g1.npz** (g1, frame 51/100)" in viewer.panel.content
+        viewer.playing.value, viewer.loop.value = True, False
+        viewer.step(5.0)  # past the end without loop: stops at the end
+        assert viewer.time.value == pytest.approx(viewer.duration, abs=1e-3) and not viewer.playing.value
+    finally:
+        server.stop()

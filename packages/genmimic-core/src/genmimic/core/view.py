@@ -190,6 +190,9 @@ class Viewer:
                 handles[kind] = scene.add_batched_meshes_simple(
                     f"/clip{k}/{kind}", v.astype(np.float32), f.astype(np.uint32), prim.wxyz[0], prim.pos[0],
                     batched_scales=prim.scale[0], batched_colors=_COLOURS[c.kind], lod="off")
+            if c.reference is None and c.keypoints is not None:  # a G1 clip: its keypoints are the goal
+                handles["keypoints"] = scene.add_point_cloud(f"/clip{k}/keypoints", c.keypoints[0],
+                                                             (230, 60, 50), point_size=0.04)
             if c.reference is not None:
                 handles["reference"] = scene.add_point_cloud(f"/clip{k}/reference", c.reference[0],
                                                              (230, 60, 50), point_size=0.04)
@@ -219,6 +222,8 @@ class Viewer:
                         h = handles[kind]
                         h.batched_positions, h.batched_wxyzs, h.batched_scales = prim.pos[i], prim.wxyz[i], \
                             prim.scale[i]
+                if "keypoints" in handles:
+                    handles["keypoints"].points = c.keypoints[i]
                 if c.reference is not None:
                     handles["reference"].points = c.reference[i]
                     handles["achieved"].points = c.keypoints[i]
