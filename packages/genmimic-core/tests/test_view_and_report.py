@@ -216,6 +216,8 @@ def test_viewer_shows_every_kind_of_clip(tmp_path, viewer_clips, g1_clip):
         assert viewer.duration == pytest.approx((g1_clip.num_frames - 1) / g1_clip.fps)
         viewer.time.value = 1.0  # as the slider does: every clip drawn at 1 s, the panel follows
         assert "t = 1.00 s" in viewer.panel.content and "g1.npz** (g1, frame 51/100)" in viewer.panel.content
+        viewer.follow.value = True
+        viewer.time.value = 1.5  # with no browser connected there is no camera to move: nothing fails
         viewer.playing.value, viewer.loop.value = True, False
         viewer.step(5.0)  # past the end without loop: stops at the end
         assert viewer.time.value == pytest.approx(viewer.duration, abs=1e-3) and not viewer.playing.value

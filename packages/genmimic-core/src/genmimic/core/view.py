@@ -169,6 +169,7 @@ class Viewer:
         self.duration = max((c.num_frames - 1) / c.fps for c in self.clips)
         self.rate = max(c.fps for c in self.clips)
         self._lock = threading.Lock()
+        self._followed: np.ndarray | None = None
         scene, gui = server.scene, server.gui
         scene.set_up_direction("+z")
         scene.configure_environment_map(hdri=None)
@@ -231,10 +232,15 @@ class Viewer:
                     handles["errors"].colors = np.repeat(error_colours(
                         np.linalg.norm(c.reference[i] - c.keypoints[i], axis=-1))[:, None], 2, 1)
             self.panel.content = panel_text(self.clips, t)
-            if self.follow.value:
-                root = self.clips[0].root[self.clips[0].frame_at(t)]
+            root = self.clips[0].root[self.clips[0].frame_at(t)]
+            if self.follow.value and self._followed is not None:
+                # move each browser's camera with the first clip's root (horizontally), keeping its angle
+                shift = np.array([*(root[:2] - self._followed[:2]), 0.0])
                 for client in self.server.get_clients().values():
-                    client.camera.look_at = (float(root[0]), float(root[1]), 0.8)
+                    with client.atomic():
+                        client.camera.look_at = np.asarray(client.camera.look_at) + shift
+                        client.camera.position = np.asarray(client.camera.position) + shift
+            self._followed = root
 
     def step(self, dt: float) -> None:
         """Advance the time slider by ``dt`` [s] of wall time (times the speed) when playing."""
