@@ -6,9 +6,8 @@ horizontally, so a walking robot stays in view. :data:`FRONT` is the camera of t
 (``genmimic.lift.figure``): in front of the person, horizontal, so the two can be compared pose by pose.
 
 ``fast=True`` turns off what software rendering pays most for and a comparison video does not need:
-shadow maps, floor reflections, the skybox and multisampling. Measured on the 2-core development machine
-(under a load average of about 12), a 360x360 frame: 3.1 frames/s with them, 31 frames/s without
-(``/tmp`` profiling, see the README of genmimic-core).
+shadow maps, floor reflections, the skybox and multisampling. ``benchmarks/bench_view.py`` on the 2-core
+development machine: a 270x360 frame 12 frames/s with them, 75 frames/s without.
 """
 
 from __future__ import annotations
