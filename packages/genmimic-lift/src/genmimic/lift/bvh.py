@@ -178,11 +178,19 @@ def parse_bvh(text: str, source: str = "<bvh>") -> BvhMotion:
     width = sum(len(c) for c in channels)
     rows = [ln for ln in lines[j:] if ln.strip()]
     if len(rows) < num_frames:
-        raise LiftError(source, f"declares {num_frames} frames but holds {len(rows)} (truncated file?)")
+        raise LiftError(source, f"declares {num_frames} frames but holds {len(rows)} (truncated file?); "
+                        "re-export or re-copy it, or correct the 'Frames:' line to the frames it holds")
+    first = j + 1 + next((k for k, ln in enumerate(lines[j:]) if ln.strip()), 0)  # 1-based line of frame 0
+    for f, r in enumerate(rows[:num_frames]):
+        values = r.split()
+        if len(values) != width:
+            raise LiftError(source, f"frame {f} (about line {first + f}) holds {len(values)} values, the "
+                            f"hierarchy's channels need {width}; the MOTION section is damaged: re-export the file")
     try:
-        frames = np.array([np.array(r.split(), dtype=float) for r in rows[:num_frames]], dtype=float)
+        frames = np.array([r.split() for r in rows[:num_frames]], dtype=float)
     except ValueError as err:
-        raise LiftError(source, f"bad frame values: {err}") from None
+        raise LiftError(source, f"a frame value is not a number ({str(err).splitlines()[0]}); the MOTION section "
+                        "is damaged: re-export the file") from None
     if num_frames < 2 or frames.ndim != 2 or frames.shape[1] != width:
         got = frames.shape[1] if frames.ndim == 2 and num_frames else "?"
         raise LiftError(source, f"each frame must hold {width} values and there must be >= 2 frames "

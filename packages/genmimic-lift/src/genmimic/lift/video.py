@@ -120,7 +120,9 @@ def _open(source: VideoSource):
     try:
         container = av.open(target)
     except (av.error.FFmpegError, OSError, ValueError) as err:
-        raise LiftError(name, f"cannot open as a video: {str(err).splitlines()[0]}") from None
+        why = getattr(err, "strerror", None) or str(err).splitlines()[0]
+        raise LiftError(name, f"cannot open as a video ({why}); pass a video file FFmpeg reads (MP4, MOV, "
+                        "MKV, WebM, AVI), or a .bvh/.npz/.pt motion file") from None
     if not container.streams.video:
         container.close()
         raise LiftError(name, "holds no video stream")

@@ -1,0 +1,50 @@
+"""Damaged inputs a user really produces: one-line errors naming the file, the problem and the fix."""
+
+import pytest
+
+from genmimic.lift.errors import LiftError
+from genmimic.lift.importers import lift_any
+
+HIERARCHY = """HIERARCHY
+ROOT Hips
+{
+  OFFSET 0 0 0
+  CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation
+  JOINT Spine
+  {
+    OFFSET 0 0.1 0
+    CHANNELS 3 Zrotation Xrotation Yrotation
+    End Site
+    {
+      OFFSET 0 0.1 0
+    }
+  }
+}
+MOTION
+Frames: 3
+Frame Time: 0.0333333
+"""
+
+
+def test_a_short_motion_line_names_the_frame_and_the_fix(tmp_path):
+    bad = tmp_path / "short.bvh"
+    bad.write_text(HIERARCHY + "0 0.9 0 0 0 0 0 0 0\n0 0.9 0 0 0 0 0 0\n0 0.9 0 0 0 0 0 0 0\n")
+    with pytest.raises(LiftError, match=r"short.bvh.*frame 1 \(about line 20\) holds 8 values.*need 9.*re-export"):
+        lift_any(bad)
+
+
+def test_a_word_in_the_motion_section_is_named_not_a_numpy_error(tmp_path):
+    bad = tmp_path / "word.bvh"
+    bad.write_text(HIERARCHY + "0 0.9 0 0 0 0 0 0 0\n0 0.9 0 0 x 0 0 0 0\n0 0.9 0 0 0 0 0 0 0\n")
+    with pytest.raises(LiftError, match=r"word.bvh.*not a number.*re-export") as info:
+        lift_any(bad)
+    assert "inhomogeneous" not in str(info.value)
+
+
+def test_a_text_file_named_mp4_gets_a_fix(tmp_path):
+    pytest.importorskip("av")
+    bad = tmp_path / "notvideo.mp4"
+    bad.write_text("hello")
+    with pytest.raises(LiftError, match=r"notvideo.mp4: cannot open as a video.*pass a video file") as info:
+        lift_any(bad)
+    assert "Errno" not in str(info.value)
