@@ -70,7 +70,7 @@ HEAD6 = ("HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n"
     ("HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS 3 Zrotation Yrotation Xrotation\n}\nMOTION\nFrames: 5\n"
      "Frame Time: 0.033\n0 0 0\n0 0 0\n", "declares 5 frames but holds 2"),
     ("HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS 3 Zrotation Yrotation Xrotation\n}\nMOTION\nFrames: 2\n"
-     "Frame Time: 0.033\n0 0 0\n0 x 0\n", "bad frame values"),
+     "Frame Time: 0.033\n0 0 0\n0 x 0\n", "a frame value is not a number"),
     ("HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS 3 Zrotation Yrotation Xrotation\n}\nMOTION\nFrames: 2\n"
      "Frame Time: 0.033\n0 0 0\n0 0 0\n", "cannot map the skeleton"),
 ])
