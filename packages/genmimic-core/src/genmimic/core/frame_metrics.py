@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import g1_constants as g1
-from .tracking import FALL_HEIGHT_DROP_M, FALL_TILT_RAD, KEYPOINT_GROUPS, fallen, heading_frame, reference_on_frames
+from .tracking import FALL_HEIGHT_DROP_M, FALL_TILT_RAD, fallen, reference_on_frames, root_relative_distances
 
 
 class FrameErrors(NamedTuple):
@@ -29,22 +29,13 @@ class FrameErrors(NamedTuple):
 def frame_errors(keypoints: np.ndarray, root_quat: np.ndarray, ref_keypoints: np.ndarray, ref_root_quat: np.ndarray,
                  keypoint_names: tuple[str, ...] | list[str] = g1.KEYPOINT_NAMES) -> FrameErrors:
     """Per-frame root-relative errors of ``keypoints`` (T, K, 3) [m] against ``ref_keypoints`` (T, K, 3), each
-    relative to its own pelvis in its own heading frame (root quaternions (T, 4) wxyz).
+    relative to its own pelvis in its own heading frame (root quaternions (T, 4) wxyz): the means over
+    keypoints and groups of :func:`~genmimic.core.tracking.root_relative_distances`.
 
     Raises:
         ValueError: shapes differ, or ``keypoint_names`` lacks "pelvis" or a group's keypoint.
     """
-    keypoints, ref_keypoints = np.asarray(keypoints, float), np.asarray(ref_keypoints, float)
-    if keypoints.shape != ref_keypoints.shape or keypoints.ndim != 3:
-        raise ValueError(f"keypoints {keypoints.shape} and reference {ref_keypoints.shape} do not match")
-    names = list(keypoint_names)
-    try:
-        pelvis = names.index("pelvis")
-        groups = {g: [names.index(n) for n in members] for g, members in KEYPOINT_GROUPS.items()}
-    except ValueError as err:
-        raise ValueError(f"keypoint names lack one the metrics need: {err}") from None
-    rel = np.linalg.norm(heading_frame(keypoints, keypoints[:, pelvis], root_quat)
-                         - heading_frame(ref_keypoints, ref_keypoints[:, pelvis], ref_root_quat), axis=-1)
+    rel, groups = root_relative_distances(keypoints, root_quat, ref_keypoints, ref_root_quat, keypoint_names)
     return FrameErrors(all=rel.mean(axis=1), **{g: rel[:, idx].mean(axis=1) for g, idx in groups.items()})
 
 
