@@ -24,13 +24,6 @@ log = logging.getLogger("genmimic.policy")
 POLICY_HELP = "policy.npz or a run directory; default: the policy shipped in this package."
 
 
-def _policy(policy: str | None):
-    from .policy_file import load_policy, policy_from_run
-
-    if policy is not None and Path(policy).is_dir():
-        return policy_from_run(policy)
-    return load_policy(policy)
-
 
 @app.command()
 @reports_errors
@@ -139,7 +132,9 @@ def export(
 
     if (run is None) == (not shipped):
         raise PolicyError("export needs exactly one of RUN (a run directory or policy.npz) and --shipped")
-    net, meta = _policy(run)
+    from .policy_file import load_policy_or_run
+
+    net, meta = load_policy_or_run(run)
     onnx_path, json_path = export_onnx(net, meta, output)
     typer.echo(f"{onnx_path}\n{json_path}")
 

@@ -10,7 +10,6 @@ it gets a :class:`RobotState` and returns joint position targets [rad] in the G1
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
@@ -111,9 +110,9 @@ class ReplayController:
 
 
 def _policy_controller(policy: str | None = None, **_: Any) -> Controller:
-    from .policy_file import load_policy, policy_from_run
+    from .policy_file import load_policy_or_run
 
-    net, meta = policy_from_run(policy) if policy is not None and Path(policy).is_dir() else load_policy(policy)
+    net, meta = load_policy_or_run(policy)
     return PolicyController(net, meta, source=str(policy or "shipped policy"))
 
 

@@ -105,3 +105,11 @@ def save_policy_from_run(run: Path, dest: Path, extra: dict[str, Any] | None = N
     teacher_info = json.loads((run / "teacher.json").read_text()) if (run / "teacher.json").exists() else {}
     meta = policy_meta(cfg.env, {"teacher": teacher_info, "student": info, **(extra or {})})
     save_policy(numpy_policy(state.params, state.normalizer), meta, dest)
+
+
+def load_policy_or_run(source: str | os.PathLike[str] | None = None) -> tuple[NumpyPolicy, dict[str, Any]]:
+    """A policy from a run directory (:func:`policy_from_run`), a ``policy.npz`` or, for None, the shipped
+    one (:func:`load_policy`); errors as theirs."""
+    if source is not None and Path(source).is_dir():
+        return policy_from_run(source)
+    return load_policy(source)
