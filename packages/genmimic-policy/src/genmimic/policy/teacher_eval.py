@@ -1,0 +1,135 @@
+"""How far the teacher of a training run gets on held-out clips: the training-progress figure of the ledger.
+
+The teacher sees privileged simulator state, so it cannot run through ``track`` (which gives a controller only
+what the robot measures). This runs it in the training environment itself (:class:`env_cpu.TrackingEnv`, the
+single-env reference the batched envs are tested against), deterministically (the policy mean), from frame 0
+of every clip to its end, without observation noise, domain randomisation or pushes, and with the episode
+length unbounded; the episode ends as in training, by the environment's termination: a fall
+(:func:`genmimic.core.tracking.fallen`, via ``rewards.fallen``) or the mean keypoint error beyond
+``max_keypoint_error`` (0.5 m: the robot no longer follows, e.g. it stands while the reference walks away).
+
+Run: ``python -m genmimic.policy.teacher_eval RUN/ CLIPS/`` (prints a table and the summary line).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from genmimic.core.errors import GenMimicError
+
+from . import rewards as rw
+from .config import TrainConfig, config_from_dict
+from .corpus import load_clip_dir
+from .env_cpu import TrackingEnv, ref_frame
+from .errors import CheckpointError
+from .reference import make_bank, reference_from_clip
+
+
+class TeacherClip(NamedTuple):
+    """One clip: ``steps`` control steps survived out of ``length`` - 1, ``ending`` "end" (ran to the clip's
+    end), "fall" or "drift" (mean keypoint error > ``max_keypoint_error``), ``mean_error`` [m] the mean
+    world keypoint error over the steps run."""
+
+    clip: str
+    steps: int
+    length: int
+    ending: str
+    mean_error: float
+
+
+class TeacherEvaluation(NamedTuple):
+    """``completed``: share of clips run to the end; ``survival``: mean share of each clip survived;
+    ``falls`` / ``drifts``: share of clips ended by a fall / by drift; ``mean_error`` [m] over clips."""
+
+    iteration: int
+    env_steps: int
+    clips: int
+    completed: float
+    survival: float
+    falls: float
+    drifts: float
+    mean_error: float
+    per_clip: list[TeacherClip]
+
+
+def _config(run: Path) -> TrainConfig:
+    path = run / "config.json"
+    if not path.is_file():
+        raise CheckpointError(f"{run}: not a training run (no config.json); pass the folder `genmimic-policy "
+                              "train --out` wrote")
+    return config_from_dict(json.loads(path.read_text()))
+
+
+def evaluate_teacher(run: str | Path, clips: str | Path) -> TeacherEvaluation:
+    """Run the teacher of ``run`` (its ``config.json`` and ``teacher.msgpack``) on every G1 clip of ``clips``.
+
+    Raises CheckpointError when ``run`` is not a run or has no readable teacher; the clip loader's errors for
+    ``clips``."""
+    import jax  # the training stack: only the teacher's network needs it
+
+    from .networks import policy_mean
+    from .train import load_teacher
+
+    run = Path(run)
+    cfg = _config(run)
+    state, info = load_teacher(run, cfg)
+    mean = jax.jit(lambda o: policy_mean(state.params.policy, state.normalizer, o))
+    env_cfg = dataclasses.replace(cfg.env, episode_length=10**9)
+    rows = []
+    for name, clip in load_clip_dir(clips):
+        bank = make_bank([reference_from_clip(clip, cfg.env.ctrl_dt, source=name)])
+        env = TrackingEnv(bank, env_cfg, seed=0, randomize=False)
+        _, obs = env.reset(clip=0, start=0)
+        errors, ending = [], "end"
+        while True:
+            action = np.asarray(mean(obs[None].astype(np.float32)))[0]
+            _, obs, _, done, truncated, err, _ = env.step(action)
+            errors.append(err)
+            if done:
+                ref = ref_frame(bank, bank.frame(0, env.t))
+                fell = bool(rw.fallen(np, env.robot(env.sim_arrays()), ref, env_cfg))
+                ending = "fall" if fell else "drift"
+                break
+            if truncated:
+                break
+        rows.append(TeacherClip(Path(name).name, len(errors), int(bank.clip_len[0]), ending,
+                                float(np.mean(errors))))
+    share = lambda f: float(np.mean([f(r) for r in rows])) if rows else float("nan")  # noqa: E731
+    return TeacherEvaluation(int(info["iteration"]), int(info["env_steps"]), len(rows),
+                             share(lambda r: r.ending == "end"), share(lambda r: r.steps / max(1, r.length - 1)),
+                             share(lambda r: r.ending == "fall"), share(lambda r: r.ending == "drift"),
+                             share(lambda r: r.mean_error), rows)
+
+
+def format_evaluation(ev: TeacherEvaluation) -> str:
+    """A table, one clip a line, and the summary line the policy README's ledger quotes."""
+    lines = [f"{r.clip:40s} {r.steps:5d}/{r.length - 1:<5d} {r.ending:5s} {100 * r.mean_error:5.1f} cm"
+             for r in ev.per_clip]
+    lines.append(f"teacher at iteration {ev.iteration} ({ev.env_steps / 1e6:.1f} M env steps): "
+                 f"{100 * ev.completed:.0f} % of {ev.clips} clips run to the end, mean survival "
+                 f"{100 * ev.survival:.0f} %, falls {100 * ev.falls:.0f} %, drift {100 * ev.drifts:.0f} %, "
+                 f"mean keypoint error {100 * ev.mean_error:.1f} cm")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 2:
+        print("usage: python -m genmimic.policy.teacher_eval RUN_DIR CLIPS", file=sys.stderr)
+        return 2
+    try:
+        print(format_evaluation(evaluate_teacher(argv[0], argv[1])))
+    except GenMimicError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

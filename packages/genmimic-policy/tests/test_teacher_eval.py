@@ -1,0 +1,65 @@
+"""The teacher's held-out evaluation (the ledger's training-progress figure): invariants and error paths."""
+
+from __future__ import annotations
+
+import json
+
+import jax
+import pytest
+
+from genmimic.core.clips import save_clip
+from genmimic.policy.checkpoint import save_checkpoint
+from genmimic.policy.config import config_to_dict, default_config
+from genmimic.policy.corpus import joint_space_motion
+from genmimic.policy.errors import CheckpointError
+from genmimic.policy.ppo import init_state
+from genmimic.policy.teacher_eval import evaluate_teacher, format_evaluation, main
+from genmimic.policy.train import TEACHER, teacher_sizes
+
+
+@pytest.fixture(scope="module")
+def run_and_clips(tmp_path_factory):
+    """A run directory with an untrained teacher (real network, random weights) and two short clips."""
+    root = tmp_path_factory.mktemp("teacher_eval")
+    cfg = default_config()
+    run = root / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps(config_to_dict(cfg)))
+    key = jax.random.PRNGKey(0)
+    obs_size, act_size = teacher_sizes(cfg)
+    save_checkpoint(run / TEACHER, (init_state(key, obs_size, act_size, cfg.ppo), key),
+                    {"iteration": 7, "env_steps": 1234, "seconds": 1.0, "finished": False})
+    clips = root / "clips"
+    clips.mkdir()
+    for i, kind in enumerate(("wave", "squat")):
+        save_clip(joint_space_motion(kind, i, duration=1.0), clips / f"{kind}.npz")
+    return run, clips
+
+
+def test_each_clip_ends_by_termination_or_at_its_end(run_and_clips):
+    run, clips = run_and_clips
+    ev = evaluate_teacher(run, clips)
+    assert (ev.iteration, ev.env_steps, ev.clips) == (7, 1234, 2)
+    for r in ev.per_clip:
+        assert r.ending in ("end", "fall", "drift")
+        assert 1 <= r.steps <= r.length - 1
+        assert (r.steps == r.length - 1) == (r.ending == "end")
+        assert r.mean_error >= 0
+    assert ev.completed + ev.falls + ev.drifts == pytest.approx(1.0)
+    assert 0 < ev.survival <= 1
+    text = format_evaluation(ev)
+    assert "wave.npz" in text and "of 2 clips run to the end" in text
+
+
+def test_deterministic(run_and_clips):
+    run, clips = run_and_clips
+    assert evaluate_teacher(run, clips).per_clip == evaluate_teacher(run, clips).per_clip
+
+
+def test_not_a_run_is_one_line_error(tmp_path, run_and_clips, capsys):
+    _, clips = run_and_clips
+    with pytest.raises(CheckpointError, match="not a training run"):
+        evaluate_teacher(tmp_path, clips)
+    assert main([str(tmp_path), str(clips)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and str(tmp_path) in err
