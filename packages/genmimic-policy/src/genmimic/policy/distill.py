@@ -5,6 +5,7 @@ symmetry loss on its own observation)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from pathlib import Path
@@ -23,6 +24,9 @@ from .config import DistillConfig, TrainConfig
 from .mirror import MirrorMap, action_mirror, observation_mirror
 from .networks import MLP, Normalizer, normalizer_init, normalizer_update, policy_mean
 from .ppo import EpisodeTracker, minibatch_epochs, strong_types, symmetry_loss
+from .stopping import stop_on_signals
+
+log = logging.getLogger(__name__)
 
 
 class StudentState(NamedTuple):
@@ -98,39 +102,43 @@ def train_student(run: Path, cfg: TrainConfig, env, show_progress: bool = True) 
     tracker = EpisodeTracker(s_obs.shape[0])
     t0, seconds0 = time.time(), info["seconds"]
     iters = range(info["iteration"], d.iterations)
-    for it in progress(iters, "student DAgger") if show_progress else iters:
-        beta = d.beta_start * d.beta_decay**it
-        obs_rows, labels, rets, falls, ended_n, errs = [], [], [], 0, 0, []
-        for _ in range(d.unroll_length):
-            a_teacher = np.asarray(_mean(teacher.params.policy, teacher.normalizer, jnp.asarray(t_obs)))
-            a_student = np.asarray(_mean(state.params, state.normalizer, jnp.asarray(s_obs)))
-            use_teacher = rng.random(len(a_student)) < beta
-            obs_rows.append(s_obs)
-            labels.append(a_teacher)
-            out = env.step(np.where(use_teacher[:, None], a_teacher, a_student))
-            ended = out.terminated | out.truncated
-            r, _ = tracker.add(out.reward, ended)
-            rets += list(r)
-            falls += int(out.terminated.sum())
-            ended_n += int(ended.sum())
-            errs.append(out.tracking_error.mean())
-            s_obs, t_obs = out.student, out.teacher
-        buffer.append((np.concatenate(obs_rows), np.concatenate(labels)))
-        key, k = jax.random.split(key)
-        obs_all = jnp.asarray(np.concatenate([b[0] for b in buffer]))
-        lab_all = jnp.asarray(np.concatenate([b[1] for b in buffer]))
-        state, loss = update(state, obs_all, lab_all, k)
-        steps = d.unroll_length * s_obs.shape[0]
-        info.update(iteration=it + 1, env_steps=info["env_steps"] + steps, seconds=seconds0 + time.time() - t0)
-        metrics.write(it + 1, {"env_steps": info["env_steps"], "beta": beta, "loss": float(loss),
-                               "episode_return": float(np.mean(rets)) if rets else float("nan"),
-                               "fall_rate": falls / ended_n if ended_n else 0.0,
-                               "tracking_error": float(np.mean(errs)), **sampling_metrics(env)})
-        info["finished"] = it + 1 >= d.iterations
-        if (it + 1) % cfg.checkpoint_every == 0:
-            save_training_checkpoint(ckpt, state, key, env, info)
-        if cfg.max_minutes > 0 and (time.time() - t0) > 60 * cfg.max_minutes:
-            break
+    with stop_on_signals("student DAgger") as stop:
+        for it in progress(iters, "student DAgger") if show_progress else iters:
+            beta = d.beta_start * d.beta_decay**it
+            obs_rows, labels, rets, falls, ended_n, errs = [], [], [], 0, 0, []
+            for _ in range(d.unroll_length):
+                a_teacher = np.asarray(_mean(teacher.params.policy, teacher.normalizer, jnp.asarray(t_obs)))
+                a_student = np.asarray(_mean(state.params, state.normalizer, jnp.asarray(s_obs)))
+                use_teacher = rng.random(len(a_student)) < beta
+                obs_rows.append(s_obs)
+                labels.append(a_teacher)
+                out = env.step(np.where(use_teacher[:, None], a_teacher, a_student))
+                ended = out.terminated | out.truncated
+                r, _ = tracker.add(out.reward, ended)
+                rets += list(r)
+                falls += int(out.terminated.sum())
+                ended_n += int(ended.sum())
+                errs.append(out.tracking_error.mean())
+                s_obs, t_obs = out.student, out.teacher
+            buffer.append((np.concatenate(obs_rows), np.concatenate(labels)))
+            key, k = jax.random.split(key)
+            obs_all = jnp.asarray(np.concatenate([b[0] for b in buffer]))
+            lab_all = jnp.asarray(np.concatenate([b[1] for b in buffer]))
+            state, loss = update(state, obs_all, lab_all, k)
+            steps = d.unroll_length * s_obs.shape[0]
+            info.update(iteration=it + 1, env_steps=info["env_steps"] + steps, seconds=seconds0 + time.time() - t0)
+            metrics.write(it + 1, {"env_steps": info["env_steps"], "beta": beta, "loss": float(loss),
+                                   "episode_return": float(np.mean(rets)) if rets else float("nan"),
+                                   "fall_rate": falls / ended_n if ended_n else 0.0,
+                                   "tracking_error": float(np.mean(errs)), **sampling_metrics(env)})
+            info["finished"] = it + 1 >= d.iterations
+            if (it + 1) % cfg.checkpoint_every == 0:
+                save_training_checkpoint(ckpt, state, key, env, info)
+            if cfg.max_minutes > 0 and (time.time() - t0) > 60 * cfg.max_minutes:
+                break
+            if stop.requested:
+                log.info("student DAgger stopped by %s at iteration %d", stop.signal_name, it + 1)
+                break
     save_training_checkpoint(ckpt, state, key, env, info)
     metrics.close()
     return info

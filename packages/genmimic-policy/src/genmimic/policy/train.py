@@ -30,6 +30,7 @@ from .ppo import EpisodeTracker, collect, init_state, make_update
 from .reference import ReferenceBank, make_bank, reference_from_clip
 from .rewards import RewardTerms
 from .sampling import SamplerState
+from .stopping import stop_on_signals
 
 log = logging.getLogger(__name__)
 TEACHER = "teacher.msgpack"
@@ -159,30 +160,34 @@ def train_teacher(run: Path, cfg: TrainConfig, env, show_progress: bool = True) 
     tracker = EpisodeTracker(obs.shape[0])
     start, t0, seconds0 = info["iteration"], time.time(), info["seconds"]
     iters = range(start, cfg.ppo.iterations)
-    for it in progress(iters, "teacher PPO") if show_progress else iters:
-        key, k1, k2 = jax.random.split(key, 3)
-        t_roll = time.time()
-        rollout, boot, obs, stats = collect(env, state, obs, k1, cfg.ppo.unroll_length, cfg.ppo.discount, tracker)
-        t_upd = time.time()
-        state, loss = update(state, rollout, boot, k2)
-        steps = cfg.ppo.unroll_length * obs.shape[0]
-        info["env_steps"] += steps
-        info["iteration"] = it + 1
-        info["seconds"] = seconds0 + time.time() - t0
-        metrics.write(it + 1, {
-            "env_steps": info["env_steps"], "reward": stats.reward, "episode_return": stats.episode_return,
-            "episode_length": stats.episode_length, "fall_rate": stats.fall_rate,
-            "tracking_error": stats.tracking_error, "env_steps_per_s": steps / (t_upd - t_roll),
-            "update_s": time.time() - t_upd, **{f"loss_{k}": float(v) for k, v in loss._asdict().items()},
-            "std": float(np.exp(np.asarray(state.params.log_std)).mean()),
-            **{f"term_{k}": float(v) for k, v in zip(RewardTerms._fields, stats.terms, strict=True)},
-            **sampling_metrics(env)})
-        info["finished"] = it + 1 >= cfg.ppo.iterations
-        if (it + 1) % cfg.checkpoint_every == 0:
-            save_training_checkpoint(ckpt, state, key, env, info)
-        if cfg.max_minutes > 0 and (time.time() - t0) > 60 * cfg.max_minutes:
-            log.info("teacher stopped at the time limit (%.1f min)", cfg.max_minutes)
-            break
+    with stop_on_signals("teacher PPO") as stop:
+        for it in progress(iters, "teacher PPO") if show_progress else iters:
+            key, k1, k2 = jax.random.split(key, 3)
+            t_roll = time.time()
+            rollout, boot, obs, stats = collect(env, state, obs, k1, cfg.ppo.unroll_length, cfg.ppo.discount, tracker)
+            t_upd = time.time()
+            state, loss = update(state, rollout, boot, k2)
+            steps = cfg.ppo.unroll_length * obs.shape[0]
+            info["env_steps"] += steps
+            info["iteration"] = it + 1
+            info["seconds"] = seconds0 + time.time() - t0
+            metrics.write(it + 1, {
+                "env_steps": info["env_steps"], "reward": stats.reward, "episode_return": stats.episode_return,
+                "episode_length": stats.episode_length, "fall_rate": stats.fall_rate,
+                "tracking_error": stats.tracking_error, "env_steps_per_s": steps / (t_upd - t_roll),
+                "update_s": time.time() - t_upd, **{f"loss_{k}": float(v) for k, v in loss._asdict().items()},
+                "std": float(np.exp(np.asarray(state.params.log_std)).mean()),
+                **{f"term_{k}": float(v) for k, v in zip(RewardTerms._fields, stats.terms, strict=True)},
+                **sampling_metrics(env)})
+            info["finished"] = it + 1 >= cfg.ppo.iterations
+            if (it + 1) % cfg.checkpoint_every == 0:
+                save_training_checkpoint(ckpt, state, key, env, info)
+            if cfg.max_minutes > 0 and (time.time() - t0) > 60 * cfg.max_minutes:
+                log.info("teacher stopped at the time limit (%.1f min)", cfg.max_minutes)
+                break
+            if stop.requested:
+                log.info("teacher PPO stopped by %s at iteration %d", stop.signal_name, it + 1)
+                break
     save_training_checkpoint(ckpt, state, key, env, info)
     metrics.close()
     return info
