@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from common import Result
 
+from genmimic.core import g1_constants as g1
 from genmimic.core.clips import G1Clip, load_clip, save_clip
 from genmimic.core.tracking import score_trajectory
 
@@ -27,6 +28,7 @@ GESTURES = ("wave", "thumbs_up", "point", "arms_cross", "reach", "composition")
 WALKING = ("walk", "walk_with_action")
 SEEDS = (9000, 9001, 9002)  # held out: training used 1000-2999
 DURATION_S = 10.0
+G1_WEIGHT_N = g1.TOTAL_MASS * 9.81
 QUICK = (("stand", 9000), ("gestures", 9000), ("walk", 9000))
 
 
@@ -119,11 +121,14 @@ def _feasibility_rows() -> list[Result]:
     if not clean:
         return [Result("feasibility check", float("nan"), "", "skipped: no procedural clips")]
     start = time.perf_counter()
-    verdicts = {f"{k}_{s}": check_feasibility(c).verdict for k, s, c in clean}
+    reports = {f"{k}_{s}": check_feasibility(c) for k, s, c in clean}
     per_s = sum(c.num_frames for _, _, c in clean) / (time.perf_counter() - start)
+    verdicts = {k: r.verdict for k, r in reports.items()}
     n = len(verdicts)
     infeasible = [k for k, v in verdicts.items() if v == "infeasible"]
-    adapt = [k for k, v in verdicts.items() if v == "adapt"]
+    weight = G1_WEIGHT_N
+    adapt = [f"{k} (centre of pressure up to {100 * reports[k].checks.base_torque.max() / weight:.1f} cm outside "
+             f"the feet, 0.3 s mean)" for k, v in verdicts.items() if v == "adapt"]
     rows = [Result("feasibility: clean procedural clips not infeasible", n - len(infeasible), f"of {n}",
                    f"feasible: {n - len(infeasible) - len(adapt)}; adapt (a controller must deviate): "
                    f"{', '.join(adapt) or 'none'}; infeasible: {', '.join(infeasible) or 'none'}", f"{n} of {n}"),

@@ -113,3 +113,50 @@ def test_check_command_strict_exit_code_and_bad_input(tmp_path):
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1].startswith(f"error: {bad}")
     assert not out.exists()
+
+
+def _one_foot(frames: slice, n: int = 50) -> np.ndarray:
+    """Contact flags (n, 2): both feet, but only the right one during ``frames``."""
+    contacts = np.ones((n, 2), bool)
+    contacts[frames, 0] = False
+    return contacts
+
+
+def test_standing_on_one_foot_with_the_body_between_the_feet_needs_a_moment_not_a_force():
+    """Known answer: the floor supplies the whole weight under the right foot (no residual force), but the
+    centre of mass hangs over the middle, so the moment m g x (distance from the centre of mass to the foot's
+    inner edge) is left, and held for a second that is adapt (the robot has to shift its weight)."""
+    import mujoco
+
+    from genmimic.core.g1_model import joint_qpos_indices, load_mujoco_model
+
+    clip = _clip(contacts=_one_foot(slice(None)))
+    dyn = inverse_dynamics(clip)
+    assert dyn.contact[:, 1].all() and not dyn.contact[:, 0].any()
+    model = load_mujoco_model()
+    data = mujoco.MjData(model)
+    data.qpos[0:3], data.qpos[3:7] = clip.root_pos[0], clip.root_quat[0]
+    data.qpos[joint_qpos_indices(model)] = clip.dof_pos[0]
+    mujoco.mj_forward(model, data)
+    foot = data.xpos[model.body(g1.FOOT_BODIES[1]).id]
+    inner_edge = foot[1] + max(p[1] for p in g1.FOOT_CONTACT_POINTS)  # the right foot's edge nearest the body
+    lever = data.subtree_com[model.body("pelvis").id][1] - inner_edge
+    assert 0.03 < lever < 0.2
+    assert dyn.base_force.max() < 0.02 * WEIGHT
+    np.testing.assert_allclose(dyn.base_torque, WEIGHT * lever, rtol=0.1)
+    report = check_feasibility(clip)
+    assert report.verdict == "adapt" and {f.reason for f in report.findings} == {"base_wrench"}
+    assert "centre of pressure" in report.findings[0].detail
+
+
+def test_a_brief_excursion_of_the_centre_of_pressure_is_feasible_a_long_one_adapt():
+    """The moment of one-foot stance (~30 Nm here) for 0.04 s is an angular impulse of ~1.2 Nms, under the
+    bar's m g x 1.5 cm x 0.3 s (1.5 Nms, ~0.015 rad of tilt): feasible; for 0.6 s the controller has to
+    shift the weight: adapt, around those frames only."""
+    brief = _clip(contacts=_one_foot(slice(20, 22)))
+    assert 1.0 < inverse_dynamics(brief).base_torque.max() * 0.3 < WEIGHT * 0.015 * 0.3
+    assert check_feasibility(brief).verdict == "feasible"
+    report = check_feasibility(_clip(contacts=_one_foot(slice(10, 40))))
+    assert report.verdict == "adapt"
+    flagged = np.flatnonzero(report.frame_verdict == 1)
+    assert flagged.min() >= 5 and flagged.max() <= 45

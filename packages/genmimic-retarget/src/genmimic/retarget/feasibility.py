@@ -42,11 +42,16 @@ class FeasibilityConfig:
 
     position_tolerance [rad]: beyond a joint limit by more is infeasible. velocity_infeasible /
     torque_infeasible: above 1x the limit is adapt, above these ratios infeasible. wrench_adapt: residual
-    base force over this fraction of the robot's weight m g, or base torque over it times ``m g * 0.1 m``
-    (the centre of pressure ~10 cm outside the feet: a controller has to shift its balance), is adapt;
-    wrench_infeasible: residual *force* over this fraction of m g (the root pushed or held) is infeasible.
-    wrench_window [s]: base wrench, torques and foot slide are judged on running medians over this window (spikes
-    of differentiated noise do not count). contact_height [m]: a foot the clip marks in contact
+    base force over this fraction of the robot's weight m g is adapt; wrench_infeasible: residual *force*
+    over this fraction of m g (the root pushed or held) is infeasible. cop_adapt [m]: a residual base
+    moment whose mean over ``moment_window`` [s] exceeds ``m g * cop_adapt`` (the centre of pressure that
+    far outside the feet, on average) is adapt: a controller has to shift its balance. A shorter excursion
+    tips the robot by little: ``m g * 0.015 m`` for 0.3 s gives the body (about ``m * (0.7 m)^2`` about the
+    foot) ~0.09 rad/s and ~0.015 rad. wrench_window [s]: base force, torques and foot slide are judged on
+    running medians over this window (spikes of differentiated noise do not count). moment_lever [m]: the
+    contact forces are chosen to minimise ``|F|^2 + (|tau| / moment_lever)^2`` of the residual: a long lever
+    supplies the base force first (what the floor can always give with a foot on it) and leaves the moment,
+    the centre-of-pressure question, to ``cop_adapt``. contact_height [m]: a foot the clip marks in contact
     touches the floor when its lowest sphere is under this. friction: floor friction coefficient.
     slide_adapt [m/s]: foot-in-contact speed. penetration_adapt, penetration_infeasible [m]: depth.
     """
@@ -57,6 +62,9 @@ class FeasibilityConfig:
     wrench_adapt: float = 0.15
     wrench_infeasible: float = 0.5
     wrench_window: float = 0.1
+    cop_adapt: float = 0.015
+    moment_window: float = 0.3
+    moment_lever: float = 10.0
     contact_height: float = 0.03
     friction: float = 0.8
     slide_adapt: float = 0.2
@@ -69,9 +77,10 @@ class FrameChecks(NamedTuple):
 
     joint_limit_excess (T, 29) [rad] beyond the nearer limit (0 inside); velocity_ratio (T, 29) |qdot| over
     the motor's peak velocity; torque (T, 29) [Nm] by inverse dynamics; torque_ratio (T, 29) |torque| over
-    effort (running median); base_force (T,) [N] and base_torque (T,) [Nm] residual on the floating base (norms, running
-    median); contact (T, 2) feet that bear load (left, right); foot_slide (T, 2) [m/s] horizontal speed of
-    the feet in contact (0 otherwise); penetration (T, 2) [m] depth of the lowest contact sphere under z = 0.
+    effort (running median); base_force (T,) [N] and base_torque (T,) [Nm] residual on the floating base
+    (norms, running median of the force, running mean of the moment); contact (T, 2) feet that bear load
+    (left, right); foot_slide (T, 2) [m/s] horizontal speed of the feet in contact (0 otherwise);
+    penetration (T, 2) [m] depth of the lowest contact sphere under z = 0.
     """
 
     joint_limit_excess: np.ndarray
@@ -171,6 +180,12 @@ def _running_median(x: np.ndarray, width: int) -> np.ndarray:
     return np.median(np.lib.stride_tricks.sliding_window_view(xp, width), axis=-1)
 
 
+def _running_mean(x: np.ndarray, width: int) -> np.ndarray:
+    pad = width // 2
+    xp = np.pad(x, (pad, width - 1 - pad), mode="edge")
+    return np.convolve(xp, np.full(width, 1.0 / width), mode="valid")
+
+
 class _Dynamics(NamedTuple):
     torque: np.ndarray  # (T, 29)
     base_force: np.ndarray  # (T,)
@@ -183,7 +198,8 @@ class _Dynamics(NamedTuple):
 def inverse_dynamics(clip: G1Clip, cfg: FeasibilityConfig = FeasibilityConfig(), model: mujoco.MjModel | None = None
                      ) -> _Dynamics:
     """Joint torques and the residual base wrench of ``clip`` (see the module docstring); ``model`` defaults to
-    the project's G1. Residual force [N] is in the world frame, torque [Nm] in the pelvis frame (norms)."""
+    the project's G1. Residual force [N] in the world frame (norm, running median over ``cfg.wrench_window``),
+    torque [Nm] about the pelvis in its frame (norm, running mean over ``cfg.moment_window``)."""
     model = model or load_mujoco_model()
     model.opt.disableflags |= int(mujoco.mjtDisableBit.mjDSBL_CONSTRAINT)
     data = mujoco.MjData(model)
@@ -222,13 +238,14 @@ def inverse_dynamics(clip: G1Clip, cfg: FeasibilityConfig = FeasibilityConfig(),
         if columns:
             a = np.concatenate(columns, axis=1)
             reg = 1e-3 * np.eye(a.shape[1])  # small: spreads the load, keeps the solution unique
-            lam, _ = nnls(np.vstack([a[:6], reg]), np.concatenate([qfrc[:6], np.zeros(a.shape[1])]))
+            rows = np.array([1.0, 1.0, 1.0] + [1.0 / cfg.moment_lever] * 3)[:, None]
+            lam, _ = nnls(np.vstack([rows * a[:6], reg]), np.concatenate([rows[:, 0] * qfrc[:6], np.zeros(a.shape[1])]))
             qfrc = qfrc - a @ lam
         force[t], moment[t] = np.linalg.norm(qfrc[0:3]), np.linalg.norm(qfrc[3:6])
         torque[t] = qfrc[di]
     width = max(1, round(cfg.wrench_window * clip.fps))
-    return _Dynamics(torque, _running_median(force, width), _running_median(moment, width), contact, heights,
-                     foot_pos)
+    return _Dynamics(torque, _running_median(force, width),
+                     _running_mean(moment, max(1, round(cfg.moment_window * clip.fps))), contact, heights, foot_pos)
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -260,8 +277,8 @@ def check_feasibility(clip: G1Clip, cfg: FeasibilityConfig = FeasibilityConfig()
     checks = FrameChecks(excess, vel_ratio, dyn.torque, torque_ratio, dyn.base_force, dyn.base_torque, dyn.contact,
                          slide, penetration)
     joints, feet = g1.JOINT_NAMES, ("left foot", "right foot")
-    base = np.maximum(dyn.base_force / weight, dyn.base_torque / (0.1 * weight))
     base_force = dyn.base_force / weight
+    base = np.maximum(base_force, dyn.base_torque / (cfg.cop_adapt * weight) * cfg.wrench_adapt)
     # reason, adapt measure (T,), infeasible measure (T,), per-item values (T, k) and their names, bars, unit
     tests = [
         ("joint_position", excess.max(1), None, excess, joints, cfg.position_tolerance, cfg.position_tolerance, "rad"),
@@ -282,8 +299,10 @@ def check_feasibility(clip: G1Clip, cfg: FeasibilityConfig = FeasibilityConfig()
             for a, b in _runs(flags):
                 worst = float((hard if level == 2 else measure)[a:b + 1].max())
                 if per_item is None:
-                    what = (f"residual force up to {dyn.base_force[a:b + 1].max():.0f} N, torque "
-                            f"{dyn.base_torque[a:b + 1].max():.0f} Nm on the pelvis that no foot contact can supply")
+                    moment = dyn.base_torque[a:b + 1].max()
+                    what = (f"residual force up to {dyn.base_force[a:b + 1].max():.0f} N, torque {moment:.0f} Nm "
+                            f"(centre of pressure ~{100 * moment / weight:.0f} cm outside the feet) on the pelvis "
+                            "that no foot contact can supply")
                 else:
                     what = _names(per_item[a:b + 1].max(0) > bar if level == 2 else per_item[a:b + 1].max(0) > adapt,
                                   names)
