@@ -102,3 +102,13 @@ def test_score_trajectory_resamples_the_reference(clip):
                       tracking_error=np.zeros(n), fallen=np.zeros(n, bool))
     s = score_trajectory(traj, clip)
     assert s.strict_success and s.mean_keypoint_error == pytest.approx(0.0, abs=1e-12)
+
+
+def test_tilted_is_the_tilt_half_of_fallen():
+    from genmimic.core.tracking import FALL_TILT_RAD, tilted
+
+    angles = np.array([0.0, FALL_TILT_RAD - 0.01, FALL_TILT_RAD + 0.01, np.pi])
+    quats = np.stack([quat_from_axis_angle(np.array([0.0, a, 0.0])) for a in angles])
+    assert tilted(np, quats).tolist() == [False, False, True, True]
+    high = np.tile([0.0, 0.0, 10.0], (4, 1))  # never under the reference: only the tilt can trip
+    assert fallen(np, high, quats, np.zeros(4)).tolist() == tilted(np, quats).tolist()

@@ -283,3 +283,18 @@ def test_the_standing_reference_blends_the_last_frame_into_the_default_pose(g1_c
     steps = np.abs(np.diff(both.dof_pos, axis=0)).max(axis=1)
     n = turned.num_frames
     assert steps[n - 1:].max() <= steps[: n - 1].max() + 1e-9  # no jump where the clip ends: a smooth blend
+
+
+def test_deploy_fall_test_is_the_core_tilt_test_with_its_margin():
+    from genmimic.core import tracking
+    from genmimic.deploy.safety import FALL_TILT_MARGIN_RAD, fallen
+
+    limit = tracking.FALL_TILT_RAD - FALL_TILT_MARGIN_RAD
+    assert 0.0 < FALL_TILT_MARGIN_RAD < tracking.FALL_TILT_RAD
+    for angle, down in ((limit - 0.01, False), (limit + 0.01, True), (tracking.FALL_TILT_RAD + 0.01, True)):
+        quat = np.array([np.cos(angle / 2), np.sin(angle / 2), 0.0, 0.0])  # roll by ``angle``
+        assert fallen(2.0 * quat, SafetyConfig()) is down  # the IMU quaternion is normalised first
+    between = np.array([np.cos(0.49), np.sin(0.49), 0.0, 0.0])  # 0.98 rad: deploy damps, the env does not
+    assert fallen(between, SafetyConfig()) and not tracking.tilted(np, between)
+    assert not fallen(between, SafetyConfig(fall_tilt_margin=0.0))
+    assert fallen(np.array([np.nan, 0.0, 0.0, 0.0]), SafetyConfig())  # a broken IMU reading damps

@@ -40,19 +40,32 @@ KEYPOINT_GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 
+def tilted(xp: Any, root_quat: Any, tilt: float = FALL_TILT_RAD) -> Any:
+    """Whether the pelvis is tilted more than ``tilt`` [rad] from upright, batched over leading axes.
+
+    Args:
+        root_quat: (..., 4) pelvis orientation, wxyz (unit). xp: the array namespace (NumPy, jax.numpy).
+    Returns (...) bool: the body z axis's world z component is under cos(tilt).
+    """
+    qx, qy = root_quat[..., 1], root_quat[..., 2]
+    return 1.0 - 2.0 * (qx * qx + qy * qy) < np.cos(tilt)
+
+
 def fallen(xp: Any, root_pos: Any, root_quat: Any, ref_root_height: Any, tilt: float = FALL_TILT_RAD,
            drop: float = FALL_HEIGHT_DROP_M) -> Any:
     """Whether the robot has fallen, batched over leading axes, for any array namespace ``xp``.
 
+    The one fall test of the project: the training environment's termination (``genmimic.policy.rewards``,
+    with these constants as its config defaults), ``track``/``evaluate``, the bench (every method) and deploy's
+    safety layer (:func:`tilted` with its own stricter margin, since the robot does not know its height).
+
     Args:
         root_pos: (..., 3) pelvis position, world [m]. root_quat: (..., 4) pelvis orientation, wxyz.
         ref_root_height: (...) the reference's pelvis height [m].
-    Returns (...) bool: pelvis tilted more than ``tilt`` [rad] from upright (the body z axis's world z
-    component under cos(tilt)), or the pelvis more than ``drop`` [m] under the reference's.
+    Returns (...) bool: :func:`tilted` past ``tilt`` [rad], or the pelvis more than ``drop`` [m] under the
+    reference's.
     """
-    qx, qy = root_quat[..., 1], root_quat[..., 2]
-    up_z = 1.0 - 2.0 * (qx * qx + qy * qy)
-    return (up_z < np.cos(tilt)) | (root_pos[..., 2] < ref_root_height - drop)
+    return tilted(xp, root_quat, tilt) | (root_pos[..., 2] < ref_root_height - drop)
 
 
 def heading_frame(keypoints: np.ndarray, pelvis: np.ndarray, root_quat: np.ndarray) -> np.ndarray:

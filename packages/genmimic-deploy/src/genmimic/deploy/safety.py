@@ -11,7 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from genmimic.core import tracking
 from genmimic.core.g1_revisions import G1_29DOF_REV_1_0, G1Revision
+
+#: [rad] how much sooner than the project's fall test (:data:`genmimic.core.tracking.FALL_TILT_RAD`, 1.0 rad)
+#: the robot is put in damping: at 0.9 rad (52 deg) of pelvis tilt. On the robot there is no pelvis height to
+#: compare with the reference, so deploy's fall test is the tilt half of :func:`genmimic.core.tracking.fallen`,
+#: made stricter by this margin (a G1 this far over does not recover; limp motors before it lands are safer).
+FALL_TILT_MARGIN_RAD = 0.1
 
 #: Limits of the default revision (SDK order): position [rad], peak torque [Nm].
 LOWER = np.array(G1_29DOF_REV_1_0.lower)
@@ -32,13 +39,14 @@ class Fault(enum.Enum):
 @dataclass(frozen=True)
 class SafetyConfig:
     """stale_periods: control periods without a new state before damping.
-    max_tilt_deg: pelvis tilt from upright [deg] taken as a fall.
+    fall_tilt_margin: [rad] taken off :data:`genmimic.core.tracking.FALL_TILT_RAD` for the fall test
+    (:func:`fallen`); default :data:`FALL_TILT_MARGIN_RAD`.
     damping_kd: joint damping in damping mode [Nm s/rad] (kp = 0).
     torque_margin: PD torque estimates are kept within this fraction of each motor's peak effort.
     """
 
     stale_periods: int = 3
-    max_tilt_deg: float = 60.0
+    fall_tilt_margin: float = FALL_TILT_MARGIN_RAD
     damping_kd: float = 3.0
     torque_margin: float = 1.0
 
@@ -50,7 +58,14 @@ def tilt(imu_quat_wxyz: np.ndarray) -> float:
 
 
 def fallen(imu_quat_wxyz: np.ndarray, config: SafetyConfig) -> bool:
-    return tilt(imu_quat_wxyz) > np.deg2rad(config.max_tilt_deg)
+    """Whether the robot has fallen: :func:`genmimic.core.tracking.tilted` past ``FALL_TILT_RAD -
+    config.fall_tilt_margin`` [rad], for the IMU orientation (4,) wxyz (normalised here). A non-finite
+    quaternion counts as a fall."""
+    q = np.asarray(imu_quat_wxyz, dtype=float)
+    if not np.all(np.isfinite(q)):
+        return True
+    q = q / max(float(np.linalg.norm(q)), 1e-9)
+    return bool(tracking.tilted(np, q, tracking.FALL_TILT_RAD - config.fall_tilt_margin))
 
 
 def clamp_targets(q_target: np.ndarray, robot: G1Revision = G1_29DOF_REV_1_0) -> tuple[np.ndarray, int]:

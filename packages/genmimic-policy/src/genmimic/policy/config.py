@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from genmimic.core import g1_constants as g1
+from genmimic.core.tracking import FALL_HEIGHT_DROP_M, FALL_TILT_RAD
 
 from .errors import ConfigError
 
@@ -105,8 +106,8 @@ class EnvConfig:
     keypoint_sigma_global: float = 0.3  # [m]
     orientation_sigma: float = 0.3
     height_sigma: float = 0.1  # [m]
-    fall_tilt: float = 1.0  # [rad] pelvis tilt that counts as a fall
-    fall_height_drop: float = 0.3  # [m] pelvis this far under the reference counts as a fall
+    fall_tilt: float = FALL_TILT_RAD  # [rad] pelvis tilt that counts as a fall (genmimic.core.tracking)
+    fall_height_drop: float = FALL_HEIGHT_DROP_M  # [m] pelvis this far under the reference counts as a fall
     max_keypoint_error: float = 0.5  # [m] mean keypoint drift that ends an episode
     contact_height: float = 0.06  # [m] ankle height under which a foot counts as in contact
     reward_scales: RewardScales = field(default_factory=RewardScales)

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from genmimic.core import g1_constants as g1
+from genmimic.core import tracking
 
 from .config import EnvConfig, RewardScales
 from .observation import gravity_in_body, to_heading_frame
@@ -125,9 +126,10 @@ def termination(xp: Any, terminated: Any) -> Any:
 
 
 def fallen(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> Any:
-    """The robot fell: pelvis tilted past ``fall_tilt`` or ``fall_height_drop`` under the reference."""
-    up = -gravity_in_body(xp, robot.root_quat)[..., 2]
-    return (up < np.cos(cfg.fall_tilt)) | (robot.root_pos[..., 2] < ref.root_pos[..., 2] - cfg.fall_height_drop)
+    """The robot fell (:func:`genmimic.core.tracking.fallen`, with ``cfg.fall_tilt`` [rad] and
+    ``cfg.fall_height_drop`` [m], whose defaults are the core constants)."""
+    return tracking.fallen(xp, robot.root_pos, robot.root_quat, ref.root_pos[..., 2], cfg.fall_tilt,
+                           cfg.fall_height_drop)
 
 
 def terminated(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> Any:
