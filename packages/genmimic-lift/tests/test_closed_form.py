@@ -46,8 +46,8 @@ def test_closed_form_reproduces_a_known_motion(walk_bvh, walk_clip):
     assert err.mean() < 0.002 and err.max() < 0.01, f"mean {err.mean():.4f} max {err.max():.4f} m"
     assert not range_violations(clip.body_pose)
     # rotations and joints agree (the clip is self-consistent)
-    fk, _ = smpl.forward_kinematics(clip.global_orient, clip.body_pose, clip.transl,
-                                    smpl.DEFAULT_REST_JOINTS * clip.meta["body_scale"])
+    assert clip.meta["skeleton"] == "source"
+    fk, _ = smpl.forward_kinematics(clip.global_orient, clip.body_pose, clip.transl, np.array(clip.meta["rest_joints"]))
     np.testing.assert_allclose(fk, clip.joints, atol=1e-9)
 
 

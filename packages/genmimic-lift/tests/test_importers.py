@@ -52,7 +52,9 @@ def test_cmu_bvh(shared_data):
     assert clip.num_frames == 2752
     assert clip.meta["fit_rms_error_m"] < 0.02
     head = clip.joints[:, 15, 2]
-    assert 1.4 < np.median(head) < 1.8, "subject 01 stands about 1.7 m (head joint below the crown)"
+    # subject 01 stands about 1.7 m; the file's own Head joint (where the clip puts SMPL's head) is at the skull's
+    # base, 1.42 m up standing, and the jumps crouch
+    assert 1.3 < np.median(head) < 1.8
     soles = sole_heights(clip.joints, clip.meta["body_scale"])
     assert abs(np.percentile(soles, 10)) < 1e-3 and soles.min() > -0.05
     assert clip.joints[-1, 0, 0] - clip.joints[0, 0, 0] > 2.0, "forward jumps travel along +x"

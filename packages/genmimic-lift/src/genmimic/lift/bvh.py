@@ -262,9 +262,9 @@ def _targets(positions: Array, skeleton: SkeletonMap) -> tuple[Array, Array]:
 
 
 def _closed_form_clip(motion: BvhMotion, skeleton: SkeletonMap, positions: Array, file_rotations: Array,
-                      targets: Array, weights: Array, meta: dict) -> tuple[SmplClip, float]:
-    """The clip by :func:`.closed_form.smpl_pose_from_source` on genmimic.core's skeleton at the body's scale,
-    put on the ground; and its weighted RMS distance [m] to the conformed targets."""
+                      targets: Array, weights: Array, rest: Array, meta: dict) -> tuple[SmplClip, float]:
+    """The clip by :func:`.closed_form.smpl_pose_from_source` on the rest skeleton ``rest`` (24, 3) (the
+    file's proportions), put on the ground; and its weighted RMS distance [m] to the conformed targets."""
     from .closed_form import smpl_pose_from_source
     from .retarget_joints import body_scale, conform_to_skeleton, ground_offset
 
@@ -272,17 +272,17 @@ def _closed_form_clip(motion: BvhMotion, skeleton: SkeletonMap, positions: Array
     rotations = W @ file_rotations @ W.T
     rest_world = rest_positions(motion.parents, motion.offsets) * skeleton.unit_m @ W.T
     scale = body_scale(targets, weights)
-    rest = smpl.DEFAULT_REST_JOINTS * scale
     conformed = conform_to_skeleton(targets, weights, rest)
     go, bp, transl = smpl_pose_from_source(positions, rotations, rest_world, skeleton.source_of, rest,
-                                           aim=conformed, aim_weights=weights[0])
+                                           aim=conformed, aim_weights=weights[0], follow_torso=True)
     joints, _ = smpl.forward_kinematics(go, bp, transl, rest)
     shift = ground_offset(joints, scale)
     transl, joints, conformed = (a - [0.0, 0.0, shift] for a in (transl, joints, conformed))
     w_sum = max(float(np.sum(weights)), 1e-9)
     err = float(np.sqrt(np.sum(weights * np.sum((joints - conformed) ** 2, -1)) / w_sum))
     source_err = float(np.sqrt(np.sum(weights * np.sum((joints - (targets - [0.0, 0.0, shift])) ** 2, -1)) / w_sum))
-    meta = {**meta, "body_scale": scale, "fit_rms_error_m": err, "source_rms_distance_m": source_err}
+    meta = {**meta, "body_scale": scale, "fit_rms_error_m": err, "source_rms_distance_m": source_err,
+            "ground_offset_m": shift}
     meta["params"] = {**meta.get("params", {}), "body_scale": scale}
     clip = SmplClip(fps=motion.fps, meta=meta, global_orient=go, body_pose=bp, transl=transl,
                     betas=np.zeros(smpl.NUM_BETAS), joints=joints,
@@ -326,12 +326,17 @@ def import_bvh(source: str | os.PathLike[str], scale: float | None = None, up: s
                              "frame_time_s": motion.frame_time,
                              "mapped": sorted(n for n in mapping if n in FIT_WEIGHTS),
                              "joint_map": mapping, "method": "fit" if refine else "closed_form"})
+    from .closed_form import source_rest_joints
+
+    rest_world = rest_positions(motion.parents, motion.offsets) * skeleton.unit_m @ skeleton.file_to_world.T
+    rest = source_rest_joints(rest_world, skeleton.source_of, motion.parents)
+    meta["skeleton"], meta["rest_joints"] = "source", rest.tolist()
     if refine:
         from .retarget_joints import clip_from_positions
 
-        clip, err = clip_from_positions(targets, weights, motion.fps, meta)
+        clip, err = clip_from_positions(targets, weights, motion.fps, meta, rest=rest)
     else:
-        clip, err = _closed_form_clip(motion, skeleton, positions, file_rotations, targets, weights, meta)
+        clip, err = _closed_form_clip(motion, skeleton, positions, file_rotations, targets, weights, rest, meta)
     log.info("%s: %d frames at %g fps, up %s (%s), %g m per unit (%s), %d joints mapped, %s, RMS error to the "
              "conformed joints %.1f mm", name, len(targets), motion.fps, skeleton.up, skeleton.up_source,
              skeleton.unit_m, skeleton.unit_source, len(mapping), "fitted" if refine else "closed form", err * 1e3)

@@ -85,9 +85,104 @@ def _chain_target(usable: Array, j: int) -> int | None:
     return None
 
 
+#: SMPL joints carried rigidly by the torso (their rest offsets come from the source's rest pose as they are);
+#: the others are limb joints, whose rest bones keep SMPL's rest direction and take the source's length.
+TORSO = frozenset({"pelvis", "left_hip", "right_hip", "spine1", "spine2", "spine3", "neck", "left_collar",
+                   "right_collar", "head", "left_shoulder", "right_shoulder"})
+
+
+def _mapped_ancestor(mapped: Array, j: int) -> int:
+    """The nearest ancestor of SMPL joint ``j`` with ``mapped`` (24,) True (the pelvis at worst)."""
+    a = smpl.PARENTS[j]
+    while a > 0 and not mapped[a]:
+        a = smpl.PARENTS[a]
+    return a
+
+
+def source_rest_joints(rest_positions: Array, source_of: tuple[int, ...], source_parents: tuple[int, ...],
+                       default: Array = smpl.DEFAULT_REST_JOINTS) -> Array:
+    """SMPL's rest skeleton (24, 3) [m] in its canonical frame (y up, facing +z, pelvis at the origin) with the
+    source skeleton's proportions, so that SMPL's mapped joints can land on the source's joints.
+
+    Torso joints (:data:`TORSO`: pelvis, hips, spine, neck, head, collars, shoulders) sit where the source's
+    rest pose has them relative to its pelvis (a source's rest pose stands upright facing +x, so this is its
+    torso's shape); each limb bone (knee, ankle, ball, elbow, wrist, hand) keeps ``default``'s rest direction
+    (SMPL's T-pose, whatever the source's rest arm pose) with the length of the source's bone between the two
+    mapped joints. SMPL joints the source lacks (a collar, a spine joint) are placed by the similarity
+    (rotation and uniform scale) that takes ``default``'s nearest mapped ancestor and the next mapped joint
+    down the chain onto their new places, or, where the source has joints between those two (CMU's collar
+    ``LeftShoulder`` between the chest and the upper arm, unmapped because it starts at the chest), on the
+    one of them nearest that place, so SMPL's joint turns about the source's own pivot; with no mapped joint
+    down the chain, by the body's scale.
+
+    Args:
+        rest_positions: (J, 3) the source's rest-pose joint positions in the world (z up, facing +x) [m].
+        source_of: (24,) source joint of each SMPL joint, -1 where none (``SkeletonMap.source_of``).
+        source_parents: (J,) the source tree's parent of each joint, -1 for the root.
+        default: (24, 3) SMPL's rest joints whose directions the limbs keep (canonical frame) [m].
+    Returns:
+        (24, 3) rest joints; with a source of ``default``'s own proportions, ``default`` itself.
+    """
+    src = np.asarray(source_of)
+    mapped = src >= 0
+    w2c = smpl.CANONICAL_TO_WORLD.T
+    rest = np.array(default, dtype=float)
+    placed = np.zeros(smpl.NUM_JOINTS, bool)
+    placed[0] = True
+    rest[0] = default[0]
+    origin = rest_positions[src[0]]
+    for j in range(1, smpl.NUM_JOINTS):
+        if not mapped[j]:
+            continue
+        name = smpl.JOINT_NAMES[j]
+        a = _mapped_ancestor(mapped, j)
+        if name in TORSO:
+            rest[j] = rest[0] + w2c @ (rest_positions[src[j]] - origin)
+        else:
+            length = np.linalg.norm(rest_positions[src[j]] - rest_positions[src[a]])
+            d = default[j] - default[a]
+            rest[j] = rest[a] + d / np.linalg.norm(d) * length
+        placed[j] = True
+    scale = _scale(rest, default, placed)
+    for j in range(1, smpl.NUM_JOINTS):  # joints the source lacks
+        if placed[j]:
+            continue
+        a = smpl.PARENTS[j]
+        c = _chain_target(placed, j)
+        if c is None:
+            rest[j] = rest[a] + scale * (default[j] - default[a])
+        else:
+            before, after = default[c] - default[a], rest[c] - rest[a]
+            s = np.linalg.norm(after) / max(np.linalg.norm(before), 1e-12)
+            rest[j] = rest[a] + s * swing(before, after) @ (default[j] - default[a])
+            between = _between(source_parents, src[a], src[c]) if mapped[a] else []
+            if between and smpl.JOINT_NAMES[j] in TORSO:
+                pivots = rest[0] + (rest_positions[between] - origin) @ w2c.T
+                rest[j] = pivots[np.argmin(np.linalg.norm(pivots - rest[j], axis=-1))]
+        placed[j] = True
+    return rest
+
+
+def _between(parents: tuple[int, ...], top: int, bottom: int) -> list[int]:
+    """Source joints strictly between ``top`` and its descendant ``bottom`` ([] if ``bottom`` is not one)."""
+    out, k = [], parents[bottom]
+    while k >= 0 and k != top:
+        out.append(k)
+        k = parents[k]
+    return out if k == top else []
+
+
+def _scale(rest: Array, default: Array, placed: Array) -> float:
+    """Median ratio of bone lengths between ``rest`` and ``default`` over bones whose both ends are placed."""
+    ratios = [np.linalg.norm(rest[j] - rest[p]) / np.linalg.norm(default[j] - default[p])
+              for j, p in enumerate(smpl.PARENTS) if p >= 0 and placed[j] and placed[p]]
+    return float(np.median(ratios)) if ratios else 1.0
+
+
 def smpl_pose_from_source(positions: Array, rotations: Array, rest_positions: Array, source_of: tuple[int, ...],
                           rest: Array = smpl.DEFAULT_REST_JOINTS, aim: Array | None = None,
-                          aim_weights: Array | None = None) -> tuple[Array, Array, Array]:
+                          aim_weights: Array | None = None, follow_torso: bool = False
+                          ) -> tuple[Array, Array, Array]:
     """SMPL parameters that follow a source skeleton's motion.
 
     Args:
@@ -142,14 +237,17 @@ def smpl_pose_from_source(positions: Array, rotations: Array, rest_positions: Ar
             sec_canon, sec_src, sec_now = _CANONICAL_FORWARD, _WORLD_FORWARD, None
         bone_canon = rest[c] - rest[j]
         target = positions[:, kc] - positions[:, k] if aimed is None else aim[:, c] - place[:, j]
-        if sec_now is not None:  # pelvis and chest: the source's own frame at each instant
+        if follow_torso and sec_now is not None:  # the source's own pelvis and chest rotations
+            align = _frame(rest_positions[kc] - rest_positions[k], sec_src) @ _frame(bone_canon, sec_canon).T
+            g = rotations[:, k] @ align
+        elif sec_now is not None:  # pelvis and chest: the source's own frame at each instant
             g = _frame(target, sec_now) @ _frame(bone_canon, sec_canon).T
         else:
             align = _frame(rest_positions[kc] - rest_positions[k], sec_src) @ _frame(bone_canon, sec_canon).T
             g = rotations[:, k] @ align
             g = swing(g @ bone_canon, target) @ g
         world[:, j] = g if parent < 0 else _within_range(world[:, parent], g, MAX_ANGLE[name])
-        if j == 0 and aim is not None:  # the pelvis where it and its children best meet their targets
+        if j == 0 and aim is not None and not follow_torso:  # the pelvis where it and its children best meet their targets
             kids = [i for i in range(smpl.NUM_JOINTS) if smpl.PARENTS[i] == 0 or i == 0]
             w = np.asarray(aim_weights, float)[kids]
             offsets = np.einsum("tab,kb->tka", g, rest[kids] - rest[0])

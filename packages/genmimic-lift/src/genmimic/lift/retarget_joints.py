@@ -77,15 +77,16 @@ def ground_offset(joints: Array, scale: float = 1.0, percentile: float = 10.0) -
 
 
 def clip_from_positions(joints: Array, weights: Array, fps: float, meta: dict, *, iterations: int = 100,
-                        smooth: float = 0.01) -> tuple[SmplClip, float]:
+                        smooth: float = 0.01, rest: Array | None = None) -> tuple[SmplClip, float]:
     """Fit an SMPL clip to world joint positions (T, 24, 3) [m] (z up) with per-joint ``weights`` (T, 24).
 
-    Returns the clip (on the default skeleton times the body scale, ground at z = 0) and the weighted
-    root-mean-square error [m] of the fit to the conformed targets. ``meta`` also gets the distance to the
-    source joints themselves (``source_rms_distance_m``, which includes differences of proportions).
+    Returns the clip (on ``rest`` (24, 3) [m], SMPL's canonical frame, default: genmimic.core's skeleton
+    times the body scale; ground at z = 0) and the weighted root-mean-square error [m] of the fit to the
+    conformed targets. ``meta`` also gets the distance to the source joints themselves
+    (``source_rms_distance_m``, which includes differences of proportions).
     """
     scale = body_scale(joints, weights)
-    rest = smpl.DEFAULT_REST_JOINTS * scale
+    rest = smpl.DEFAULT_REST_JOINTS * scale if rest is None else rest
     source = joints
     joints = conform_to_skeleton(joints, weights, rest)
     from .fit import fit_sequence, initial_pose  # here: it starts torch, which the closed-form import avoids
