@@ -274,7 +274,7 @@ def _closed_form_clip(motion: BvhMotion, skeleton: SkeletonMap, positions: Array
     scale = body_scale(targets, weights)
     conformed = conform_to_skeleton(targets, weights, rest)
     go, bp, transl = smpl_pose_from_source(positions, rotations, rest_world, skeleton.source_of, rest,
-                                           aim=conformed, aim_weights=weights[0], follow_torso=True)
+                                           aim=targets, aim_weights=weights[0], follow_torso=True)
     joints, _ = smpl.forward_kinematics(go, bp, transl, rest)
     shift = ground_offset(joints, scale)
     transl, joints, conformed = (a - [0.0, 0.0, shift] for a in (transl, joints, conformed))

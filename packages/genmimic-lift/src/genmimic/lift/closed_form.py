@@ -215,13 +215,16 @@ def smpl_pose_from_source(positions: Array, rotations: Array, rest_positions: Ar
         if parent >= 0:
             place[:, j] = place[:, parent] + world[:, parent] @ (rest[j] - rest[parent])
         k = source_of[j]
-        c = _chain_target(usable, j) if k >= 0 or aimed is not None else None
+        torso = follow_torso and smpl.JOINT_NAMES[j] in TORSO
+        apart = mapped & (np.linalg.norm(rest - rest[j], axis=-1) > 1e-6)  # a bone of zero length aims nowhere
+        c = _chain_target(apart if torso else usable, j) if k >= 0 or aimed is not None else None
         if c is None or (k < 0 and parent < 0):
             world[:, j] = world[:, parent] if parent >= 0 else c2w
             continue
         if k < 0:  # a joint the source lacks (a collar, a spine joint): its parent's rotation, swung to aim
             g = world[:, parent]
-            g = swing(g @ (rest[c] - rest[j]), aim[:, c] - place[:, j]) @ g
+            goal = positions[:, source_of[c]] if torso else aim[:, c]
+            g = swing(g @ (rest[c] - rest[j]), goal - place[:, j]) @ g
             world[:, j] = _within_range(world[:, parent], g, MAX_ANGLE[smpl.JOINT_NAMES[j]])
             continue
         kc = source_of[c]
@@ -237,6 +240,8 @@ def smpl_pose_from_source(positions: Array, rotations: Array, rest_positions: Ar
             sec_canon, sec_src, sec_now = _CANONICAL_FORWARD, _WORLD_FORWARD, None
         bone_canon = rest[c] - rest[j]
         target = positions[:, kc] - positions[:, k] if aimed is None else aim[:, c] - place[:, j]
+        if torso:
+            target = positions[:, kc] - place[:, j]
         if follow_torso and sec_now is not None:  # the source's own pelvis and chest rotations
             align = _frame(rest_positions[kc] - rest_positions[k], sec_src) @ _frame(bone_canon, sec_canon).T
             g = rotations[:, k] @ align

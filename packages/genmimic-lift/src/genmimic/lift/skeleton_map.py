@@ -331,6 +331,9 @@ def map_skeleton(names: tuple[str, ...], parents: tuple[int, ...], offsets: Arra
     if h >= 1:
         source_of[_J("neck")] = head_chain[h - 1]
     spine = tuple(tree.distinct(pelvis, tree.path(pelvis, chest)))
+    first = tree.path(pelvis, chest)[0]
+    if len(spine) < 3 and first not in spine:  # a joint at the pelvis's place (CMU's LowerBack) turns the spine
+        spine = (first, *spine)
     spine_slots = {1: ("spine3",), 2: ("spine1", "spine3")}.get(len(spine), ("spine1", "spine2", "spine3"))
     picks = {1: [0], 2: [0, 1]}.get(len(spine), [0, len(spine) // 2, len(spine) - 1])
     for slot, i in zip(spine_slots, picks, strict=True):
