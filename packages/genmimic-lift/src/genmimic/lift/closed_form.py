@@ -15,9 +15,13 @@ between ``k`` and its chain joint in the source, such as twist or zero-length jo
 Joints with no such chain joint (head, hands, balls of the feet, unmapped spine or collar joints) keep
 their parent's rotation, and every rotation is kept within a person's range
 (:data:`.limits.MAX_ANGLE`). The local rotations are ``G_parent^T @ G_j``; the pelvis is placed on the
-source's pelvis. The result is SMPL's skeleton (at the body's scale) with every mapped bone along the
-source's bone: the same targets as the optimised fit (:func:`~.retarget_joints.clip_from_positions`,
-the conformed joints) met exactly along the chains, at the cost of reading the file.
+source's pelvis.
+
+SMPL's skeleton is given the source's proportions first (:func:`source_rest_joints`: the torso as the
+source's rest pose has it, each limb bone SMPL's rest direction at the source's length), so the mapped
+joints land on the source's own joints, not only along its bones (a body of SMPL's default proportions put
+along CMU 01_01's bones was 4-14 cm off its joints; on its own proportions 0.1 cm mean, see the package
+README). The BVH importer (:func:`.bvh.import_bvh`) records that skeleton in ``meta["rest_joints"]``.
 """
 
 from __future__ import annotations
@@ -197,6 +201,10 @@ def smpl_pose_from_source(positions: Array, rotations: Array, rest_positions: Ar
             collar, take their parent's rotation swung the same way; joints with no such chain joint keep
             their parent's rotation), and the pelvis is placed where it and the hips best meet their
             targets, which spreads the difference of pelvis shapes instead of carrying it down the legs.
+        follow_torso: for a ``rest`` with the source's proportions (:func:`source_rest_joints`): the pelvis and
+            chest take the source's own rotations (no aiming), the pelvis sits on the source's pelvis, and the
+            other torso joints (:data:`TORSO`) aim at the source's next joint down their chain (mapped, any
+            weight), so every torso joint the source turns about is followed one to one.
     Returns:
         ``global_orient`` (T, 3), ``body_pose`` (T, 23, 3) axis-angle [rad] and ``transl`` (T, 3) [m] such that
         :func:`genmimic.core.smpl.forward_kinematics` puts the pelvis on the source's pelvis and every mapped
@@ -252,7 +260,7 @@ def smpl_pose_from_source(positions: Array, rotations: Array, rest_positions: Ar
             g = rotations[:, k] @ align
             g = swing(g @ bone_canon, target) @ g
         world[:, j] = g if parent < 0 else _within_range(world[:, parent], g, MAX_ANGLE[name])
-        if j == 0 and aim is not None and not follow_torso:  # the pelvis where it and its children best meet their targets
+        if j == 0 and aim is not None and not follow_torso:  # the pelvis where it and its children best meet aims
             kids = [i for i in range(smpl.NUM_JOINTS) if smpl.PARENTS[i] == 0 or i == 0]
             w = np.asarray(aim_weights, float)[kids]
             offsets = np.einsum("tab,kb->tka", g, rest[kids] - rest[0])

@@ -1,8 +1,9 @@
 """Whole-body differential IK of the G1 with Pink, frame after frame, warm-started.
 
 Per frame: Pink frame tasks for the mapped keypoints (position, and orientation where the mapping asks
-for it), a posture task towards the default pose, joint position limits and joint velocity limits
-(from the G1 table, enforced per frame: at most ``v_max / fps`` of motion). The QP is solved by daqp.
+for it; stacked into one task, :mod:`.keypoint_task`: the same QP at a third of the cost), a posture task
+towards the default pose, joint position limits and joint velocity limits (from the G1 table, enforced per
+frame: at most ``v_max / fps`` of motion). The QP is solved by daqp.
 """
 
 from __future__ import annotations
@@ -13,15 +14,14 @@ from functools import cache
 from typing import NamedTuple
 
 import numpy as np
-import pink
 import pinocchio as pin
-from pink.limits import ConfigurationLimit, VelocityLimit
-from pink.tasks import FrameTask, PostureTask
 
 from genmimic.core import g1_constants as g1
 from genmimic.core.g1_model import KEYPOINT_PREFIX, g1_urdf
 from genmimic.core.rotations import quat_from_matrix, wxyz_from_xyzw, xyzw_from_wxyz
 
+from ._pink import Configuration, ConfigurationLimit, PostureTask, VelocityLimit, solve_ik
+from .keypoint_task import KeypointTasks
 from .mapping import LINKS
 
 
@@ -88,13 +88,12 @@ class G1IK:
         self._robot = robot
         self.keypoints = tuple(link.keypoint for link in links)
         self._links = tuple(links)
-        self._weight = np.ones(len(links))
         self._task_index = [k for k, link in enumerate(links) if link.position_cost > 0 or link.orientation_cost > 0]
-        self.tasks = [
-            FrameTask(KEYPOINT_PREFIX + links[k].keypoint, position_cost=links[k].position_cost,
-                      orientation_cost=links[k].orientation_cost)
-            for k in self._task_index
-        ]
+        self._costs = np.array([[links[k].position_cost, links[k].orientation_cost] for k in self._task_index],
+                               dtype=float).reshape(-1, 2)
+        frames = [KEYPOINT_PREFIX + links[k].keypoint for k in self._task_index]
+        self.keypoint_tasks = KeypointTasks(robot.model, frames, self._costs[:, 0], self._costs[:, 1])
+        self._weight = np.ones(len(self._task_index))
         self.posture = PostureTask(cost=self.config.posture_cost)
         q_default = pinocchio_q(np.zeros(3), np.array([1.0, 0, 0, 0]), np.array(g1.DEFAULT_DOF_POS))
         self.posture.set_target(q_default)
@@ -116,22 +115,22 @@ class G1IK:
         start_quat = np.array([start_quat[0], 0.0, 0.0, start_quat[3]])  # upright, heading of the target
         start_quat /= np.linalg.norm(start_quat)
         q = pinocchio_q(positions[0, 0], start_quat, np.array(g1.DEFAULT_DOF_POS))
-        configuration = pink.Configuration(model, model.createData(), q)
+        configuration = Configuration(model, model.createData(), q)
         qs = np.zeros((T, model.nq))
-        tasks = [*self.tasks, self.posture]
+        keypoints = self.keypoint_tasks
+        tasks = [keypoints, self.posture]
+        index = np.array(self._task_index)
         frames = range(T) if progress is None else progress(range(T))
         for t in frames:
-            for k, task in zip(self._task_index, self.tasks, strict=True):
-                task.set_target(pin.SE3(rotations[t, k], positions[t, k]))
-                if weights is not None and weights[t, k] != self._weight[k]:
-                    self._weight[k] = weights[t, k]
-                    task.set_position_cost(self._links[k].position_cost * weights[t, k])
-                    task.set_orientation_cost(self._links[k].orientation_cost * weights[t, k])
+            keypoints.set_targets(rotations[t, index], positions[t, index])
+            if weights is not None and np.any(weights[t, index] != self._weight):
+                self._weight = weights[t, index].astype(float)
+                keypoints.set_costs(self._costs[:, 0] * self._weight, self._costs[:, 1] * self._weight)
             iterations = cfg.first_frame_iterations if t == 0 else cfg.iterations
             dt = 1.0 / (fps * iterations) if t > 0 else 1.0
             limits = self._robot.limits if t > 0 else self._robot.limits[:1]
             for _ in range(iterations):
-                v = pink.solve_ik(configuration, tasks, dt, solver=cfg.solver, damping=cfg.damping,
+                v = solve_ik(configuration, tasks, dt, solver=cfg.solver, damping=cfg.damping,
                                   limits=limits, safety_break=False)
                 configuration.integrate_inplace(v, dt)
             qs[t] = configuration.q

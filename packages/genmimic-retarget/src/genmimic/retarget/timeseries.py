@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 from scipy.spatial.transform import Rotation, Slerp
 
 from genmimic.core.rotations import quat_normalize, wxyz_from_xyzw, xyzw_from_wxyz
@@ -57,6 +56,8 @@ def lowpass(values: np.ndarray, fps: float, cutoff_hz: float) -> np.ndarray:
     """
     if not 0 < cutoff_hz < fps / 2:
         raise ValueError(f"smoothing cutoff {cutoff_hz} Hz must be between 0 and fps/2 = {fps / 2:g} Hz")
+    from scipy.signal import butter, sosfiltfilt  # here: scipy.signal takes ~1 s to import, smoothing is optional
+
     sos = butter(2, cutoff_hz, fs=fps, output="sos")
     if values.shape[0] <= 9:  # sosfiltfilt's default padding needs more samples
         return values

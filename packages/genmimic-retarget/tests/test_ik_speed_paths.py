@@ -1,0 +1,87 @@
+"""The retarget command's speed paths (issue 16): the stacked keypoint task is Pink's FrameTask QP exactly, the
+weights per frame reach it, and the command's imports start neither JAX nor SciPy's signal module."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pinocchio as pin
+import pytest
+from pink import Configuration
+from pink.tasks import FrameTask
+
+from genmimic.core import g1_constants as g1
+from genmimic.core.g1_model import KEYPOINT_PREFIX
+from genmimic.retarget.ik import G1IK, _robot, pinocchio_q
+from genmimic.retarget.keypoint_task import KeypointTasks
+from genmimic.retarget.mapping import LINKS
+
+
+@pytest.fixture(scope="module")
+def configuration() -> Configuration:
+    rng = np.random.default_rng(2)
+    model = _robot().model
+    dof = np.asarray(g1.DEFAULT_DOF_POS) + rng.uniform(-0.3, 0.3, g1.NUM_DOF)
+    q = pinocchio_q(np.array([0.1, -0.2, 0.75]), np.array([0.96, 0.05, -0.1, 0.25]) / 1.0019, dof)
+    q[3:7] /= np.linalg.norm(q[3:7])
+    return Configuration(model, model.createData(), q)
+
+
+def _random_targets(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    rotations = np.stack([pin.exp3(rng.normal(size=3)) for _ in range(n)])
+    return rotations, rng.normal(scale=0.5, size=(n, 3)) + [0.0, 0.0, 0.8]
+
+
+def test_stacked_task_is_the_sum_of_pinks_frame_tasks(configuration):
+    links = [link for link in LINKS if link.position_cost > 0 or link.orientation_cost > 0]
+    frames = [KEYPOINT_PREFIX + link.keypoint for link in links]
+    rng = np.random.default_rng(3)
+    pos_cost, ori_cost = rng.uniform(0.1, 2.0, len(links)), rng.uniform(0.0, 1.0, len(links))
+    rotations, positions = _random_targets(len(links), seed=4)
+    stacked = KeypointTasks(configuration.model, frames, pos_cost, ori_cost)
+    stacked.set_targets(rotations, positions)
+    H, c = np.zeros((configuration.model.nv,) * 2), np.zeros(configuration.model.nv)
+    for i, frame in enumerate(frames):
+        task = FrameTask(frame, position_cost=float(pos_cost[i]), orientation_cost=float(ori_cost[i]))
+        task.set_target(pin.SE3(rotations[i], positions[i]))
+        h, cc = task.compute_qp_objective(configuration)
+        H, c = H + h, c + cc
+        np.testing.assert_allclose(stacked.compute_error(configuration)[6 * i:6 * i + 6],
+                                   task.compute_error(configuration), atol=1e-12)
+    H2, c2 = stacked.compute_qp_objective(configuration)
+    np.testing.assert_allclose(H2, H, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(c2, c, rtol=1e-10, atol=1e-10)
+    assert np.any(c != 0)
+
+
+def test_stacked_task_refuses_unknown_frames(configuration):
+    with pytest.raises(KeyError, match="frames not in the model: no_such_frame"):
+        KeypointTasks(configuration.model, ["no_such_frame"], [1.0], [1.0])
+
+
+def test_per_frame_weights_reach_the_stacked_task():
+    ik = G1IK()
+    k = len(ik._task_index)
+    rotations, positions = _random_targets(k, seed=6)
+    T = 3
+    pos = np.broadcast_to(positions, (T, k, 3)).copy()
+    rot = np.broadcast_to(rotations, (T, k, 3, 3)).copy()
+    full_pos = np.zeros((T, len(LINKS), 3))
+    full_rot = np.broadcast_to(np.eye(3), (T, len(LINKS), 3, 3)).copy()
+    full_pos[:, ik._task_index], full_rot[:, ik._task_index] = pos, rot
+    weights = np.ones((T, len(LINKS)))
+    weights[-1, ik._task_index[0]] = 0.25
+    ik.solve(full_pos, full_rot, 30.0, weights=weights)
+    cost = ik.keypoint_tasks.cost.reshape(k, 6)
+    np.testing.assert_allclose(cost[0], 0.25 * np.repeat(ik._costs[0], 3))
+    np.testing.assert_allclose(cost[1:], np.repeat(ik._costs[1:], 3, axis=1))
+
+
+def test_retarget_command_starts_without_jax_or_scipy_signal():
+    code = ("import sys; import genmimic.retarget.cli; from genmimic.retarget.ik import G1IK; G1IK(); "
+            "print(sorted(m for m in ('jax', 'scipy.signal', 'torch', 'mediapipe') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
