@@ -84,3 +84,41 @@ def test_field_cases_closed_form_against_the_fit(shared_data):
         closed = bvh.import_bvh(cases / f"{name}.bvh")
         err = np.linalg.norm(closed.joints[:, _mapped(closed)] - fitted.joints[:, _mapped(closed)], axis=-1)
         assert err.mean() < 0.01 and err.max() < 0.03, f"{name}: mean {err.mean():.4f} max {err.max():.4f} m"
+
+
+def _file_errors(path, clip: SmplClip) -> tuple[np.ndarray, list[str]]:
+    """Distances (F, M) [m] from the clip's mapped joints to the file's own joints, and the M joint names."""
+    ref = bvh.file_joints(path)
+    truth = ref.positions - [0.0, 0.0, clip.meta["ground_offset_m"]]
+    names = [n for n, m in zip(smpl.JOINT_NAMES, ref.mapped, strict=True) if m]
+    return np.linalg.norm(clip.joints[:, ref.mapped] - truth[:, ref.mapped], axis=-1), names
+
+
+def test_a_skeleton_of_smpls_proportions_keeps_them(walk_bvh, walk_clip):
+    clip = bvh.import_bvh(walk_bvh)
+    np.testing.assert_allclose(np.array(clip.meta["rest_joints"]), smpl.DEFAULT_REST_JOINTS, atol=1e-6)
+
+
+def test_cmu_clip_lands_on_the_files_own_joints(shared_data):
+    """Issue 16's target: <= 1 cm mean, <= 3 cm max against the BVH's joints. Met on every joint but CMU's neck:
+    SMPL's neck hangs rigidly from its chest while CMU turns ``Neck1`` about a zero-length ``Neck`` at the chest
+    (measured 2.0 cm mean, 5.4 cm max there; the README's table)."""
+    path = shared_data / "motions" / "cmu_01_01_forward_jumps.bvh"
+    clip = bvh.import_bvh(path)
+    err, names = _file_errors(path, clip)
+    assert err.mean() < 0.01, f"mean {err.mean() * 100:.2f} cm"
+    worst = {n: float(e) for n, e in zip(names, err.max(axis=0), strict=True)}
+    assert {n for n, e in worst.items() if e > 0.03} <= {"neck"}, worst
+    assert worst["neck"] < 0.06
+
+
+def test_cmu_clip_closed_form_matches_the_fit(shared_data, tmp_path):
+    """The closed form against ``--refine`` on 60 frames of CMU 01_01 (every 8th: 4 s with jumps)."""
+    text = (shared_data / "motions" / "cmu_01_01_forward_jumps.bvh").read_text().splitlines()
+    at = next(i for i, line in enumerate(text) if line.strip().upper() == "MOTION")
+    frames = [line for line in text[at + 3:] if line.strip()][::8][:60]
+    path = tmp_path / "cmu_excerpt.bvh"
+    path.write_text("\n".join([*text[:at + 1], f"Frames: {len(frames)}", "Frame Time: 0.0666667", *frames]) + "\n")
+    closed, fitted = bvh.import_bvh(path), bvh.import_bvh(path, refine=True)
+    err = np.linalg.norm(closed.joints[:, _mapped(closed)] - fitted.joints[:, _mapped(closed)], axis=-1)
+    assert err.mean() < 0.01, f"mean {err.mean() * 100:.2f} cm"

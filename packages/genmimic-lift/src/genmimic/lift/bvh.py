@@ -15,6 +15,7 @@ import logging
 import os
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,8 +29,8 @@ from .skeleton_map import CMU_UNIT, SkeletonMap, map_skeleton, rest_positions
 
 Array = NDArray[np.float64]
 log = logging.getLogger(__name__)
-__all__ = ["BVH_TO_WORLD", "CMU_UNIT", "FIT_WEIGHTS", "BvhMotion", "bvh_forward_kinematics", "bvh_positions",
-           "decode_bvh", "frame_rate", "import_bvh", "parse_bvh", "world_targets"]
+__all__ = ["BVH_TO_WORLD", "CMU_UNIT", "FIT_WEIGHTS", "BvhMotion", "FileJoints", "bvh_forward_kinematics",
+           "bvh_positions", "decode_bvh", "file_joints", "frame_rate", "import_bvh", "parse_bvh", "world_targets"]
 _AXES = {"X": (1.0, 0.0, 0.0), "Y": (0.0, 1.0, 0.0), "Z": (0.0, 0.0, 1.0)}
 #: The usual BVH frame (Y up, facing +Z) to the world (z up, facing +x): the same turn as SMPL's canonical frame.
 BVH_TO_WORLD = smpl.CANONICAL_TO_WORLD
@@ -259,6 +260,36 @@ def _targets(positions: Array, skeleton: SkeletonMap) -> tuple[Array, Array]:
             targets[:, j] = positions[:, k]
             weights[:, j] = FIT_WEIGHTS[name]
     return targets, weights
+
+
+class FileJoints(NamedTuple):
+    """A BVH file's own joints at the SMPL joints they map to.
+
+    positions: (F, 24, 3) world positions [m] (z up, facing +x), as in the file (not put on the ground);
+        zero where ``mapped`` is False.
+    mapped: (24,) bool, SMPL joints the file has (``SkeletonMap.source_of >= 0``).
+    """
+
+    positions: Array
+    mapped: Array
+
+
+def file_joints(source: str | os.PathLike[str], scale: float | None = None, up: str | None = None) -> FileJoints:
+    """The file's own joint positions at SMPL's mapped joints, the reference for the import's joint error:
+    ``clip.joints - (file_joints(f).positions - [0, 0, clip.meta["ground_offset_m"]])`` on the mapped joints.
+
+    Raises:
+        LiftError: as :func:`import_bvh`.
+    """
+    name = display_name(source)
+    motion = parse_bvh(decode_bvh(read_bytes(source), name), name)
+    skeleton = map_skeleton(motion.names, motion.parents, motion.offsets, source=name, up=up, unit_m=scale)
+    positions = bvh_positions(motion) * skeleton.unit_m @ skeleton.file_to_world.T
+    source_of = np.asarray(skeleton.source_of)
+    mapped = source_of >= 0
+    out = np.zeros((len(positions), smpl.NUM_JOINTS, 3))
+    out[:, mapped] = positions[:, source_of[mapped]]
+    return FileJoints(out, mapped)
 
 
 def _closed_form_clip(motion: BvhMotion, skeleton: SkeletonMap, positions: Array, file_rotations: Array,
