@@ -6,12 +6,20 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from genmimic.core import g1_constants as g1
 from genmimic.core.clips import Trajectory, load_clip, save_clip
 from genmimic.core.testing import waving_g1_clip
 from genmimic.core.tracking import score_trajectory
 from genmimic.policy.controllers import ReplayController, make_controller
 from genmimic.policy.errors import PolicyError
-from genmimic.policy.mpc import MPCConfig, MPCController, PlanFrames, tracking_cost
+from genmimic.policy.mpc import (
+    SUPPORT_RADIUS,
+    MPCConfig,
+    MPCController,
+    PlanFrames,
+    support_distance,
+    tracking_cost,
+)
 from genmimic.policy.reference import reference_from_clip
 from genmimic.policy.track import track_clip
 
@@ -88,12 +96,12 @@ def test_a_short_mpc_run_keeps_the_standing_robot_up_where_replay_falls(clip):
     assert traj.meta["params"]["controller"] == "mpc"
     s = score_trajectory(traj, clip)
     assert not s.fell and s.strict_success and s.root_relative_error < 0.08
-    assert c.stats["plans"] == 50 and c.stats["rollout_steps"] == 50 * 16 * 80
+    assert c.stats["plans"] == 50 and c.stats["rollout_steps"] == 50 * 16 * 60  # 0.4 s at 10 ms + 0.4 s at 20 ms
 
 
 def test_registry_and_bad_settings():
     c = make_controller("mpc", num_samples=8, horizon_s=0.5, policy="ignored", spec=None)
-    assert isinstance(c, MPCController) and c.config.num_samples == 8 and c.steps == 50
+    assert isinstance(c, MPCController) and c.config.num_samples == 8 and c.steps == 45  # 40 x 10 ms + 5 x 20 ms
     c.close()
     with pytest.raises(PolicyError, match="horizon"):
         make_controller("mpc", horizon_s=0.0)
@@ -120,3 +128,42 @@ def test_cli_tracks_the_first_seconds_with_mpc(tmp_path, clip):
         last = result.output.strip().splitlines()[-1]
         assert last.startswith("error:") and message in last
         assert not out2.exists()
+
+
+def _feet(left_z: float, right_z: float) -> np.ndarray:
+    """Keypoints (19, 3) with flat feet: left centred at (0, 0.1), right at (0, -0.1), soles at the heights."""
+    kp = np.zeros((len(g1.KEYPOINT_NAMES), 3))
+    for side, y, z in (("left", 0.1, left_z), ("right", -0.1, right_z)):
+        kp[g1.KEYPOINT_NAMES.index(f"{side}_ankle")] = [-0.05, y, z + 0.03 + g1.FOOT_SPHERE_RADIUS]
+        kp[g1.KEYPOINT_NAMES.index(f"{side}_toe")] = [0.05, y, z + g1.FOOT_SPHERE_RADIUS]
+    return kp
+
+
+def test_support_distance_known_answers():
+    both, left_only, flight = _feet(0.0, 0.0), _feet(0.0, 0.1), _feet(0.1, 0.1)
+    points = np.array([[0.0, 0.0], [0.1, 0.05], [0.0, 0.3], [0.0, -0.1]])
+    r = SUPPORT_RADIUS  # the segment (or foot centre) widened by half a sole
+    np.testing.assert_allclose(support_distance(points, np.stack([both] * 4)), [0.0, 0.1 - r, 0.2 - r, 0.0],
+                               atol=1e-12)
+    np.testing.assert_allclose(support_distance(points, np.stack([left_only] * 4)),
+                               [0.1 - r, np.hypot(0.1, 0.05) - r, 0.2 - r, 0.2 - r], atol=1e-12)
+    np.testing.assert_allclose(support_distance(points, np.stack([flight] * 4)), 0.0)
+
+
+def test_a_longer_far_step_rolls_out_the_same_horizon_in_fewer_steps(clip):
+    """far_dt (default): 0.4 s at 10 ms then 0.4 s at 20 ms (60 steps, not 80), scored on the same 20 ms grid; on a
+    nominal plan from rest its cost stays close to the single-step rollout's."""
+    costs = []
+    for cfg in (MPCConfig(num_samples=2, threads=1, far_dt=0.0), MPCConfig(num_samples=2, threads=1)):
+        c = MPCController(cfg)
+        try:
+            ref = reference_from_clip(clip, c.control_period_s)
+            c.reset(ref)
+            qpos = np.zeros(c.model.nq)
+            qpos[0:3], qpos[3:7], qpos[c.qpos_idx] = ref.root_pos[0], ref.root_quat[0], ref.dof_pos[0]
+            costs.append(c.evaluate(np.zeros((1, 3, 29)), qpos, np.zeros(c.model.nv), 0.0)[0])
+            steps = c.steps
+        finally:
+            c.close()
+    assert steps == 60
+    assert costs[1] == pytest.approx(costs[0], rel=0.25)

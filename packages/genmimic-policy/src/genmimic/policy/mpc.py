@@ -55,7 +55,9 @@ class MPCConfig:
     step inside the horizon. num_samples: rollouts per plan (sample 0 is the nominal plan). num_knots:
     spline knots over the horizon. noise_legs, noise_other [rad]: sampling std of the offsets.
     control_period_s [s]: the controller's period; replan_every: control steps between plans.
-    threads: rollout threads. cost_stride: score every this-many planning steps. seed: sampling seed.
+    threads: rollout threads. cost_stride: score every ``cost_stride * plan_dt`` [s]. seed: sampling seed.
+    far_dt [s]: physics step after the first ``near_s`` [s] of the horizon (0: ``plan_dt`` throughout); the
+    far part is rolled out by a second ``mujoco.rollout`` call from the near part's end states.
     """
 
     horizon_s: float = 0.8
@@ -65,10 +67,12 @@ class MPCConfig:
     noise_legs: float = 0.1
     noise_other: float = 0.05
     control_period_s: float = 0.02
-    replan_every: int = 1
+    replan_every: int = 2
     threads: int = 2
     cost_stride: int = 2
     seed: int = 0
+    far_dt: float = 0.02
+    near_s: float = 0.4
 
     def check(self) -> None:
         """Raise :class:`PolicyError` naming a setting that cannot work."""
@@ -88,7 +92,11 @@ class CostWeights:
     the reference is and its feet planted; the reward leaves that to the local term). feet_slip: weight of
     the reward's ``feet_slip`` term [1/(m/s)^2]. fall: per fallen frame. root_velocity [1/(m/s)^2]:
     horizontal pelvis velocity error. com [1/m^2]: horizontal capture point relative to the midpoint of
-    the ankles, against the reference's. terminal: extra weight of the last scored frame.
+    the ankles, against the reference's. support [1/m^2]: horizontal distance of the capture point from the
+    robot's own support (the segment between the centres of the feet on the floor, or the one stance foot;
+    nothing in flight): balance that does not rely on the reference's centre of mass being right (the
+    procedural stepping clips keep it between the feet in single support). terminal: extra weight of the
+    last scored frame.
     """
 
     keypoint_global: float = 10.0
@@ -97,6 +105,7 @@ class CostWeights:
     root_velocity: float = 0.3
     com: float = 5.0
     terminal: float = 5.0
+    support: float = 10.0
 
 
 class PlanFrames(NamedTuple):
@@ -130,6 +139,31 @@ def capture_point(com: np.ndarray, com_vel: np.ndarray, height: float = 0.7) -> 
     (linear inverted pendulum; Pratt et al. 2006). ``com``, ``com_vel`` (..., 3) world [m], [m/s]; the
     pelvis velocity stands in for the centre of mass's."""
     return com[..., :2] + com_vel[..., :2] / np.sqrt(9.81 / height)
+
+
+_FEET = tuple((g1.KEYPOINT_NAMES.index(f"{s}_ankle"), g1.KEYPOINT_NAMES.index(f"{s}_toe")) for s in ("left", "right"))
+_ANKLE_ABOVE_SOLE = 0.03 + g1.FOOT_SPHERE_RADIUS  # ankle keypoint over the sole of a flat foot [m]
+_ON_FLOOR = 0.02  # a sole lower than this is on the floor [m]
+SUPPORT_RADIUS = 0.03  #: half the sole's width (contact spheres at y = +-0.025..0.03 m): inside is supported [m]
+
+
+def support_distance(point: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+    """Horizontal distance (...,) [m] of ``point`` (..., 2) from the support of a robot with keypoints
+    (..., 19, 3), approximated as the segment between the centres (mid ankle-toe) of both feet when both
+    soles are under 2 cm, or the centre of the one foot on the floor, widened by :data:`SUPPORT_RADIUS`
+    (0 inside); 0 in flight. World frame, z-up."""
+    centres, down = [], []
+    for ankle, toe in _FEET:
+        centres.append(0.5 * (keypoints[..., ankle, :2] + keypoints[..., toe, :2]))
+        sole = np.minimum(keypoints[..., ankle, 2] - _ANKLE_ABOVE_SOLE, keypoints[..., toe, 2] - g1.FOOT_SPHERE_RADIUS)
+        down.append(sole < _ON_FLOOR)
+    a, b = centres
+    ab = b - a
+    u = np.clip(np.sum((point - a) * ab, -1) / np.maximum(np.sum(ab * ab, -1), 1e-9), 0.0, 1.0)
+    both = np.linalg.norm(point - (a + u[..., None] * ab), axis=-1)
+    left, right = np.linalg.norm(point - a, axis=-1), np.linalg.norm(point - b, axis=-1)
+    dist = np.where(down[0] & down[1], both, np.where(down[0], left, np.where(down[1], right, 0.0)))
+    return np.maximum(dist - SUPPORT_RADIUS, 0.0)
 
 
 def _nll(reward: np.ndarray) -> np.ndarray:
@@ -166,6 +200,9 @@ def tracking_cost(frames: PlanFrames, ref: PlanReference, cfg: EnvConfig, qpos_i
     cp = capture_point(frames.com, frames.qvel[..., 0:3]) - frames.keypoints[..., ankles, :2].mean(-2)
     cp_ref = capture_point(ref.com, ref.root_lin_vel) - ref.keypoints[..., ankles, :2].mean(-2)
     per_step = per_step + weights.com * np.sum((cp - cp_ref) ** 2, -1)
+    if weights.support:
+        cp_world = capture_point(frames.com, frames.qvel[..., 0:3])
+        per_step = per_step + weights.support * support_distance(cp_world, frames.keypoints) ** 2
     w = np.ones(per_step.shape[-1])
     w[-1] += weights.terminal
     return per_step @ w
@@ -209,7 +246,23 @@ class MPCController:
         self.control_period_s = self.config.control_period_s
         c = self.config
         self.model = planning_model(c.plan_dt, self.gains)
-        self.steps = max(2, round(c.horizon_s / c.plan_dt))
+        self.model_far = planning_model(c.far_dt, self.gains) if c.far_dt > 0 else None
+        if self.model_far is None or c.near_s >= c.horizon_s:
+            near, far = max(2, round(c.horizon_s / c.plan_dt)), 0
+        else:
+            near, far = max(1, round(c.near_s / c.plan_dt)), max(1, round((c.horizon_s - c.near_s) / c.far_dt))
+        self._near = near
+        self.steps = near + far
+        dts = np.array([c.plan_dt] * near + [c.far_dt] * far)
+        starts = np.concatenate([[0.0], np.cumsum(dts)])  # starts[k]: time of state k (before step k)
+        self._start_t = starts
+        stride = c.cost_stride * c.plan_dt  # score on this grid: sensors of step k are at starts[k]
+        on_grid = np.abs(starts / stride - np.round(starts / stride)) < 1e-6
+        ks = np.flatnonzero(on_grid[: self.steps])
+        ks = ks[ks >= 1]
+        if not len(ks) or ks[-1] != self.steps - 1:
+            ks = np.append(ks, self.steps - 1)
+        self._score_k = ks
         self.qpos_idx, self.qvel_idx = joint_qpos_indices(self.model), joint_dof_indices(self.model)
         self._kp = _sensor_slice(self.model, f"kp_{g1.KEYPOINT_NAMES[0]}", len(g1.KEYPOINT_NAMES), 3)
         self._com = _sensor_slice(self.model, "com", 1, 3)
@@ -219,7 +272,7 @@ class MPCController:
         self._pool: mj_rollout.Rollout | None = None
         self._sigma = np.array([c.noise_legs if j in LEG_JOINTS else c.noise_other for j in range(g1.NUM_DOF)])
         self._knot_t = np.linspace(0.0, c.horizon_s, c.num_knots)
-        self._step_t = np.arange(self.steps) * c.plan_dt
+        self._step_t = starts[: self.steps]
         hold = np.floor(self._step_t / c.control_period_s + 1e-9) * c.control_period_s  # piecewise-constant
         self._hold_t = hold
         self._w = self._interp_weights(hold)
@@ -306,13 +359,16 @@ class MPCController:
         state0 = self.initial_state(qpos, qvel, t0)
         ctrl = self.controls(offsets, t0)
         n = offsets.shape[0]
-        states, sensors = self._pool_get().rollout(self.model, self._datas, state0[None], ctrl,
-                                                   nstep=self.steps)
+        pool, near = self._pool_get(), self._near
+        states, sensors = pool.rollout(self.model, self._datas, state0[None], ctrl[:, :near], nstep=near)
+        if self.steps > near:  # the far part, with the longer step, from where the near part ended
+            far_states, far_sensors = pool.rollout(self.model_far, self._datas, states[:, -1], ctrl[:, near:],
+                                                   nstep=self.steps - near)
+            states = np.concatenate([states, far_states], 1)
+            sensors = np.concatenate([sensors, far_sensors], 1)
         self.stats["rollout_steps"] += n * self.steps
         # sensordata[k] is computed from the state before step k, i.e. states[k - 1]; score k >= 1
-        ks = np.arange(1, self.steps, self.config.cost_stride)
-        if ks[-1] != self.steps - 1:
-            ks = np.append(ks, self.steps - 1)
+        ks = self._score_k
         nq, nv = self.model.nq, self.model.nv
         st = states[:, ks - 1]
         sd = sensors[:, ks]
@@ -320,7 +376,7 @@ class MPCController:
                             keypoints=sd[..., self._kp].reshape(n, len(ks), len(g1.KEYPOINT_NAMES), 3),
                             torque=self._torque(st[..., 1:1 + nq], st[..., 1 + nq:1 + nq + nv], ctrl[:, ks - 1]),
                             com=sd[..., self._com])
-        ref = self.reference_at(t0 + ks * self.config.plan_dt)
+        ref = self.reference_at(t0 + self._start_t[ks])
         return tracking_cost(frames, ref, self.env, self.qpos_idx, self.qvel_idx, self.weights,
                              self.config.cost_stride * self.config.plan_dt)
 
