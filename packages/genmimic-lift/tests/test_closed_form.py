@@ -15,7 +15,7 @@ from genmimic.lift import bvh
 from genmimic.lift.cli import lift_app
 from genmimic.lift.closed_form import swing
 from genmimic.lift.limits import range_violations
-from genmimic.lift.testing import write_bvh
+from genmimic.lift.testing import bvh_every_nth_frame, write_bvh
 
 
 @pytest.fixture(scope="module")
@@ -61,11 +61,14 @@ def test_closed_form_matches_the_fit(walk_bvh, walk_clip, tmp_path):
     assert err.mean() < 0.01, f"mean {err.mean():.4f} m"
 
 
-def test_bvh_import_starts_no_heavy_module(walk_bvh):
-    code = ("import sys; from genmimic.lift.bvh import import_bvh; import_bvh(sys.argv[1]); "
+def test_bvh_import_starts_no_heavy_module(walk_bvh, tmp_path):
+    """``genmimic-lift X.bvh -o h.npz`` as the command runs it (typer app, importers, save), in a fresh process."""
+    code = ("import sys; from genmimic.lift.cli import lift_app; lift_app(sys.argv[1:], standalone_mode=False); "
             "print(sorted(m for m in ('torch', 'mediapipe', 'jax', 'av', 'scipy.ndimage') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code, str(walk_bvh)], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    out = subprocess.run([sys.executable, "-c", code, str(walk_bvh), "-o", str(tmp_path / "h.npz")],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert load_clip(tmp_path / "h.npz", SmplClip).meta["params"]["method"] == "closed_form"
 
 
 def test_bvh_from_standard_input(walk_bvh, tmp_path):
@@ -114,11 +117,9 @@ def test_cmu_clip_lands_on_the_files_own_joints(shared_data):
 
 def test_cmu_clip_closed_form_matches_the_fit(shared_data, tmp_path):
     """The closed form against ``--refine`` on 60 frames of CMU 01_01 (every 8th: 4 s with jumps)."""
-    text = (shared_data / "motions" / "cmu_01_01_forward_jumps.bvh").read_text().splitlines()
-    at = next(i for i, line in enumerate(text) if line.strip().upper() == "MOTION")
-    frames = [line for line in text[at + 3:] if line.strip()][::8][:60]
-    path = tmp_path / "cmu_excerpt.bvh"
-    path.write_text("\n".join([*text[:at + 1], f"Frames: {len(frames)}", "Frame Time: 0.0666667", *frames]) + "\n")
+    path = bvh_every_nth_frame(shared_data / "motions" / "cmu_01_01_forward_jumps.bvh", tmp_path / "cmu_excerpt.bvh",
+                               step=8, count=60)
+    assert bvh.import_bvh(path).fps == pytest.approx(15.0)
     closed, fitted = bvh.import_bvh(path), bvh.import_bvh(path, refine=True)
     err = np.linalg.norm(closed.joints[:, _mapped(closed)] - fitted.joints[:, _mapped(closed)], axis=-1)
     assert err.mean() < 0.01, f"mean {err.mean() * 100:.2f} cm"

@@ -62,3 +62,17 @@ def write_bvh(path: Path, clip: SmplClip, unit: float = 0.01, rest: np.ndarray =
         lines.append(" ".join(f"{v:.6f}" for v in values))
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def bvh_every_nth_frame(source: Path, dest: Path, step: int, count: int | None = None) -> Path:
+    """Write ``source``'s BVH with every ``step``-th frame (at most ``count`` of them) at its frame rate over
+    ``step`` (CMU's 120 fps file with ``step=4`` is the same motion at 30 fps); the hierarchy is kept."""
+    from .bvh import frame_rate
+
+    text = Path(source).read_text().splitlines()
+    at = next(i for i, line in enumerate(text) if line.strip().upper() == "MOTION")
+    frame_time = step / frame_rate(text[at + 2].split(":", 1)[1].strip())
+    frames = [line for line in text[at + 3:] if line.strip()][::step][:count]
+    dest.write_text("\n".join([*text[:at + 1], f"Frames: {len(frames)}", f"Frame Time: {frame_time:.7f}", *frames])
+                    + "\n")
+    return dest
