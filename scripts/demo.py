@@ -212,7 +212,7 @@ def run(video: Path, out: Path, make_video: bool = True, mpc_seconds: float = 4.
         f"{score.worst_window_error * 100:.1f} cm); right hand while raised {wave_err * 100:.1f} cm; "
         f"heading error at the end {np.degrees(score.final_heading_error):.0f} deg")
 
-    shown, shown_name, mpc_report = robot, str(meta.get("training", {}).get("name", "policy")), None
+    shown, shown_name, mpc_report = robot, meta.name, None
     if mpc_seconds > 0:
         say(f"      and the sampling MPC on the first {mpc_seconds:g} s "
             "(no training; 10-40x slower than real time on 2 cores) ...")
@@ -277,7 +277,7 @@ def run(video: Path, out: Path, make_video: bool = True, mpc_seconds: float = 4.
     lines += [f"| {k} | {v:.1f} |" for k, v in times.items()]
     (out / "report.md").write_text("\n".join(lines) + "\n")
     start = time.perf_counter()
-    html = html_report(out, video, report, robot, str(meta.get("training", {}).get("name", "policy")),
+    html = html_report(out, video, report, robot, meta.name,
                        mpc_robot if mpc_report else None, result.clip, make_video)
     say(f"      report with plots -> {html} ({time.perf_counter() - start:.1f} s)")
     say("")

@@ -1,8 +1,7 @@
-"""Fixtures of the genmimic-deploy tests: small real ONNX policies with the policy package's contract."""
+"""Fixtures of the genmimic-deploy tests: small real ONNX policies with the runtime's contract (a PolicySpec)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -10,14 +9,15 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from genmimic.policy.config import EnvConfig
-from genmimic.policy.policy_file import policy_meta
+from genmimic.core.runtime import make_spec, write_spec
+
+#: The shipped student's interface: 3 proprioception frames, goals 0, 2, 5, 10 steps ahead, 50 Hz.
+SPEC = make_spec(3, (0, 2, 5, 10), 0.02, np.full(29, 0.25), training={"name": "linear test policy"})
 
 
 def write_linear_policy(path: Path, bias: float = 0.0) -> Path:
     """A linear ONNX policy ``action = obs @ 0 + bias`` (bias NaN: a policy gone bad), with its JSON."""
-    meta = policy_meta(EnvConfig())
-    size = meta["observation"]["size"]
+    size = SPEC.observation.size
     w = numpy_helper.from_array(np.zeros((size, 29), np.float32), "w")
     b = numpy_helper.from_array(np.full((29,), bias, np.float32), "b")
     graph = helper.make_graph(
@@ -30,7 +30,7 @@ def write_linear_policy(path: Path, bias: float = 0.0) -> Path:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.save(model, path)
-    path.with_suffix(".json").write_text(json.dumps(meta))
+    write_spec(SPEC, path.with_suffix(".json"))
     return path
 
 

@@ -9,7 +9,7 @@ from genmimic.policy.config import EnvConfig, default_config
 from genmimic.policy.corpus import joint_space_motion
 from genmimic.policy.distill import init_student, student_size
 from genmimic.policy.networks import numpy_policy
-from genmimic.policy.policy_file import policy_meta
+from genmimic.policy.policy_file import policy_spec
 from genmimic.policy.reference import make_bank, reference_from_clip
 
 
@@ -25,4 +25,4 @@ def fresh_policy(cfg: EnvConfig | None = None, seed: int = 0):
     rng = np.random.default_rng(seed)
     norm = state.normalizer._replace(mean=rng.normal(size=state.normalizer.mean.shape) * 0.1,
                                      var=rng.uniform(0.5, 2.0, size=state.normalizer.var.shape))
-    return numpy_policy(state.params, norm), policy_meta(cfg), state.params, norm
+    return numpy_policy(state.params, norm), policy_spec(cfg), state.params, norm

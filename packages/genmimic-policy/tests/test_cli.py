@@ -11,17 +11,17 @@ from typer.testing import CliRunner
 
 from genmimic.core import load_clip, save_clip
 from genmimic.core.clips import Trajectory
+from genmimic.core.runtime import save_npz_policy
 from genmimic.policy.cli import app
-from genmimic.policy.policy_file import save_policy
 
 runner = CliRunner()
 
 
 @pytest.fixture()
 def policy_file(policy, tmp_path):
-    net, meta, _, _ = policy
+    net, spec, _, _ = policy
     path = tmp_path / "p.npz"
-    save_policy(net, meta, path)
+    save_npz_policy(net, spec, path)
     return path
 
 
@@ -93,6 +93,17 @@ def test_train_resumes_and_writes_a_policy(tmp_path):
     assert r.exit_code == 0, r.output
     data = np.load(run / "policy.npz")
     assert data["w0"].shape[1] == 16
+    # reads never write: without policy.npz the run's student is built in memory, the folder stays as it was
+    from genmimic.policy.run_dir import RunDir
+
+    (run / "policy.npz").unlink()
+    before = {p: p.stat().st_mtime_ns for p in run.rglob("*")}
+    net, spec = RunDir(run).read_policy()
+    assert net.weights[0].shape[1] == 16 and spec.training["teacher"]["iteration"] == 3
+    assert runner.invoke(app, ["export", str(run), "-o", str(tmp_path / "q.onnx")]).exit_code == 0
+    assert {p: p.stat().st_mtime_ns for p in run.rglob("*")} == before
+    assert [r["iteration"] for r in RunDir(run).read_metrics("teacher")] == ["1", "2", "3"]
+    assert RunDir(run).export_policy() == run / "policy.npz" and (run / "policy.npz").is_file()
 
 
 def test_track_renders_an_mp4(g1_clip, policy_file, tmp_path):

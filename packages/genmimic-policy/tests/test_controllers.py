@@ -21,10 +21,10 @@ def test_replay_follows_a_standing_clip_and_scores_it():
 
 
 def test_policy_controller_is_what_track_runs_for_a_policy(policy, g1_clip):
-    """Passing (policy, meta) and passing a PolicyController give the same trajectory."""
-    net, meta, _, _ = policy
-    a = track_clip(g1_clip, net, meta, source="x.npz")
-    b = track_clip(g1_clip, PolicyController(net, meta), source="x.npz")
+    """Passing (policy, spec) and passing a PolicyController give the same trajectory."""
+    net, spec, _, _ = policy
+    a = track_clip(g1_clip, net, spec, source="x.npz")
+    b = track_clip(g1_clip, PolicyController(net, spec), source="x.npz")
     np.testing.assert_array_equal(a.dof_pos, b.dof_pos)
 
 

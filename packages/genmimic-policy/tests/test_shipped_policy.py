@@ -13,11 +13,12 @@ from genmimic.policy.policy_file import load_policy
 
 
 def test_shipped_policy_has_the_documented_interface():
-    net, meta = load_policy()
+    net, spec = load_policy()
     cfg = default_config().env
     assert net.obs_size == obs.layout_size(obs.student_layout(cfg.history, cfg.future_frames)) == 507
-    assert net.weights[-1].shape[1] == 29 and meta["joint_names"] == list(g1.JOINT_NAMES)
-    assert meta["training"]["student"]["finished"] and meta["training"]["teacher"]["env_steps"] > 0
+    assert spec.observation.size == 507 and spec.control_period_s == cfg.ctrl_dt
+    assert net.weights[-1].shape[1] == 29 and spec.joint_names == g1.JOINT_NAMES
+    assert spec.training["student"]["finished"] and spec.training["teacher"]["env_steps"] > 0
 
 
 def test_track_uses_the_shipped_policy_and_keeps_the_robot_up(g1_clip, tmp_path):

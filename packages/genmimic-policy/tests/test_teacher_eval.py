@@ -8,13 +8,13 @@ import jax
 import pytest
 
 from genmimic.core.clips import save_clip
-from genmimic.policy.checkpoint import save_checkpoint
+from genmimic.policy.checkpoint import save_checkpoint, teacher_sizes
 from genmimic.policy.config import config_to_dict, default_config
 from genmimic.policy.corpus import joint_space_motion
 from genmimic.policy.errors import CheckpointError
 from genmimic.policy.ppo import init_state
+from genmimic.policy.run_dir import RunDir
 from genmimic.policy.teacher_eval import evaluate_teacher, format_evaluation, main
-from genmimic.policy.train import TEACHER, teacher_sizes
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def run_and_clips(tmp_path_factory):
     (run / "config.json").write_text(json.dumps(config_to_dict(cfg)))
     key = jax.random.PRNGKey(0)
     obs_size, act_size = teacher_sizes(cfg)
-    save_checkpoint(run / TEACHER, (init_state(key, obs_size, act_size, cfg.ppo), key),
+    save_checkpoint(RunDir(run).checkpoint("teacher"), (init_state(key, obs_size, act_size, cfg.ppo), key),
                     {"iteration": 7, "env_steps": 1234, "seconds": 1.0, "finished": False})
     clips = root / "clips"
     clips.mkdir()

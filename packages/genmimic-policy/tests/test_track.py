@@ -4,9 +4,9 @@ import pytest
 
 from genmimic.core import g1_constants as g1
 from genmimic.core.clips import Trajectory
+from genmimic.core.runtime import StudentObservationBuilder
 from genmimic.policy.config import default_config
 from genmimic.policy.env_cpu import TrackingEnv
-from genmimic.policy.observation import StudentObservationBuilder
 from genmimic.policy.reference import make_bank, reference_from_clip
 from genmimic.policy.track import track_clip
 
@@ -31,9 +31,9 @@ def test_deploy_observation_builder_equals_the_training_observation(g1_clip):
 
 
 def test_track_writes_a_trajectory_as_long_as_the_input(policy, g1_clip):
-    net, meta, _, _ = policy
+    net, spec, _, _ = policy
     clip = g1_clip.replace(fps=30.0)  # the output follows the input's frame rate and length
-    traj = track_clip(clip, net, meta, source="wave.npz")
+    traj = track_clip(clip, net, spec, source="wave.npz")
     assert isinstance(traj, Trajectory) and traj.num_frames == clip.num_frames and traj.fps == 30.0
     assert np.isfinite(traj.dof_pos).all() and traj.tracking_error[0] == pytest.approx(0.0, abs=1e-3)
     np.testing.assert_allclose(traj.reference_keypoints, clip.keypoints)
@@ -45,19 +45,43 @@ def test_track_writes_a_trajectory_as_long_as_the_input(policy, g1_clip):
 
 
 def test_track_refuses_clips_with_other_keypoints(policy, g1_clip):
-    from genmimic.policy.errors import PolicyError
+    from genmimic.core.errors import ClipError
 
-    net, meta, _, _ = policy
+    net, spec, _, _ = policy
     clip = g1_clip.replace(keypoints=g1_clip.keypoints[:, :5], keypoint_names=np.array(g1.KEYPOINT_NAMES[:5]))
-    with pytest.raises(PolicyError, match="bad.npz: keypoints"):
-        track_clip(clip, net, meta, source="bad.npz")
+    with pytest.raises(ClipError, match="bad.npz: keypoints"):
+        track_clip(clip, net, spec, source="bad.npz")
 
 
-def test_deploy_side_modules_import_without_jax():
+TRACK_WITHOUT_JAX = """
+import sys
+from typer.testing import CliRunner
+from genmimic.core import save_clip
+from genmimic.core.testing import waving_g1_clip
+from genmimic.policy.cli import app
+
+save_clip(waving_g1_clip(25), sys.argv[1] + "/wave.npz")
+r = CliRunner().invoke(app, ["track", sys.argv[1] + "/wave.npz", "-o", sys.argv[1] + "/t.npz"])
+assert r.exit_code == 0, r.output
+r = CliRunner().invoke(app, ["evaluate", sys.argv[1] + "/wave.npz"])
+assert r.exit_code == 0 and '"clips": 1' in r.stdout, r.output
+r = CliRunner().invoke(app, ["export", "--shipped", "-o", sys.argv[1] + "/p.onnx"])
+assert r.exit_code == 1 and "pip install 'genmimic-policy[train]'" in r.output, r.output
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"jax", "jaxlib", "flax", "optax", "tensorboard", "onnx"})
+assert not heavy, heavy
+print("ok")
+"""
+
+
+def test_track_evaluate_and_the_shipped_policy_work_without_the_training_stack(tmp_path):
+    """With JAX, Flax, Optax, MJX, TensorBoard and onnx unimportable, ``track`` and ``evaluate`` run the shipped
+    policy, and ``export`` says in one line which extra to install."""
     import subprocess
     import sys
 
-    code = ("import sys; import genmimic.policy.observation, genmimic.policy.reference, genmimic.policy.mirror, "
-            "genmimic.policy.policy_file, genmimic.policy.export, genmimic.policy.track; "
-            "assert 'jax' not in sys.modules, 'jax imported'")
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    from genmimic.core.testing import TRAINING_STACK, env_without_modules
+
+    env = env_without_modules(tmp_path / "blocker", TRAINING_STACK + ("onnx",))
+    out = subprocess.run([sys.executable, "-c", TRACK_WITHOUT_JAX, str(tmp_path)], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stdout[-1500:] + out.stderr[-1500:]

@@ -128,3 +128,26 @@ def tracked_trajectory(reference: G1Clip, arm_still: bool = True, fall_at: int |
                       torque=zeros29, root_lin_vel=zeros3, root_ang_vel=zeros3,
                       reference_keypoints=reference.keypoints,
                       tracking_error=np.linalg.norm(kp - reference.keypoints, axis=-1).mean(1), fallen=fallen)
+
+
+#: The training stack that the NumPy-only runtime and genmimic-deploy must run without.
+TRAINING_STACK = ("jax", "jaxlib", "flax", "optax", "mujoco.mjx", "mujoco_mjx", "tensorboard", "orbax")
+
+
+def env_without_modules(folder: str | os.PathLike[str], modules: tuple[str, ...] = TRAINING_STACK) -> dict[str, str]:
+    """An environment for a subprocess in which importing any of ``modules`` (or a submodule) raises
+    ImportError, as if they were not installed: a ``sitecustomize.py`` written into ``folder`` (put first on
+    PYTHONPATH) adds a meta-path finder that refuses them."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sitecustomize.py").write_text(
+        "import sys\n\n\nclass _Refuse:\n"
+        f"    names = {tuple(modules)!r}\n\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if any(name == n or name.startswith(n + '.') for n in self.names):\n"
+        "            raise ImportError(f'{name} is not installed (refused for this test)')\n"
+        "        return None\n\n\n"
+        "sys.meta_path.insert(0, _Refuse())\n")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(folder)] + [p for p in [env.get("PYTHONPATH", "")] if p])
+    return env

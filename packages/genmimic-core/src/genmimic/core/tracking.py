@@ -68,6 +68,12 @@ def fallen(xp: Any, root_pos: Any, root_quat: Any, ref_root_height: Any, tilt: f
     return tilted(xp, root_quat, tilt) | (root_pos[..., 2] < ref_root_height - drop)
 
 
+def legacy_success(fell: bool, mean_keypoint_error: float) -> bool:
+    """The legacy success criterion: no fall and a mean global keypoint error [m] under
+    :data:`SUCCESS_MEAN_ERROR_M`."""
+    return (not fell) and mean_keypoint_error < SUCCESS_MEAN_ERROR_M
+
+
 def heading_frame(keypoints: np.ndarray, pelvis: np.ndarray, root_quat: np.ndarray) -> np.ndarray:
     """Keypoints (T, K, 3) relative to ``pelvis`` (T, 3), rotated into the root's heading frame (the world
     frame turned by the root quaternion's yaw (T, 4) wxyz; z stays up)."""
@@ -171,7 +177,7 @@ def score_tracking(keypoints: np.ndarray, root_pos: np.ndarray, root_quat: np.nd
     yaw_err = np.abs(_wrap(yaw_from_quat(root_quat) - yaw_from_quat(ref_root_quat)))
     mean_err = float(err.mean())
     return TrackingScore(
-        fell=fell, success=(not fell) and mean_err < SUCCESS_MEAN_ERROR_M,
+        fell=fell, success=legacy_success(fell, mean_err),
         strict_success=(not fell) and worst <= STRICT_WINDOW_ERROR_M, mean_keypoint_error=mean_err,
         root_relative_error=float(rel_frame.mean()), worst_window_error=worst,
         groups=GroupErrors(**{g: float(rel[:, idx].mean()) for g, idx in groups.items()}),

@@ -16,8 +16,7 @@ from genmimic.core import g1_constants as g1
 from genmimic.core.clips import G1Clip
 from genmimic.core.g1_revisions import G1_29DOF_REV_1_0, G1Revision
 from genmimic.core.rotations import quat_multiply, yaw_from_quat
-from genmimic.policy.observation import StudentObservationBuilder
-from genmimic.policy.reference import ReferenceMotion, reference_from_clip
+from genmimic.core.runtime import ReferenceMotion, StudentObservationBuilder, reference_from_clip
 
 from .errors import DeployError
 from .messages import Command, RobotState
@@ -115,8 +114,6 @@ class Controller:
         if self.config.then == EndMode.STAND:
             clip = with_standing_end(clip, self.config.stand_blend_s)
         self.reference = reference_from_clip(clip, self.period, source)
-        obs_meta = policy.meta["observation"]
-        self._history, self._future = int(obs_meta["history"]), tuple(obs_meta["future_frames"])
         self.builder: StudentObservationBuilder | None = None
         self.phase = Phase.WAIT
         self.fault: Fault | None = None
@@ -217,7 +214,7 @@ class Controller:
 
     def _start_tracking(self, state: RobotState) -> None:
         yaw = float(yaw_from_quat(state.imu_quat) - yaw_from_quat(self.reference.root_quat[0]))
-        self.builder = StudentObservationBuilder(rotate_reference(self.reference, yaw), self._history, self._future)
+        self.builder = StudentObservationBuilder.for_spec(rotate_reference(self.reference, yaw), self.policy.spec)
         self.builder.reset()
         self._last_action = np.zeros(g1.NUM_DOF)
         self.track_start_tick = state.tick

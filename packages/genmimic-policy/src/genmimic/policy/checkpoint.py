@@ -1,18 +1,30 @@
 """Resumable checkpoints (msgpack via flax.serialization, written atomically) and training metrics
-(CSV plus TensorBoard event files)."""
+(CSV plus TensorBoard event files): what the trainers (``train``, ``distill``) and ``teacher_eval`` restore.
+Where the files live is :class:`~genmimic.policy.run_dir.RunDir`'s business; these functions take paths."""
 
 from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
 import time
 from pathlib import Path
 from typing import Any
 
+import jax
+import numpy as np
 from flax import serialization
 
+from . import observation as obs_mod
+from .config import TrainConfig
+from .env_core import EnvSnapshot, Episode, Rng
 from .errors import CheckpointError
+from .ppo import init_state
+from .sampling import SamplerState
+
+log = logging.getLogger(__name__)
+ACT_SIZE = 29  #: teacher and student actions: one per G1 joint
 
 
 def save_checkpoint(path: Path, target: Any, info: dict[str, Any]) -> None:
@@ -35,6 +47,72 @@ def load_checkpoint(path: Path, template: Any) -> tuple[Any, dict[str, Any]]:
     except (ValueError, KeyError, TypeError, json.JSONDecodeError) as err:
         raise CheckpointError(f"{path}: unreadable checkpoint ({str(err).splitlines()[0][:120]})") from None
     return target, info
+
+
+def _snapshot_template() -> EnvSnapshot:
+    def z(cls):
+        return cls(*([0] * len(cls._fields)))
+
+    return EnvSnapshot(0, 0, 0, 0, z(Episode), z(Rng), z(SamplerState), 0, 0)
+
+
+def read_checkpoint(path: Path, state: Any, key: Any) -> tuple[Any, Any, EnvSnapshot | None, dict[str, Any]]:
+    """(learner state, PRNG key, env snapshot or None, info) from ``path``. Checkpoints written before
+    env snapshots existed (a 2-tuple) load with ``None``. Raises CheckpointError if unreadable."""
+    try:
+        (state, key, snap), info = load_checkpoint(path, (state, key, _snapshot_template()))
+    except CheckpointError:
+        (state, key), info = load_checkpoint(path, (state, key))
+        snap = None
+    return state, key, snap, info
+
+
+def load_training_checkpoint(path: Path, state: Any, key: Any, env) -> tuple[Any, Any, dict[str, Any]]:
+    """Restore (learner state, PRNG key) from ``path`` and, where the checkpoint holds an env snapshot
+    that fits ``env`` (same number of envs and clips), the env's episodes, random and sampling state, so
+    training continues exactly; otherwise the env keeps its fresh reset."""
+    state, key, snap, info = read_checkpoint(path, state, key)
+    if snap is not None and hasattr(env, "restore"):
+        if _same_shapes(snap, env.snapshot()):
+            env.restore(snap)
+        else:
+            log.warning("%s: the saved env state is for another number of envs or clips; envs start anew", path)
+    return state, key, info
+
+
+def _same_shapes(a: Any, b: Any) -> bool:
+    la, lb = jax.tree.leaves(a), jax.tree.leaves(b)
+    return len(la) == len(lb) and all(np.shape(x) == np.shape(y) for x, y in zip(la, lb, strict=True))
+
+
+def save_training_checkpoint(path: Path, state: Any, key: Any, env, info: dict[str, Any]) -> None:
+    """Write (learner state, PRNG key, env snapshot) and ``info`` atomically."""
+    target = (state, key, env.snapshot()) if hasattr(env, "snapshot") else (state, key)
+    save_checkpoint(path, target, info)
+
+
+def teacher_sizes(cfg: TrainConfig) -> tuple[int, int]:
+    """(observation, action) sizes of the teacher of ``cfg``."""
+    layout = obs_mod.teacher_layout(cfg.env.history, cfg.env.future_frames)
+    return obs_mod.layout_size(layout), ACT_SIZE
+
+
+def load_teacher(path: Path, cfg: TrainConfig):
+    """The teacher's learner state and info from its checkpoint ``path``; CheckpointError if unreadable."""
+    obs_size, act_size = teacher_sizes(cfg)
+    key = jax.random.PRNGKey(cfg.seed)
+    state, _, _, info = read_checkpoint(path, init_state(key, obs_size, act_size, cfg.ppo), key)
+    return state, info
+
+
+def sampling_metrics(env) -> dict[str, float]:
+    """Summary of the env's adaptive sampling weights for the metrics (empty for envs without it)."""
+    if not hasattr(env, "snapshot"):
+        return {}
+    from .sampling import summary
+
+    s = summary(env.sampler, env.statics.bins, env.cfg.sampling)
+    return {"sampling_entropy": s.entropy, "sampling_top_clip": s.top_clip, "sampling_top_share": s.top_share}
 
 
 class MetricsLog:

@@ -21,7 +21,7 @@ app = stage_app(
     "run in C MuJoCo to turn a G1 clip into a physically plausible trajectory, exported to ONNX.",
 )
 log = logging.getLogger("genmimic.policy")
-POLICY_HELP = "policy.npz or a run directory; default: the policy shipped in this package."
+POLICY_HELP = "policy.npz, policy.onnx or a run directory; default: the policy shipped in this package."
 
 
 
@@ -37,6 +37,8 @@ def train(
     """Train (or resume) the teacher with PPO, then distil the student with DAgger."""
     from .config import load_config
     from .errors import ConfigError
+
+    require_training_stack("train")
     from .train import train as run_training
 
     setup_logging(verbose)
@@ -46,6 +48,24 @@ def train(
     cfg = load_config(config) if config is not None else None
     summary = run_training(clips, out, cfg, phases[phase])
     typer.echo(json.dumps(summary))
+
+
+def require_training_stack(command: str) -> None:
+    """One line, naming the extra to install, when the training stack (``genmimic-policy[train]``) is missing."""
+    import importlib.util
+
+    from .errors import PolicyError
+
+    def installed(module: str) -> bool:
+        try:
+            return importlib.util.find_spec(module) is not None
+        except ImportError:
+            return False
+
+    missing = [m for m in ("jax", "flax", "optax", "tensorboard") if not installed(m)]
+    if missing:
+        raise PolicyError(f"genmimic-policy {command} needs the training stack ({', '.join(missing)} not installed): "
+                          "pip install 'genmimic-policy[train]'")
 
 
 CONTROLLER_HELP = ("Tracker: policy (the learned student), replay (open-loop PD replay), twist2 (TWIST2's released "
@@ -126,16 +146,17 @@ def export(
     run: Annotated[str | None, typer.Argument(help="Run directory or policy.npz.")] = None,
     shipped: Annotated[bool, typer.Option("--shipped", help="Export the policy shipped in this package.")] = False,
 ) -> None:
-    """Export a student (RUN, or --shipped) to ONNX (normalisation inside) plus a JSON of its interface."""
+    """Export a student (RUN, or --shipped) to ONNX (normalisation inside, its spec in the model's metadata)
+    plus the same spec as JSON beside it."""
     from .errors import PolicyError
     from .export import export_onnx
 
     if (run is None) == (not shipped):
         raise PolicyError("export needs exactly one of RUN (a run directory or policy.npz) and --shipped")
-    from .policy_file import load_policy_or_run
+    from .run_dir import load_policy_or_run
 
-    net, meta = load_policy_or_run(run)
-    onnx_path, json_path = export_onnx(net, meta, output)
+    net, spec = load_policy_or_run(run)
+    onnx_path, json_path = export_onnx(net, spec, output)
     typer.echo(f"{onnx_path}\n{json_path}")
 
 

@@ -15,12 +15,10 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 
 from genmimic.core import g1_constants as g1
+from genmimic.core.runtime import Inference, PolicySpec, ReferenceMotion, StudentObservationBuilder
 
 from . import onnx_tracker
 from .errors import PolicyError
-from .numpy_policy import NumpyPolicy
-from .observation import StudentObservationBuilder
-from .reference import ReferenceMotion
 
 ACTION_CLIP = 5.0  #: the student's actions are clipped to +- this before scaling (as in training)
 
@@ -59,34 +57,37 @@ class Controller(Protocol):
 
 
 class PolicyController:
-    """The learned student (a :class:`NumpyPolicy` and its meta), fed from the IMU and joint encoders
-    through :class:`StudentObservationBuilder`, exactly as genmimic-deploy feeds it."""
+    """The learned student (any :class:`~genmimic.core.runtime.Inference`, NumPy or ONNX, and its
+    :class:`~genmimic.core.runtime.PolicySpec`), fed from the IMU and joint encoders through
+    :class:`~genmimic.core.runtime.StudentObservationBuilder`, exactly as genmimic-deploy feeds it.
 
-    def __init__(self, policy: NumpyPolicy, meta: dict[str, Any], source: str = "policy") -> None:
-        if meta["observation"]["size"] != policy.obs_size:
-            raise PolicyError(f"{source}: policy expects {policy.obs_size} observations, its meta says "
-                              f"{meta['observation']['size']}")
-        self.policy, self.meta = policy, meta
-        self.name = str(meta.get("training", {}).get("name", "policy"))
-        self.gains = g1.PDGains("policy", tuple(meta["kp"]), tuple(meta["kd"]))
-        self.control_period_s = float(meta["control_period_s"])
-        self.default = np.asarray(meta["default_dof_pos"])
-        self.scale = np.asarray(meta["action_scale"])
+    Raises :class:`PolicyError` when the policy's input size is not its spec's.
+    """
+
+    def __init__(self, policy: Inference, spec: PolicySpec, source: str = "policy") -> None:
+        if policy.obs_size and spec.observation.size != policy.obs_size:
+            raise PolicyError(f"{source}: policy expects {policy.obs_size} observations, its spec says "
+                              f"{spec.observation.size}")
+        self.policy, self.spec = policy, spec
+        self.name = spec.name
+        self.gains = spec.gains
+        self.control_period_s = spec.control_period_s
+        self.default = np.asarray(spec.default_dof_pos)
+        self.scale = np.asarray(spec.action_scale)
         self._builder: StudentObservationBuilder | None = None
         self._last = np.zeros(g1.NUM_DOF)
 
     def reset(self, reference: ReferenceMotion) -> None:
-        obs = self.meta["observation"]
-        self._builder = StudentObservationBuilder(reference, obs["history"], obs["future_frames"])
+        self._builder = StudentObservationBuilder.for_spec(reference, self.spec)
         self._last = np.clip((reference.dof_pos[0] - self.default) / self.scale, -ACTION_CLIP, ACTION_CLIP)
 
     def act(self, state: RobotState) -> np.ndarray:
         if self._builder is None:
             raise PolicyError("PolicyController.act called before reset")
         o = self._builder.observe(state.t, state.dof_pos, state.dof_vel, state.imu_gyro, state.imu_quat, self._last)
-        action = np.clip(np.nan_to_num(self.policy(o)), -ACTION_CLIP, ACTION_CLIP)
+        action = np.clip(np.nan_to_num(np.asarray(self.policy(o), float).reshape(-1)), -ACTION_CLIP, ACTION_CLIP)
         self._last = action
-        return self.default + self.scale * action
+        return self.spec.targets(action)
 
 
 class ReplayController:
@@ -110,10 +111,10 @@ class ReplayController:
 
 
 def _policy_controller(policy: str | None = None, **_: Any) -> Controller:
-    from .policy_file import load_policy_or_run
+    from .run_dir import load_policy_or_run
 
-    net, meta = load_policy_or_run(policy)
-    return PolicyController(net, meta, source=str(policy or "shipped policy"))
+    net, spec = load_policy_or_run(policy)
+    return PolicyController(net, spec, source=str(policy or "shipped policy"))
 
 
 def _replay_controller(**_: Any) -> Controller:

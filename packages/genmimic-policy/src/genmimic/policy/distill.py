@@ -19,11 +19,19 @@ import optax
 from genmimic.core.cli_support import progress
 
 from . import observation as obs_mod
-from .checkpoint import MetricsLog
+from .checkpoint import (
+    MetricsLog,
+    load_teacher,
+    load_training_checkpoint,
+    read_checkpoint,
+    sampling_metrics,
+    save_training_checkpoint,
+)
 from .config import DistillConfig, TrainConfig
 from .mirror import MirrorMap, action_mirror, observation_mirror
 from .networks import MLP, Normalizer, normalizer_init, normalizer_update, policy_mean
 from .ppo import EpisodeTracker, minibatch_epochs, strong_types, symmetry_loss
+from .run_dir import RunDir
 from .stopping import stop_on_signals
 
 log = logging.getLogger(__name__)
@@ -76,17 +84,16 @@ def make_student_update(cfg: DistillConfig, sym_coef: float, obs_mirror: MirrorM
 _mean = jax.jit(policy_mean)
 
 
-def train_student(run: Path, cfg: TrainConfig, env, show_progress: bool = True) -> dict[str, Any]:
-    """DAgger from ``run/teacher.msgpack``; resumes from ``run/student.msgpack``."""
-    from .train import load_teacher, load_training_checkpoint, sampling_metrics, save_training_checkpoint
-
-    teacher, _ = load_teacher(run, cfg)
+def train_student(run: RunDir | Path, cfg: TrainConfig, env, show_progress: bool = True) -> dict[str, Any]:
+    """DAgger from the run's teacher checkpoint; resumes from its student checkpoint. Returns its info."""
+    run = RunDir.of(run)
+    teacher, _ = load_teacher(run.checkpoint("teacher"), cfg)
     d = cfg.distill
     s_size = student_size(cfg)
     key = jax.random.PRNGKey(cfg.seed + 1)
     state = init_student(key, s_size, d)
     info: dict[str, Any] = {"iteration": 0, "env_steps": 0, "seconds": 0.0, "finished": False}
-    ckpt = run / "student.msgpack"
+    ckpt = run.checkpoint("student")
     s_obs, t_obs = env.reset()
     if ckpt.exists():
         state, key, info = load_training_checkpoint(ckpt, state, key, env)
@@ -98,7 +105,7 @@ def train_student(run: Path, cfg: TrainConfig, env, show_progress: bool = True) 
     update = make_student_update(d, cfg.ppo.sym_coef, observation_mirror(layout), action_mirror())
     rng = np.random.default_rng(cfg.seed + int(info["iteration"]))
     buffer: deque = deque(maxlen=d.buffer_iterations)
-    metrics = MetricsLog(run, "student", int(info["iteration"]))
+    metrics = MetricsLog(run.path, "student", int(info["iteration"]))
     tracker = EpisodeTracker(s_obs.shape[0])
     t0, seconds0 = time.time(), info["seconds"]
     iters = range(info["iteration"], d.iterations)
@@ -144,9 +151,8 @@ def train_student(run: Path, cfg: TrainConfig, env, show_progress: bool = True) 
     return info
 
 
-def load_student(run: Path, cfg: TrainConfig) -> tuple[StudentState, dict[str, Any]]:
-    from .train import read_checkpoint
-
+def load_student(path: Path, cfg: TrainConfig) -> tuple[StudentState, dict[str, Any]]:
+    """The student's state and info from its checkpoint ``path``; CheckpointError if unreadable."""
     key = jax.random.PRNGKey(cfg.seed + 1)
-    state, _, _, info = read_checkpoint(run / "student.msgpack", init_student(key, student_size(cfg), cfg.distill), key)
+    state, _, _, info = read_checkpoint(path, init_student(key, student_size(cfg), cfg.distill), key)
     return state, info

@@ -1,5 +1,8 @@
 """ONNX export of the student: observation normalisation inside the graph, written with onnx.helper from
-the MLP weights, plus a JSON of everything a controller needs (see :func:`policy_file.policy_meta`).
+the MLP weights. Its :class:`~genmimic.core.runtime.PolicySpec` goes both into the model's ``metadata_props``
+(key ``genmimic.policy_spec``) and into the JSON beside it, so the file describes itself
+(:func:`genmimic.core.runtime.load_onnx_policy` reads either and refuses a mismatch). Needs ``onnx``
+(``pip install 'genmimic-policy[train]'``).
 
 Graph: ``obs`` (N, D) float32 -> (obs - mean) / std -> clip(+-10) -> [MatMul, Add, Elu] x hidden ->
 MatMul, Add -> ``action`` (N, 29): joint targets are ``default_dof_pos + action_scale * action``.
@@ -10,20 +13,30 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from genmimic.core.files import write_bytes_atomic
+from genmimic.core.runtime import NumpyPolicy, PolicySpec
+from genmimic.core.runtime.inference import NORM_CLIP
+from genmimic.core.runtime.policy_spec import ONNX_METADATA_KEY, write_spec
 
-from .numpy_policy import NORM_CLIP, NumpyPolicy
+from .errors import PolicyError
 
 OPSET = 17
 
 
-def policy_to_onnx(policy: NumpyPolicy, doc: str = "genmimic G1 student policy"):
-    """An ``onnx.ModelProto`` computing ``policy`` exactly (float32)."""
-    import onnx
+def _onnx():
+    try:
+        import onnx
+    except ImportError:
+        raise PolicyError("export needs the onnx package: pip install 'genmimic-policy[train]'") from None
+    return onnx
+
+
+def policy_to_onnx(policy: NumpyPolicy, spec: PolicySpec | None = None, doc: str = "genmimic G1 student policy"):
+    """An ``onnx.ModelProto`` computing ``policy`` exactly (float32), with ``spec`` in its metadata_props."""
+    onnx = _onnx()
     from onnx import TensorProto, helper, numpy_helper
 
     f32 = lambda a: np.asarray(a, np.float32)  # noqa: E731
@@ -49,16 +62,21 @@ def policy_to_onnx(policy: NumpyPolicy, doc: str = "genmimic G1 student policy")
         initializer=inits, doc_string=doc)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="genmimic-policy")
     model.ir_version = 8
+    if spec is not None:
+        helper.set_model_props(model, {ONNX_METADATA_KEY: json.dumps(spec.to_dict())})
     onnx.checker.check_model(model)
     return model
 
 
-def export_onnx(policy: NumpyPolicy, meta: dict[str, Any], dest: str | os.PathLike[str]) -> tuple[Path, Path]:
-    """Write ``dest`` (ONNX) and ``dest`` with suffix ``.json`` (the metadata); returns both paths."""
+def export_onnx(policy: NumpyPolicy, spec: PolicySpec, dest: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """Write ``dest`` (ONNX, the spec in its metadata) and ``dest`` with suffix ``.json`` (the spec, plus the
+    graph's file and tensor names); returns both paths."""
+    if policy.obs_size != spec.observation.size:
+        raise PolicyError(f"{dest}: the policy takes {policy.obs_size} observations, its spec says "
+                          f"{spec.observation.size}")
     dest = Path(dest)
-    model = policy_to_onnx(policy)
+    model = policy_to_onnx(policy, spec)
     json_path = dest.with_suffix(".json")
     write_bytes_atomic(dest, model.SerializeToString())
-    write_bytes_atomic(json_path, json.dumps({**meta, "onnx": dest.name, "onnx_input": "obs",
-                                              "onnx_output": "action"}, indent=1).encode())
+    write_spec(spec, json_path, {"onnx": dest.name, "onnx_input": "obs", "onnx_output": "action"})
     return dest, json_path

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .numpy_policy import NORM_CLIP, STD_EPS, NumpyPolicy
+from genmimic.core.runtime.inference import NORM_CLIP, STD_EPS, NumpyPolicy
 
 
 class MLP(nn.Module):

@@ -175,18 +175,16 @@ class OnnxTracker:
 
 
 def _onnx_session(spec: TrackerSpec):
-    import onnxruntime as ort
+    from genmimic.core.runtime import OnnxPolicy, PolicyFileError
 
     if not spec.onnx_path.is_file():
         hint = (f" (pass --baseline-dir DIR holding {TWIST2_ONNX}, or set GENMIMIC_TWIST2_DIR)"
                 if spec.onnx_path.name == TWIST2_ONNX else " (fix the spec's \"onnx\" path)")
         raise SpecError(f"{spec.onnx_path}: {spec.name} model not found{hint}")
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = opts.inter_op_num_threads = 1
     try:
-        session = ort.InferenceSession(str(spec.onnx_path), opts, providers=["CPUExecutionProvider"])
-    except Exception as err:  # onnxruntime raises its own exception types for unreadable models
-        raise SpecError(f"{spec.onnx_path}: not a usable ONNX model: {str(err).splitlines()[0][:200]}") from err
+        session = OnnxPolicy(spec.onnx_path).session  # the runtime's ONNX Runtime session (CPU, one thread)
+    except PolicyFileError as err:
+        raise SpecError(f"{spec.onnx_path}: not a usable ONNX model: {err.problem}") from None
     inputs = {i.name: i.shape for i in session.get_inputs()}
     outputs = {o.name: o.shape for o in session.get_outputs()}
     if spec.input_name not in inputs or spec.output_name not in outputs:

@@ -14,7 +14,6 @@ Run: ``python -m genmimic.policy.teacher_eval RUN/ CLIPS/`` (prints a table and 
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 from pathlib import Path
 from typing import NamedTuple
@@ -24,11 +23,10 @@ import numpy as np
 from genmimic.core.errors import GenMimicError
 
 from . import rewards as rw
-from .config import TrainConfig, config_from_dict
 from .corpus import load_clip_dir
 from .env_cpu import TrackingEnv, ref_frame
-from .errors import CheckpointError
 from .reference import make_bank, reference_from_clip
+from .run_dir import RunDir
 
 
 class TeacherClip(NamedTuple):
@@ -58,14 +56,6 @@ class TeacherEvaluation(NamedTuple):
     per_clip: list[TeacherClip]
 
 
-def _config(run: Path) -> TrainConfig:
-    path = run / "config.json"
-    if not path.is_file():
-        raise CheckpointError(f"{run}: not a training run (no config.json); pass the folder `genmimic-policy "
-                              "train --out` wrote")
-    return config_from_dict(json.loads(path.read_text()))
-
-
 def evaluate_teacher(run: str | Path, clips: str | Path) -> TeacherEvaluation:
     """Run the teacher of ``run`` (its ``config.json`` and ``teacher.msgpack``) on every G1 clip of ``clips``.
 
@@ -73,12 +63,12 @@ def evaluate_teacher(run: str | Path, clips: str | Path) -> TeacherEvaluation:
     ``clips``."""
     import jax  # the training stack: only the teacher's network needs it
 
+    from .checkpoint import load_teacher
     from .networks import policy_mean
-    from .train import load_teacher
 
-    run = Path(run)
-    cfg = _config(run)
-    state, info = load_teacher(run, cfg)
+    run_dir = RunDir(Path(run))
+    cfg = run_dir.read_config()
+    state, info = load_teacher(run_dir.checkpoint("teacher"), cfg)
     mean = jax.jit(lambda o: policy_mean(state.params.policy, state.normalizer, o))
     env_cfg = dataclasses.replace(cfg.env, episode_length=10**9)
     rows = []

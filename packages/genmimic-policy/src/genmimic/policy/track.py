@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import mujoco
 import numpy as np
@@ -20,14 +20,13 @@ from genmimic.core import g1_constants as g1
 from genmimic.core.clips import G1Clip, Trajectory, make_meta
 from genmimic.core.g1_model import joint_dof_indices, joint_qpos_indices, load_mujoco_model
 from genmimic.core.rotations import quat_normalize, quat_rotate
-from genmimic.core.tracking import SUCCESS_MEAN_ERROR_M, fallen
+from genmimic.core.runtime import Inference, PolicySpec, ReferenceMotion, reference_from_clip
+from genmimic.core.tracking import fallen, legacy_success
 
 from .config import SIM_DT
 from .controllers import Controller, PolicyController, RobotState
 from .env_cpu import keypoint_site_ids
 from .errors import PolicyError
-from .numpy_policy import NumpyPolicy
-from .reference import ReferenceMotion, reference_from_clip
 from .rewards import mean_keypoint_error
 
 log = logging.getLogger(__name__)
@@ -98,17 +97,18 @@ def _resample(x: np.ndarray, src_t: np.ndarray, dst_t: np.ndarray) -> np.ndarray
     return (1 - w) * x[pos] + w * x[pos + 1]
 
 
-def track_clip(clip: G1Clip, controller: Controller | NumpyPolicy, meta: dict[str, Any] | None = None,
+def track_clip(clip: G1Clip, controller: Controller | Inference, spec: PolicySpec | None = None,
                source: str = "clip", render: str | os.PathLike[str] | None = None, version: str = "0") -> Trajectory:
-    """Track ``clip`` with ``controller`` (a :class:`Controller`, or a student :class:`NumpyPolicy` with its
-    ``meta``); a :class:`Trajectory` at the clip's frame rate and length, the controller named in its meta.
+    """Track ``clip`` with ``controller`` (a :class:`Controller`, or a student policy
+    (:class:`~genmimic.core.runtime.Inference`) with its ``spec``); a :class:`Trajectory` at the clip's frame
+    rate and length, the controller named in its meta.
 
-    Raises :class:`PolicyError` when a policy's meta does not match it.
+    Raises :class:`PolicyError` when a policy comes without its spec or does not match it.
     """
-    if isinstance(controller, NumpyPolicy):
-        if meta is None:
-            raise PolicyError(f"{source}: a policy needs its meta")
-        controller = PolicyController(controller, meta, source)
+    if not hasattr(controller, "act"):
+        if spec is None:
+            raise PolicyError(f"{source}: a policy needs its spec")
+        controller = PolicyController(controller, spec, source)
     ref = reference_from_clip(clip, controller.control_period_s, source)
     recorder = None
     if render is not None:
@@ -140,7 +140,6 @@ def track_clip(clip: G1Clip, controller: Controller | NumpyPolicy, meta: dict[st
 
 
 def success(traj: Trajectory) -> bool:
-    """The legacy criterion of :mod:`genmimic.core.tracking` (no fall, mean keypoint error under
-    :data:`~genmimic.core.tracking.SUCCESS_MEAN_ERROR_M`); see :func:`~genmimic.core.tracking.score_trajectory`
-    for the strict one."""
-    return (not traj.fell) and float(traj.tracking_error.mean()) < SUCCESS_MEAN_ERROR_M
+    """The legacy criterion (:func:`genmimic.core.tracking.legacy_success`) from the trajectory's own
+    ``fallen`` and ``tracking_error``; :func:`~genmimic.core.tracking.score_trajectory` gives the strict one."""
+    return legacy_success(traj.fell, float(traj.tracking_error.mean()))

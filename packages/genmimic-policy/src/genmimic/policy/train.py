@@ -1,13 +1,11 @@
 """Training: the teacher with PPO (+ symmetry loss), then the student by DAgger (:mod:`distill`).
 
-A run directory holds ``config.json``, ``teacher.msgpack``/``.json`` and ``student.msgpack``/``.json``
-(resumable checkpoints), ``metrics_<phase>.csv``, TensorBoard events under ``tb/`` and, at the end,
-``policy.npz`` (the student as plain arrays plus its metadata: what ``track`` and ``export`` read).
+The run directory (config, resumable checkpoints, metrics, TensorBoard events and, at the end, ``policy.npz``)
+is a :class:`~genmimic.policy.run_dir.RunDir`; checkpoints are restored by :mod:`checkpoint`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -20,22 +18,29 @@ import numpy as np
 from genmimic.core.cli_support import progress
 
 from . import observation as obs_mod
-from .checkpoint import MetricsLog, load_checkpoint, save_checkpoint
-from .config import TrainConfig, config_from_dict, config_to_dict, default_config
+from .checkpoint import (  # noqa: F401  (read_checkpoint, load_teacher, ...: also this module's names)
+    ACT_SIZE,
+    MetricsLog,
+    load_teacher,
+    load_training_checkpoint,
+    read_checkpoint,
+    sampling_metrics,
+    save_checkpoint,
+    save_training_checkpoint,
+    teacher_sizes,
+)
+from .config import TrainConfig
 from .corpus import load_clip_dir
-from .env_core import EnvSnapshot, Episode, Rng
-from .errors import CheckpointError, ConfigError
+from .distill import train_student
+from .errors import ConfigError
 from .mirror import action_mirror, observation_mirror
 from .ppo import EpisodeTracker, collect, init_state, make_update
 from .reference import ReferenceBank, make_bank, reference_from_clip
 from .rewards import RewardTerms
-from .sampling import SamplerState
+from .run_dir import RunDir
 from .stopping import stop_on_signals
 
 log = logging.getLogger(__name__)
-TEACHER = "teacher.msgpack"
-STUDENT = "student.msgpack"
-ACT_SIZE = 29
 
 
 def load_bank(clips: str | Path, ctrl_dt: float) -> ReferenceBank:
@@ -60,58 +65,6 @@ def make_env(cfg: TrainConfig, bank: ReferenceBank, num_envs: int | None = None,
     raise ConfigError(f"unknown backend {cfg.backend!r} (known: cpu, mjx)")
 
 
-def run_config(run: Path, config: TrainConfig | None) -> TrainConfig:
-    """The run's config: ``config`` for a new run (saved), else the saved one (resuming)."""
-    path = run / "config.json"
-    if config is None:
-        config = config_from_dict(json.loads(path.read_text())) if path.exists() else default_config()
-    run.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(config_to_dict(config), indent=1))
-    return config
-
-
-def _snapshot_template() -> EnvSnapshot:
-    def z(cls):
-        return cls(*([0] * len(cls._fields)))
-
-    return EnvSnapshot(0, 0, 0, 0, z(Episode), z(Rng), z(SamplerState), 0, 0)
-
-
-def read_checkpoint(path: Path, state: Any, key: Any) -> tuple[Any, Any, EnvSnapshot | None, dict[str, Any]]:
-    """(learner state, PRNG key, env snapshot or None, info) from ``path``. Checkpoints written before
-    env snapshots existed (a 2-tuple) load with ``None``. Raises CheckpointError if unreadable."""
-    try:
-        (state, key, snap), info = load_checkpoint(path, (state, key, _snapshot_template()))
-    except CheckpointError:
-        (state, key), info = load_checkpoint(path, (state, key))
-        snap = None
-    return state, key, snap, info
-
-
-def load_training_checkpoint(path: Path, state: Any, key: Any, env) -> tuple[Any, Any, dict[str, Any]]:
-    """Restore (learner state, PRNG key) from ``path`` and, where the checkpoint holds an env snapshot
-    that fits ``env`` (same number of envs and clips), the env's episodes, random and sampling state, so
-    training continues exactly; otherwise the env keeps its fresh reset."""
-    state, key, snap, info = read_checkpoint(path, state, key)
-    if snap is not None and hasattr(env, "restore"):
-        if _same_shapes(snap, env.snapshot()):
-            env.restore(snap)
-        else:
-            log.warning("%s: the saved env state is for another number of envs or clips; envs start anew", path)
-    return state, key, info
-
-
-def _same_shapes(a: Any, b: Any) -> bool:
-    la, lb = jax.tree.leaves(a), jax.tree.leaves(b)
-    return len(la) == len(lb) and all(np.shape(x) == np.shape(y) for x, y in zip(la, lb, strict=True))
-
-
-def save_training_checkpoint(path: Path, state: Any, key: Any, env, info: dict[str, Any]) -> None:
-    """Write (learner state, PRNG key, env snapshot) and ``info`` atomically."""
-    target = (state, key, env.snapshot()) if hasattr(env, "snapshot") else (state, key)
-    save_checkpoint(path, target, info)
-
-
 def drop_env_state(path: Path, cfg: TrainConfig) -> None:
     """Rewrite the teacher checkpoint ``path`` without its env snapshot (learner state, key and info only).
 
@@ -125,29 +78,15 @@ def drop_env_state(path: Path, cfg: TrainConfig) -> None:
     save_checkpoint(path, (state, key), info)
 
 
-def sampling_metrics(env) -> dict[str, float]:
-    """Summary of the env's adaptive sampling weights for the metrics (empty for envs without it)."""
-    if not hasattr(env, "snapshot"):
-        return {}
-    from .sampling import summary
-
-    s = summary(env.sampler, env.statics.bins, env.cfg.sampling)
-    return {"sampling_entropy": s.entropy, "sampling_top_clip": s.top_clip, "sampling_top_share": s.top_share}
-
-
-def teacher_sizes(cfg: TrainConfig) -> tuple[int, int]:
-    layout = obs_mod.teacher_layout(cfg.env.history, cfg.env.future_frames)
-    return obs_mod.layout_size(layout), ACT_SIZE
-
-
-def train_teacher(run: Path, cfg: TrainConfig, env, show_progress: bool = True) -> dict[str, Any]:
-    """PPO on the teacher observation; resumes from ``run/teacher.msgpack``. Returns its info."""
+def train_teacher(run: RunDir | Path, cfg: TrainConfig, env, show_progress: bool = True) -> dict[str, Any]:
+    """PPO on the teacher observation; resumes from the run's teacher checkpoint. Returns its info."""
+    run = RunDir.of(run)
     layout = obs_mod.teacher_layout(cfg.env.history, cfg.env.future_frames)
     obs_size, act_size = teacher_sizes(cfg)
     key = jax.random.PRNGKey(cfg.seed)
     state = init_state(key, obs_size, act_size, cfg.ppo)
     info: dict[str, Any] = {"iteration": 0, "env_steps": 0, "seconds": 0.0, "finished": False}
-    ckpt = run / TEACHER
+    ckpt = run.checkpoint("teacher")
     _, obs = env.reset()
     if ckpt.exists():
         state, key, info = load_training_checkpoint(ckpt, state, key, env)
@@ -156,7 +95,7 @@ def train_teacher(run: Path, cfg: TrainConfig, env, show_progress: bool = True) 
         obs = env.snapshot().teacher if hasattr(env, "snapshot") else obs
         log.info("resuming teacher at iteration %d (%d env steps)", info["iteration"], info["env_steps"])
     update = make_update(cfg.ppo, observation_mirror(layout), action_mirror())
-    metrics = MetricsLog(run, "teacher", int(info["iteration"]))
+    metrics = MetricsLog(run.path, "teacher", int(info["iteration"]))
     tracker = EpisodeTracker(obs.shape[0])
     start, t0, seconds0 = info["iteration"], time.time(), info["seconds"]
     iters = range(start, cfg.ppo.iterations)
@@ -193,21 +132,11 @@ def train_teacher(run: Path, cfg: TrainConfig, env, show_progress: bool = True) 
     return info
 
 
-def load_teacher(run: Path, cfg: TrainConfig):
-    obs_size, act_size = teacher_sizes(cfg)
-    key = jax.random.PRNGKey(cfg.seed)
-    state, _, _, info = read_checkpoint(run / TEACHER, init_state(key, obs_size, act_size, cfg.ppo), key)
-    return state, info
-
-
 def train(clips: str | Path, run: str | Path, config: TrainConfig | None = None,
           phases: tuple[str, ...] = ("teacher", "student"), show_progress: bool = True) -> dict[str, Any]:
     """Train (or resume) a run: the teacher, then the student; writes ``run/policy.npz`` at the end."""
-    from .distill import train_student
-    from .policy_file import save_policy_from_run
-
-    run = Path(run)
-    cfg = run_config(run, config)
+    run = RunDir(Path(run))
+    cfg = run.start(config)
     bank = load_bank(clips, cfg.env.ctrl_dt)
     env = make_env(cfg, bank)
     summary: dict[str, Any] = {}
@@ -216,7 +145,7 @@ def train(clips: str | Path, run: str | Path, config: TrainConfig | None = None,
             summary["teacher"] = train_teacher(run, cfg, env, show_progress)
         if "student" in phases:
             summary["student"] = train_student(run, cfg, env, show_progress)
-            save_policy_from_run(run, run / "policy.npz", extra={"clips": int(bank.num_clips)})
+            run.export_policy(extra={"clips": int(bank.num_clips)})
     finally:
         env.close()
     return summary

@@ -1,0 +1,79 @@
+"""Reference motions at the policy rate (NumPy only): what track, the bench and deploy feed a policy.
+
+A :class:`ReferenceMotion` is a G1 clip resampled to the control period, with the velocities that
+reference state initialisation needs (genmimic-policy's training concatenates many into a bank).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .. import g1_constants as g1
+from ..clips import G1Clip
+from ..errors import ClipError
+from ..rotations import quat_conjugate, quat_multiply, quat_normalize
+
+
+class ReferenceMotion(NamedTuple):
+    """A G1 motion sampled every ``dt`` [s]; ``T`` frames, world frame, SDK joint order.
+
+    root_pos (T, 3) [m]; root_quat (T, 4) wxyz; dof_pos (T, 29) [rad]; keypoints (T, 19, 3) [m] in
+    ``g1_constants.KEYPOINT_NAMES`` order; dof_vel (T, 29) [rad/s]; root_lin_vel (T, 3) world [m/s];
+    root_ang_vel (T, 3) pelvis frame [rad/s] (MuJoCo free-joint convention).
+    """
+
+    root_pos: np.ndarray
+    root_quat: np.ndarray
+    dof_pos: np.ndarray
+    keypoints: np.ndarray
+    dof_vel: np.ndarray
+    root_lin_vel: np.ndarray
+    root_ang_vel: np.ndarray
+    dt: float
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.root_pos.shape[0])
+
+
+def _nlerp(q0: np.ndarray, q1: np.ndarray, w: np.ndarray) -> np.ndarray:
+    q1 = np.where(np.sum(q0 * q1, -1, keepdims=True) < 0, -q1, q1)
+    return quat_normalize((1 - w) * q0 + w * q1)
+
+
+def check_keypoints(clip: G1Clip, source: str = "clip") -> None:
+    """Refuse a clip whose keypoints are not the G1's 19 tracked points in the project's order
+    (:class:`~genmimic.core.errors.ClipError` naming ``source``)."""
+    names = tuple(clip.keypoint_names.tolist())
+    if names != g1.KEYPOINT_NAMES:
+        raise ClipError(f"keypoints {names[:3]}... are not the G1 keypoints {g1.KEYPOINT_NAMES[:3]}... "
+                        f"(expected {len(g1.KEYPOINT_NAMES)} in genmimic order)", source, "keypoint_names")
+
+
+def reference_from_clip(clip: G1Clip, dt: float = 0.02, source: str = "clip") -> ReferenceMotion:
+    """Resample ``clip`` to period ``dt`` [s] (linear, quaternion nlerp) and differentiate velocities.
+
+    Raises :class:`~genmimic.core.errors.ClipError` when the clip's keypoints are not the G1's."""
+    check_keypoints(clip, source)
+    n = max(2, int(np.floor(clip.duration / dt + 1e-6)) + 1)
+    x = np.minimum(np.arange(n) * dt * clip.fps, clip.num_frames - 1)
+    i0 = np.minimum(np.floor(x).astype(int), clip.num_frames - 2)
+    w = (x - i0)[:, None]
+
+    def lerp(a: np.ndarray) -> np.ndarray:
+        ww = w.reshape(w.shape + (1,) * (a.ndim - 2))
+        return (1 - ww) * a[i0] + ww * a[i0 + 1]
+
+    root_pos, dof_pos, kp = lerp(clip.root_pos), lerp(clip.dof_pos), lerp(clip.keypoints)
+    quat = _nlerp(clip.root_quat[i0], clip.root_quat[i0 + 1], w)
+    for t in range(1, n):  # continuous sign for differencing
+        if np.dot(quat[t], quat[t - 1]) < 0:
+            quat[t] = -quat[t]
+    dof_vel = np.gradient(dof_pos, dt, axis=0)
+    lin_vel = np.gradient(root_pos, dt, axis=0)
+    dq = quat_multiply(quat_conjugate(quat[:-1]), quat[1:])
+    ang = 2.0 * np.sign(dq[:, :1] + 1e-12) * dq[:, 1:] / dt
+    ang_vel = np.concatenate([ang, ang[-1:]], 0)
+    return ReferenceMotion(root_pos, quat, dof_pos, kp, dof_vel, lin_vel, ang_vel, dt)

@@ -1,0 +1,84 @@
+"""The NumPy-only policy runtime: spec round trips and refusals, the .npz policy file, resampling, no JAX."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from genmimic.core import g1_constants as g1
+from genmimic.core.errors import ClipError
+from genmimic.core.runtime import (
+    NumpyPolicy,
+    PolicyFileError,
+    PolicySpecError,
+    StudentObservationBuilder,
+    load_npz_policy,
+    make_spec,
+    read_spec,
+    reference_from_clip,
+    save_npz_policy,
+    spec_from_dict,
+    write_spec,
+)
+from genmimic.core.testing import TRAINING_STACK, env_without_modules, waving_g1_clip
+
+SPEC = make_spec(3, (0, 2, 5, 10), 0.02, np.full(29, 0.25), training={"name": "test"})
+
+
+def _policy(size: int, seed: int = 0) -> NumpyPolicy:
+    rng = np.random.default_rng(seed)
+    w = (rng.normal(size=(size, 8)).astype(np.float32), rng.normal(size=(8, 29)).astype(np.float32))
+    return NumpyPolicy(rng.normal(size=size).astype(np.float32), np.ones(size, np.float32), w,
+                       (np.zeros(8, np.float32), np.zeros(29, np.float32)))
+
+
+def test_spec_layout_known_answer_and_round_trip(tmp_path):
+    o = SPEC.observation
+    assert o.size == 507 and o.blocks[0].name == "dof_pos[t]" and o.blocks[-1].start == 507 - 57
+    assert [b.start + b.size for b in o.blocks[:-1]] == [b.start for b in o.blocks[1:]]  # contiguous
+    assert SPEC.name == "test" and SPEC.gains.kp == SPEC.kp
+    np.testing.assert_allclose(SPEC.targets(np.ones(29)), np.asarray(g1.DEFAULT_DOF_POS) + 0.25)
+    assert read_spec(write_spec(SPEC, tmp_path / "p.json")) == SPEC == spec_from_dict(SPEC.to_dict())
+
+
+def test_npz_policy_round_trip_and_a_size_mismatch(tmp_path):
+    net = _policy(507)
+    save_npz_policy(net, SPEC, tmp_path / "p.npz")
+    net2, spec2 = load_npz_policy(tmp_path / "p.npz")
+    x = np.random.default_rng(1).normal(size=(3, 507)).astype(np.float32)
+    assert spec2 == SPEC and net2(x).shape == (3, 29)
+    np.testing.assert_array_equal(net2(x), net(x))
+    save_npz_policy(_policy(100), SPEC, tmp_path / "small.npz")
+    with pytest.raises(PolicyFileError, match="small.npz: model takes 100 inputs but its spec says 507"):
+        load_npz_policy(tmp_path / "small.npz")
+
+
+def test_spec_errors_name_the_file_and_the_field(tmp_path):
+    d = SPEC.to_dict()
+    d["observation"]["history"] = 0
+    with pytest.raises(PolicySpecError, match=r"^x.json: policy spec field 'observation.history'") as err:
+        spec_from_dict(d, "x.json")
+    assert err.value.field == "observation.history"
+    (tmp_path / "bad.json").write_text("{nope")
+    with pytest.raises(PolicyFileError, match="bad.json: not valid JSON"):
+        read_spec(tmp_path / "bad.json")
+
+
+def test_reference_resampling_keeps_the_frames_at_the_same_rate_and_refuses_other_keypoints():
+    clip = waving_g1_clip(50, fps=50.0)
+    ref = reference_from_clip(clip, 0.02)
+    np.testing.assert_allclose(ref.keypoints, clip.keypoints, atol=1e-9)
+    assert StudentObservationBuilder.for_spec(ref, SPEC).size == SPEC.observation.size
+    bad = clip.replace(keypoints=clip.keypoints[:, :5], keypoint_names=np.array(g1.KEYPOINT_NAMES[:5]))
+    with pytest.raises(ClipError, match="c.npz: keypoints"):
+        reference_from_clip(bad, 0.02, "c.npz")
+
+
+def test_the_runtime_imports_without_the_training_stack(tmp_path):
+    code = ("import sys, genmimic.core.runtime, genmimic.core.tracking; "
+            "assert not [m for m in sys.modules if m.split('.')[0] in ('jax', 'flax', 'optax', 'tensorboard')]")
+    env = env_without_modules(tmp_path, TRAINING_STACK)
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)

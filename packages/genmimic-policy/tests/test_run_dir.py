@@ -1,0 +1,79 @@
+"""RunDir reads the project's live training run unchanged, and the training modules import without a loop."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+from genmimic.policy.checkpoint import load_teacher
+from genmimic.policy.errors import CheckpointError
+from genmimic.policy.run_dir import RunDir
+
+LIVE_RUN = Path(__file__).resolve().parents[1] / "run"
+SOURCE = Path(__file__).resolve().parents[1] / "src" / "genmimic" / "policy"
+
+
+@pytest.fixture(scope="module")
+def live_run_copy(tmp_path_factory) -> Path:
+    """A copy of packages/genmimic-policy/run (the run being trained: never touched in place)."""
+    if not (LIVE_RUN / "config.json").is_file() or not (LIVE_RUN / "teacher.msgpack").is_file():
+        pytest.skip(f"no training run at {LIVE_RUN}")
+    dest = tmp_path_factory.mktemp("live") / "run"
+    shutil.copytree(LIVE_RUN, dest)
+    return dest
+
+
+def test_run_dir_reads_the_live_run_and_its_teacher_without_writing(live_run_copy):
+    run = RunDir(live_run_copy)
+    before = {p: p.stat().st_mtime_ns for p in live_run_copy.rglob("*")}
+    cfg = run.read_config()
+    info = run.read_info("teacher")
+    assert info is not None and info["iteration"] >= 2400 and info["env_steps"] > 0
+    assert run.read_info("student") is None
+    rows = run.read_metrics("teacher")
+    assert rows and int(rows[-1]["iteration"]) >= int(info["iteration"]) - cfg.checkpoint_every
+    state, loaded = load_teacher(run.checkpoint("teacher"), cfg)  # what a resume restores
+    assert loaded == info
+    assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree.leaves(state.params))
+    with pytest.raises(CheckpointError, match="no student yet"):
+        run.read_policy()
+    assert {p: p.stat().st_mtime_ns for p in live_run_copy.rglob("*")} == before
+
+
+def test_a_folder_that_is_not_a_run_is_refused_in_one_line(tmp_path):
+    with pytest.raises(CheckpointError, match="not a training run \\(no config.json\\)"):
+        RunDir(tmp_path).read_config()
+    assert not list(tmp_path.iterdir())
+
+
+def _module_imports(path: Path) -> set[str]:
+    """Sibling modules that ``path`` imports at module level (``from . import x``, ``from .x import y``)."""
+    out = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            out |= {a.name for a in node.names} if node.module is None else {node.module.split(".")[0]}
+    return out
+
+
+def test_the_policy_package_has_no_import_cycle():
+    graph = {p.stem: _module_imports(p) for p in SOURCE.glob("*.py")}
+    assert {"train", "distill", "run_dir"} <= graph["train"] | {"train"}  # the parser sees the real imports
+    state: dict[str, int] = {}
+
+    def visit(m: str, path: list[str]) -> None:
+        if state.get(m) == 1:
+            raise AssertionError("import cycle: " + " -> ".join(path + [m]))
+        if state.get(m) == 2 or m not in graph:
+            return
+        state[m] = 1
+        for n in sorted(graph[m]):
+            visit(n, path + [m])
+        state[m] = 2
+
+    for module in sorted(graph):
+        visit(module, [])
