@@ -103,16 +103,18 @@ def test_a_skeleton_of_smpls_proportions_keeps_them(walk_bvh, walk_clip):
 
 
 def test_cmu_clip_lands_on_the_files_own_joints(shared_data):
-    """Issue 16's target: <= 1 cm mean, <= 3 cm max against the BVH's joints. Met on every joint but CMU's neck:
-    SMPL's neck hangs rigidly from its chest while CMU turns ``Neck1`` about a zero-length ``Neck`` at the chest
-    (measured 2.0 cm mean, 5.4 cm max there; the README's table)."""
+    """Issue 16's target: <= 1 cm mean, <= 3 cm max against the BVH's joints. Every joint is within 3 mm but the
+    head on the 1 % of frames where the file's neck turns past a person's range (``limits.MAX_ANGLE``, which the
+    import keeps): 3.3 cm there (the README's table)."""
     path = shared_data / "motions" / "cmu_01_01_forward_jumps.bvh"
     clip = bvh.import_bvh(path)
     err, names = _file_errors(path, clip)
-    assert err.mean() < 0.01, f"mean {err.mean() * 100:.2f} cm"
+    assert err.mean() < 0.001, f"mean {err.mean() * 100:.2f} cm"
     worst = {n: float(e) for n, e in zip(names, err.max(axis=0), strict=True)}
-    assert {n for n, e in worst.items() if e > 0.03} <= {"neck"}, worst
-    assert worst["neck"] < 0.06
+    assert {n for n, e in worst.items() if e > 0.005} <= {"head"}, worst
+    head = err[:, names.index("head")]
+    assert head.max() < 0.035 and np.mean(head > 0.01) < 0.02
+    assert not range_violations(clip.body_pose)
 
 
 def test_cmu_clip_closed_form_matches_the_fit(shared_data, tmp_path):

@@ -201,10 +201,12 @@ def smpl_pose_from_source(positions: Array, rotations: Array, rest_positions: Ar
             collar, take their parent's rotation swung the same way; joints with no such chain joint keep
             their parent's rotation), and the pelvis is placed where it and the hips best meet their
             targets, which spreads the difference of pelvis shapes instead of carrying it down the legs.
-        follow_torso: for a ``rest`` with the source's proportions (:func:`source_rest_joints`): the pelvis and
-            chest take the source's own rotations (no aiming), the pelvis sits on the source's pelvis, and the
-            other torso joints (:data:`TORSO`) aim at the source's next joint down their chain (mapped, any
-            weight), so every torso joint the source turns about is followed one to one.
+        follow_torso: for a ``rest`` with the source's proportions (:func:`source_rest_joints`): the pelvis
+            takes the source's own rotation (no aiming) and sits on the source's pelvis; the other torso joints
+            (:data:`TORSO`, the chest included) take theirs swung to aim at the source's next joint down their
+            chain (mapped, any weight), so every torso joint the source turns about is followed one to one, and
+            a neck the source turns about a joint at the chest (CMU's zero-length ``Neck``) is met by the
+            chest's aim (the collars, on the source's own pivots, keep the shoulders where they are).
     Returns:
         ``global_orient`` (T, 3), ``body_pose`` (T, 23, 3) axis-angle [rad] and ``transl`` (T, 3) [m] such that
         :func:`genmimic.core.smpl.forward_kinematics` puts the pelvis on the source's pelvis and every mapped
@@ -250,9 +252,13 @@ def smpl_pose_from_source(positions: Array, rotations: Array, rest_positions: Ar
         target = positions[:, kc] - positions[:, k] if aimed is None else aim[:, c] - place[:, j]
         if torso:
             target = positions[:, kc] - place[:, j]
-        if follow_torso and sec_now is not None:  # the source's own pelvis and chest rotations
+        if follow_torso and j == 0:  # the source's own pelvis rotation (the hips hang from it rigidly)
             align = _frame(rest_positions[kc] - rest_positions[k], sec_src) @ _frame(bone_canon, sec_canon).T
             g = rotations[:, k] @ align
+        elif follow_torso and sec_now is not None:  # the chest: the source's rotation, aimed at the neck
+            align = _frame(rest_positions[kc] - rest_positions[k], sec_src) @ _frame(bone_canon, sec_canon).T
+            g = rotations[:, k] @ align
+            g = swing(g @ bone_canon, target) @ g
         elif sec_now is not None:  # pelvis and chest: the source's own frame at each instant
             g = _frame(target, sec_now) @ _frame(bone_canon, sec_canon).T
         else:
