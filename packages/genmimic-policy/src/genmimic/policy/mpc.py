@@ -67,7 +67,7 @@ class MPCConfig:
     noise_legs: float = 0.1
     noise_other: float = 0.05
     control_period_s: float = 0.02
-    replan_every: int = 2
+    replan_every: int = 1
     threads: int = 2
     cost_stride: int = 2
     seed: int = 0
