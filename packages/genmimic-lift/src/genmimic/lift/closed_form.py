@@ -226,8 +226,8 @@ def smpl_pose_from_source(positions: Array, rotations: Array, rest_positions: Ar
             place[:, j] = place[:, parent] + world[:, parent] @ (rest[j] - rest[parent])
         k = source_of[j]
         torso = follow_torso and smpl.JOINT_NAMES[j] in TORSO
-        apart = mapped & (np.linalg.norm(rest - rest[j], axis=-1) > 1e-6)  # a bone of zero length aims nowhere
-        c = _chain_target(apart if torso else usable, j) if k >= 0 or aimed is not None else None
+        apart = np.linalg.norm(rest - rest[j], axis=-1) > 1e-6  # a bone of zero length aims nowhere
+        c = _chain_target((mapped if torso else usable) & apart, j) if k >= 0 or aimed is not None else None
         if c is None or (k < 0 and parent < 0):
             world[:, j] = world[:, parent] if parent >= 0 else c2w
             continue
