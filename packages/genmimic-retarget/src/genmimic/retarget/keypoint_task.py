@@ -53,11 +53,11 @@ class KeypointTasks(Task):
         data, model = configuration.data, configuration.model
         error = np.empty(6 * len(self.frame_ids))
         jac = np.empty((6 * len(self.frame_ids), model.nv))
+        frames, local = data.oMf, pin.ReferenceFrame.LOCAL
         for i, (fid, target) in enumerate(zip(self.frame_ids, self.targets, strict=True)):
-            frame_to_world = data.oMf[fid]
-            error[6 * i:6 * i + 6] = pin.log(frame_to_world.actInv(target)).vector
-            local = pin.getFrameJacobian(model, data, fid, pin.ReferenceFrame.LOCAL)
-            jac[6 * i:6 * i + 6] = -pin.Jlog6(target.actInv(frame_to_world)) @ local
+            target_to_frame = frames[fid].actInv(target)
+            error[6 * i:6 * i + 6] = pin.log6(target_to_frame).vector
+            jac[6 * i:6 * i + 6] = -pin.Jlog6(target_to_frame.inverse()) @ pin.getFrameJacobian(model, data, fid, local)
         return error, jac
 
     def compute_error(self, configuration: Configuration) -> np.ndarray:
