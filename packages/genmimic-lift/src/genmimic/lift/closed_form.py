@@ -133,7 +133,6 @@ def source_rest_joints(rest_positions: Array, source_of: tuple[int, ...], source
     rest = np.array(default, dtype=float)
     placed = np.zeros(smpl.NUM_JOINTS, bool)
     placed[0] = True
-    rest[0] = default[0]
     origin = rest_positions[src[0]]
     for j in range(1, smpl.NUM_JOINTS):
         if not mapped[j]:
@@ -252,19 +251,13 @@ def smpl_pose_from_source(positions: Array, rotations: Array, rest_positions: Ar
         target = positions[:, kc] - positions[:, k] if aimed is None else aim[:, c] - place[:, j]
         if torso:
             target = positions[:, kc] - place[:, j]
-        if follow_torso and j == 0:  # the source's own pelvis rotation (the hips hang from it rigidly)
-            align = _frame(rest_positions[kc] - rest_positions[k], sec_src) @ _frame(bone_canon, sec_canon).T
-            g = rotations[:, k] @ align
-        elif follow_torso and sec_now is not None:  # the chest: the source's rotation, aimed at the neck
-            align = _frame(rest_positions[kc] - rest_positions[k], sec_src) @ _frame(bone_canon, sec_canon).T
-            g = rotations[:, k] @ align
-            g = swing(g @ bone_canon, target) @ g
-        elif sec_now is not None:  # pelvis and chest: the source's own frame at each instant
+        if sec_now is not None and not follow_torso:  # pelvis and chest: the source's own frame at each instant
             g = _frame(target, sec_now) @ _frame(bone_canon, sec_canon).T
         else:
             align = _frame(rest_positions[kc] - rest_positions[k], sec_src) @ _frame(bone_canon, sec_canon).T
             g = rotations[:, k] @ align
-            g = swing(g @ bone_canon, target) @ g
+            if not (follow_torso and j == 0):  # (a followed pelvis keeps its own rotation: the hips hang from it)
+                g = swing(g @ bone_canon, target) @ g
         world[:, j] = g if parent < 0 else _within_range(world[:, parent], g, MAX_ANGLE[name])
         if j == 0 and aim is not None and not follow_torso:  # the pelvis where it and its children best meet aims
             kids = [i for i in range(smpl.NUM_JOINTS) if smpl.PARENTS[i] == 0 or i == 0]
