@@ -293,19 +293,19 @@ def file_joints(source: str | os.PathLike[str], scale: float | None = None, up: 
 
 
 def _closed_form_clip(motion: BvhMotion, skeleton: SkeletonMap, positions: Array, file_rotations: Array,
-                      targets: Array, weights: Array, rest: Array, meta: dict) -> tuple[SmplClip, float]:
+                      targets: Array, weights: Array, rest_world: Array, rest: Array,
+                      meta: dict) -> tuple[SmplClip, float]:
     """The clip by :func:`.closed_form.smpl_pose_from_source` on the rest skeleton ``rest`` (24, 3) (the
-    file's proportions), put on the ground; and its weighted RMS distance [m] to the conformed targets."""
+    file's proportions; ``rest_world`` (J, 3) is the file's rest pose in the world [m]), put on the ground;
+    and its weighted RMS distance [m] to the conformed targets."""
     from .closed_form import smpl_pose_from_source
     from .retarget_joints import body_scale, conform_to_skeleton, ground_offset
 
     W = skeleton.file_to_world
     rotations = W @ file_rotations @ W.T
-    rest_world = rest_positions(motion.parents, motion.offsets) * skeleton.unit_m @ W.T
     scale = body_scale(targets, weights)
     conformed = conform_to_skeleton(targets, weights, rest)
-    go, bp, transl = smpl_pose_from_source(positions, rotations, rest_world, skeleton.source_of, rest,
-                                           aim=targets, aim_weights=weights[0], follow_torso=True)
+    go, bp, transl = smpl_pose_from_source(positions, rotations, rest_world, skeleton.source_of, rest)
     joints, _ = smpl.forward_kinematics(go, bp, transl, rest)
     shift = ground_offset(joints, scale)
     transl, joints, conformed = (a - [0.0, 0.0, shift] for a in (transl, joints, conformed))
@@ -367,7 +367,8 @@ def import_bvh(source: str | os.PathLike[str], scale: float | None = None, up: s
 
         clip, err = clip_from_positions(targets, weights, motion.fps, meta, rest=rest)
     else:
-        clip, err = _closed_form_clip(motion, skeleton, positions, file_rotations, targets, weights, rest, meta)
+        clip, err = _closed_form_clip(motion, skeleton, positions, file_rotations, targets, weights, rest_world,
+                                      rest, meta)
     log.info("%s: %d frames at %g fps, up %s (%s), %g m per unit (%s), %d joints mapped, %s, RMS error to the "
              "conformed joints %.1f mm", name, len(targets), motion.fps, skeleton.up, skeleton.up_source,
              skeleton.unit_m, skeleton.unit_source, len(mapping), "fitted" if refine else "closed form", err * 1e3)

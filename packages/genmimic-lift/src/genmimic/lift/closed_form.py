@@ -183,33 +183,27 @@ def _scale(rest: Array, default: Array, placed: Array) -> float:
 
 
 def smpl_pose_from_source(positions: Array, rotations: Array, rest_positions: Array, source_of: tuple[int, ...],
-                          rest: Array = smpl.DEFAULT_REST_JOINTS, aim: Array | None = None,
-                          aim_weights: Array | None = None, follow_torso: bool = False
-                          ) -> tuple[Array, Array, Array]:
-    """SMPL parameters that follow a source skeleton's motion.
+                          rest: Array) -> tuple[Array, Array, Array]:
+    """SMPL parameters that follow a source skeleton's motion, on a rest skeleton of its proportions.
+
+    The pelvis takes the source pelvis's own rotation and place; every other mapped joint takes its source
+    joint's rotation (times the rest alignment) swung to aim its bone at the source's next mapped joint down
+    its chain (so joints the source has between the two, such as twist joints, and a neck the source turns
+    about a joint at the chest, CMU's zero-length ``Neck``, are met by the aim); joints the source lacks (a
+    collar, a spine joint) take their parent's rotation swung the same way; joints with no mapped joint down
+    their chain (head, hands, balls of the feet) keep their parent's rotation.
 
     Args:
         positions: (T, J, 3) source joint positions in the world (z up, facing +x) [m].
         rotations: (T, J, 3, 3) source joint-to-world rotations in the world frame (identity in its rest pose).
         rest_positions: (J, 3) source rest-pose joint positions in the world [m].
         source_of: (24,) source joint of each SMPL joint, -1 where none (see ``SkeletonMap.source_of``).
-        rest: (24, 3) SMPL rest joints (canonical frame, y up facing +z) [m], at the body's scale.
-        aim: (T, 24, 3) optional SMPL joint targets [m] (the source's joints conformed to ``rest``'s bone
-            lengths): each bone then points from where SMPL's joint is to the target of the first joint down
-            its chain whose weight in ``aim_weights`` (24,) is positive (joints the source lacks, such as a
-            collar, take their parent's rotation swung the same way; joints with no such chain joint keep
-            their parent's rotation), and the pelvis is placed where it and the hips best meet their
-            targets, which spreads the difference of pelvis shapes instead of carrying it down the legs.
-        follow_torso: for a ``rest`` with the source's proportions (:func:`source_rest_joints`): the pelvis
-            takes the source's own rotation (no aiming) and sits on the source's pelvis; the other torso joints
-            (:data:`TORSO`, the chest included) take theirs swung to aim at the source's next joint down their
-            chain (mapped, any weight), so every torso joint the source turns about is followed one to one, and
-            a neck the source turns about a joint at the chest (CMU's zero-length ``Neck``) is met by the
-            chest's aim (the collars, on the source's own pivots, keep the shoulders where they are).
+        rest: (24, 3) SMPL rest joints (canonical frame, y up facing +z) [m] with the source's proportions
+            (:func:`source_rest_joints`).
     Returns:
         ``global_orient`` (T, 3), ``body_pose`` (T, 23, 3) axis-angle [rad] and ``transl`` (T, 3) [m] such that
-        :func:`genmimic.core.smpl.forward_kinematics` puts the pelvis on the source's pelvis and every mapped
-        bone along the source's bone (with ``aim``: as described there).
+        :func:`genmimic.core.smpl.forward_kinematics` with ``rest`` puts every mapped joint on its source joint
+        wherever the source's motion is one SMPL can make within a person's range (:data:`.limits.MAX_ANGLE`).
     """
     T = len(positions)
     c2w = smpl.CANONICAL_TO_WORLD
@@ -217,53 +211,38 @@ def smpl_pose_from_source(positions: Array, rotations: Array, rest_positions: Ar
     place = np.empty((T, smpl.NUM_JOINTS, 3))  # SMPL's joints as they are placed
     place[:, 0] = positions[:, source_of[0]]
     mapped = np.asarray(source_of) >= 0
-    aimed = mapped & (np.asarray(aim_weights) > 0) if aim is not None and aim_weights is not None else None
-    usable = mapped if aimed is None else aimed
     for j in range(smpl.NUM_JOINTS):  # tree order: parents first
         parent = smpl.PARENTS[j]
         if parent >= 0:
             place[:, j] = place[:, parent] + world[:, parent] @ (rest[j] - rest[parent])
         k = source_of[j]
-        torso = follow_torso and smpl.JOINT_NAMES[j] in TORSO
         apart = np.linalg.norm(rest - rest[j], axis=-1) > 1e-6  # a bone of zero length aims nowhere
-        c = _chain_target((mapped if torso else usable) & apart, j) if k >= 0 or aimed is not None else None
+        c = _chain_target(mapped & apart, j)
         if c is None or (k < 0 and parent < 0):
             world[:, j] = world[:, parent] if parent >= 0 else c2w
             continue
+        name = smpl.JOINT_NAMES[j]
+        target = positions[:, source_of[c]] - place[:, j]
         if k < 0:  # a joint the source lacks (a collar, a spine joint): its parent's rotation, swung to aim
             g = world[:, parent]
-            goal = positions[:, source_of[c]] if torso else aim[:, c]
-            g = swing(g @ (rest[c] - rest[j]), goal - place[:, j]) @ g
-            world[:, j] = _within_range(world[:, parent], g, MAX_ANGLE[smpl.JOINT_NAMES[j]])
+            g = swing(g @ (rest[c] - rest[j]), target) @ g
+            world[:, j] = _within_range(world[:, parent], g, MAX_ANGLE[name])
             continue
         kc = source_of[c]
-        name = smpl.JOINT_NAMES[j]
         if name in _LATERAL and all(source_of[_J(n)] >= 0 for n in _LATERAL[name]):
             left, right = (_J(n) for n in _LATERAL[name])
             sec_canon = rest[left] - rest[right]
             sec_src = rest_positions[source_of[left]] - rest_positions[source_of[right]]
-            sec_now = positions[:, source_of[left]] - positions[:, source_of[right]]
         elif name.endswith("ankle"):
-            sec_canon, sec_src, sec_now = _CANONICAL_LEFT, _WORLD_LEFT, None
+            sec_canon, sec_src = _CANONICAL_LEFT, _WORLD_LEFT
         else:
-            sec_canon, sec_src, sec_now = _CANONICAL_FORWARD, _WORLD_FORWARD, None
+            sec_canon, sec_src = _CANONICAL_FORWARD, _WORLD_FORWARD
         bone_canon = rest[c] - rest[j]
-        target = positions[:, kc] - positions[:, k] if aimed is None else aim[:, c] - place[:, j]
-        if torso:
-            target = positions[:, kc] - place[:, j]
-        if sec_now is not None and not follow_torso:  # pelvis and chest: the source's own frame at each instant
-            g = _frame(target, sec_now) @ _frame(bone_canon, sec_canon).T
-        else:
-            align = _frame(rest_positions[kc] - rest_positions[k], sec_src) @ _frame(bone_canon, sec_canon).T
-            g = rotations[:, k] @ align
-            if not (follow_torso and j == 0):  # (a followed pelvis keeps its own rotation: the hips hang from it)
-                g = swing(g @ bone_canon, target) @ g
+        align = _frame(rest_positions[kc] - rest_positions[k], sec_src) @ _frame(bone_canon, sec_canon).T
+        g = rotations[:, k] @ align
+        if j > 0:  # (the pelvis keeps its own rotation: the hips hang from it rigidly)
+            g = swing(g @ bone_canon, target) @ g
         world[:, j] = g if parent < 0 else _within_range(world[:, parent], g, MAX_ANGLE[name])
-        if j == 0 and aim is not None and not follow_torso:  # the pelvis where it and its children best meet aims
-            kids = [i for i in range(smpl.NUM_JOINTS) if smpl.PARENTS[i] == 0 or i == 0]
-            w = np.asarray(aim_weights, float)[kids]
-            offsets = np.einsum("tab,kb->tka", g, rest[kids] - rest[0])
-            place[:, 0] = np.sum(w[None, :, None] * (aim[:, kids] - offsets), axis=1) / max(w.sum(), 1e-9)
     local = np.swapaxes(world[:, smpl.PARENTS[1:]], -1, -2) @ world[:, 1:]
     global_orient = rot.axis_angle_from_matrix(world[:, 0])
     body_pose = rot.axis_angle_from_matrix(local)
