@@ -10,18 +10,18 @@ where each F (3, 3) is the frame of the bone (to that chain joint) and a second 
 left for the pelvis, the chest and the feet, its forward for every other bone), SMPL's in its canonical
 frame and the source's in the world. Per frame, SMPL's joint-to-world rotation is the source joint's
 world rotation times that alignment, ``G_j = S_k @ A_j`` (so the twist follows the source), then swung
-by the smallest rotation that lays the bone exactly along the source's bone at that frame (so joints
-between ``k`` and its chain joint in the source, such as twist or zero-length joints, do not matter).
-Joints with no such chain joint (head, hands, balls of the feet, unmapped spine or collar joints) keep
-their parent's rotation, and every rotation is kept within a person's range
-(:data:`.limits.MAX_ANGLE`). The local rotations are ``G_parent^T @ G_j``; the pelvis is placed on the
-source's pelvis.
+by the smallest rotation that points the bone from where SMPL's joint is at the source's chain joint
+(so joints between ``k`` and its chain joint in the source, such as twist or zero-length joints, do not
+matter); the pelvis keeps ``S_k @ A_j`` and the source pelvis's place. Joints the source lacks take their
+parent's rotation swung the same way; joints with no chain joint (head, hands, balls of the feet) keep
+their parent's rotation; every rotation is kept within a person's range (:data:`.limits.MAX_ANGLE`). The
+local rotations are ``G_parent^T @ G_j``.
 
 SMPL's skeleton is given the source's proportions first (:func:`source_rest_joints`: the torso as the
 source's rest pose has it, each limb bone SMPL's rest direction at the source's length), so the mapped
 joints land on the source's own joints, not only along its bones (a body of SMPL's default proportions put
-along CMU 01_01's bones was 4-14 cm off its joints; on its own proportions 0.1 cm mean, see the package
-README). The BVH importer (:func:`.bvh.import_bvh`) records that skeleton in ``meta["rest_joints"]``.
+along CMU 01_01's bones was 4-14 cm off its joints; on its own proportions 0.002 cm mean, see the
+package README). The BVH importer (:func:`.bvh.import_bvh`) records that skeleton in ``meta["rest_joints"]``.
 """
 
 from __future__ import annotations
