@@ -110,8 +110,12 @@ class RunDir:
     def student_policy(self, extra: dict[str, Any] | None = None) -> tuple[NumpyPolicy, PolicySpec]:
         """The student checkpoint as a NumPy policy and its spec (training record: both phases' info and
         ``extra``). Reads only; needs the training stack."""
-        from .distill import load_student
-        from .networks import numpy_policy
+        try:
+            from .distill import load_student
+            from .networks import numpy_policy
+        except ImportError as err:
+            raise CheckpointError(f"{self.path}: reading the student checkpoint needs the training stack ({err}): "
+                                  "pip install 'genmimic-policy[train]'") from None
 
         cfg = self.read_config()
         state, info = load_student(self.checkpoint("student"), cfg)
