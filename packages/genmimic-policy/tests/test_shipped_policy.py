@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 from genmimic.core import g1_constants as g1
 from genmimic.core import load_clip, save_clip
 from genmimic.core.clips import Trajectory
-from genmimic.policy import observation as obs
+from genmimic.core.runtime import observation as obs
 from genmimic.policy.cli import app
 from genmimic.policy.config import default_config
 from genmimic.policy.policy_file import load_policy

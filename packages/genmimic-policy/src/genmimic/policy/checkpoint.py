@@ -16,7 +16,8 @@ import jax
 import numpy as np
 from flax import serialization
 
-from . import observation as obs_mod
+from genmimic.core.runtime import observation as obs_mod
+
 from .config import TrainConfig
 from .env_core import EnvSnapshot, Episode, Rng
 from .errors import CheckpointError

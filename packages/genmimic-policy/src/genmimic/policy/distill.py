@@ -17,8 +17,8 @@ import numpy as np
 import optax
 
 from genmimic.core.cli_support import progress
+from genmimic.core.runtime import observation as obs_mod
 
-from . import observation as obs_mod
 from .checkpoint import (
     MetricsLog,
     load_teacher,

@@ -13,9 +13,9 @@ import numpy as np
 
 from genmimic.core import g1_constants as g1
 from genmimic.core import tracking
+from genmimic.core.runtime.observation import gravity_in_body, to_heading_frame
 
 from .config import EnvConfig, RewardScales
-from .observation import gravity_in_body, to_heading_frame
 
 EFFORT = np.asarray([j.motor.effort for j in g1.JOINTS], np.float32)
 LOWER = np.asarray([j.lower for j in g1.JOINTS], np.float32)

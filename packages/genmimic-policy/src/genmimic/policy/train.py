@@ -16,8 +16,8 @@ import jax
 import numpy as np
 
 from genmimic.core.cli_support import progress
+from genmimic.core.runtime import observation as obs_mod
 
-from . import observation as obs_mod
 from .checkpoint import (  # noqa: F401  (read_checkpoint, load_teacher, ...: also this module's names)
     ACT_SIZE,
     MetricsLog,
