@@ -71,7 +71,7 @@ class MPCConfig:
     threads: int = 2
     cost_stride: int = 2
     seed: int = 0
-    far_dt: float = 0.02
+    far_dt: float = 0.0
     near_s: float = 0.4
 
     def check(self) -> None:
