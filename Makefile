@@ -56,7 +56,8 @@ $(STAMP): constraints.txt Makefile $(foreach p,$(PACKAGES),packages/genmimic-$(p
 	$(PY) -m pip install -q --upgrade pip
 	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install -q -c constraints.txt \
 	  -e "packages/genmimic-core[smpl,pinocchio,test,view,report]" \
-	  $(foreach p,$(filter-out core policy,$(PACKAGES)),-e packages/genmimic-$(p)) -e "packages/genmimic-policy[train]" \
+	  $(foreach p,$(filter-out core policy bench,$(PACKAGES)),-e packages/genmimic-$(p)) -e "packages/genmimic-policy[train]" \
+	  -e "packages/genmimic-bench[ray]" \
 	  pytest ruff scipy
 	$(PY) -m pip check
 	@touch $(STAMP)

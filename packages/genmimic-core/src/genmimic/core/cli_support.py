@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sys
@@ -50,6 +51,27 @@ def progress(items: Iterable[T], description: str, total: int | None = None) -> 
 
     with Progress(console=Console(stderr=True), transient=True) as bar:
         yield from bar.track(items, total=total, description=description)
+
+
+@contextlib.contextmanager
+def counts_progress(description: str, total: int) -> Iterator[Callable[[int, int, int], None]]:
+    """A progress bar over ``total`` items that also shows how many are done, failed and running, on
+    stderr when it is a terminal (silently otherwise); yields ``update(done, failed, running)``."""
+    if not sys.stderr.isatty():
+        yield lambda done, failed, running: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[counts]}"), TimeElapsedColumn(), console=Console(stderr=True),
+                  transient=True) as bar:
+        task = bar.add_task(description, total=total, counts="")
+
+        def update(done: int, failed: int, running: int) -> None:
+            bar.update(task, completed=done + failed, counts=f"done {done}  failed {failed}  running {running}")
+
+        yield update
 
 
 def setup_logging(verbose: bool = False) -> None:
