@@ -15,7 +15,8 @@ SCRIPT = textwrap.dedent("""
     from genmimic.policy.config import PPOConfig
     from genmimic.policy.errors import PolicyError
     from genmimic.policy.ppo import Transition, init_state, make_update
-    from genmimic.policy.sharding import device_mesh, replicate, shard_envs
+    from genmimic.policy.config import config_from_dict
+    from genmimic.policy.sharding import device_mesh, replicate, shard_envs, training_mesh
     from genmimic.policy.toy_env import ACT_MIRROR, OBS_MIRROR
 
     assert len(jax.devices()) == 2, jax.devices()
@@ -54,6 +55,9 @@ SCRIPT = textwrap.dedent("""
         raise SystemExit("3 envs split over 2 devices")
     except PolicyError as err:
         assert "multiple of 2" in str(err)
+    cfg_devices = config_from_dict({"backend": "mjx", "devices": 1}).devices
+    assert training_mesh("mjx", cfg_devices) is None and training_mesh("cpu", "all") is None
+    assert training_mesh("mjx", "all").devices.size == 2 and device_mesh("1").devices.size == 1
     print("SAME")
 """)
 

@@ -170,6 +170,7 @@ class TrainConfig:
     seed: int = 0
     checkpoint_every: int = 25  # iterations
     max_minutes: float = 0.0  # wall-clock cap of one `train` call; 0: none
+    devices: str = "all"  # mjx backend: envs and the PPO batch split over "all" local devices or the first N
 
 
 def default_config() -> TrainConfig:

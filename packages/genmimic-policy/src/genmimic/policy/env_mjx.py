@@ -137,7 +137,8 @@ class MjxVecEnv:
     recompile."""
 
     def __init__(self, bank: ReferenceBank, cfg: EnvConfig, num_envs: int, seed: int = 0,
-                 randomize: bool | None = None) -> None:
+                 randomize: bool | None = None, mesh=None) -> None:
+        self.mesh = mesh  # a jax.sharding.Mesh: envs split over its devices (genmimic.policy.sharding)
         self.env = MjxTracking(bank, cfg, randomize)
         self.cfg, self.num_envs, self.seed = cfg, num_envs, seed
         self.statics = self.env.statics
@@ -163,7 +164,7 @@ class MjxVecEnv:
 
     def reset(self) -> tuple[np.ndarray, np.ndarray]:
         """Start every env anew; returns the student (N, Ds) and teacher (N, Dt) observations."""
-        blank = self.env.blank(self.rng, self.sampler, self.num_envs)
+        blank = self._place(self.env.blank(self.rng, self.sampler, self.num_envs))
         self.state, _ = self._step(self.statics, blank, jnp.zeros((self.num_envs, 29), jnp.float32),
                                    jnp.asarray(True))
         self.rng = self.state.rng
@@ -191,9 +192,21 @@ class MjxVecEnv:
         ep = core.Episode(*(jnp.asarray(x) for x in snap.episode))
         rng = core.Rng(*(jnp.asarray(np.asarray(x, np.uint32).reshape(1)) for x in snap.rng))
         sampler = sampling.SamplerState(*(jnp.asarray(x) for x in snap.sampler))
-        self.state = MjxState(data, ep, rng, sampler, f32(snap.student), f32(snap.teacher))
+        self.state = self._place(MjxState(data, ep, rng, sampler, f32(snap.student), f32(snap.teacher)))
         self.rng, self.sampler = rng, sampler
         return np.asarray(snap.student), np.asarray(snap.teacher)
+
+    def _place(self, state: MjxState) -> MjxState:
+        """``state`` with its per-env arrays split over the mesh (random and sampling state replicated);
+        unchanged without a mesh. The jitted step keeps that layout."""
+        if self.mesh is None:
+            return state
+        from .sharding import replicate, shard_envs
+
+        data, episode, student, teacher = shard_envs((state.data, state.episode, state.student, state.teacher),
+                                                     self.mesh)
+        rng, sampler = replicate((state.rng, state.sampler), self.mesh)
+        return MjxState(data, episode, rng, sampler, student, teacher)
 
     def close(self) -> None:
         self.state = None

@@ -24,10 +24,12 @@ ENV_AXIS = "envs"  #: the mesh axis environments (and the PPO batch) are split o
 
 def device_mesh(devices: str | int = "all") -> Mesh:
     """A 1-D mesh named :data:`ENV_AXIS` over ``"all"`` devices (every host's, after
-    :func:`initialize_distributed`) or the first ``devices`` of them.
+    :func:`initialize_distributed`) or the first ``devices`` of them (an int or a string of digits).
 
     Raises PolicyError for a count that is not in 1..len(jax.devices()) or an unknown string."""
     available = jax.devices()
+    if isinstance(devices, str) and devices.isdigit():
+        devices = int(devices)  # from a JSON config, where it is a string
     if devices == "all":
         chosen = available
     elif isinstance(devices, int) and not isinstance(devices, bool) and 1 <= devices <= len(available):
@@ -80,3 +82,12 @@ def initialize_distributed(coordinator: str | None = None, num_processes: int | 
     the number of processes and this one's id; all None lets JAX find them on a cluster it knows (Slurm,
     TPU pods, Kubernetes with the right environment). Call it before any other JAX call."""
     jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes, process_id=process_id)
+
+
+def training_mesh(backend: str, devices: str | int) -> Mesh | None:
+    """The mesh training shards over: the ``mjx`` backend's ``devices`` when that is more than one device;
+    None otherwise (the ``cpu`` backend, one device: nothing is placed, behaviour unchanged)."""
+    if backend != "mjx":
+        return None
+    mesh = device_mesh(devices)
+    return mesh if mesh.devices.size > 1 else None

@@ -60,8 +60,9 @@ def make_env(cfg: TrainConfig, bank: ReferenceBank, num_envs: int | None = None,
         return CpuVecEnv(bank, cfg.env, n, cfg.threads or os.cpu_count(), s, randomize)
     if cfg.backend == "mjx":
         from .env_mjx import MjxVecEnv
+        from .sharding import training_mesh
 
-        return MjxVecEnv(bank, cfg.env, n, s, randomize)
+        return MjxVecEnv(bank, cfg.env, n, s, randomize, mesh=training_mesh(cfg.backend, cfg.devices))
     raise ConfigError(f"unknown backend {cfg.backend!r} (known: cpu, mjx)")
 
 
@@ -105,6 +106,11 @@ def train_teacher(run: RunDir | Path, cfg: TrainConfig, env, show_progress: bool
             t_roll = time.time()
             rollout, boot, obs, stats = collect(env, state, obs, k1, cfg.ppo.unroll_length, cfg.ppo.discount, tracker)
             t_upd = time.time()
+            if getattr(env, "mesh", None) is not None:  # mjx over several devices (genmimic.policy.sharding)
+                from .sharding import replicate, shard_envs
+
+                state, rollout, boot = (replicate(state, env.mesh), shard_envs(rollout, env.mesh, 1),
+                                        shard_envs(boot, env.mesh))
             state, loss = update(state, rollout, boot, k2)
             steps = cfg.ppo.unroll_length * obs.shape[0]
             info["env_steps"] += steps
