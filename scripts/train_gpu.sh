@@ -42,6 +42,9 @@ import json, sys, os
 cfg, work, minutes = json.load(open(sys.argv[1])), sys.argv[2], float(sys.argv[3])
 if os.environ.get("GENMIMIC_NUM_ENVS"):
     cfg["num_envs"] = int(os.environ["GENMIMIC_NUM_ENVS"])
+# Every local device by default (config "devices": "all"; GENMIMIC_DEVICES=N for the first N): the envs and
+# the PPO batch are split over them (genmimic.policy.sharding); num_envs must be a multiple of their count.
+cfg["devices"] = os.environ.get("GENMIMIC_DEVICES", cfg.get("devices", "all"))
 cfg["max_minutes"] = minutes
 json.dump(cfg, open(work + "/overrides.json", "w"))
 import jax
