@@ -179,8 +179,10 @@ def test_truncated_npz(g1_clip, tmp_path):
     for cut in (len(data) // 3, len(data) - 30):
         bad = tmp_path / f"cut{cut}.npz"
         bad.write_bytes(data[:cut])
-        with pytest.raises(ClipError, match=f"{bad}: (not an npz archive|damaged npz archive)"):
+        with pytest.raises(ClipError, match=f"{bad}: (not an npz archive|damaged npz archive)") as info:
             load_clip(bad)
+        # one line: the file, the problem and the fix
+        assert "\n" not in str(info.value) and "; fix: " in str(info.value) and "write it again" in str(info.value)
 
 
 def test_corrupted_member_inside_the_archive(g1_clip, tmp_path):

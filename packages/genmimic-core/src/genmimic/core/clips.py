@@ -262,6 +262,10 @@ def clip_to_arrays(clip: Clip) -> dict[str, np.ndarray]:
     return out
 
 
+_REWRITE_FIX = ("fix: give a clip written by a genmimic command (genmimic-lift, genmimic-retarget, ...), "
+                "or write it again if it was cut short (a full disk or an interrupted copy)")
+
+
 def load_clip(source: str | os.PathLike[str], expect: type[C] | None = None) -> C:
     """Load and validate a clip from a path, or from stdin for ``-``.
 
@@ -276,9 +280,9 @@ def load_clip(source: str | os.PathLike[str], expect: type[C] | None = None) -> 
     try:
         data = read_bytes(source)
         if not data:
-            raise ClipError("empty input: expected an npz clip")
+            raise ClipError(f"empty input: expected an npz clip; {_REWRITE_FIX}")
         if not zipfile.is_zipfile(io.BytesIO(data)):
-            raise ClipError("not an npz archive (wrong file type or truncated)")
+            raise ClipError(f"not an npz archive (wrong file type or truncated); {_REWRITE_FIX}")
         try:
             with np.load(io.BytesIO(data), allow_pickle=False) as npz:
                 arrays = {k: npz[k] for k in npz.files}
@@ -287,7 +291,7 @@ def load_clip(source: str | os.PathLike[str], expect: type[C] | None = None) -> 
                 raise ValueError(f"member {bad[0]!r} is not an npy array")
         except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as err:
             detail = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise ClipError(f"damaged npz archive: {detail}") from None
+            raise ClipError(f"damaged npz archive: {detail}; {_REWRITE_FIX}") from None
         clip = clip_from_arrays(arrays)
         if expect is not None and not isinstance(clip, expect):
             raise ClipError(f"expected a {expect.format_id()} clip, got {clip.format_id()}", key="format")
