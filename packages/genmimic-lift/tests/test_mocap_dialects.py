@@ -179,6 +179,23 @@ def test_full_import_of_a_dialect_matches_the_truth(tmp_path, short_walk):
     assert (skeleton.up, skeleton.up_source, skeleton.unit_m, skeleton.unit_source) == ("+z", "given", 0.02, "given")
 
 
+def test_command_says_the_detected_axis_unit_and_rate(tmp_path, short_walk):
+    path = tmp_path / "blender.bvh"
+    path.write_bytes(write_dialect(short_walk, **DIALECTS["opaque_names_blender_z_up_cm_crlf_bom_tabs"]))
+    out = tmp_path / "o.npz"
+    result = runner.invoke(lift_app, [str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip() == (f"genmimic-lift: {path}: BVH, up axis +z (detected), unit cm (0.01 m per unit, "
+                                     f"detected), 30 fps, {short_walk.num_frames} frames")
+    result = runner.invoke(lift_app, [str(path), "-o", str(out), "--scale", "0.0254", "--no-checks"])
+    assert "unit inch (0.0254 m per unit, given)" in result.stderr
+    result = runner.invoke(lift_app, [str(path), "-o", str(out), "-q"])
+    assert result.exit_code == 0 and result.stderr == ""
+    (tmp_path / "a.npz").write_bytes(_amass(short_walk, mocap_framerate=np.array(30.0)))
+    result = runner.invoke(lift_app, [str(tmp_path / "a.npz"), "-o", str(out)])
+    assert result.stderr.strip().endswith(f"a.npz: AMASS npz, up axis z, 30 fps, {short_walk.num_frames} frames")
+
+
 @pytest.mark.parametrize(("text", "fps"), [("0.0333333", 30.0), ("0.033333", 30.0), ("0.008333", 120.0),
                                            ("0.00833333", 120.0), ("0.0083", 120.0), ("0.04", 25.0),
                                            ("0.0416667", 24.0), ("0.0333667", 30000 / 1001), ("0.0123", 81.0),

@@ -53,12 +53,14 @@ def lift(
                                          "optimisation (slow) instead of converting them in closed form.")] = False,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log steps and timings to stderr (and "
                                           "MediaPipe's start-up messages).")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Mocap: do not print the line saying the "
+                                        "detected up axis, unit, rate and frame count.")] = False,
     version: Version = None,
 ) -> None:
     """Lift a video, or import mocap, into an SMPL clip (genmimic.smpl/1: z up, feet on z = 0).
-    INPUT '-' reads standard input."""
+    INPUT '-' reads standard input. Mocap imports print one line on stderr saying what was detected."""
     setup_logging(verbose)
-    from .importers import lift_any
+    from .importers import import_summary, lift_any
     from .video import is_video_input
 
     bar = lambda frames, total: progress(frames, "detecting", total=total)  # noqa: E731
@@ -73,6 +75,9 @@ def lift(
         clip = lift_any(input, focal=focal, body_model=body_model, render=render, progress=bar, fps=fps, up=up,
                         scale=scale, check=not no_checks, refine=refine)
     save_clip(clip, output)
+    summary = None if quiet else import_summary(clip.meta.get("source") or input, clip)
+    if summary:
+        typer.echo(f"genmimic-lift: {summary}", err=True)
     log.info("wrote %s: %d frames at %g fps", output, clip.num_frames, clip.fps)
 
 

@@ -163,3 +163,27 @@ def lift_any(source: str | os.PathLike[str], *, focal: float | None = None,
     if check:
         check_conventions(clip, name, kind)
     return clip
+
+
+def import_summary(name: str, clip: SmplClip) -> str | None:
+    """One line saying what a mocap import found, for the user to check; None for video clips.
+
+    E.g. ``x.bvh: BVH, up axis +y (detected), unit cm (0.01 m per unit, detected), 120 fps, 2752 frames``.
+    Read from ``clip.meta["params"]`` (written by the importers), so it says what was used, not what was asked.
+    """
+    params = clip.meta.get("params", {})
+    importer = params.get("importer")
+    if importer not in ("bvh", "amass", "gvhmr"):
+        return None
+    parts = [importer.upper() if importer != "amass" else "AMASS npz"]
+    if importer == "bvh":
+        from .skeleton_map import UNITS
+
+        unit_m = float(params["unit_m"])
+        unit = next((u for m, u in UNITS if abs(m - unit_m) <= 1e-9 * m), None)
+        parts.append(f"up axis {params['up']} ({params['up_axis']})")
+        parts.append(f"unit {unit + ' ' if unit else ''}({unit_m:g} m per unit, {params['unit']})")
+    elif "up" in params:
+        parts.append(f"up axis {params['up']}")
+    parts.append(f"{clip.fps:g} fps, {clip.num_frames} frames")
+    return f"{name}: " + ", ".join(parts)
