@@ -111,6 +111,21 @@ def main() -> int:
         return 1
 
 
+def ik_note(report) -> str:
+    """What the retarget summary's "frames not converged" means for the user: IK frames whose largest keypoint
+    error exceeds the 5 cm criterion (``genmimic.retarget.ik``), with the largest error and whether it matters."""
+    n = len(report.nonconverged_frames)
+    total = report.frames_out if report.fps_in > report.fps_out else report.frames_in  # IK runs at the lower rate
+    worst = report.keypoint_error_max * 100
+    what = (f"note: in {n} of {total} IK frames ({100 * n / max(total, 1):.0f} %) some G1 keypoint ends more than "
+            f"5 cm from the scaled human's (the G1's proportions and joint limits cannot match the human there; "
+            f"largest {worst:.1f} cm, mean {report.keypoint_error_mean * 100:.1f} cm). The G1 clip is complete "
+            f"and is what the trackers follow")
+    if worst > 15:
+        return what + "; the largest miss is big enough to change the motion visibly: look at those frames"
+    return what + "; a miss this small does not change the motion visibly"
+
+
 def raised_hand_error(robot, clip) -> float:
     """Mean root-relative error [m] of the right hand over the frames where the reference raises it above
     the right shoulder (the wave in the bundled clip); nan when it never does."""
@@ -194,6 +209,8 @@ def run(video: Path, out: Path, make_video: bool = True, mpc_seconds: float = 4.
     save_clip(result.clip, out / "g1.npz")
     times["retarget"] = time.perf_counter() - start
     say(f"      {result.report.summary()}")
+    if result.report.nonconverged_frames:
+        say(f"      {ik_note(result.report)}")
     feasibility = feasibility_summary(result.clip, out)
 
     start = time.perf_counter()
@@ -282,7 +299,8 @@ def run(video: Path, out: Path, make_video: bool = True, mpc_seconds: float = 4.
     say(f"      report with plots -> {html} ({time.perf_counter() - start:.1f} s)")
     say("")
     print(f"demo outputs in {out.resolve()}/: human.npz, g1.npz, robot.npz"
-          f"{', side_by_side.mp4' if make_video else ''}, report.md, report.json")
+          f"{', robot_mpc.npz' if mpc_report else ''}{', side_by_side.mp4' if make_video else ''}, "
+          "report.md, report.json, feasibility.json, report.html")
     print(f"report with plots: {html.resolve()}")
     return 0
 
