@@ -68,7 +68,7 @@ def _track(item: tuple[str, int, G1Clip]) -> dict:
             "rel": s.root_relative_error,
             "worst": s.worst_window_error, "end": float(np.linalg.norm(traj.root_pos[-1, :2] - clip.root_pos[-1, :2])),
             "wall": wall, "sim": clip.duration, "steps": mpc.stats["rollout_steps"],
-            "samples": mpc.stats["plans"] * mpc.config.num_samples}
+            "samples": mpc.stats["plans"] * mpc.config.num_samples * mpc.config.iterations}
 
 
 def rollout_throughput(threads: int = 2, seconds: float = 3.0) -> float:

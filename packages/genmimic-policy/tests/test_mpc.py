@@ -167,3 +167,23 @@ def test_a_longer_far_step_rolls_out_the_same_horizon_in_fewer_steps(clip):
             c.close()
     assert steps == 60
     assert costs[1] == pytest.approx(costs[0], rel=0.25)
+
+
+def test_a_horizon_past_the_last_frame_holds_it_at_rest(clip):
+    walking = np.arange(clip.num_frames)[:, None] / clip.fps * np.array([0.4, 0.0, 0.0])  # 0.4 m/s forward
+    moving = clip.replace(root_pos=clip.root_pos + walking, keypoints=clip.keypoints + walking[:, None])
+    mpc = MPCController(FAST)
+    ref = reference_from_clip(moving, mpc.control_period_s)
+    mpc.reset(ref)
+    assert ref.root_lin_vel[-1, 0] == pytest.approx(0.4)
+    end = (ref.num_frames - 1) * ref.dt
+    inside = mpc.reference_at(np.array([end - 0.5, end]))
+    past = mpc.reference_at(end + np.array([0.02, 0.4, 0.8]))
+    for got, last in ((past.root_pos, ref.root_pos[-1]), (past.dof_pos, ref.dof_pos[-1]),
+                      (past.keypoints, ref.keypoints[-1])):
+        np.testing.assert_allclose(got, np.broadcast_to(last, got.shape), atol=1e-12)  # held, not extrapolated
+    np.testing.assert_allclose(past.root_quat, np.broadcast_to(inside.root_quat[1], past.root_quat.shape), atol=1e-12)
+    assert not np.any(past.root_lin_vel)  # the held pose is at rest
+    np.testing.assert_allclose(inside.root_lin_vel[1], ref.root_lin_vel[-1])  # the last frame keeps its velocity
+    before = mpc.reference_at(np.array([-0.1]))
+    np.testing.assert_allclose(before.root_pos[0], ref.root_pos[0])  # no wrap to the end

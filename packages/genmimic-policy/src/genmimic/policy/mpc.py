@@ -58,6 +58,9 @@ class MPCConfig:
     threads: rollout threads. cost_stride: score every ``cost_stride * plan_dt`` [s]. seed: sampling seed.
     far_dt [s]: physics step after the first ``near_s`` [s] of the horizon (0: ``plan_dt`` throughout); the
     far part is rolled out by a second ``mujoco.rollout`` call from the near part's end states.
+    iterations: sampling rounds per plan, each around the best plan so far with the noise multiplied by
+    ``anneal`` per round (annealed sampling as in DIAL-MPC, Xue et al. 2024, arXiv 2409.15610); the compute
+    per plan is ``iterations * num_samples`` rollouts.
     """
 
     horizon_s: float = 0.8
@@ -73,15 +76,19 @@ class MPCConfig:
     seed: int = 0
     far_dt: float = 0.0
     near_s: float = 0.4
+    iterations: int = 1
+    anneal: float = 0.5
 
     def check(self) -> None:
         """Raise :class:`PolicyError` naming a setting that cannot work."""
         if self.horizon_s < 2 * self.plan_dt or self.plan_dt <= 0:
             raise PolicyError(f"MPC horizon {self.horizon_s} s must span at least two planning steps of "
                               f"{self.plan_dt} s (use --horizon 0.8)")
-        if self.num_samples < 1 or self.num_knots < 2 or self.replan_every < 1 or self.threads < 1:
-            raise PolicyError(f"MPC needs samples >= 1, knots >= 2, replan_every >= 1, threads >= 1; got "
-                              f"{self.num_samples}, {self.num_knots}, {self.replan_every}, {self.threads}")
+        if (self.num_samples < 1 or self.num_knots < 2 or self.replan_every < 1 or self.threads < 1
+                or self.iterations < 1):
+            raise PolicyError(f"MPC needs samples >= 1, knots >= 2, replan_every >= 1, threads >= 1, "
+                              f"iterations >= 1; got {self.num_samples}, {self.num_knots}, {self.replan_every}, "
+                              f"{self.threads}, {self.iterations}")
 
 
 @dataclass(frozen=True)
@@ -295,11 +302,14 @@ class MPCController:
         return w
 
     def reference_at(self, times: np.ndarray) -> PlanReference:
-        """The reference at ``times`` [s] from its start (linear; held at its last frame)."""
+        """The reference at ``times`` [s] from its start (linear). A horizon that runs past the clip's last
+        frame holds that frame, at rest (its velocity 0: the held pose does not move), never extrapolates or
+        wraps; times before the start hold the first frame."""
         r = self._ref
         if r is None:
             raise PolicyError("MPCController used before reset")
-        x = np.clip(np.asarray(times) / r.dt, 0, r.num_frames - 1)
+        raw = np.asarray(times, float) / r.dt
+        x = np.clip(raw, 0, r.num_frames - 1)
         i0 = np.minimum(np.floor(x).astype(int), r.num_frames - 2)
         a = (x - i0)[:, None]
 
@@ -309,8 +319,9 @@ class MPCController:
 
         q = lerp(r.root_quat)
         q /= np.linalg.norm(q, axis=-1, keepdims=True)
-        return PlanReference(lerp(r.root_pos), q, lerp(r.dof_pos), lerp(r.keypoints), lerp(r.root_lin_vel),
-                             lerp(self._ref_com))
+        moving = (raw <= r.num_frames - 1 + 1e-9)[:, None]
+        return PlanReference(lerp(r.root_pos), q, lerp(r.dof_pos), lerp(r.keypoints),
+                             np.where(moving, lerp(r.root_lin_vel), 0.0), lerp(self._ref_com))
 
     def reference_com(self, reference: ReferenceMotion) -> np.ndarray:
         """Whole-body centre of mass (T, 3) [m] of every reference frame (MuJoCo kinematics)."""
@@ -385,17 +396,26 @@ class MPCController:
         return kp * (ctrl - qpos[..., self.qpos_idx]) - kd * qvel[..., self.qvel_idx]
 
     def plan(self, qpos: np.ndarray, qvel: np.ndarray, t0: float) -> tuple[np.ndarray, float, float]:
-        """One predictive-sampling iteration from the current nominal plan: (best offsets (K, 29),
-        its cost, the nominal's cost). Updates the nominal plan to the best sample."""
+        """One plan from the current nominal plan: ``config.iterations`` predictive-sampling rounds, each
+        around the best plan so far (which it keeps as its sample 0) with the noise annealed by
+        ``config.anneal``; (best offsets (K, 29), its cost, the nominal's cost). Updates the nominal plan
+        to the best sample."""
         c = self.config
-        noise = self._rng.normal(size=(c.num_samples - 1, c.num_knots, g1.NUM_DOF)) * self._sigma
-        noise[..., 0, :] *= 0.5  # the first knot acts now: smaller changes there
-        cand = np.concatenate([self._nominal[None], self._nominal[None] + noise], 0)
-        costs = self.evaluate(cand, qpos, qvel, t0)
-        best = int(np.argmin(costs))
-        self._nominal = cand[best]
+        best_plan, best_cost, nominal_cost, scale = self._nominal, np.inf, np.nan, 1.0
+        for _ in range(c.iterations):
+            noise = self._rng.normal(size=(c.num_samples - 1, c.num_knots, g1.NUM_DOF)) * (scale * self._sigma)
+            noise[..., 0, :] *= 0.5  # the first knot acts now: smaller changes there
+            cand = np.concatenate([best_plan[None], best_plan[None] + noise], 0)
+            costs = self.evaluate(cand, qpos, qvel, t0)
+            if np.isnan(nominal_cost):
+                nominal_cost = float(costs[0])
+            best = int(np.argmin(costs))
+            if costs[best] <= best_cost:
+                best_plan, best_cost = cand[best], float(costs[best])
+            scale *= c.anneal
+        self._nominal = best_plan
         self.stats["plans"] += 1
-        return self._nominal, float(costs[best]), float(costs[0])
+        return self._nominal, best_cost, nominal_cost
 
     def _shift(self, dt: float) -> None:
         """Warm start: the nominal plan moved ``dt`` [s] earlier (held at its last knot)."""
