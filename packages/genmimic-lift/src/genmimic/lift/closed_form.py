@@ -68,15 +68,38 @@ def swing(current: Array, target: Array) -> Array:
     return rot.matrix_from_axis_angle(axis / np.maximum(s, 1e-12) * angle)
 
 
-def _within_range(parent: Array, world: Array, max_angle: float) -> Array:
+def _within_range(parent: Array, world: Array, max_angle: float, bone: Array | None = None) -> Array:
     """Joint-to-world rotations (T, 3, 3) whose rotation from ``parent`` is at most ``max_angle`` [rad]
-    (:data:`.limits.MAX_ANGLE`: a person's range): larger ones are shortened about the same axis."""
+    (:data:`.limits.MAX_ANGLE`: a person's range).
+
+    With ``bone`` (3,) (the joint's aimed bone in its own frame, canonical), a rotation past the range gives
+    up its twist about the bone first, so the bone still points where it was aimed (the joints down it stay
+    in place): a rotation = swing (angle s, axis across the bone) times twist (angle t, about the bone) has
+    cos(angle / 2) = cos(s / 2) cos(t / 2) (the quaternion product's scalar part; the axes are orthogonal),
+    so the largest twist that fits is 2 arccos(cos(max / 2) / cos(s / 2)). Only a swing past the range
+    itself is shortened, as is any rotation without ``bone``. The twist given up is the child's to take (see
+    :func:`smpl_pose_from_source`: the head turns on the neck as the atlas turns on the axis).
+    """
     local = rot.axis_angle_from_matrix(np.swapaxes(parent, -1, -2) @ world)
     angle = np.linalg.norm(local, axis=-1, keepdims=True)
     if np.all(angle <= max_angle):
         return world
     limit = max_angle * (1.0 - 1e-6)  # strictly inside, after the round trip through matrices
-    return parent @ rot.matrix_from_axis_angle(local * np.minimum(1.0, limit / np.maximum(angle, 1e-12)))
+    if bone is None:
+        return parent @ rot.matrix_from_axis_angle(local * np.minimum(1.0, limit / np.maximum(angle, 1e-12)))
+    over = angle[:, 0] > limit
+    L = rot.matrix_from_axis_angle(local[over])
+    b = bone / np.linalg.norm(bone)
+    S = swing(np.broadcast_to(b, (len(L), 3)), L @ b)  # L = S @ Tw, Tw about b
+    s_aa = rot.axis_angle_from_matrix(S)
+    s = np.linalg.norm(s_aa, axis=-1)
+    t = rot.axis_angle_from_matrix(np.swapaxes(S, -1, -2) @ L) @ b  # signed twist [rad]
+    fits = np.arccos(np.clip(np.cos(limit / 2) / np.maximum(np.cos(np.minimum(s, limit) / 2), 1e-12), -1.0, 1.0))
+    t_kept = np.sign(t) * np.minimum(np.abs(t), 2 * fits)
+    s_kept = s_aa * np.minimum(1.0, limit / np.maximum(s, 1e-12))[:, None]
+    out = np.array(world, copy=True)
+    out[over] = parent[over] @ rot.matrix_from_axis_angle(s_kept) @ rot.matrix_from_axis_angle(t_kept[:, None] * b)
+    return out
 
 
 def _chain_target(usable: Array, j: int) -> int | None:
@@ -208,6 +231,7 @@ def smpl_pose_from_source(positions: Array, rotations: Array, rest_positions: Ar
     T = len(positions)
     c2w = smpl.CANONICAL_TO_WORLD
     world = np.empty((T, smpl.NUM_JOINTS, 3, 3))
+    wanted = np.empty_like(world)  # each joint's rotation before its range was applied
     place = np.empty((T, smpl.NUM_JOINTS, 3))  # SMPL's joints as they are placed
     place[:, 0] = positions[:, source_of[0]]
     mapped = np.asarray(source_of) >= 0
@@ -218,15 +242,18 @@ def smpl_pose_from_source(positions: Array, rotations: Array, rest_positions: Ar
         k = source_of[j]
         apart = np.linalg.norm(rest - rest[j], axis=-1) > 1e-6  # a bone of zero length aims nowhere
         c = _chain_target(mapped & apart, j)
-        if c is None or (k < 0 and parent < 0):
-            world[:, j] = world[:, parent] if parent >= 0 else c2w
-            continue
         name = smpl.JOINT_NAMES[j]
+        if c is None or (k < 0 and parent < 0):
+            # the end of a chain (head, hands, balls of the feet): its parent's rotation as it was wanted,
+            # i.e. with the twist the parent's range made it give up, within this joint's own range
+            world[:, j] = _within_range(world[:, parent], wanted[:, parent], MAX_ANGLE[name]) if parent >= 0 else c2w
+            wanted[:, j] = world[:, j]
+            continue
         target = positions[:, source_of[c]] - place[:, j]
         if k < 0:  # a joint the source lacks (a collar, a spine joint): its parent's rotation, swung to aim
             g = world[:, parent]
-            g = swing(g @ (rest[c] - rest[j]), target) @ g
-            world[:, j] = _within_range(world[:, parent], g, MAX_ANGLE[name])
+            wanted[:, j] = g = swing(g @ (rest[c] - rest[j]), target) @ g
+            world[:, j] = _within_range(world[:, parent], g, MAX_ANGLE[name], rest[c] - rest[j])
             continue
         kc = source_of[c]
         if name in _LATERAL and all(source_of[_J(n)] >= 0 for n in _LATERAL[name]):
@@ -242,7 +269,8 @@ def smpl_pose_from_source(positions: Array, rotations: Array, rest_positions: Ar
         g = rotations[:, k] @ align
         if j > 0:  # (the pelvis keeps its own rotation: the hips hang from it rigidly)
             g = swing(g @ bone_canon, target) @ g
-        world[:, j] = g if parent < 0 else _within_range(world[:, parent], g, MAX_ANGLE[name])
+        wanted[:, j] = g
+        world[:, j] = g if parent < 0 else _within_range(world[:, parent], g, MAX_ANGLE[name], bone_canon)
     local = np.swapaxes(world[:, smpl.PARENTS[1:]], -1, -2) @ world[:, 1:]
     global_orient = rot.axis_angle_from_matrix(world[:, 0])
     body_pose = rot.axis_angle_from_matrix(local)
