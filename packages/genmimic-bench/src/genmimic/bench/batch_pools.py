@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import signal
 import time
 from collections import Counter, deque
@@ -122,33 +121,34 @@ def _death(exitcode: int | None) -> str:
 
 
 # ------------------------------------------------------------------------------------------- local pool
-def _local_main(slot: int, gen: int, tasks: Any, results: Any, options: BatchOptions, out: str) -> None:
-    """A local worker process: build the :class:`Worker`, then run inputs until told to stop (None)."""
+def _local_main(conn: Any, options: BatchOptions, out: str) -> None:
+    """A local worker process: build the :class:`Worker`, then run the inputs ``conn`` (its own pipe to the
+    driver) brings until told to stop (None) or the driver's end closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
     try:
         worker = Worker(options)
         limit_memory(options.memory_mb)
     except BaseException as err:  # reported to the driver, which stops the batch
         with contextlib.suppress(BaseException):  # under a tight memory limit even this may fail: then the
-            results.put((slot, gen, Event(slot, "died", reason=one_line(f"{type(err).__name__}: {err}"))))
-            _exit(results, 1)  # driver sees the process end instead
-        os._exit(1)
-    results.put((slot, gen, Event(slot, "ready", pid=os.getpid())))
-    while (item := tasks.get()) is not None:
-        results.put((slot, gen, Event(slot, "done", pid=os.getpid(), record=worker.run(item[0], out, item[1]))))
-    _exit(results, 0)
-
-
-def _exit(results: Any, code: int) -> None:
-    """Leave once the reports are sent, without the interpreter's teardown: under a memory limit that a
-    library's import hit, its clean-up can spin forever."""
-    results.close()
-    results.join_thread()
-    os._exit(code)
+            conn.send(Event(0, "died", reason=one_line(f"{type(err).__name__}: {err}")))  # driver sees the end
+        os._exit(1)  # no interpreter teardown: under a memory limit a library's clean-up can spin forever
+    try:
+        conn.send(Event(0, "ready", pid=os.getpid()))
+        while (item := conn.recv()) is not None:
+            conn.send(Event(0, "done", pid=os.getpid(), record=worker.run(item[0], out, item[1])))
+    except (EOFError, OSError):  # the driver is gone or stopped this worker
+        pass
+    os._exit(0)
 
 
 class LocalPool:
-    """Worker processes on this machine (spawned, so each builds its own MuJoCo, MediaPipe and policy state)."""
+    """Worker processes on this machine, spawned (so each builds its own MuJoCo, MediaPipe and policy state,
+    and none inherits a lock held by a thread of the driver), each with a pipe of its own to the driver.
+
+    No queue or pipe is shared between workers: a worker killed while it was writing (SIGKILL, the time
+    limit, the OOM killer) leaves a lock held or half a message only in its own pipe, which goes with it.
+    (With one shared result queue, the worker started next could wait forever for that queue's write lock.)
+    """
 
     name = "local"
 
@@ -157,67 +157,72 @@ class LocalPool:
 
         self.size, self.options, self.out = size, options, str(out)
         self._ctx = multiprocessing.get_context("spawn")
-        self._results = self._ctx.Queue()
         self._procs: list[Any] = [None] * size
-        self._tasks: list[Any] = [None] * size
-        self._gen = [0] * size
+        self._conns: list[Any] = [None] * size
 
     def start(self, slot: int) -> None:
         self.kill(slot)  # a worker that reported its death may still be exiting
-        self._gen[slot] += 1
-        self._tasks[slot] = self._ctx.Queue()
-        self._procs[slot] = self._ctx.Process(
-            target=_local_main, args=(slot, self._gen[slot], self._tasks[slot], self._results, self.options, self.out),
-            daemon=True, name=f"genmimic-batch-{slot}")
-        self._procs[slot].start()
+        conn, child = self._ctx.Pipe(duplex=True)
+        proc = self._ctx.Process(target=_local_main, args=(child, self.options, self.out), daemon=True,
+                                 name=f"genmimic-batch-{slot}")
+        proc.start()
+        child.close()  # the worker holds the only other end: its death reads as EOF here
+        self._procs[slot], self._conns[slot] = proc, conn
 
     def submit(self, slot: int, task: BatchInput, attempt: int) -> None:
-        self._tasks[slot].put((task, attempt))
+        with contextlib.suppress(OSError):  # the worker died: poll() reports it
+            self._conns[slot].send((task, attempt))
 
-    def _drain(self, timeout: float) -> list[Event]:
-        events = []
+    def _receive(self, slot: int) -> Event | None:
+        """The next report of ``slot``'s worker, or None when its pipe ended (the worker died)."""
         try:
-            item = self._results.get(timeout=timeout) if timeout > 0 else self._results.get_nowait()
-            while True:
-                slot, gen, event = item
-                if gen == self._gen[slot]:
-                    events.append(event)
-                item = self._results.get_nowait()
-        except queue.Empty:
-            return events
+            return self._conns[slot].recv()._replace(slot=slot)
+        except (EOFError, OSError):
+            return None
 
     def poll(self, timeout: float) -> list[Event]:
-        events = self._drain(timeout)
-        dead = [s for s, p in enumerate(self._procs) if p is not None and not p.is_alive()]
-        if dead:
-            events += self._drain(0.2)  # what a worker sent just before it died
-            reported = {e.slot for e in events if e.kind == "died"}
-            for s in dead:
-                p, self._procs[s] = self._procs[s], None
-                if s not in reported:
-                    events.append(Event(s, "died", reason=f"worker process {p.pid} died ({_death(p.exitcode)})"))
-        for e in events:
-            if e.kind == "died":
-                self.kill(e.slot)  # one that reported its own death is on its way out
+        from multiprocessing.connection import wait
+
+        live = {c: s for s, c in enumerate(self._conns) if c is not None}
+        events, ended = [], []
+        for conn in wait(list(live), timeout):
+            slot = live[conn]
+            while True:
+                event = self._receive(slot)
+                if event is not None:
+                    events.append(event)
+                if event is None or event.kind == "died":
+                    ended.append(slot)
+                    break
+                if not conn.poll():
+                    break
+        for slot in ended:
+            p = self._procs[slot]
+            p.join(1)  # its pipe ended: the process is on its way out, let it give its own exit code
+            self.kill(slot)  # one that reported its own death is on its way out
+            if not any(e.slot == slot and e.kind == "died" for e in events):
+                events.append(Event(slot, "died", reason=f"worker process {p.pid} died ({_death(p.exitcode)})"))
         return events
 
     def kill(self, slot: int) -> None:
-        p, self._procs[slot] = self._procs[slot], None
-        self._gen[slot] += 1
+        p, conn = self._procs[slot], self._conns[slot]
+        self._procs[slot] = self._conns[slot] = None
+        if conn is not None:
+            conn.close()
         if p is not None:
             if p.is_alive():
                 p.kill()
             p.join(5)
 
     def close(self) -> None:
-        for slot, p in enumerate(self._procs):
-            if p is not None and p.is_alive():
-                self._tasks[slot].put(None)
+        for conn in self._conns:
+            if conn is not None:
+                with contextlib.suppress(OSError):
+                    conn.send(None)
         for slot, p in enumerate(self._procs):
             if p is not None:
                 p.join(2)
-                if p.is_alive():
-                    self.kill(slot)
+            self.kill(slot)
 
 
 # --------------------------------------------------------------------------------------------- Ray pool
