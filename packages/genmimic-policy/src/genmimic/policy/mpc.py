@@ -61,6 +61,10 @@ class MPCConfig:
     iterations: sampling rounds per plan, each around the best plan so far with the noise multiplied by
     ``anneal`` per round (annealed sampling as in DIAL-MPC, Xue et al. 2024, arXiv 2409.15610); the compute
     per plan is ``iterations * num_samples`` rollouts.
+    feedback_s [s]: the first part of every rollout (and the executed control) adds a balance feedback to
+    the plan: ankle pitch and roll offsets of ``feedback_gain`` [rad/m] times the pelvis capture-point error
+    against the reference's, in the heading frame (an ankle strategy; :func:`balance_feedback`); those
+    steps are stepped in Python (``mujoco.rollout`` is open loop), the rest by ``mujoco.rollout``. 0: off.
     """
 
     horizon_s: float = 0.8
@@ -78,6 +82,8 @@ class MPCConfig:
     near_s: float = 0.4
     iterations: int = 1
     anneal: float = 0.5
+    feedback_s: float = 0.0
+    feedback_gain: float = 5.0
 
     def check(self) -> None:
         """Raise :class:`PolicyError` naming a setting that cannot work."""
@@ -171,6 +177,29 @@ def support_distance(point: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
     left, right = np.linalg.norm(point - a, axis=-1), np.linalg.norm(point - b, axis=-1)
     dist = np.where(down[0] & down[1], both, np.where(down[0], left, np.where(down[1], right, 0.0)))
     return np.maximum(dist - SUPPORT_RADIUS, 0.0)
+
+
+_ANKLE_PITCH = np.array([g1.JOINT_NAMES.index(f"{s}_ankle_pitch_joint") for s in ("left", "right")])
+_ANKLE_ROLL = np.array([g1.JOINT_NAMES.index(f"{s}_ankle_roll_joint") for s in ("left", "right")])
+FEEDBACK_LIMIT = (0.3, 0.15)  #: largest ankle pitch, roll offsets of the balance feedback [rad]
+
+
+def balance_feedback(root_pos: np.ndarray, root_quat: np.ndarray, root_lin_vel: np.ndarray, ref_pos: np.ndarray,
+                     ref_vel: np.ndarray, gain: float) -> np.ndarray:
+    """Joint-target offsets (29,) [rad] of an ankle balance strategy: the pelvis capture point
+    (:func:`capture_point` of the pelvis position (3,) [m] and world velocity (3,) [m/s]) minus the
+    reference's, turned into the heading frame of ``root_quat`` (wxyz), times ``gain`` [rad/m] on both
+    ankles' pitch (error ahead: toes pressed down, the shanks pushed back) and roll (error to the left:
+    the body pushed right), within :data:`FEEDBACK_LIMIT`."""
+    e = capture_point(root_pos, root_lin_vel) - capture_point(ref_pos, ref_vel)
+    w, x, y, z = root_quat
+    yaw = np.arctan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
+    c, s = np.cos(yaw), np.sin(yaw)
+    ahead, left = c * e[0] + s * e[1], -s * e[0] + c * e[1]
+    delta = np.zeros(g1.NUM_DOF)
+    delta[_ANKLE_PITCH] = np.clip(gain * ahead, -FEEDBACK_LIMIT[0], FEEDBACK_LIMIT[0])
+    delta[_ANKLE_ROLL] = np.clip(-gain * left, -FEEDBACK_LIMIT[1], FEEDBACK_LIMIT[1])
+    return delta
 
 
 def _nll(reward: np.ndarray) -> np.ndarray:
@@ -270,6 +299,7 @@ class MPCController:
         if not len(ks) or ks[-1] != self.steps - 1:
             ks = np.append(ks, self.steps - 1)
         self._score_k = ks
+        self._fb_steps = min(near, round(c.feedback_s / c.plan_dt)) if c.feedback_s > 0 else 0
         self.qpos_idx, self.qvel_idx = joint_qpos_indices(self.model), joint_dof_indices(self.model)
         self._kp = _sensor_slice(self.model, f"kp_{g1.KEYPOINT_NAMES[0]}", len(g1.KEYPOINT_NAMES), 3)
         self._com = _sensor_slice(self.model, "com", 1, 3)
@@ -370,8 +400,15 @@ class MPCController:
         state0 = self.initial_state(qpos, qvel, t0)
         ctrl = self.controls(offsets, t0)
         n = offsets.shape[0]
-        pool, near = self._pool_get(), self._near
-        states, sensors = pool.rollout(self.model, self._datas, state0[None], ctrl[:, :near], nstep=near)
+        pool, near, nfb = self._pool_get(), self._near, self._fb_steps
+        if nfb:  # the balance feedback's steps in Python, then open loop from where they end
+            fb_states, fb_sensors = self._feedback_rollout(state0, ctrl, t0)
+            states, sensors = pool.rollout(self.model, self._datas, fb_states[:, -1], ctrl[:, nfb:near],
+                                           nstep=near - nfb) if near > nfb else (fb_states[:, :0], fb_sensors[:, :0])
+            states = np.concatenate([fb_states, states], 1)
+            sensors = np.concatenate([fb_sensors, sensors], 1)
+        else:
+            states, sensors = pool.rollout(self.model, self._datas, state0[None], ctrl[:, :near], nstep=near)
         if self.steps > near:  # the far part, with the longer step, from where the near part ended
             far_states, far_sensors = pool.rollout(self.model_far, self._datas, states[:, -1], ctrl[:, near:],
                                                    nstep=self.steps - near)
@@ -390,6 +427,38 @@ class MPCController:
         ref = self.reference_at(t0 + self._start_t[ks])
         return tracking_cost(frames, ref, self.env, self.qpos_idx, self.qvel_idx, self.weights,
                              self.config.cost_stride * self.config.plan_dt)
+
+    def feedback(self, qpos: np.ndarray, qvel: np.ndarray, t: float) -> np.ndarray:
+        """The balance feedback's offsets (29,) [rad] at the state (``qpos``, ``qvel``) at time ``t`` [s]
+        (:func:`balance_feedback` against the reference at ``t``); zeros when ``feedback_s`` is 0."""
+        if not self._fb_steps:
+            return np.zeros(g1.NUM_DOF)
+        ref = self.reference_at(np.array([t]))
+        return balance_feedback(qpos[0:3], qpos[3:7], qvel[0:3], ref.root_pos[0], ref.root_lin_vel[0],
+                                self.config.feedback_gain)
+
+    def _feedback_rollout(self, state0: np.ndarray, ctrl: np.ndarray, t0: float) -> tuple[np.ndarray, np.ndarray]:
+        """The first ``feedback_s`` of every plan stepped in Python with the balance feedback added to the
+        controls ``ctrl`` (N, H, 29), held per control period as the executed control is; ``ctrl`` is
+        updated in place. States (N, F, nstate) and sensors (N, F, nsensor) as ``mujoco.rollout`` gives."""
+        m, d, nfb, gain = self.model, self._scratch, self._fb_steps, self.config.feedback_gain
+        n = ctrl.shape[0]
+        states = np.empty((n, nfb, mujoco.mj_stateSize(m, _STATE)))
+        sensors = np.empty((n, nfb, m.nsensordata))
+        new_period = np.abs(self._step_t[:nfb] - self._hold_t[:nfb]) < 1e-9
+        ref = self.reference_at(t0 + self._step_t[:nfb])
+        for i in range(n):
+            mujoco.mj_setState(m, d, state0, _STATE)
+            for k in range(nfb):
+                if new_period[k]:
+                    delta = balance_feedback(d.qpos[0:3], d.qpos[3:7], d.qvel[0:3], ref.root_pos[k],
+                                             ref.root_lin_vel[k], gain)
+                ctrl[i, k] = np.clip(ctrl[i, k] + delta, self._lower, self._upper)
+                d.ctrl[:] = ctrl[i, k]
+                mujoco.mj_step(m, d)
+                mujoco.mj_getState(m, d, states[i, k], _STATE)
+                sensors[i, k] = d.sensordata
+        return states, sensors
 
     def _torque(self, qpos: np.ndarray, qvel: np.ndarray, ctrl: np.ndarray) -> np.ndarray:
         kp, kd = np.asarray(self.gains.kp), np.asarray(self.gains.kd)
@@ -445,6 +514,9 @@ class MPCController:
             self._since = 0
         self._since += 1
         target = self.controls(self._nominal[None], t0)[0, 0]
+        if self._fb_steps:
+            target = np.clip(target + self.feedback(np.asarray(state.qpos, float), np.asarray(state.qvel, float), t0),
+                             self._lower, self._upper)
         self.stats["wall_s"] += time.perf_counter() - start
         self.stats["sim_s"] += self.control_period_s
         if self._bar is not None:
