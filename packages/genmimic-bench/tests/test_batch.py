@@ -71,7 +71,7 @@ def _check_first_run(out, summary, inputs):
     bad = records["broken"]
     assert bad.status == "failed" and bad.failed_stage == "lift"
     assert "broken.bvh" in bad.error and "\n" not in bad.error
-    assert not (out / "broken" / "record.json").exists()
+    assert not (out / "broken").exists()  # failed at its first stage: no folder left behind
     assert [r.name for r in read_manifest(out)] == [r.name for r in summary.records]
 
 
@@ -144,6 +144,23 @@ def test_time_limit_and_memory_limit(inputs, tmp_path):
         run_batch(task, tmp_path / "s", BatchOptions(startup_s=0.5), backend="local", workers=1)
 
 
+def test_a_failed_input_keeps_only_the_outputs_its_record_lists(tmp_path):
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    save_clip(testing.random_smpl_clip(2, 30.0, seed=1), folder / "short.npz")  # lifts, retargets, fails the check
+    save_clip(testing.waving_g1_clip(2, 50.0), folder / "tiny.npz")  # fails the check with nothing written
+    (out / "short").mkdir(parents=True)
+    (out / "short" / "robot.npz").write_bytes(b"an earlier attempt's")
+    (out / "short" / ".g1.npz.x1.tmp").write_bytes(b"torn")
+    summary = run_batch(collect_inputs([folder]), out, backend="local", workers=1)
+    records = _by_name(summary.records)
+    assert all(r.status == "failed" and r.failed_stage == "check" for r in records.values())
+    assert records["short"].outputs == ("human.npz", "g1.npz")
+    assert sorted(p.name for p in (out / "short").iterdir()) == ["g1.npz", "human.npz"]
+    assert not (out / "tiny").exists()
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "short"]
+
+
 def test_cli_batch_exit_code_and_summary(inputs, tmp_path):
     from typer.testing import CliRunner
 
@@ -181,6 +198,7 @@ def test_a_killed_worker_fails_its_input_and_a_rerun_finishes(inputs, tmp_path, 
     assert all(r.status == "done" or r.error for r in records.values())
     victim = records[killed[0]]
     assert victim.status == "failed" and victim.failed_stage == "worker" and "died" in victim.error
+    assert not (out / victim.name).exists()  # what the killed worker wrote is listed nowhere: removed
     again = run_batch(collect_inputs([inputs]), out, backend=backend, workers=2)
     assert {r.name for r in again.records} == {killed[0], "broken"}
     assert all(completed(out, t) for t in collect_inputs([inputs]) if t.name != "broken")

@@ -10,12 +10,15 @@ file, then a rename), ``record.json`` last:
 - ``OUT/manifest.jsonl``: one :class:`BatchRecord` per input and attempt, appended by the driver only.
 
 An input is complete when its ``record.json`` says done and every output it lists loads and validates;
-a rerun skips complete inputs and redoes the others (failed, interrupted, or damaged by hand). The
+a rerun skips complete inputs and redoes the others (failed, interrupted, or damaged by hand). An attempt
+starts by clearing what an earlier one left; a failed input keeps only the outputs its record lists (the
+stages it finished), and no folder at all when it failed at its first stage or its worker died. The
 driver and the worker pools are in :mod:`genmimic.bench.batch_pools`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -213,6 +216,21 @@ def completed(out: Path, task: BatchInput) -> BatchRecord | None:
     return record
 
 
+def clear_outputs(folder: Path, keep: Iterable[str] = ()) -> None:
+    """Remove from ``folder`` (one input's ``OUT/<name>``) what an attempt writes (:data:`OUTPUTS`'s files,
+    ``record.json``, temporary files of an unfinished write) except the files named in ``keep``, then the
+    folder itself if that leaves it empty. Other files are never touched; a missing folder is fine."""
+    ours = {name for name, _ in OUTPUTS.values()} | {RECORD}
+    if not folder.is_dir():
+        return
+    for f in folder.iterdir():
+        temporary = f.name.startswith(".") and f.name.endswith(".tmp")
+        if (f.name in ours or temporary) and f.name not in keep and f.is_file():
+            f.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # not empty (the kept outputs, a user's file): it stays
+        folder.rmdir()
+
+
 def read_manifest(out: str | os.PathLike[str]) -> list[BatchRecord]:
     """Every record of ``OUT/manifest.jsonl`` in order (an unfinished last line, from a crash, is left out).
 
@@ -296,9 +314,8 @@ class Worker:
         info: dict[str, Any] = {"worker": self.worker, "started_utc": started}
         stage = "lift"
         try:
+            clear_outputs(folder)  # an earlier attempt's leftovers
             folder.mkdir(parents=True, exist_ok=True)
-            for stale in list(folder.glob(".*.tmp")) + [folder / RECORD]:  # an earlier attempt's leftovers
-                stale.unlink(missing_ok=True)
             fmt = _clip_format(task.path) if task.path.lower().endswith(".npz") else None
             info["kind"] = kind = {"genmimic.smpl": "smpl", "genmimic.g1": "g1"}.get((fmt or "").partition("/")[0]) \
                 or input_kind(task.path)
@@ -334,6 +351,7 @@ class Worker:
             reason = str(err) if isinstance(err, GenMimicError) else f"{type(err).__name__}: {err}"
             if isinstance(err, MemoryError):
                 reason = f"out of memory (over --memory-mb {self.options.memory_mb})"
+            clear_outputs(folder, keep=outputs)  # only the finished stages' outputs, listed in the record
             return failed(task, attempt, reason, stage, stage_s=StageTimes(**times), outputs=tuple(outputs),
                           wall_s=time.perf_counter() - start, **info)
         record = BatchRecord(task.path, task.name, attempt, "done", stage_s=StageTimes(**times),

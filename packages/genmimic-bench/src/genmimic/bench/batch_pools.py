@@ -26,6 +26,7 @@ from .batch import (
     BatchRecord,
     Worker,
     append_manifest,
+    clear_outputs,
     completed,
     failed,
     one_line,
@@ -391,6 +392,8 @@ def run_batch(inputs: list[BatchInput], out: str | os.PathLike[str], options: Ba
         slots = [_Slot() for _ in range(size)]
 
         def finish(slot: _Slot, record: BatchRecord) -> None:
+            if record.failed_stage == "worker":  # killed mid-input: what it wrote is listed nowhere
+                clear_outputs(out / record.name)
             records.append(record)
             append_manifest(out, [record])
             slot.task = None
