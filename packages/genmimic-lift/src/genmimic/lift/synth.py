@@ -26,7 +26,7 @@ from genmimic.core import rotations as rot
 from genmimic.core.errors import GenMimicError
 
 from . import gestures as g
-from .gait import STAND_HEIGHT, LowerPlan, Step, feet_apart, sample_lower_body, walk_steps
+from .gait import STAND_HEIGHT, LowerBody, LowerPlan, Step, body_com, feet_apart, sample_lower_body, walk_steps
 from .posture import REST, ArmPose, J, axis_rotation, upper_body_rotations
 from .timing import sample_rotations
 
@@ -145,7 +145,7 @@ def _step(rng: RNG, duration: float | None) -> Program:
         t += rng.uniform(0.3, 0.6)
     tl = g.Timeline().hold(t)
     height = ((0.0,), (STAND_HEIGHT - 0.03,))
-    return Program(tl, LowerPlan(steps=tuple(steps), height=height, sway=0.6), length=t + 0.2)
+    return Program(tl, LowerPlan(steps=tuple(steps), height=height), length=t + 0.2)
 
 
 def _turn(rng: RNG, duration: float | None) -> Program:
@@ -157,7 +157,7 @@ def _turn(rng: RNG, duration: float | None) -> Program:
     steps, _, end = walk_steps(feet_apart(), t0, n, 0.0, step_time, first="left" if angle > 0 else "right",
                                turn_per_step=angle / n, clearance=0.05)
     tl = g.Timeline().hold(end)
-    return Program(tl, LowerPlan(steps=tuple(steps), sway=0.4), arm_swing=0.05, length=end + 0.4)
+    return Program(tl, LowerPlan(steps=tuple(steps)), arm_swing=0.05, length=end + 0.4)
 
 
 def _walk_plan(rng: RNG, duration: float | None, step_time: tuple[float, float] = (0.52, 0.62),
@@ -171,7 +171,7 @@ def _walk_plan(rng: RNG, duration: float | None, step_time: tuple[float, float] 
     steps, _, end = walk_steps(feet_apart(), t0, n, rng.uniform(*step_length), st,
                                first=first or str(rng.choice(["left", "right"])), turn_per_step=turn,
                                direction=direction)
-    plan = LowerPlan(steps=tuple(steps), height=((0.0,), (STAND_HEIGHT - 0.02,)), sway=0.35)
+    plan = LowerPlan(steps=tuple(steps), height=((0.0,), (STAND_HEIGHT - 0.02,)))
     return plan, t0, end
 
 
@@ -228,7 +228,7 @@ def _stop_and_go(rng: RNG, duration: float | None) -> Program:
                                    first=str(rng.choice(["left", "right"])))
         steps += more
         t += rng.uniform(0.6, 1.2)
-    plan = LowerPlan(steps=tuple(steps), height=((0.0,), (STAND_HEIGHT - 0.02,)), sway=0.35)
+    plan = LowerPlan(steps=tuple(steps), height=((0.0,), (STAND_HEIGHT - 0.02,)))
     return Program(g.Timeline().hold(t), plan, arm_swing=rng.uniform(0.15, 0.3), length=t + 0.2)
 
 
@@ -265,7 +265,7 @@ def _dance(rng: RNG, duration: float | None) -> Program:
     while tl.end < t - 1.5:
         g.GESTURES[str(rng.choice(list(g.GESTURES)))](tl, rng, "right" if rng.random() < 0.5 else "left")
     tl.hold(max(0.0, t - tl.end))
-    plan = LowerPlan(steps=tuple(steps), height=(times, heights), sway=0.8)
+    plan = LowerPlan(steps=tuple(steps), height=(times, heights))
     return Program(tl, plan, arm_swing=0.1, length=t + 0.3)
 
 
@@ -280,7 +280,7 @@ def _wave_step_turn(rng: RNG, duration: float | None) -> Program:
     turn, _, end = walk_steps(feet, t + 0.4, 3, 0.0, step_time, first="left" if angle > 0 else "right",
                               turn_per_step=angle / 3, clearance=0.05)
     tl.hold(end - tl.end)
-    return Program(tl, LowerPlan(steps=(*forward, *turn), sway=0.4), arm_swing=0.05, length=end + 0.5)
+    return Program(tl, LowerPlan(steps=(*forward, *turn)), arm_swing=0.05, length=end + 0.5)
 
 
 def _random(rng: RNG, duration: float | None) -> Program:
@@ -308,6 +308,8 @@ BUILDERS: dict[str, Callable[[RNG, float | None], Program]] = {
     "walk_speed": _walk_speed, "walk_turn": _walk_turn, "side_step": _side_step, "walk_back": _walk_back,
     "stop_and_go": _stop_and_go, "crouch": _crouch, "dance": _dance,
 }
+#: Passes correcting the pelvis so that the whole body's centre of mass follows the planned path.
+COM_PASSES = 2
 #: The names :func:`synthesize` accepts.
 KINDS: tuple[str, ...] = tuple(BUILDERS)
 
@@ -320,22 +322,9 @@ def _gate(busy: list[tuple[float, float]], t: Array, fps: float) -> Array:
     return 1.0 - np.clip(2.0 * gaussian_filter1d(on, 0.15 * fps, mode="nearest"), 0.0, 1.0)
 
 
-def synthesize_detailed(kind: str, seed: int = 0, duration: float | None = None, fps: float = 30.0) -> Synthesis:
-    """:func:`synthesize`, also returning which feet are planted and the ankle targets."""
-    if kind not in BUILDERS:
-        raise SynthError(f"unknown motion kind {kind!r}; known kinds: {', '.join(KINDS)}")
-    if not np.isfinite(fps) or not 1.0 <= fps <= 1000.0:
-        raise SynthError(f"fps must be between 1 and 1000, got {fps}")
-    if duration is not None and (not np.isfinite(duration) or not 0.5 <= duration <= 600.0):
-        raise SynthError(f"duration must be between 0.5 and 600 s, got {duration}")
-    rng = np.random.default_rng([seed, KINDS.index(kind)])
-    program = BUILDERS[kind](rng, duration)
-    length = duration if duration is not None else max(program.length, 1.0)
-    num_frames = round(length * fps) + 1
-    # a motion that does not fit is played up to 30 % faster, and cut beyond that
-    speed = 1.0 if duration is None else float(np.clip(program.length / duration, 1.0, 1.3))
-    t = np.arange(num_frames) / fps * speed
-    lower = sample_lower_body(program.lower, t)
+def _assemble(program: Program, lower: LowerBody, t: Array, fps: float) -> tuple[Array, Array, Array, Array]:
+    """The whole body from the sampled lower body and the upper-body keyframes: global_orient (T, 3),
+    body_pose (T, 23, 3) axis-angle [rad], transl (T, 3) [m] and joints (T, 24, 3) [m]."""
     key_times = [k[0] for k in program.upper.keys]
     key_quats = np.stack([rot.quat_from_matrix(upper_body_rotations(p)) for _, p in program.upper.keys])
     local = rot.matrix_from_quat(sample_rotations(key_times, key_quats, t))
@@ -355,6 +344,31 @@ def synthesize_detailed(kind: str, seed: int = 0, duration: float | None = None,
     body_pose = rot.axis_angle_from_matrix(local[:, 1:])
     transl = lower.pelvis - smpl.DEFAULT_REST_JOINTS[0]
     joints, _ = smpl.forward_kinematics(global_orient, body_pose, transl)
+    return global_orient, body_pose, transl, joints
+
+
+def synthesize_detailed(kind: str, seed: int = 0, duration: float | None = None, fps: float = 30.0) -> Synthesis:
+    """:func:`synthesize`, also returning which feet are planted and the ankle targets."""
+    if kind not in BUILDERS:
+        raise SynthError(f"unknown motion kind {kind!r}; known kinds: {', '.join(KINDS)}")
+    if not np.isfinite(fps) or not 1.0 <= fps <= 1000.0:
+        raise SynthError(f"fps must be between 1 and 1000, got {fps}")
+    if duration is not None and (not np.isfinite(duration) or not 0.5 <= duration <= 600.0):
+        raise SynthError(f"duration must be between 0.5 and 600 s, got {duration}")
+    rng = np.random.default_rng([seed, KINDS.index(kind)])
+    program = BUILDERS[kind](rng, duration)
+    length = duration if duration is not None else max(program.length, 1.0)
+    num_frames = round(length * fps) + 1
+    # a motion that does not fit is played up to 30 % faster, and cut beyond that
+    speed = 1.0 if duration is None else float(np.clip(program.length / duration, 1.0, 1.3))
+    t = np.arange(num_frames) / fps * speed
+    # the body's centre of mass, not the pelvis, follows the inverted pendulum: correct the pelvis for
+    # the offset the legs and arms give it (a fixed point reached in a few passes; 2 leave < 1 mm)
+    lower = sample_lower_body(program.lower, t)
+    global_orient, body_pose, transl, joints = _assemble(program, lower, t, fps)
+    for _ in range(COM_PASSES):
+        lower = sample_lower_body(program.lower, t, com_offset=body_com(joints)[:, :2] - lower.pelvis[:, :2])
+        global_orient, body_pose, transl, joints = _assemble(program, lower, t, fps)
     from . import __version__
 
     meta = make_meta("genmimic-synth", __version__, source=f"synth:{kind}",
