@@ -57,6 +57,55 @@ def test_stacked_task_is_the_sum_of_pinks_frame_tasks(configuration):
     assert np.any(c != 0)
 
 
+@pytest.mark.parametrize("offset", [1e-9, 3e-5, 0.2, 2.5])
+def test_stacked_jacobian_is_pinks_near_and_far_from_the_target(configuration, offset):
+    """The NumPy error and Jacobian (SE(3) log and its Jacobian, small-angle series below 1e-4 rad) against
+    Pink's FrameTask, with targets ``offset`` [rad, m] from each frame's pose."""
+    links = [link for link in LINKS if link.position_cost > 0 or link.orientation_cost > 0]
+    frames = [KEYPOINT_PREFIX + link.keypoint for link in links]
+    rng = np.random.default_rng(8)
+    stacked = KeypointTasks(configuration.model, frames, np.ones(len(frames)), np.ones(len(frames)))
+    here = [configuration.get_transform_frame_to_world(f) for f in frames]
+    targets = [M * pin.exp6(pin.Motion(offset * rng.normal(size=6) / np.sqrt(6))) for M in here]
+    stacked.set_targets(np.array([T.rotation for T in targets]), np.array([T.translation for T in targets]))
+    error, jac = stacked.compute_error(configuration), stacked.compute_jacobian(configuration)
+    for i, frame in enumerate(frames):
+        task = FrameTask(frame, position_cost=1.0, orientation_cost=1.0)
+        task.set_target(targets[i])
+        np.testing.assert_allclose(error[6 * i:6 * i + 6], task.compute_error(configuration), atol=1e-12)
+        np.testing.assert_allclose(jac[6 * i:6 * i + 6], task.compute_jacobian(configuration), atol=1e-9)
+
+
+@pytest.mark.parametrize("velocity_limit", [True, False])
+def test_ik_step_is_pinks_solve_ik(velocity_limit):
+    """``G1IK.step`` (constant posture Hessian, the limits as one box) gives Pink's ``solve_ik`` step with
+    Pink's ``PostureTask``, ``ConfigurationLimit`` and ``VelocityLimit``, near and at the joint limits."""
+    from pink import solve_ik
+    from pink.tasks import PostureTask
+
+    ik = G1IK()
+    robot = _robot()
+    posture = PostureTask(cost=ik.config.posture_cost)
+    posture.set_target(pinocchio_q(np.zeros(3), np.array([1.0, 0, 0, 0]), np.array(g1.DEFAULT_DOF_POS)))
+    rng = np.random.default_rng(11)
+    lower, upper = np.array([j.lower for j in g1.JOINTS]), np.array([j.upper for j in g1.JOINTS])
+    for trial in range(6):
+        dof = rng.uniform(lower, upper)
+        if trial % 2:  # some joints on their limits
+            at = rng.random(g1.NUM_DOF) < 0.3
+            dof[at] = np.where(rng.random(at.sum()) < 0.5, lower[at], upper[at])
+        q = pinocchio_q(rng.normal(scale=0.2, size=3) + [0, 0, 0.7], np.array([0.9, 0.1, -0.2, 0.3]) / 0.9747, dof)
+        q[3:7] /= np.linalg.norm(q[3:7])
+        conf = Configuration(robot.model, robot.model.createData(), q)
+        rotations, positions = _random_targets(len(ik._task_index), seed=20 + trial)
+        ik.keypoint_tasks.set_targets(rotations, positions)
+        dt = 1 / 60
+        limits = robot.limits if velocity_limit else robot.limits[:1]
+        want = solve_ik(conf, [ik.keypoint_tasks, posture], dt, solver="daqp", damping=ik.config.damping,
+                        limits=limits, safety_break=False)
+        np.testing.assert_allclose(ik.step(conf, dt, velocity_limit=velocity_limit), want, atol=1e-7, rtol=1e-7)
+
+
 def test_stacked_task_refuses_unknown_frames(configuration):
     with pytest.raises(KeyError, match="frames not in the model: no_such_frame"):
         KeypointTasks(configuration.model, ["no_such_frame"], [1.0], [1.0])

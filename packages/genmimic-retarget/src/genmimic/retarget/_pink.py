@@ -1,4 +1,4 @@
-"""Pink, imported without starting JAX; the one place this package imports Pink from.
+"""Pink (and its qpsolvers), imported without starting JAX; the one place this package imports them from.
 
 qpsolvers (under Pink) tries every QP backend it knows when it is imported, and its jaxopt backend imports
 ``jax.numpy`` first: 1.3 s of CPU at each start of ``genmimic-retarget`` on the development machine, for
@@ -19,8 +19,9 @@ if "jax" not in sys.modules and "qpsolvers" not in sys.modules:
     finally:
         del sys.modules["jax"]
 
+import qpsolvers
 from pink import Configuration, solve_ik
 from pink.limits import ConfigurationLimit, VelocityLimit
 from pink.tasks import PostureTask, Task
 
-__all__ = ["Configuration", "ConfigurationLimit", "PostureTask", "Task", "VelocityLimit", "solve_ik"]
+__all__ = ["Configuration", "ConfigurationLimit", "PostureTask", "Task", "VelocityLimit", "qpsolvers", "solve_ik"]

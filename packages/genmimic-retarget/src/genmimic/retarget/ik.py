@@ -4,6 +4,13 @@ Per frame: Pink frame tasks for the mapped keypoints (position, and orientation 
 for it; stacked into one task, :mod:`.keypoint_task`: the same QP at a third of the cost), a posture task
 towards the default pose, joint position limits and joint velocity limits (from the G1 table, enforced per
 frame: at most ``v_max / fps`` of motion). The QP is solved by daqp.
+
+Each QP step is :func:`pink.solve_ik`'s (``tests/test_ik_speed_paths.py`` checks the step against it) with
+three costs of its generic path taken out (issue 16: together ~30 % of the IK's time, measured on a 30 s
+walk): the posture task's Hessian is constant (``cost^2`` on the actuated joints), so it is computed once;
+both limits are bounds on each joint's displacement (Pink writes them as 4 x 29 general inequality rows),
+so they are passed to the solver as one box, the tighter of the two; and the per-step configuration check
+that only warns (``safety_break=False``) is not run (the box keeps every step within the limits).
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from genmimic.core import g1_constants as g1
 from genmimic.core.g1_model import KEYPOINT_PREFIX, g1_urdf
 from genmimic.core.rotations import quat_from_matrix, wxyz_from_xyzw, xyzw_from_wxyz
 
-from ._pink import Configuration, ConfigurationLimit, PostureTask, VelocityLimit, solve_ik
+from ._pink import Configuration, ConfigurationLimit, VelocityLimit, qpsolvers
 from .keypoint_task import KeypointTasks
 from .mapping import LINKS
 
@@ -45,6 +52,9 @@ class IKConfig:
     solver: str = "daqp"
 
 
+_UNBOUNDED = 1e30  #: daqp's infinity (qpsolvers' daqp wrapper fills absent bounds with it)
+
+
 class IKSolution(NamedTuple):
     """Solved joint trajectory. root_pos (T, 3) [m]; root_quat (T, 4) wxyz; dof_pos (T, 29) [rad] SDK
     order."""
@@ -57,14 +67,20 @@ class IKSolution(NamedTuple):
 class _Robot(NamedTuple):
     model: pin.Model
     dof_q_index: np.ndarray  # (29,) positions of the SDK joints in pinocchio's q
-    limits: tuple
+    limits: tuple  # Pink's (ConfigurationLimit, VelocityLimit): the reference the box below is tested against
+    bounded: np.ndarray  # (29,) velocity coordinates with position and velocity limits (the actuated joints)
+    velocity_limit: np.ndarray  # (29,) [rad/s] of those coordinates
 
 
 @cache
 def _robot() -> _Robot:
     model = pin.buildModelFromXML(g1_urdf(), pin.JointModelFreeFlyer())
     dof_q = np.array([model.joints[model.getJointId(n)].idx_q for n in g1.JOINT_NAMES])
-    return _Robot(model, dof_q, (ConfigurationLimit(model), VelocityLimit(model)))
+    limits = (ConfigurationLimit(model), VelocityLimit(model))
+    if not np.array_equal(limits[0].indices, limits[1].indices):
+        raise ValueError("the G1 model's position- and velocity-limited joints differ")
+    bounded = np.array(limits[0].indices)
+    return _Robot(model, dof_q, limits, bounded, np.asarray(model.velocityLimit)[bounded])
 
 
 def pinocchio_q(root_pos: np.ndarray, root_quat_wxyz: np.ndarray, dof_pos: np.ndarray) -> np.ndarray:
@@ -94,9 +110,35 @@ class G1IK:
         frames = [KEYPOINT_PREFIX + links[k].keypoint for k in self._task_index]
         self.keypoint_tasks = KeypointTasks(robot.model, frames, self._costs[:, 0], self._costs[:, 1])
         self._weight = np.ones(len(self._task_index))
-        self.posture = PostureTask(cost=self.config.posture_cost)
-        q_default = pinocchio_q(np.zeros(3), np.array([1.0, 0, 0, 0]), np.array(g1.DEFAULT_DOF_POS))
-        self.posture.set_target(q_default)
+        self._posture_target = pinocchio_q(np.zeros(3), np.array([1.0, 0, 0, 0]), np.array(g1.DEFAULT_DOF_POS))
+        nv = robot.model.nv
+        self._posture_hessian = np.diag(np.r_[np.zeros(6), np.full(nv - 6, self.config.posture_cost ** 2)])
+        self._posture_hessian += self.config.damping * np.eye(nv)  # solve_ik's Tikhonov damping
+
+    def step(self, configuration: Configuration, dt: float, velocity_limit: bool = True) -> np.ndarray:
+        """One QP step: the joint velocity v (nv,) [rad/s, m/s] that best meets the keypoint and posture
+        tasks with ``q + v dt`` within the joint limits and, with ``velocity_limit``, ``|v| <= v_max``.
+
+        Raises:
+            RuntimeError: the solver found no solution (Pink's ``NoSolutionFound`` in the same case).
+        """
+        robot, model, q = self._robot, self._robot.model, configuration.q
+        H, c = self.keypoint_tasks.compute_qp_objective(configuration)
+        H = H + self._posture_hessian
+        c = c.copy()
+        c[6:] += self.config.posture_cost ** 2 * pin.difference(model, self._posture_target, q)[6:]
+        gain, idx = robot.limits[0].config_limit_gain, robot.bounded
+        lower = np.full(model.nv, -_UNBOUNDED)  # the floating base
+        upper = np.full(model.nv, _UNBOUNDED)
+        lower[idx] = gain * pin.difference(model, q, model.lowerPositionLimit)[idx]
+        upper[idx] = gain * pin.difference(model, q, model.upperPositionLimit)[idx]
+        if velocity_limit:
+            lower[idx] = np.maximum(lower[idx], -dt * robot.velocity_limit)
+            upper[idx] = np.minimum(upper[idx], dt * robot.velocity_limit)
+        result = qpsolvers.solve_problem(qpsolvers.Problem(H, c, lb=lower, ub=upper), solver=self.config.solver)
+        if not result.found or result.x is None:
+            raise RuntimeError(f"IK: the QP solver {self.config.solver} found no solution")
+        return result.x / dt
 
     def solve(self, positions: np.ndarray, rotations: np.ndarray, fps: float, weights: np.ndarray | None = None,
               progress=None) -> IKSolution:
@@ -118,7 +160,6 @@ class G1IK:
         configuration = Configuration(model, model.createData(), q)
         qs = np.zeros((T, model.nq))
         keypoints = self.keypoint_tasks
-        tasks = [keypoints, self.posture]
         index = np.array(self._task_index)
         frames = range(T) if progress is None else progress(range(T))
         for t in frames:
@@ -128,11 +169,8 @@ class G1IK:
                 keypoints.set_costs(self._costs[:, 0] * self._weight, self._costs[:, 1] * self._weight)
             iterations = cfg.first_frame_iterations if t == 0 else cfg.iterations
             dt = 1.0 / (fps * iterations) if t > 0 else 1.0
-            limits = self._robot.limits if t > 0 else self._robot.limits[:1]
             for _ in range(iterations):
-                v = solve_ik(configuration, tasks, dt, solver=cfg.solver, damping=cfg.damping,
-                                  limits=limits, safety_break=False)
-                configuration.integrate_inplace(v, dt)
+                configuration.integrate_inplace(self.step(configuration, dt, velocity_limit=t > 0), dt)
             qs[t] = configuration.q
         dof = qs[:, self._robot.dof_q_index]
         return IKSolution(qs[:, :3].copy(), wxyz_from_xyzw(qs[:, 3:7]), dof)
