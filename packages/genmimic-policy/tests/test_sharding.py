@@ -3,7 +3,9 @@ give the same PPO update as one device with the whole batch."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -68,3 +70,79 @@ def test_two_devices_give_the_one_device_update():
     if result.returncode and "ModuleNotFoundError: No module named 'jax'" in result.stderr:
         pytest.skip("JAX not installed")
     assert result.returncode == 0 and "SAME" in result.stdout, result.stderr[-3000:]
+
+
+JOIN = textwrap.dedent("""
+    import sys
+    from genmimic.policy.sharding import start_multihost, sum_over_devices
+    pid = int(sys.argv[2])
+    print(start_multihost("mjx", sys.argv[1], 2, pid, timeout_s=60))
+    print("SUM", sum_over_devices(pid + 1.0))
+""")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _listening():
+    """A TCP socket listening on a free port (yields the port)."""
+    with socket.socket() as sock:
+        sock.bind(("", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+def test_two_processes_join_and_agree_on_an_all_reduce():
+    """A real two-process jax.distributed run on localhost, one CPU device each (about 8 s)."""
+    pytest.importorskip("jax")
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"} | {"JAX_PLATFORMS": "cpu"}
+    address = f"127.0.0.1:{_free_port()}"
+    procs = [subprocess.Popen([sys.executable, "-c", JOIN, address, str(i)], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for i in range(2)]
+    try:
+        outputs = [p.communicate(timeout=120) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    for i, (p, (out, err)) in enumerate(zip(procs, outputs, strict=True)):
+        assert p.returncode == 0, err[-3000:]
+        assert f"process {i} of 2 joined {address}: 1 local of 2 devices" in out
+        assert "SUM 3.0" in out  # 1 (process 0) + 2 (process 1), the same on both
+
+
+def test_multihost_options_fail_in_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from genmimic.policy.cli import app
+    from genmimic.policy.errors import PolicyError
+    from genmimic.policy.sharding import initialize_distributed, parse_coordinator, start_multihost
+
+    assert parse_coordinator("localhost:12355") == ("localhost", 12355)
+    assert parse_coordinator("[::1]:80") == ("::1", 80)
+    for bad in ("node0", ":12355", "node0:http", "node0:70000"):
+        with pytest.raises(PolicyError, match="HOST:PORT"):
+            parse_coordinator(bad)
+    with pytest.raises(PolicyError, match="does not resolve"):
+        parse_coordinator("no-such-host.invalid:12355")
+    with pytest.raises(PolicyError, match="go together"):
+        initialize_distributed("127.0.0.1:12355", None, 0)
+    with pytest.raises(PolicyError, match="--process-id must be from 0 to 1"):
+        initialize_distributed("127.0.0.1:12355", 2, 2)
+    with pytest.raises(PolicyError, match="at least 1"):
+        initialize_distributed("127.0.0.1:12355", 0, 0)
+    with pytest.raises(PolicyError, match="nothing listens there after 0.5 s"):
+        initialize_distributed(f"127.0.0.1:{_free_port()}", 2, 1, timeout_s=0.5)  # no process 0
+    with _listening() as port, pytest.raises(PolicyError, match=f"cannot listen on port {port}"):
+        initialize_distributed(f"127.0.0.1:{port}", 2, 0)
+    with pytest.raises(PolicyError, match="needs the mjx backend"):
+        start_multihost("cpu", "127.0.0.1:12355", 2, 0)
+    args = ["train", "--clips", str(tmp_path), "--out", str(tmp_path / "run"), "--coordinator", "127.0.0.1:12355",
+            "--num-processes", "2", "--process-id", "1"]
+    result = CliRunner().invoke(app, args)  # the default config's backend is cpu
+    assert result.exit_code != 0 and "needs the mjx backend" in result.output
+    assert not (tmp_path / "run").exists()
+

@@ -22,6 +22,7 @@ app = stage_app(
 )
 log = logging.getLogger("genmimic.policy")
 POLICY_HELP = "policy.npz, policy.onnx or a run directory; default: the policy shipped in this package."
+MULTIHOST_HELP = "Training over several hosts (mjx backend, one process per host, all three options): "
 
 
 
@@ -32,6 +33,9 @@ def train(
     out: Annotated[Path, typer.Option("--out", help="Run directory (created; an existing run is resumed).")],
     config: Annotated[Path | None, typer.Option("--config", help="JSON config overriding the defaults.")] = None,
     phase: Annotated[str, typer.Option(help="teacher, student or all.")] = "all",
+    coordinator: Annotated[str | None, typer.Option(help=MULTIHOST_HELP + "process 0's HOST:PORT.")] = None,
+    num_processes: Annotated[int | None, typer.Option(help=MULTIHOST_HELP + "how many processes.")] = None,
+    process_id: Annotated[int | None, typer.Option(help=MULTIHOST_HELP + "this one's id, 0..N-1.")] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
     """Train (or resume) the teacher with PPO, then distil the student with DAgger."""
@@ -39,13 +43,21 @@ def train(
     from .errors import ConfigError
 
     require_training_stack("train")
-    from .train import train as run_training
-
     setup_logging(verbose)
     phases = {"all": ("teacher", "student"), "teacher": ("teacher",), "student": ("student",)}
     if phase not in phases:
         raise ConfigError(f"--phase must be one of {', '.join(phases)}, got {phase!r}")
     cfg = load_config(config) if config is not None else None
+    if (coordinator, num_processes, process_id) != (None, None, None):  # before any JAX computation
+        from .config import default_config
+        from .run_dir import RunDir
+        from .sharding import start_multihost
+
+        run = RunDir(out)  # the config training will use: --config, else the run's own (resuming), else defaults
+        run_cfg = cfg or (run.read_config() if run.is_run() else default_config())
+        log.info(start_multihost(run_cfg.backend, coordinator, num_processes, process_id))
+    from .train import train as run_training
+
     summary = run_training(clips, out, cfg, phases[phase])
     typer.echo(json.dumps(summary))
 

@@ -76,12 +76,105 @@ def replicate(tree: Any, mesh: Mesh) -> Any:
     return jax.device_put(tree, replicated(mesh))
 
 
+def parse_coordinator(address: str) -> tuple[str, int]:
+    """``(host, port)`` of a coordinator address "HOST:PORT" (``[v6addr]:PORT`` for IPv6).
+
+    Raises PolicyError for a missing host or port, a port outside 1..65535, or a host name that does not
+    resolve."""
+    import socket
+
+    host, sep, port = address.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise PolicyError(f"--coordinator must be HOST:PORT (process 0's host and a free port, e.g. "
+                          f"node0:12355), got {address!r}")
+    try:
+        socket.getaddrinfo(host, int(port))
+    except (OSError, UnicodeError) as err:
+        raise PolicyError(f"--coordinator {address}: host {host!r} does not resolve ({err}); give process 0's "
+                          "host name or IP address") from None
+    return host, int(port)
+
+
 def initialize_distributed(coordinator: str | None = None, num_processes: int | None = None,
-                           process_id: int | None = None) -> None:
+                           process_id: int | None = None, timeout_s: int = 300) -> None:
     """Join a multi-host run (``jax.distributed.initialize``): ``coordinator`` "HOST:PORT" of process 0,
-    the number of processes and this one's id; all None lets JAX find them on a cluster it knows (Slurm,
-    TPU pods, Kubernetes with the right environment). Call it before any other JAX call."""
-    jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes, process_id=process_id)
+    the number of processes and this one's id (0..num_processes-1); all None lets JAX find them on a
+    cluster it knows (Slurm, TPU pods, Kubernetes with the right environment). Call it before any other
+    JAX computation. Every process waits up to ``timeout_s`` [s] for all of them to join.
+
+    Raises:
+        PolicyError: only some of the three given, a bad address (:func:`parse_coordinator`), a process
+            count below 1 or an id outside 0..num_processes-1, process 0's port in use, no process 0
+            listening at the address within ``timeout_s``, JAX already computing in this process, or the
+            processes not all joining within ``timeout_s``.
+    """
+    given = (coordinator, num_processes, process_id)
+    if any(v is None for v in given) and any(v is not None for v in given):
+        raise PolicyError("--coordinator, --num-processes and --process-id go together: give all three "
+                          "(or none on a cluster JAX detects)")
+    if coordinator is not None:
+        host, port = parse_coordinator(coordinator)
+        if num_processes < 1:
+            raise PolicyError(f"--num-processes must be at least 1, got {num_processes}")
+        if not 0 <= process_id < num_processes:
+            raise PolicyError(f"--process-id must be from 0 to {num_processes - 1} (--num-processes "
+                              f"{num_processes}), got {process_id}")
+        # JAX aborts the whole process (no exception) when it cannot reach the coordinator: check first
+        if process_id == 0:
+            _check_port_free(coordinator, port)
+        else:
+            _wait_for_coordinator(coordinator, host, port, timeout_s)
+    try:
+        jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes,
+                                   process_id=process_id, initialization_timeout=timeout_s)
+    except (RuntimeError, ValueError) as err:  # jaxlib's XlaRuntimeError is a RuntimeError
+        text = next((line.strip() for line in str(err).splitlines() if line.strip()), type(err).__name__)
+        raise PolicyError(f"could not join the multi-host run at {coordinator or 'the detected cluster'} as "
+                          f"process {process_id} of {num_processes}: {text[:300]}") from None
+
+
+def _check_port_free(coordinator: str, port: int) -> None:
+    """Raise PolicyError when process 0 cannot listen on ``port`` (in use, or not allowed)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("", port))
+        except OSError as err:
+            raise PolicyError(f"--coordinator {coordinator}: process 0 cannot listen on port {port} ({err.strerror}); "
+                              "pick a free port and give it to every process") from None
+
+
+def _wait_for_coordinator(coordinator: str, host: str, port: int, timeout_s: float) -> None:
+    """Wait up to ``timeout_s`` [s] for process 0 to listen at ``host:port``; PolicyError when it does not."""
+    import socket
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=min(5.0, timeout_s)):
+                return
+        except OSError as err:
+            if time.monotonic() >= deadline:
+                raise PolicyError(f"--coordinator {coordinator}: nothing listens there after {timeout_s:g} s "
+                                  f"({err.strerror or err}); start process 0 on that host with the same "
+                                  "--coordinator, or fix the address") from None
+        time.sleep(0.5)
+
+
+def sum_over_devices(value: float) -> float:
+    """The sum over every device of every process (after :func:`initialize_distributed`) of ``value``
+    given by the process owning it: one all-reduce over the mesh of :func:`device_mesh` ("all"). Every
+    process must call it; each gets the same total. With ``value`` 1 it counts the devices that took part,
+    a cheap check that the processes can reach each other before a long compile."""
+    mesh = device_mesh("all")
+    local = [jax.device_put(jax.numpy.full((1,), value, jax.numpy.float32), d) for d in jax.local_devices()]
+    array = jax.make_array_from_single_device_arrays((mesh.devices.size,), env_sharding(mesh, 0, 1), local)
+    total = jax.jit(jax.numpy.sum, out_shardings=replicated(mesh))(array)
+    return float(total.addressable_data(0))
 
 
 def training_mesh(backend: str, devices: str | int) -> Mesh | None:
@@ -91,3 +184,24 @@ def training_mesh(backend: str, devices: str | int) -> Mesh | None:
         return None
     mesh = device_mesh(devices)
     return mesh if mesh.devices.size > 1 else None
+
+
+def start_multihost(backend: str, coordinator: str, num_processes: int, process_id: int,
+                    timeout_s: int = 300) -> str:
+    """Join a multi-host training run (``genmimic-policy train --coordinator``) and check it: every
+    process's devices take part in one all-reduce (:func:`sum_over_devices`). Returns a line to log.
+
+    Raises:
+        PolicyError: ``backend`` is not "mjx" (the cpu backend runs in one process), any error of
+            :func:`initialize_distributed`, or an all-reduce that does not count every device.
+    """
+    if backend != "mjx":
+        raise PolicyError(f"--coordinator needs the mjx backend (this run's config has backend {backend!r}; the "
+                          "cpu backend runs in one process): set \"backend\": \"mjx\" in the --config file")
+    initialize_distributed(coordinator, num_processes, process_id, timeout_s)
+    counted = sum_over_devices(1.0)
+    if counted != jax.device_count():
+        raise PolicyError(f"the processes at {coordinator} do not agree: an all-reduce counted {counted:g} of "
+                          f"{jax.device_count()} devices")
+    return (f"process {jax.process_index()} of {jax.process_count()} joined {coordinator}: "
+            f"{jax.local_device_count()} local of {jax.device_count()} devices")
