@@ -136,6 +136,22 @@ def test_metrics_rows_after_the_checkpoint_are_dropped_on_resume(tmp_path):
     assert [r.split(",")[0] for r in rows] == ["iteration", "1", "2"]
 
 
+def test_a_metric_added_on_resume_widens_the_header_and_keeps_the_rows(tmp_path):
+    import csv
+
+    from genmimic.policy.checkpoint import MetricsLog
+
+    log = MetricsLog(tmp_path, "teacher")
+    log.write(1, {"reward": 1.0})
+    log.close()
+    log = MetricsLog(tmp_path, "teacher", resume_from=1)
+    log.write(2, {"reward": 2.0, "term_new": 0.5})
+    log.close()
+    with (tmp_path / "metrics_teacher.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["iteration"], r["reward"], r["term_new"]) for r in rows] == [("1", "1.0", ""), ("2", "2.0", "0.5")]
+
+
 def test_drop_env_state_keeps_the_learner(tmp_path):
     """What travels between machines is the learner: dropping the env snapshot keeps params, key and info."""
     import jax

@@ -7,6 +7,7 @@ import pytest
 
 from genmimic.policy import env_core as core
 from genmimic.policy.config import config_from_dict
+from genmimic.policy.rewards import RewardTerms
 from genmimic.policy.train import make_env
 
 pytestmark = pytest.mark.slow
@@ -37,7 +38,7 @@ def test_reset_and_step_give_finite_batches_of_the_documented_shapes(envs, backe
         out = env.step(np.random.default_rng(0).normal(size=(N, 29)) * 0.3)
         assert out.student.shape == (N, 507) and out.teacher.shape == (N, 662) and out.final_teacher.shape == (N, 662)
         assert out.reward.shape == out.terminated.shape == out.truncated.shape == out.tracking_error.shape == (N,)
-        assert out.terms.shape == (N, 10) and out.terminated.dtype == bool
+        assert out.terms.shape == (N, len(RewardTerms._fields)) and out.terminated.dtype == bool
         assert all(np.isfinite(np.asarray(x)).all() for x in out)
     snap = env.snapshot()
     assert snap.qpos.shape[0] == N and snap.episode.history.shape == (N, 3, 93)

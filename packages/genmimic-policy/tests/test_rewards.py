@@ -18,7 +18,7 @@ def _frames(n: int, rng: np.random.Generator) -> tuple[rewards.RobotFrame, rewar
     pos = np.column_stack([np.zeros((n, 2)), rng.uniform(0.2, 1.0, n)])
     z = np.zeros((n, 29))
     robot = rewards.RobotFrame(pos, quat, np.zeros((n, 3)), np.zeros((n, 3)), z, z, np.zeros((n, 19, 3)), z,
-                               np.zeros((n, 2), bool), np.zeros((n, 2, 3)))
+                               np.zeros((n, 2), bool), np.zeros((n, 2, 3)), np.zeros((n, 19, 3)))
     ref_pos = np.column_stack([np.zeros((n, 2)), np.full(n, 0.75)])
     ref = rewards.RefFrame(ref_pos, np.tile([1.0, 0, 0, 0], (n, 1)), z, np.zeros((n, 19, 3)))
     return robot, ref
@@ -33,3 +33,29 @@ def test_env_termination_uses_the_core_fall_test_and_its_constants():
     assert 20 < got.sum() < 180 and np.array_equal(got, want)  # both outcomes occur, all agree
     lax = dataclasses.replace(cfg, fall_tilt=np.pi, fall_height_drop=10.0)
     assert not rewards.fallen(np, robot, ref, lax).any()  # the config's values are the ones used
+
+
+def test_keypoint_velocity_is_one_when_moving_with_the_reference_and_falls_with_the_error():
+    cfg = EnvConfig()
+    robot, ref = _frames(3, np.random.default_rng(1))
+    v = np.zeros((3, 19, 3))
+    v[:, :, 0] = [[1.0], [0.0], [-1.0]]  # the reference walks forward at 1 m/s; the robot: with it, stands, backs
+    moving = robot._replace(keypoint_vel=v)
+    ref = ref._replace(keypoint_vel=np.tile(np.array([1.0, 0.0, 0.0]), (3, 19, 1)))
+    r = rewards.keypoint_velocity(np, moving, ref, cfg)
+    # every keypoint off by the same speed e: the weighted mean of e^2 is e^2, so r = exp(-e^2 / sigma^2)
+    np.testing.assert_allclose(r, np.exp(-np.array([0.0, 1.0, 4.0]) / cfg.keypoint_sigma_velocity**2), rtol=1e-5)
+
+
+def test_the_bank_holds_keypoint_velocities_of_each_clip_without_crossing_clips():
+    from genmimic.policy.reference import ReferenceMotion, make_bank
+
+    def motion(x0, speed, n=5, dt=0.02):
+        kp = np.zeros((n, 19, 3))
+        kp[:, :, 0] = (x0 + speed * dt * np.arange(n))[:, None]
+        z = np.zeros((n, 3))
+        return ReferenceMotion(z, np.tile([1.0, 0, 0, 0], (n, 1)), np.zeros((n, 29)), kp, np.zeros((n, 29)), z, z, dt)
+
+    bank = make_bank([motion(0.0, 1.0), motion(10.0, -2.0)])  # a 10 m jump between the clips
+    np.testing.assert_allclose(bank.keypoint_vel[:5, :, 0], 1.0)
+    np.testing.assert_allclose(bank.keypoint_vel[5:, :, 0], -2.0)

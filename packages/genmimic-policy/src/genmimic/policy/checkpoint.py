@@ -145,6 +145,14 @@ class MetricsLog:
             self._fields = list(row)
             with self.path.open("w", newline="") as f:
                 csv.writer(f).writerow(self._fields)
+        elif not set(row) <= set(self._fields):  # a new metric (e.g. a reward term added): widen the header
+            self._fields += [k for k in row if k not in self._fields]
+            with self.path.open() as f:
+                rows = list(csv.reader(f))[1:]
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            with tmp.open("w", newline="") as f:
+                csv.writer(f).writerows([self._fields] + [r + [""] * (len(self._fields) - len(r)) for r in rows])
+            os.replace(tmp, self.path)
         with self.path.open("a", newline="") as f:
             csv.writer(f).writerow([row.get(k, "") for k in self._fields])
         summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=f"{self.phase}/{k}", simple_value=float(v))

@@ -43,6 +43,7 @@ class RewardScales:
 
     keypoint_local: float = 2.0
     keypoint_global: float = 1.0
+    keypoint_velocity: float = 1.0
     root_orientation: float = 0.5
     root_height: float = 0.5
     alive: float = 0.5
@@ -104,6 +105,7 @@ class EnvConfig:
     keypoint_weights: dict[str, float] = field(default_factory=_default_keypoint_weights)
     keypoint_sigma_local: float = 0.12  # [m]
     keypoint_sigma_global: float = 0.3  # [m]
+    keypoint_sigma_velocity: float = 1.0  # [m/s] (BeyondMimic's body linear-velocity std)
     orientation_sigma: float = 0.3
     height_sigma: float = 0.1  # [m]
     fall_tilt: float = FALL_TILT_RAD  # [rad] pelvis tilt that counts as a fall (genmimic.core.tracking)

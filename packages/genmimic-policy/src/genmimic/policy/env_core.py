@@ -265,7 +265,7 @@ def frame(xp: Any, st: Statics, clip: Any, t: Any) -> Any:
 
 def ref_frame(st: Statics, rows: Any) -> rw.RefFrame:
     b = st.bank
-    return rw.RefFrame(b.root_pos[rows], b.root_quat[rows], b.dof_pos[rows], b.keypoints[rows])
+    return rw.RefFrame(b.root_pos[rows], b.root_quat[rows], b.dof_pos[rows], b.keypoints[rows], b.keypoint_vel[rows])
 
 
 def interval(xp: Any, cfg: EnvConfig, u: Any) -> Any:

@@ -41,7 +41,8 @@ def keypoint_site_ids(model: mujoco.MjModel) -> np.ndarray:
 
 
 def ref_frame(bank: ReferenceBank, row) -> rw.RefFrame:
-    return rw.RefFrame(bank.root_pos[row], bank.root_quat[row], bank.dof_pos[row], bank.keypoints[row])
+    return rw.RefFrame(bank.root_pos[row], bank.root_quat[row], bank.dof_pos[row], bank.keypoints[row],
+                       bank.keypoint_vel[row])
 
 
 class TrackingEnv:

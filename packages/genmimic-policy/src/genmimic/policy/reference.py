@@ -19,7 +19,9 @@ __all__ = ["ReferenceBank", "ReferenceMotion", "check_keypoints", "make_bank", "
 
 
 class ReferenceBank(NamedTuple):
-    """Many reference motions concatenated along time; ``clip_start`` (C,), ``clip_len`` (C,)."""
+    """Many reference motions concatenated along time (the fields of
+    :class:`~genmimic.core.runtime.reference.ReferenceMotion`, then ``keypoint_vel`` (T, 19, 3) world [m/s],
+    central differences within each clip); ``clip_start`` (C,), ``clip_len`` (C,)."""
 
     root_pos: np.ndarray
     root_quat: np.ndarray
@@ -28,6 +30,7 @@ class ReferenceBank(NamedTuple):
     dof_vel: np.ndarray
     root_lin_vel: np.ndarray
     root_ang_vel: np.ndarray
+    keypoint_vel: np.ndarray
     clip_start: np.ndarray
     clip_len: np.ndarray
 
@@ -46,4 +49,13 @@ def make_bank(refs: list[ReferenceMotion]) -> ReferenceBank:
     lens = np.array([r.num_frames for r in refs])
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
     cat = [np.concatenate([getattr(r, f) for r in refs], 0) for f in ReferenceMotion._fields[:-1]]
-    return ReferenceBank(*cat, clip_start=starts, clip_len=lens)
+    vel = np.concatenate([keypoint_velocities(r) for r in refs], 0)
+    return ReferenceBank(*cat, keypoint_vel=vel, clip_start=starts, clip_len=lens)
+
+
+def keypoint_velocities(ref: ReferenceMotion) -> np.ndarray:
+    """Keypoint velocities (T, 19, 3) world [m/s] of one motion: central differences inside, one-sided at the
+    ends, zeros for a one-frame motion."""
+    if ref.num_frames < 2:
+        return np.zeros_like(ref.keypoints)
+    return np.gradient(ref.keypoints, ref.dt, axis=0)

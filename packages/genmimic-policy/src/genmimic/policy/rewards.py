@@ -27,7 +27,8 @@ class RobotFrame(NamedTuple):
 
     root_pos (3,) world [m]; root_quat (4,) wxyz; root_lin_vel (3,) world [m/s]; gyro (3,) pelvis frame
     [rad/s]; dof_pos, dof_vel (29,) SDK order; keypoints (19, 3) world [m]; torque (29,) [Nm];
-    contacts (2,) bool (left, right); foot_vel (2, 3) world [m/s] of the ankle keypoints.
+    contacts (2,) bool (left, right); foot_vel (2, 3) world [m/s] of the ankle keypoints; keypoint_vel (19, 3)
+    world [m/s] of every keypoint (finite difference over one control step).
     """
 
     root_pos: Any
@@ -40,20 +41,25 @@ class RobotFrame(NamedTuple):
     torque: Any
     contacts: Any
     foot_vel: Any
+    keypoint_vel: Any
 
 
 class RefFrame(NamedTuple):
-    """The clean reference at the same step: root_pos (3,), root_quat (4,), dof_pos (29,), keypoints (19, 3)."""
+    """The clean reference at the same step: root_pos (3,), root_quat (4,), dof_pos (29,), keypoints (19, 3),
+    keypoint_vel (19, 3) world [m/s] (None where a caller has no velocities: only ``keypoint_velocity`` reads
+    it)."""
 
     root_pos: Any
     root_quat: Any
     dof_pos: Any
     keypoints: Any
+    keypoint_vel: Any = None
 
 
 class RewardTerms(NamedTuple):
     keypoint_local: Any
     keypoint_global: Any
+    keypoint_velocity: Any
     root_orientation: Any
     root_height: Any
     alive: Any
@@ -87,6 +93,15 @@ def keypoint_global(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -
     """World keypoint positions (weighted)."""
     err = xp.sum(xp.sum((robot.keypoints - ref.keypoints) ** 2, -1) * xp.asarray(keypoint_weights(cfg)), -1)
     return xp.exp(-err / cfg.keypoint_sigma_global**2)
+
+
+def keypoint_velocity(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> Any:
+    """World keypoint linear velocities (weighted), as BeyondMimic's body linear-velocity term (Liao et al.
+    2025, arXiv 2508.08241; std 1 m/s there): the term that pays a swing foot and a travelling pelvis for
+    moving with the reference, which the position terms only reward once the robot is already there."""
+    d = robot.keypoint_vel - ref.keypoint_vel
+    err = xp.sum(xp.sum(d * d, -1) * xp.asarray(keypoint_weights(cfg)), -1)
+    return xp.exp(-err / cfg.keypoint_sigma_velocity**2)
 
 
 def root_orientation(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> Any:
@@ -143,6 +158,7 @@ def reward_terms(xp: Any, robot: RobotFrame, ref: RefFrame, action: Any, last_ac
     return RewardTerms(
         keypoint_local=keypoint_local(xp, robot, ref, cfg),
         keypoint_global=keypoint_global(xp, robot, ref, cfg),
+        keypoint_velocity=keypoint_velocity(xp, robot, ref, cfg),
         root_orientation=root_orientation(xp, robot, ref, cfg),
         root_height=root_height(xp, robot, ref, cfg),
         alive=alive(xp, robot),
@@ -164,7 +180,8 @@ def robot_frame(xp: Any, qpos: Any, qvel: Any, keypoints: Any, torque_: Any, pre
     keypoint site positions (..., 19, 3) now and one control step earlier, actuator forces (..., 29)."""
     ankles = [g1.KEYPOINT_NAMES.index("left_ankle"), g1.KEYPOINT_NAMES.index("right_ankle")]
     feet = keypoints[..., ankles, :]
+    keypoint_vel = (keypoints - prev_keypoints) / cfg.ctrl_dt
     return RobotFrame(
         root_pos=qpos[..., 0:3], root_quat=qpos[..., 3:7], root_lin_vel=qvel[..., 0:3], gyro=qvel[..., 3:6],
         dof_pos=qpos[..., qpos_idx], dof_vel=qvel[..., qvel_idx], keypoints=keypoints, torque=torque_,
-        contacts=feet[..., 2] < cfg.contact_height, foot_vel=(feet - prev_keypoints[..., ankles, :]) / cfg.ctrl_dt)
+        contacts=feet[..., 2] < cfg.contact_height, foot_vel=keypoint_vel[..., ankles, :], keypoint_vel=keypoint_vel)
