@@ -14,7 +14,7 @@ from pink.tasks import FrameTask
 
 from genmimic.core import g1_constants as g1
 from genmimic.core.g1_model import KEYPOINT_PREFIX
-from genmimic.retarget.ik import G1IK, _robot, pinocchio_q
+from genmimic.retarget.ik import CONFIG_LIMIT_GAIN, G1IK, _robot, pinocchio_q
 from genmimic.retarget.keypoint_task import KeypointTasks
 from genmimic.retarget.mapping import LINKS
 
@@ -81,10 +81,14 @@ def test_ik_step_is_pinks_solve_ik(velocity_limit):
     """``G1IK.step`` (constant posture Hessian, the limits as one box) gives Pink's ``solve_ik`` step with
     Pink's ``PostureTask``, ``ConfigurationLimit`` and ``VelocityLimit``, near and at the joint limits."""
     from pink import solve_ik
+    from pink.limits import ConfigurationLimit, VelocityLimit
     from pink.tasks import PostureTask
 
     ik = G1IK()
     robot = _robot()
+    pink_limits = (ConfigurationLimit(robot.model, config_limit_gain=CONFIG_LIMIT_GAIN), VelocityLimit(robot.model))
+    for limit in pink_limits:  # the same joints bounded
+        np.testing.assert_array_equal(limit.indices, robot.bounded)
     posture = PostureTask(cost=ik.config.posture_cost)
     posture.set_target(pinocchio_q(np.zeros(3), np.array([1.0, 0, 0, 0]), np.array(g1.DEFAULT_DOF_POS)))
     rng = np.random.default_rng(11)
@@ -100,7 +104,7 @@ def test_ik_step_is_pinks_solve_ik(velocity_limit):
         rotations, positions = _random_targets(len(ik._task_index), seed=20 + trial)
         ik.keypoint_tasks.set_targets(rotations, positions)
         dt = 1 / 60
-        limits = robot.limits if velocity_limit else robot.limits[:1]
+        limits = pink_limits if velocity_limit else pink_limits[:1]
         want = solve_ik(conf, [ik.keypoint_tasks, posture], dt, solver="daqp", damping=ik.config.damping,
                         limits=limits, safety_break=False)
         np.testing.assert_allclose(ik.step(conf, dt, velocity_limit=velocity_limit), want, atol=1e-7, rtol=1e-7)
@@ -130,7 +134,10 @@ def test_per_frame_weights_reach_the_stacked_task():
 
 
 def test_retarget_command_starts_without_jax_or_scipy_signal():
+    """Start-up (issue 16): the command and the IK import neither JAX, SciPy's signal, sparse or spatial
+    modules, Pink nor qpsolvers (daqp is called directly; the resampling imports SciPy's Slerp when used)."""
     code = ("import sys; import genmimic.retarget.cli; from genmimic.retarget.ik import G1IK; G1IK(); "
-            "print(sorted(m for m in ('jax', 'scipy.signal', 'torch', 'mediapipe') if m in sys.modules))")
+            "print(sorted(m for m in ('jax', 'scipy.signal', 'torch', 'mediapipe', 'pink', 'qpsolvers', "
+            "'scipy.sparse', 'scipy.spatial') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

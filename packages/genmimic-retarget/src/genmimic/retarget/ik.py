@@ -1,16 +1,20 @@
-"""Whole-body differential IK of the G1 with Pink, frame after frame, warm-started.
+"""Whole-body differential IK of the G1, frame after frame, warm-started: Pink's QP, on pinocchio and daqp.
 
-Per frame: Pink frame tasks for the mapped keypoints (position, and orientation where the mapping asks
-for it; stacked into one task, :mod:`.keypoint_task`: the same QP at a third of the cost), a posture task
-towards the default pose, joint position limits and joint velocity limits (from the G1 table, enforced per
-frame: at most ``v_max / fps`` of motion). The QP is solved by daqp.
+Per frame: frame tasks for the mapped keypoints (position, and orientation where the mapping asks for it;
+stacked into one task, :mod:`.keypoint_task`), a posture task towards the default pose, joint position
+limits and joint velocity limits (from the G1 table, enforced per frame: at most ``v_max / fps`` of
+motion). The QP is solved by daqp.
 
-Each QP step is :func:`pink.solve_ik`'s (``tests/test_ik_speed_paths.py`` checks the step against it) with
-three costs of its generic path taken out (issue 16: together ~30 % of the IK's time, measured on a 30 s
-walk): the posture task's Hessian is constant (``cost^2`` on the actuated joints), so it is computed once;
-both limits are bounds on each joint's displacement (Pink writes them as 4 x 29 general inequality rows),
-so they are passed to the solver as one box, the tighter of the two; and the per-step configuration check
-that only warns (``safety_break=False``) is not run (the box keeps every step within the limits).
+Each QP step is exactly :func:`pink.solve_ik`'s with Pink's ``FrameTask``s, ``PostureTask``,
+``ConfigurationLimit`` and ``VelocityLimit`` (``tests/test_ik_speed_paths.py`` checks the step against
+Pink's), computed without Pink's generic path (issue 16; measured on a 30 s walk, retarget CPU 1.10 ->
+0.61 s in process, and 0.3-0.4 s less start-up per process): the posture task's Hessian is constant
+(``cost^2`` on the actuated joints), so it is computed once; both limits are bounds on each joint's
+displacement (Pink writes them as 4 x 29 general inequality rows), so they go to the solver as one box,
+the tighter of the two; the per-step configuration check that only warns (``safety_break=False``) is not
+run (the box keeps every step within the limits); and daqp is called directly, so neither Pink nor
+qpsolvers (which imports SciPy's sparse linear algebra) is imported by the command. Pink stays the
+reference the tests compare with, and other solvers go through qpsolvers (``IKConfig.solver``).
 """
 
 from __future__ import annotations
@@ -27,7 +31,6 @@ from genmimic.core import g1_constants as g1
 from genmimic.core.g1_model import KEYPOINT_PREFIX, g1_urdf
 from genmimic.core.rotations import quat_from_matrix, wxyz_from_xyzw, xyzw_from_wxyz
 
-from ._pink import Configuration, ConfigurationLimit, VelocityLimit, qpsolvers
 from .keypoint_task import KeypointTasks
 from .mapping import LINKS
 
@@ -41,7 +44,7 @@ class IKConfig:
     posture_cost: pull towards the default pose [cost/rad] (regularises redundant joints).
     damping: Tikhonov damping of the QP.
     converged_error: a frame whose largest keypoint error exceeds this [m] counts as not converged.
-    solver: qpsolvers backend.
+    solver: QP solver: "daqp" (called directly) or another qpsolvers backend name (through qpsolvers).
     """
 
     iterations: int = 2
@@ -64,23 +67,42 @@ class IKSolution(NamedTuple):
     dof_pos: np.ndarray
 
 
+#: Pink's ``ConfigurationLimit`` default gain: a step may cover this fraction of the way to a position limit.
+CONFIG_LIMIT_GAIN = 0.5
+
+
 class _Robot(NamedTuple):
     model: pin.Model
     dof_q_index: np.ndarray  # (29,) positions of the SDK joints in pinocchio's q
-    limits: tuple  # Pink's (ConfigurationLimit, VelocityLimit): the reference the box below is tested against
-    bounded: np.ndarray  # (29,) velocity coordinates with position and velocity limits (the actuated joints)
-    velocity_limit: np.ndarray  # (29,) [rad/s] of those coordinates
+    bounded: np.ndarray  # velocity coordinates with position and velocity limits (the actuated joints)
+    velocity_limit: np.ndarray  # [rad/s] of those coordinates
 
 
 @cache
 def _robot() -> _Robot:
     model = pin.buildModelFromXML(g1_urdf(), pin.JointModelFreeFlyer())
     dof_q = np.array([model.joints[model.getJointId(n)].idx_q for n in g1.JOINT_NAMES])
-    limits = (ConfigurationLimit(model), VelocityLimit(model))
-    if not np.array_equal(limits[0].indices, limits[1].indices):
-        raise ValueError("the G1 model's position- and velocity-limited joints differ")
-    bounded = np.array(limits[0].indices)
-    return _Robot(model, dof_q, limits, bounded, np.asarray(model.velocityLimit)[bounded])
+    dof_v = np.array([model.joints[model.getJointId(n)].idx_v for n in g1.JOINT_NAMES])
+    return _Robot(model, dof_q, dof_v, np.asarray(model.velocityLimit)[dof_v])
+
+
+class Kinematics:
+    """A configuration q (nq,) of the G1 with its forward kinematics: frame placements and joint Jacobians
+    (what Pink's ``Configuration`` computes on ``update``; the tasks read ``model``, ``data`` and ``q``)."""
+
+    def __init__(self, model: pin.Model, q: np.ndarray) -> None:
+        self.model, self.data = model, model.createData()
+        self.update(q)
+
+    def update(self, q: np.ndarray) -> None:
+        """Set q and run forward kinematics (joint Jacobians, frame placements)."""
+        self.q = np.array(q, dtype=float)
+        pin.computeJointJacobians(self.model, self.data, self.q)
+        pin.updateFramePlacements(self.model, self.data)
+
+    def integrate_inplace(self, velocity: np.ndarray, dt: float) -> None:
+        """Move by ``velocity`` (nv,) [m/s, rad/s] for ``dt`` [s] on the configuration manifold."""
+        self.update(pin.integrate(self.model, self.q, velocity * dt))
 
 
 def pinocchio_q(root_pos: np.ndarray, root_quat_wxyz: np.ndarray, dof_pos: np.ndarray) -> np.ndarray:
@@ -115,7 +137,7 @@ class G1IK:
         self._posture_hessian = np.diag(np.r_[np.zeros(6), np.full(nv - 6, self.config.posture_cost ** 2)])
         self._posture_hessian += self.config.damping * np.eye(nv)  # solve_ik's Tikhonov damping
 
-    def step(self, configuration: Configuration, dt: float, velocity_limit: bool = True) -> np.ndarray:
+    def step(self, configuration: Kinematics, dt: float, velocity_limit: bool = True) -> np.ndarray:
         """One QP step: the joint velocity v (nv,) [rad/s, m/s] that best meets the keypoint and posture
         tasks with ``q + v dt`` within the joint limits and, with ``velocity_limit``, ``|v| <= v_max``.
 
@@ -127,18 +149,15 @@ class G1IK:
         H = H + self._posture_hessian
         c = c.copy()
         c[6:] += self.config.posture_cost ** 2 * pin.difference(model, self._posture_target, q)[6:]
-        gain, idx = robot.limits[0].config_limit_gain, robot.bounded
+        idx = robot.bounded
         lower = np.full(model.nv, -_UNBOUNDED)  # the floating base
         upper = np.full(model.nv, _UNBOUNDED)
-        lower[idx] = gain * pin.difference(model, q, model.lowerPositionLimit)[idx]
-        upper[idx] = gain * pin.difference(model, q, model.upperPositionLimit)[idx]
+        lower[idx] = CONFIG_LIMIT_GAIN * pin.difference(model, q, model.lowerPositionLimit)[idx]
+        upper[idx] = CONFIG_LIMIT_GAIN * pin.difference(model, q, model.upperPositionLimit)[idx]
         if velocity_limit:
             lower[idx] = np.maximum(lower[idx], -dt * robot.velocity_limit)
             upper[idx] = np.minimum(upper[idx], dt * robot.velocity_limit)
-        result = qpsolvers.solve_problem(qpsolvers.Problem(H, c, lb=lower, ub=upper), solver=self.config.solver)
-        if not result.found or result.x is None:
-            raise RuntimeError(f"IK: the QP solver {self.config.solver} found no solution")
-        return result.x / dt
+        return _solve_box_qp(H, c, lower, upper, self.config.solver) / dt
 
     def solve(self, positions: np.ndarray, rotations: np.ndarray, fps: float, weights: np.ndarray | None = None,
               progress=None) -> IKSolution:
@@ -157,7 +176,7 @@ class G1IK:
         start_quat = np.array([start_quat[0], 0.0, 0.0, start_quat[3]])  # upright, heading of the target
         start_quat /= np.linalg.norm(start_quat)
         q = pinocchio_q(positions[0, 0], start_quat, np.array(g1.DEFAULT_DOF_POS))
-        configuration = Configuration(model, model.createData(), q)
+        configuration = Kinematics(model, q)
         qs = np.zeros((T, model.nq))
         keypoints = self.keypoint_tasks
         index = np.array(self._task_index)
@@ -174,3 +193,24 @@ class G1IK:
             qs[t] = configuration.q
         dof = qs[:, self._robot.dof_q_index]
         return IKSolution(qs[:, :3].copy(), wxyz_from_xyzw(qs[:, 3:7]), dof)
+
+
+def _solve_box_qp(H: np.ndarray, c: np.ndarray, lower: np.ndarray, upper: np.ndarray, solver: str) -> np.ndarray:
+    """argmin 1/2 x^T H x + c^T x subject to lower <= x <= upper (bounds of +-1e30 are none).
+
+    Raises:
+        RuntimeError: the solver found no solution (Pink's ``NoSolutionFound`` in the same case).
+    """
+    if solver == "daqp":
+        import daqp
+
+        x, _, exitflag, _ = daqp.solve(H, c, np.zeros((0, len(c))), upper, lower, np.zeros(len(c), dtype=np.intc))
+        found = exitflag > 0
+    else:
+        from ._pink import qpsolvers
+
+        result = qpsolvers.solve_problem(qpsolvers.Problem(H, c, lb=lower, ub=upper), solver=solver)
+        x, found = result.x, result.found and result.x is not None
+    if not found:
+        raise RuntimeError(f"IK: the QP solver {solver} found no solution")
+    return x

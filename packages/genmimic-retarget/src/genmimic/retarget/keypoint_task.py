@@ -1,4 +1,4 @@
-"""All keypoint frame tasks of the IK as one Pink task (the same QP as one ``pink.FrameTask`` per keypoint).
+"""All keypoint frame tasks of the IK as one task (the same QP as one ``pink.FrameTask`` per keypoint).
 
 Pink builds the QP objective task by task, each in Python (error, Jacobian, a 6 x 6 weight matrix, two
 products); with 14 keypoint tasks and two QP solves per frame that overhead was most of the retargeting
@@ -12,15 +12,22 @@ Levenberg-Marquardt damping (``FrameTask``'s defaults); tests check the equality
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 import pinocchio as pin
 
-from ._pink import Configuration, Task
+
+class Configuration(Protocol):
+    """What the task reads of a configuration (:class:`.ik.Kinematics` or Pink's ``Configuration``): the model
+    and its data after forward kinematics (joint Jacobians and frame placements computed)."""
+
+    model: pin.Model
+    data: pin.Data
 
 
-class KeypointTasks(Task):
-    """Frame tasks for ``frames`` of a Pink configuration, as one stacked task.
+class KeypointTasks:
+    """Frame tasks for ``frames`` of a configuration, as one stacked task (a Pink task by its methods).
 
     Args:
         model: the robot's pinocchio model (frames looked up by name once).
@@ -35,8 +42,7 @@ class KeypointTasks(Task):
         missing = [f for f in frames if not model.existFrame(f)]
         if missing:
             raise KeyError(f"frames not in the model: {', '.join(missing)}")
-        cost = np.repeat(np.stack([position_costs, orientation_costs], axis=1), 3, axis=1).reshape(-1)
-        super().__init__(cost=cost.astype(float), gain=1.0, lm_damping=0.0)
+        self.cost = np.repeat(np.stack([position_costs, orientation_costs], axis=1), 3, axis=1).reshape(-1)
         self.frames = tuple(frames)
         self.frame_ids = [model.getFrameId(f) for f in frames]
         self.targets: list[pin.SE3] = [pin.SE3.Identity() for _ in frames]

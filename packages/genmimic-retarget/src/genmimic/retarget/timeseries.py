@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial.transform import Rotation, Slerp
 
 from genmimic.core.rotations import quat_normalize, wxyz_from_xyzw, xyzw_from_wxyz
 
@@ -29,12 +28,16 @@ def resample_linear(values: np.ndarray, fps_in: float, times_out: np.ndarray) ->
 
 def resample_quat(quat_wxyz: np.ndarray, fps_in: float, times_out: np.ndarray) -> np.ndarray:
     """Spherical interpolation of (T, 4) wxyz quaternions onto ``times_out`` [s]."""
+    from scipy.spatial.transform import Rotation, Slerp  # here: ~0.1 s of start-up, only for resampling
+
     slerp = Slerp(frame_times(len(quat_wxyz), fps_in), Rotation.from_quat(xyzw_from_wxyz(quat_wxyz)))
     return quat_normalize(wxyz_from_xyzw(slerp(times_out).as_quat()))
 
 
 def resample_rotations(rot: np.ndarray, fps_in: float, times_out: np.ndarray) -> np.ndarray:
     """Spherical interpolation of (T, K, 3, 3) rotation matrices onto ``times_out`` [s]."""
+    from scipy.spatial.transform import Rotation, Slerp
+
     t_in = frame_times(rot.shape[0], fps_in)
     out = np.empty((len(times_out), *rot.shape[1:]))
     for k in range(rot.shape[1]):
