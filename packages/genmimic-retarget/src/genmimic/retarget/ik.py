@@ -145,9 +145,8 @@ class G1IK:
             RuntimeError: the solver found no solution (Pink's ``NoSolutionFound`` in the same case).
         """
         robot, model, q = self._robot, self._robot.model, configuration.q
-        H, c = self.keypoint_tasks.compute_qp_objective(configuration)
-        H = H + self._posture_hessian
-        c = c.copy()
+        H, c = self.keypoint_tasks.compute_qp_objective(configuration)  # fresh arrays: added to in place
+        H += self._posture_hessian
         c[6:] += self.config.posture_cost ** 2 * pin.difference(model, self._posture_target, q)[6:]
         idx = robot.bounded
         lower = np.full(model.nv, -_UNBOUNDED)  # the floating base

@@ -57,14 +57,15 @@ class KeypointTasks:
 
     def _blocks(self, configuration: Configuration) -> tuple[np.ndarray, np.ndarray]:
         data, model = configuration.data, configuration.model
-        error = np.empty(6 * len(self.frame_ids))
-        jac = np.empty((6 * len(self.frame_ids), model.nv))
         frames, local = data.oMf, pin.ReferenceFrame.LOCAL
-        for i, (fid, target) in enumerate(zip(self.frame_ids, self.targets, strict=True)):
+        errors, jlogs, jacobians = [], [], []
+        for fid, target in zip(self.frame_ids, self.targets, strict=True):
             target_to_frame = frames[fid].actInv(target)
-            error[6 * i:6 * i + 6] = pin.log6(target_to_frame).vector
-            jac[6 * i:6 * i + 6] = -pin.Jlog6(target_to_frame.inverse()) @ pin.getFrameJacobian(model, data, fid, local)
-        return error, jac
+            errors.append(pin.log6(target_to_frame).vector)
+            jlogs.append(pin.Jlog6(target_to_frame.inverse()))
+            jacobians.append(pin.getFrameJacobian(model, data, fid, local))
+        jac = np.matmul(np.array(jlogs), np.array(jacobians)).reshape(6 * len(errors), model.nv)
+        return np.concatenate(errors), np.negative(jac, out=jac)
 
     def compute_error(self, configuration: Configuration) -> np.ndarray:
         """Stacked body twists (6K,) from each frame to its target [m, rad]."""
