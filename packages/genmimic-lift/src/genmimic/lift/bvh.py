@@ -24,14 +24,12 @@ from genmimic.core import SmplClip, make_meta, smpl
 from genmimic.core.files import display_name, read_bytes
 
 from .errors import LiftError
-from .posture import axis_rotation
 from .skeleton_map import CMU_UNIT, SkeletonMap, map_skeleton, rest_positions
 
 Array = NDArray[np.float64]
 log = logging.getLogger(__name__)
 __all__ = ["BVH_TO_WORLD", "CMU_UNIT", "FIT_WEIGHTS", "BvhMotion", "FileJoints", "bvh_forward_kinematics",
            "bvh_positions", "decode_bvh", "file_joints", "frame_rate", "import_bvh", "parse_bvh", "world_targets"]
-_AXES = {"X": (1.0, 0.0, 0.0), "Y": (0.0, 1.0, 0.0), "Z": (0.0, 0.0, 1.0)}
 #: The usual BVH frame (Y up, facing +Z) to the world (z up, facing +x): the same turn as SMPL's canonical frame.
 BVH_TO_WORLD = smpl.CANONICAL_TO_WORLD
 
@@ -210,15 +208,18 @@ def bvh_forward_kinematics(motion: BvhMotion) -> tuple[Array, Array]:
     rots = np.zeros((F, J, 3, 3))
     col = 0
     for j in range(J):
-        local = np.tile(np.eye(3), (F, 1, 1))
+        local = None  # identity until the first rotation channel
         trans = np.tile(motion.offsets[j], (F, 1))
         for c in motion.channels[j]:
             v = motion.frames[:, col]
             col += 1
             if c.endswith("rotation"):
-                local = local @ axis_rotation(_AXES[c[0]], np.radians(v))
+                turn = _principal_rotation("XYZ".index(c[0]), np.radians(v))
+                local = turn if local is None else local @ turn
             else:
                 trans[:, "XYZ".index(c[0])] = v
+        if local is None:
+            local = np.broadcast_to(np.eye(3), (F, 3, 3))
         p = motion.parents[j]
         if p < 0:
             pos[:, j], rots[:, j] = trans, local
@@ -226,6 +227,17 @@ def bvh_forward_kinematics(motion: BvhMotion) -> tuple[Array, Array]:
             pos[:, j] = pos[:, p] + np.einsum("fij,fj->fi", rots[:, p], trans)
             rots[:, j] = rots[:, p] @ local
     return pos, rots
+
+
+def _principal_rotation(axis: int, angle: Array) -> Array:
+    """Rotations (F, 3, 3) by ``angle`` (F,) [rad] about the file's x, y or z axis (``axis`` 0, 1, 2)."""
+    c, s = np.cos(angle), np.sin(angle)
+    out = np.zeros((len(angle), 3, 3))
+    i, k = (axis + 1) % 3, (axis + 2) % 3
+    out[:, axis, axis] = 1.0
+    out[:, i, i] = out[:, k, k] = c
+    out[:, i, k], out[:, k, i] = -s, s
+    return out
 
 
 def bvh_positions(motion: BvhMotion) -> Array:
