@@ -153,3 +153,81 @@ def test_cli_bad_kind_is_one_line_and_writes_nothing(tmp_path):
     assert result.exit_code == 1
     assert result.output.strip().count("\n") == 0 and "unknown motion kind" in result.output
     assert not out.exists()
+
+
+#: The default body's foot around its ankle [m]: heel 5 cm behind, toes 15 cm ahead, 4.5 cm to either
+#: side of the ankle-to-ball line (a foot breadth of about 0.055 of stature, Drillis and Contini 1966).
+FOOT_BEHIND, FOOT_AHEAD, FOOT_HALF_BREADTH = 0.05, 0.15, 0.045
+
+
+def zmp_in_stance_foot(synthesis) -> tuple[np.ndarray, np.ndarray]:
+    """(along, outward) [m] of the clip's ZMP (whole-body centre of mass, LIPM formula) from the stance
+    ankle, in the stance foot's frame, over the single-support frames."""
+    clip = synthesis.clip
+    t = np.arange(clip.num_frames) / clip.fps
+    zmp = gait.lipm_zmp(gait.body_com(clip.joints)[:, :2], t)
+    along, outward = [], []
+    for k, sign in ((0, 1.0), (1, -1.0)):
+        frames = synthesis.planted[:, k] & ~synthesis.planted[:, 1 - k]
+        ankle = clip.joints[frames, ANKLES[k], :2]
+        axis = clip.joints[frames, BALLS[k], :2] - ankle
+        axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
+        rel = zmp[frames] - ankle
+        along.append(np.sum(rel * axis, -1))
+        outward.append(sign * (rel[:, 1] * axis[:, 0] - rel[:, 0] * axis[:, 1]))
+    return np.concatenate(along), np.concatenate(outward)
+
+
+def test_zmp_stays_in_the_stance_foot(synthesis):
+    """Balance: in single support the ZMP the motion needs (from the whole body's centre of mass) is
+    under the stance foot, so a body could do the motion without falling over. (The pelvis of commit
+    c7653ce, midway between the feet with a little sway, put it up to 15 cm inside of the stance foot
+    and 0.3 to 0.9 m ahead of or behind it on walk and step, seed 0.)"""
+    along, outward = zmp_in_stance_foot(synthesis)
+    assert along.size == 0 or (along.min() > -FOOT_BEHIND and along.max() < FOOT_AHEAD)
+    assert outward.size == 0 or np.abs(outward).max() < FOOT_HALF_BREADTH
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_walk_sways_like_a_person(seed):
+    """Side-to-side excursion of the centre of mass in steady walking: 3 to 9 cm peak to peak (about 4 cm
+    at brisk and 7 cm at slow speeds, Orendurff et al. 2004, J. Rehabil. Res. Dev. 41(6))."""
+    clip = synthesize("walk_speed", seed=seed)
+    com = gait.body_com(clip.joints)
+    middle = com[len(com) // 3: 2 * len(com) // 3, 1]
+    assert 0.03 < np.ptp(middle) < 0.09
+
+
+def test_lipm_com_known_answer():
+    """A ZMP swaying as A cos(w t) gives the pendulum's centre of mass A cos(w t) / (1 + w^2 z_c / g) in
+    the steady state (Kajita et al. 2003), and the ZMP of the result is the reference."""
+    fps, w, amplitude = 100.0, 2 * np.pi / 1.1, 0.1
+    t = np.arange(int(12 * fps)) / fps
+    zmp = np.column_stack([amplitude * np.cos(w * t), np.zeros_like(t)])
+    com = gait.lipm_com(zmp, np.ones_like(t), t)
+    middle = slice(len(t) // 3, 2 * len(t) // 3)
+    expected = zmp[middle, 0] / (1.0 + w * w * gait.COM_HEIGHT / gait.GRAVITY)
+    np.testing.assert_allclose(com[middle, 0], expected, atol=1e-3)
+    np.testing.assert_allclose(gait.lipm_zmp(com, t)[middle], zmp[middle], atol=1e-3)
+    np.testing.assert_allclose(com[:2], zmp[[0, 0]], atol=1e-4)  # starts at rest over the reference
+
+
+def test_lipm_com_holds_still_over_a_still_zmp():
+    t = np.arange(60) / 30.0
+    zmp = np.tile([0.3, -0.1], (60, 1))
+    np.testing.assert_allclose(gait.lipm_com(zmp, np.ones(60), t), zmp, atol=1e-9)
+
+
+def test_body_com_segments_sum_to_the_whole_body():
+    assert sum(m for _, _, m, _ in gait._SEGMENTS) == pytest.approx(1.0)
+    rest = synthesize("stand", seed=0).joints[0]
+    com = gait.body_com(rest)
+    assert rest[0, 2] - 0.1 < com[2] < rest[smpl.JOINT_NAMES.index("spine2"), 2]
+    assert abs(com[1] - rest[0, 1]) < 0.01, "left-right symmetric body: the COM is on the midline"
+
+
+def test_walk_is_deterministic():
+    a = synthesize_detailed("walk_turn", seed=11)
+    b = synthesize_detailed("walk_turn", seed=11)
+    np.testing.assert_array_equal(a.clip.joints, b.clip.joints)
+    np.testing.assert_array_equal(a.planted, b.planted)

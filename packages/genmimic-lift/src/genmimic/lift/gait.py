@@ -35,25 +35,27 @@ ANKLE_HEIGHT = smpl.DEFAULT_PELVIS_HEIGHT - (smpl.DEFAULT_REST_JOINTS[0, 1] - sm
 BALL_HEIGHT = smpl.DEFAULT_PELVIS_HEIGHT - (smpl.DEFAULT_REST_JOINTS[0, 1] - smpl.DEFAULT_REST_JOINTS[10, 1])
 #: Lateral distance of each ankle from the body's midline when standing [m].
 STANCE_HALF_WIDTH = 0.09
-#: Lateral distance of each footfall from the line of travel when walking [m]: a step width of 0.12 m
+#: Lateral distance of each footfall from the line of travel when walking [m]: a step width of 0.10 m
 #: between ankle centres (normal men walk with about 8 cm between heel centres, Murray, Drought and Kory
 #: 1964, "Walking patterns of normal men", J. Bone Joint Surg. 46-A; the ankles sit a little wider).
-WALK_HALF_WIDTH = 0.06
+WALK_HALF_WIDTH = 0.05
 #: Pelvis height when standing relaxed, knees slightly bent [m].
 STAND_HEIGHT = 0.915
 #: How straight a leg may get, as a fraction of thigh plus shank length (the pelvis dips below that).
 MAX_LEG_EXTENSION = 0.985
 #: Standard gravity [m/s^2].
 GRAVITY = 9.81
-#: Height of the centre of mass for the inverted pendulum [m]: about 0.55 of stature (Winter,
-#: Biomechanics and Motor Control of Human Movement, 4th ed., 2009, table 4.1), 0.93 m for the default
-#: body, less a little for the slightly bent knees of walking.
-COM_HEIGHT = 0.90
+#: Height of the centre of mass for the inverted pendulum [m]: that of :func:`body_com` on the default
+#: body while walking (0.86 m; 0.89 m standing), a little over half the stature as in Winter (Biomechanics
+#: and Motor Control of Human Movement, 4th ed., 2009, ch. 4).
+COM_HEIGHT = 0.87
 #: The ZMP reference in a stance foot [m]: ZMP_ALONG ahead of the ankle (the middle of the sole),
-#: rolling ZMP_ROLL back and forth from heel to toe over single support, ZMP_OUTWARD toward its outer edge.
+#: rolling ZMP_ROLL back and forth from heel to toe over single support, ZMP_OUTWARD toward its outer
+#: edge (inside the foot: its breadth is about 0.055 of stature, ~9 cm, Drillis and Contini 1966; the
+#: outer half gives the G1, whose feet the retargeting places wider, the most lateral balance).
 ZMP_ALONG = 0.03
 ZMP_ROLL = 0.03
-ZMP_OUTWARD = 0.03
+ZMP_OUTWARD = 0.035
 #: Weight of the ZMP reference with both feet down, relative to single support (where it is 1).
 ZMP_DOUBLE_SUPPORT_WEIGHT = 0.1
 #: Time to shift the weight onto the stance foot before a step from standing, and back after [s].
@@ -275,10 +277,10 @@ def zmp_reference(plan: LowerPlan, feet: dict[str, FootTrack], t: Array) -> ZmpR
     return ZmpReference(position, weight, single, stance)
 
 
-def lipm_com(zmp: Array, weight: Array, t: Array, com_height: float = COM_HEIGHT) -> Array:
+def lipm_com(zmp: Array, weight: Array, t: Array, com_height: float | None = None) -> Array:
     """Horizontal centre-of-mass path (T, 2) [m] of a linear inverted pendulum whose ZMP
     ``p = c - (z_c / g) c''`` follows ``zmp`` (T, 2) [m] at times ``t`` (T,) [s] (uniform steps), starting
-    and ending at rest over the reference.
+    and ending at rest over the reference; ``com_height`` [m] defaults to :data:`COM_HEIGHT`.
 
     The cart-table / linear-inverted-pendulum model of Kajita et al. (2003, "Biped walking pattern
     generation by using preview control of zero-moment point", ICRA): the ZMP equation, discretised with
@@ -297,7 +299,7 @@ def lipm_com(zmp: Array, weight: Array, t: Array, com_height: float = COM_HEIGHT
     if n < 5:
         return zmp.copy()
     dt = float(np.median(np.diff(t)))
-    a = com_height / GRAVITY / dt**2
+    a = (COM_HEIGHT if com_height is None else com_height) / GRAVITY / dt**2
     i = np.arange(1, n - 1)
     w = np.sqrt(np.maximum(np.asarray(weight, float)[i], 1e-6))
     rows = np.concatenate([np.repeat(np.arange(n - 2), 3)])
@@ -313,13 +315,14 @@ def lipm_com(zmp: Array, weight: Array, t: Array, com_height: float = COM_HEIGHT
     return np.column_stack([spsolve(ata, A.T @ b[:, k]) for k in range(zmp.shape[1])])
 
 
-def lipm_zmp(com: Array, t: Array, com_height: float = COM_HEIGHT) -> Array:
+def lipm_zmp(com: Array, t: Array, com_height: float | None = None) -> Array:
     """The ZMP ``c - (z_c / g) c''`` (T, 2) [m] of a horizontal centre-of-mass path ``com`` (T, 2) [m]
-    at uniform times ``t`` (T,) [s] (central differences, one-sided at the ends)."""
+    at uniform times ``t`` (T,) [s] (central differences, one-sided at the ends); ``com_height`` [m]
+    defaults to :data:`COM_HEIGHT`."""
     dt = float(np.median(np.diff(t)))
     acc = np.gradient(np.gradient(com, dt, axis=0), dt, axis=0)
     acc[1:-1] = (com[2:] - 2 * com[1:-1] + com[:-2]) / dt**2
-    return com - com_height / GRAVITY * acc
+    return com - (COM_HEIGHT if com_height is None else com_height) / GRAVITY * acc
 
 
 #: Segment masses (fractions of body mass) and where each segment's centre of mass lies between two
@@ -364,8 +367,8 @@ def _reach_dip(pelvis: Array, pelvis_rot: Array, feet: dict[str, FootTrack], res
         v = feet[side].ankle - hip_world
         horizontal = np.minimum(np.linalg.norm(v[:, :2], axis=-1), reach)
         dip = np.maximum(dip, -v[:, 2] - np.sqrt(reach**2 - horizontal**2))
-    dip = maximum_filter1d(np.maximum(dip, 0.0), max(1, round(0.2 * fps)), mode="nearest")
-    return gaussian_filter1d(dip, 0.05 * fps, mode="nearest") if len(dip) > 1 else dip
+    dip = maximum_filter1d(np.maximum(dip, 0.0), max(1, round(0.3 * fps)), mode="nearest")
+    return gaussian_filter1d(dip, 0.1 * fps, mode="nearest") if len(dip) > 1 else dip
 
 
 def walk_steps(start: dict[str, Footprint], t0: float, num_steps: int, step_length: float, step_time: float,
