@@ -6,6 +6,10 @@ a backend the IK never uses (it solves with daqp). While Pink is imported here, 
 JAX were not installed (unless JAX is loaded already, in which case nothing changes); qpsolvers then lists
 the backends it found without jaxopt (jaxopt itself is not installed in the project's environment, so
 nothing is lost there). ``tests/test_ik_speed_paths.py`` checks the command starts without JAX.
+
+The IK (:mod:`.ik`) computes Pink's QP itself and calls daqp directly, so the command does not import this
+module; it is imported for another qpsolvers backend (``IKConfig.solver``) and by the tests, which compare
+each IK step with ``pink.solve_ik``.
 """
 
 from __future__ import annotations
