@@ -110,6 +110,22 @@ def test_ik_step_is_pinks_solve_ik(velocity_limit):
         np.testing.assert_allclose(ik.step(conf, dt, velocity_limit=velocity_limit), want, atol=1e-7, rtol=1e-7)
 
 
+def test_box_qp_known_answer_and_no_solution():
+    from genmimic.retarget.ik import _solve_box_qp
+
+    # min 1/2 |x|^2 + sum(x) is x = -1, clipped by the box to -0.5
+    np.testing.assert_allclose(_solve_box_qp(np.eye(3), np.ones(3), np.full(3, -0.5), np.ones(3)), [-0.5] * 3)
+    with pytest.raises(RuntimeError, match="daqp found no solution"):
+        _solve_box_qp(np.eye(3), np.ones(3), np.array([1.0, 0, 0]), np.array([0.0, 1, 1]))  # lower > upper
+
+
+def test_ik_refuses_a_solver_it_does_not_call():
+    from genmimic.retarget.ik import IKConfig
+
+    with pytest.raises(ValueError, match="IK solver 'osqp' is not supported: the IK calls daqp directly"):
+        G1IK(IKConfig(solver="osqp"))
+
+
 def test_stacked_task_refuses_unknown_frames(configuration):
     with pytest.raises(KeyError, match="frames not in the model: no_such_frame"):
         KeypointTasks(configuration.model, ["no_such_frame"], [1.0], [1.0])

@@ -8,8 +8,7 @@ the backends it found without jaxopt (jaxopt itself is not installed in the proj
 nothing is lost there). ``tests/test_ik_speed_paths.py`` checks the command starts without JAX.
 
 The IK (:mod:`.ik`) computes Pink's QP itself and calls daqp directly, so the command does not import this
-module; it is imported for another qpsolvers backend (``IKConfig.solver``) and by the tests, which compare
-each IK step with ``pink.solve_ik``.
+module; the tests import it to compare each IK step with ``pink.solve_ik``.
 """
 
 from __future__ import annotations

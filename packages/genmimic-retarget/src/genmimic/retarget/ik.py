@@ -14,7 +14,7 @@ displacement (Pink writes them as 4 x 29 general inequality rows), so they go to
 the tighter of the two; the per-step configuration check that only warns (``safety_break=False``) is not
 run (the box keeps every step within the limits); and daqp is called directly, so neither Pink nor
 qpsolvers (which imports SciPy's sparse linear algebra) is imported by the command. Pink stays the
-reference the tests compare with, and other solvers go through qpsolvers (``IKConfig.solver``).
+reference the tests compare with.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class IKConfig:
     posture_cost: pull towards the default pose [cost/rad] (regularises redundant joints).
     damping: Tikhonov damping of the QP.
     converged_error: a frame whose largest keypoint error exceeds this [m] counts as not converged.
-    solver: QP solver: "daqp" (called directly) or another qpsolvers backend name (through qpsolvers).
+    solver: QP solver; "daqp", the one the IK calls (kept here so the output's meta names it).
     """
 
     iterations: int = 2
@@ -122,6 +122,9 @@ class G1IK:
 
     def __init__(self, config: IKConfig | None = None, links: Sequence = LINKS) -> None:
         self.config = config or IKConfig()
+        if self.config.solver != "daqp":
+            raise ValueError(f"IK solver {self.config.solver!r} is not supported: the IK calls daqp directly "
+                             "(solver='daqp')")
         robot = _robot()
         self._robot = robot
         self.keypoints = tuple(link.keypoint for link in links)
@@ -156,7 +159,7 @@ class G1IK:
         if velocity_limit:
             lower[idx] = np.maximum(lower[idx], -dt * robot.velocity_limit)
             upper[idx] = np.minimum(upper[idx], dt * robot.velocity_limit)
-        return _solve_box_qp(H, c, lower, upper, self.config.solver) / dt
+        return _solve_box_qp(H, c, lower, upper) / dt
 
     def solve(self, positions: np.ndarray, rotations: np.ndarray, fps: float, weights: np.ndarray | None = None,
               progress=None) -> IKSolution:
@@ -194,22 +197,15 @@ class G1IK:
         return IKSolution(qs[:, :3].copy(), wxyz_from_xyzw(qs[:, 3:7]), dof)
 
 
-def _solve_box_qp(H: np.ndarray, c: np.ndarray, lower: np.ndarray, upper: np.ndarray, solver: str) -> np.ndarray:
-    """argmin 1/2 x^T H x + c^T x subject to lower <= x <= upper (bounds of +-1e30 are none).
+def _solve_box_qp(H: np.ndarray, c: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """argmin 1/2 x^T H x + c^T x subject to lower <= x <= upper (bounds of +-1e30 are none), by daqp.
 
     Raises:
-        RuntimeError: the solver found no solution (Pink's ``NoSolutionFound`` in the same case).
+        RuntimeError: daqp found no solution (Pink's ``NoSolutionFound`` in the same case).
     """
-    if solver == "daqp":
-        import daqp
+    import daqp
 
-        x, _, exitflag, _ = daqp.solve(H, c, np.zeros((0, len(c))), upper, lower, np.zeros(len(c), dtype=np.intc))
-        found = exitflag > 0
-    else:
-        from ._pink import qpsolvers
-
-        result = qpsolvers.solve_problem(qpsolvers.Problem(H, c, lb=lower, ub=upper), solver=solver)
-        x, found = result.x, result.found and result.x is not None
-    if not found:
-        raise RuntimeError(f"IK: the QP solver {solver} found no solution")
+    x, _, exitflag, _ = daqp.solve(H, c, np.zeros((0, len(c))), upper, lower, np.zeros(len(c), dtype=np.intc))
+    if exitflag <= 0:
+        raise RuntimeError(f"IK: the QP solver daqp found no solution (exit flag {exitflag})")
     return x
