@@ -161,11 +161,11 @@ FOOT_BEHIND, FOOT_AHEAD, FOOT_HALF_BREADTH = 0.05, 0.15, 0.045
 
 
 def zmp_in_stance_foot(synthesis) -> tuple[np.ndarray, np.ndarray]:
-    """(along, outward) [m] of the clip's ZMP (whole-body centre of mass, LIPM formula) from the stance
-    ankle, in the stance foot's frame, over the single-support frames."""
+    """(along, outward) [m] of the clip's ZMP (segment masses, :func:`gait.multibody_zmp`) from the
+    stance ankle, in the stance foot's frame, over the single-support frames."""
     clip = synthesis.clip
     t = np.arange(clip.num_frames) / clip.fps
-    zmp = gait.lipm_zmp(gait.body_com(clip.joints)[:, :2], t)
+    zmp = gait.multibody_zmp(clip.joints, t)
     along, outward = [], []
     for k, sign in ((0, 1.0), (1, -1.0)):
         frames = synthesis.planted[:, k] & ~synthesis.planted[:, 1 - k]
@@ -216,6 +216,20 @@ def test_lipm_com_holds_still_over_a_still_zmp():
     t = np.arange(60) / 30.0
     zmp = np.tile([0.3, -0.1], (60, 1))
     np.testing.assert_allclose(gait.lipm_com(zmp, np.ones(60), t), zmp, atol=1e-9)
+
+
+def test_multibody_zmp_of_a_sliding_body_is_the_pendulum_zmp():
+    """A rigid body translating horizontally at constant height: the multibody ZMP is the LIPM formula
+    with the centre of mass's own height; standing still, it is under the centre of mass."""
+    rest = synthesize("stand", seed=0).joints[0]
+    t = np.arange(90) / 30.0
+    x = 0.2 * np.sin(2 * np.pi * t / 1.5)
+    joints = rest[None] + np.stack([x, 0.5 * x, np.zeros_like(x)], -1)[:, None, :]
+    com = gait.body_com(joints)
+    np.testing.assert_allclose(gait.multibody_zmp(joints, t), gait.lipm_zmp(com[:, :2], t, com_height=com[0, 2]),
+                               atol=1e-9)
+    still = np.repeat(rest[None], 10, 0)
+    np.testing.assert_allclose(gait.multibody_zmp(still, t[:10]), gait.body_com(still)[:, :2], atol=1e-12)
 
 
 def test_body_com_segments_sum_to_the_whole_body():

@@ -159,13 +159,14 @@ def _heading_frame(yaw: Array) -> tuple[Array, Array]:
 
 
 def sample_lower_body(plan: LowerPlan, t: Array, rest_joints: Array = smpl.DEFAULT_REST_JOINTS,
-                      com_offset: Array | None = None) -> LowerBody:
+                      com_offset: Array | None = None, zmp_shift: Array | None = None) -> LowerBody:
     """Sample ``plan`` at times ``t`` (T,) [s] and solve both legs (feet flat, knees over the toes).
 
     The pelvis follows the centre of mass of a linear inverted pendulum whose ZMP tracks
     :func:`zmp_reference` (:func:`lipm_com`); ``com_offset`` (T, 2) [m], the horizontal offset of the
     whole body's centre of mass from the pelvis (see :func:`body_com`), is subtracted so that the
-    body's centre of mass, not the pelvis, follows the pendulum.
+    body's centre of mass, not the pelvis, follows the pendulum; ``zmp_shift`` (T, 2) [m] is added to
+    the pendulum's ZMP reference (the multibody correction, see :func:`multibody_zmp`).
     """
     from scipy.ndimage import gaussian_filter1d  # here: importing SciPy's ndimage takes ~1 s (mocap imports skip it)
 
@@ -175,7 +176,7 @@ def sample_lower_body(plan: LowerPlan, t: Array, rest_joints: Array = smpl.DEFAU
     heading = gaussian_filter1d(0.5 * (feet["left"].yaw + feet["right"].yaw), 0.1 * fps, mode="nearest")
     fwd, _ = _heading_frame(heading)
     zmp = zmp_reference(plan, feet, t)
-    center = lipm_com(zmp.position, zmp.weight, t)
+    center = lipm_com(zmp.position if zmp_shift is None else zmp.position + zmp_shift, zmp.weight, t)
     back = sample_values(*plan.back, t)
     pitch = sample_values(*plan.pitch, t)
     if com_offset is None:  # a first guess: the hips go back by ``back`` to keep the balance
@@ -315,13 +316,18 @@ def lipm_com(zmp: Array, weight: Array, t: Array, com_height: float | None = Non
     return np.column_stack([spsolve(ata, A.T @ b[:, k]) for k in range(zmp.shape[1])])
 
 
+def _acceleration(x: Array, dt: float) -> Array:
+    """Second derivative along axis 0 by the 3-point central difference (one-sided at the ends)."""
+    acc = np.gradient(np.gradient(x, dt, axis=0), dt, axis=0)
+    acc[1:-1] = (x[2:] - 2 * x[1:-1] + x[:-2]) / dt**2
+    return acc
+
+
 def lipm_zmp(com: Array, t: Array, com_height: float | None = None) -> Array:
     """The ZMP ``c - (z_c / g) c''`` (T, 2) [m] of a horizontal centre-of-mass path ``com`` (T, 2) [m]
     at uniform times ``t`` (T,) [s] (central differences, one-sided at the ends); ``com_height`` [m]
     defaults to :data:`COM_HEIGHT`."""
-    dt = float(np.median(np.diff(t)))
-    acc = np.gradient(np.gradient(com, dt, axis=0), dt, axis=0)
-    acc[1:-1] = (com[2:] - 2 * com[1:-1] + com[:-2]) / dt**2
+    acc = _acceleration(np.asarray(com, float), float(np.median(np.diff(t))))
     return com - (COM_HEIGHT if com_height is None else com_height) / GRAVITY * acc
 
 
@@ -350,6 +356,22 @@ def body_com(joints: Array) -> Array:
         pa, pb = joints[..., J(a), :], joints[..., J(b), :]
         com += mass * (pa + at * (pb - pa))
     return com
+
+
+def multibody_zmp(joints: Array, t: Array) -> Array:
+    """ZMP (T, 2) [m] on the ground z = 0 of the segment masses of :func:`body_com` at SMPL joint positions
+    (T, 24, 3) [m] and uniform times ``t`` (T,) [s]: ``sum m ((z'' + g) x - x'' z) / sum m (z'' + g)``
+    (Kajita et al., Introduction to Humanoid Robotics, 2014, ch. 3; point masses, so the segments' spin
+    is left out). Unlike :func:`lipm_zmp` it counts the vertical motion of the body and of each limb,
+    e.g. a swing leg lifted beside the stance foot. Accelerations by central differences."""
+    joints = np.asarray(joints, float)
+    dt = float(np.median(np.diff(t)))
+    points = np.stack([joints[:, J(a)] + at * (joints[:, J(b)] - joints[:, J(a)]) for a, b, _, at in _SEGMENTS], 1)
+    mass = np.array([m for _, _, m, _ in _SEGMENTS])[None, :]
+    acc = _acceleration(points, dt)
+    load = mass * (acc[..., 2] + GRAVITY)  # (T, S) vertical force on each segment [N/kg of body]
+    moment = load[..., None] * points[..., :2] - mass[..., None] * acc[..., :2] * points[..., 2:3]
+    return moment.sum(1) / load.sum(1)[:, None]
 
 
 def _reach_dip(pelvis: Array, pelvis_rot: Array, feet: dict[str, FootTrack], rest: Array, fps: float) -> Array:

@@ -26,7 +26,18 @@ from genmimic.core import rotations as rot
 from genmimic.core.errors import GenMimicError
 
 from . import gestures as g
-from .gait import STAND_HEIGHT, LowerBody, LowerPlan, Step, body_com, feet_apart, sample_lower_body, walk_steps
+from .gait import (
+    STAND_HEIGHT,
+    LowerBody,
+    LowerPlan,
+    Step,
+    body_com,
+    feet_apart,
+    lipm_zmp,
+    multibody_zmp,
+    sample_lower_body,
+    walk_steps,
+)
 from .posture import REST, ArmPose, J, axis_rotation, upper_body_rotations
 from .timing import sample_rotations
 
@@ -364,10 +375,16 @@ def synthesize_detailed(kind: str, seed: int = 0, duration: float | None = None,
     t = np.arange(num_frames) / fps * speed
     # the body's centre of mass, not the pelvis, follows the inverted pendulum: correct the pelvis for
     # the offset the legs and arms give it (a fixed point reached in a few passes; 2 leave < 1 mm)
+    # (and the pendulum's ZMP is shifted by what the limbs' own motion adds: Kajita et al. 2003's
+    # multibody correction, here on the whole clip at once)
     lower = sample_lower_body(program.lower, t)
     global_orient, body_pose, transl, joints = _assemble(program, lower, t, fps)
+    shift = np.zeros((len(t), 2))
     for _ in range(COM_PASSES):
-        lower = sample_lower_body(program.lower, t, com_offset=body_com(joints)[:, :2] - lower.pelvis[:, :2])
+        com = body_com(joints)
+        if len(t) >= 5:
+            shift = lipm_zmp(com[:, :2], t) - multibody_zmp(joints, t)
+        lower = sample_lower_body(program.lower, t, com_offset=com[:, :2] - lower.pelvis[:, :2], zmp_shift=shift)
         global_orient, body_pose, transl, joints = _assemble(program, lower, t, fps)
     from . import __version__
 
