@@ -96,22 +96,37 @@ def _listening():
         yield sock.getsockname()[1]
 
 
-def test_two_processes_join_and_agree_on_an_all_reduce():
-    """A real two-process jax.distributed run on localhost, one CPU device each (about 8 s)."""
-    pytest.importorskip("jax")
+def _run_two(args_of) -> list[tuple[int, str, str]]:
+    """Run two processes (``args_of(process_id)``, one CPU device each) to the end: (exit code, stdout, stderr)."""
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"} | {"JAX_PLATFORMS": "cpu"}
-    address = f"127.0.0.1:{_free_port()}"
-    procs = [subprocess.Popen([sys.executable, "-c", JOIN, address, str(i)], env=env, stdout=subprocess.PIPE,
+    procs = [subprocess.Popen([sys.executable, "-c", *args_of(i)], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for i in range(2)]
     try:
         outputs = [p.communicate(timeout=120) for p in procs]
     finally:
         for p in procs:
             p.kill()
-    for i, (p, (out, err)) in enumerate(zip(procs, outputs, strict=True)):
-        assert p.returncode == 0, err[-3000:]
+    return [(p.returncode, out, err) for p, (out, err) in zip(procs, outputs, strict=True)]
+
+
+def test_two_processes_join_and_agree_on_an_all_reduce(tmp_path):
+    """A real two-process jax.distributed run on localhost, one CPU device each (about 5 s a pair)."""
+    pytest.importorskip("jax")
+    address = f"127.0.0.1:{_free_port()}"
+    for i, (code, out, err) in enumerate(_run_two(lambda i: (JOIN, address, str(i)))):
+        assert code == 0, err[-3000:]
         assert f"process {i} of 2 joined {address}: 1 local of 2 devices" in out
         assert "SUM 3.0" in out  # 1 (process 0) + 2 (process 1), the same on both
+    # `train` joins, then says in one line that its loop is single-process; nothing is written
+    (tmp_path / "mjx.json").write_text('{"backend": "mjx"}')
+    address = f"127.0.0.1:{_free_port()}"
+    cli = "from genmimic.policy.cli import app; app(prog_name='genmimic-policy')"
+    for i, (code, _, err) in enumerate(_run_two(lambda i: (
+            cli, "train", "-v", "--clips", str(tmp_path), "--out", str(tmp_path / f"run{i}"), "--config",
+            str(tmp_path / "mjx.json"), "--coordinator", address, "--num-processes", "2", "--process-id", str(i)))):
+        assert code == 1 and f"process {i} of 2 joined" in err, err[-3000:]
+        assert "not supported yet" in err and "Traceback" not in err
+        assert not (tmp_path / f"run{i}").exists()
 
 
 def test_multihost_options_fail_in_one_line(tmp_path):

@@ -186,6 +186,21 @@ def training_mesh(backend: str, devices: str | int) -> Mesh | None:
     return mesh if mesh.devices.size > 1 else None
 
 
+def require_single_process_loop() -> None:
+    """Raise PolicyError in a run of several processes: the training loop is not ready for one yet.
+
+    Joining works (:func:`start_multihost`) and the PPO update runs over a mesh of every host's devices,
+    but the loop reads the mjx env's outputs into NumPy, which JAX refuses for an array that spans other
+    processes' devices, seeds every process's envs alike and writes checkpoints from every process. Until
+    it feeds each process's rollout as its part of the global batch
+    (``jax.make_array_from_process_local_data``), several processes would fail or train the same thing.
+    """
+    if jax.process_count() > 1:
+        raise PolicyError(f"joined a run of {jax.process_count()} processes, but training over several processes "
+                          "is not supported yet (the training loop is single-process); run one process per "
+                          "node over its devices (\"devices\": \"all\")")
+
+
 def start_multihost(backend: str, coordinator: str, num_processes: int, process_id: int,
                     timeout_s: int = 300) -> str:
     """Join a multi-host training run (``genmimic-policy train --coordinator``) and check it: every
