@@ -12,11 +12,12 @@ VIDEO ?=
 # The stages' commands (genmimic-lift, ...) are found in the environment.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help install system-deps browser-deps test demo bench lint clean
+.PHONY: help install system-deps browser-deps test test-slow demo bench lint clean
 
 help:
 	@echo "make demo     set up (first run), then run the main job on the bundled input"
 	@echo "make test     set up (first run), then run every test"
+	@echo "make test-slow  every test plus the opt-in slow ones (GENMIMIC_SLOW_TESTS=1)"
 	@echo "make bench    speed and accuracy benchmarks; table on stdout, results in bench_out/"
 	@echo "make lint     ruff"
 	@echo "make install  create $(VENV) with all six packages installed editable"
@@ -67,6 +68,10 @@ install: $(STAMP)
 # pytest exits 5 when no test ran; make passes any non-zero status on, so that fails too.
 test: $(STAMP) browser-deps
 	MUJOCO_GL=osmesa $(PY) -m pytest
+
+# The same, plus the opt-in tests too slow for every run (MJX compiles on a CPU: minutes each).
+test-slow: $(STAMP) browser-deps
+	GENMIMIC_SLOW_TESTS=1 MUJOCO_GL=osmesa $(PY) -m pytest
 
 demo: $(STAMP)
 	MUJOCO_GL=osmesa $(PY) scripts/demo.py $(if $(VIDEO),--video "$(VIDEO)")

@@ -161,3 +161,48 @@ def test_multihost_options_fail_in_one_line(tmp_path):
     assert result.exit_code != 0 and "needs the mjx backend" in result.output
     assert not (tmp_path / "run").exists()
 
+
+
+ENV_STEP = textwrap.dedent("""
+    import sys, jax, numpy as np
+    sys.path.insert(0, sys.argv[1])
+    from helpers import small_bank
+    from genmimic.policy.config import default_config
+    from genmimic.policy.env_mjx import MjxVecEnv
+    from genmimic.policy.sharding import device_mesh
+
+    assert len(jax.devices()) == 2, jax.devices()
+    bank, cfg = small_bank(("wave",), 1.0), default_config().env
+    actions = np.random.default_rng(0).normal(size=(2, 29)).astype(np.float32) * 0.3
+    results = []
+    for mesh in (None, device_mesh("all")):
+        env = MjxVecEnv(bank, cfg, 2, seed=0, randomize=False, mesh=mesh)
+        obs = env.reset()
+        results.append((obs, env.step(actions)))
+        devices = len(env.state.data.qpos.sharding.device_set)
+        assert devices == (1 if mesh is None else 2), devices
+    one, two = results
+    for a, b in zip(jax.tree.leaves(one), jax.tree.leaves(two), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    assert not np.allclose(one[0][0], one[1].student)  # the step moved the observation
+    print("SAME")
+""")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("GENMIMIC_SLOW_TESTS"),
+                    reason="two MJX env-step compiles, ~8 min on 2 busy cores: GENMIMIC_SLOW_TESTS=1 (make test-slow)")
+def test_an_env_step_split_over_two_devices_is_the_one_device_step(tmp_path):
+    """Two forced CPU devices, 2 envs, reset and one control step of the mjx env: the same observations,
+    rewards and flags with the envs split over the devices as on one. XLA's CPU optimisations are lowered
+    (the same for both) to shorten the compiles; JAX's compilation cache goes to a temporary folder."""
+    pytest.importorskip("mujoco.mjx")
+    cache = tmp_path / "jax-cache"
+    flags = "--xla_force_host_platform_device_count=2 --xla_backend_optimization_level=0 " \
+            "--xla_llvm_disable_expensive_passes=true"
+    env = {**os.environ, "XLA_FLAGS": flags, "JAX_PLATFORMS": "cpu", "JAX_COMPILATION_CACHE_DIR": str(cache)}
+    tests = os.path.dirname(os.path.abspath(__file__))
+    result = subprocess.run([sys.executable, "-c", ENV_STEP, tests], env=env, cwd=tmp_path, capture_output=True,
+                            text=True, timeout=1800)
+    assert result.returncode == 0 and "SAME" in result.stdout, result.stderr[-3000:]
+    assert any(cache.iterdir())  # the compiled steps were cached where pointed, not in the repository
