@@ -3,9 +3,11 @@ compute) and genmimic-retarget's feasibility check on clean clips and on clips m
 
 The default run tracks a few 10 s clips; ``GENMIMIC_BENCH_MPC_FULL=1`` runs the target set (8 kinds x 3
 seeds = 24 clips of 10 s). ``GENMIMIC_BENCH_MPC_CLIPS=DIR`` reads the clips from DIR (``<kind>_<seed>.npz``,
-as written by ``python benchmarks/bench_mpc.py --write-clips DIR``) instead of making them, and
+as written by ``python benchmarks/bench_mpc.py --write-clips DIR``) instead of making them
+(``GENMIMIC_BENCH_MPC_ORDER=hard-first``: the walking and squat clips first), and
 ``GENMIMIC_BENCH_MPC_WORKERS=N`` tracks N clips at a time in worker processes (each MPC uses
-``GENMIMIC_BENCH_MPC_THREADS`` rollout threads, default 2). Run alone: ``python benchmarks/bench_mpc.py``.
+``GENMIMIC_BENCH_MPC_THREADS`` rollout threads, default 2); ``GENMIMIC_BENCH_MPC_OPTIONS`` (JSON) sets
+``MPCConfig`` fields other than the shipped defaults. Run alone: ``python benchmarks/bench_mpc.py``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ QUICK = (("stand", 9000), ("gestures", 9000), ("walk", 9000))
 
 def _clip_set() -> list[tuple[str, int]]:
     if os.environ.get("GENMIMIC_BENCH_MPC_FULL"):
+        if os.environ.get("GENMIMIC_BENCH_MPC_ORDER") == "hard-first":  # what failed before comes first
+            hard = ("walk", "walk_with_action", "squat")
+            return [(k, s) for k in hard for s in SEEDS] + [(k, s) for s in SEEDS for k in KINDS if k not in hard]
         return [(k, s) for s in SEEDS for k in KINDS]
     return list(QUICK)
 
@@ -52,12 +57,20 @@ def _make(kind: str, seed: int) -> G1Clip | None:
     return make(synth_kind, seed, DURATION_S)
 
 
+def _options() -> dict:
+    """MPCConfig fields from ``GENMIMIC_BENCH_MPC_OPTIONS`` (JSON, e.g. '{"iterations": 1}'); {} = what ships."""
+    import json
+
+    text = os.environ.get("GENMIMIC_BENCH_MPC_OPTIONS", "")
+    return json.loads(text) if text else {}
+
+
 def _track(item: tuple[str, int, G1Clip]) -> dict:
     from genmimic.policy.mpc import make_mpc
     from genmimic.policy.track import track_clip
 
     kind, seed, clip = item
-    mpc = make_mpc(threads=int(os.environ.get("GENMIMIC_BENCH_MPC_THREADS", "2")))
+    mpc = make_mpc(threads=int(os.environ.get("GENMIMIC_BENCH_MPC_THREADS", "2")), **_options())
     start = time.perf_counter()
     traj = track_clip(clip, mpc, source=f"{kind}_{seed}")
     wall = time.perf_counter() - start
@@ -127,7 +140,8 @@ def _mpc_rows() -> list[Result]:
     ok = [r for r in runs if r["strict"]]
     walks = [r for r in runs if r["kind"] in WALKING]
     wall, sim = sum(r["wall"] for r in runs), sum(r["sim"] for r in runs)
-    what = f"{len(runs)} clips of {DURATION_S:.0f} s, seeds {sorted({r['seed'] for r in runs})}"
+    what = (f"{len(runs)} clips of {DURATION_S:.0f} s, seeds {sorted({r['seed'] for r in runs})}, "
+            f"MPCConfig {_options() or 'defaults'}")
     rows = [
         Result("MPC strict success (held-out procedural clips)", 100.0 * len(ok) / len(runs), "%",
                f"{len(ok)}/{len(runs)}, {what}; fell on {sum(r['fell'] for r in runs)}", ">= 90 %"),

@@ -24,7 +24,7 @@ from genmimic.policy.mpc import (
 from genmimic.policy.reference import reference_from_clip
 from genmimic.policy.track import track_clip
 
-FAST = MPCConfig(num_samples=16, replan_every=2, threads=2)
+FAST = MPCConfig(num_samples=16, replan_every=2, threads=2, iterations=1)
 
 
 @pytest.fixture(scope="module")

@@ -69,7 +69,7 @@ class MPCConfig:
 
     horizon_s: float = 0.8
     plan_dt: float = 0.01
-    num_samples: int = 64
+    num_samples: int = 32
     num_knots: int = 3
     noise_legs: float = 0.1
     noise_other: float = 0.05
@@ -80,7 +80,7 @@ class MPCConfig:
     seed: int = 0
     far_dt: float = 0.0
     near_s: float = 0.4
-    iterations: int = 1
+    iterations: int = 2
     anneal: float = 0.5
     feedback_s: float = 0.0
     feedback_gain: float = 5.0
