@@ -123,7 +123,7 @@ def track(
     render: Annotated[Path | None, typer.Option("--render", help="Also write an MP4 of the simulated robot.")] = None,
     seconds: Annotated[float | None, typer.Option("--seconds", help="Track only the first this-many seconds.")] = None,
     horizon: Annotated[float | None, typer.Option("--horizon", help=MPC_HELP + "planning horizon [s] (0.8).")] = None,
-    samples: Annotated[int | None, typer.Option("--samples", help=MPC_HELP + "rollouts per sampling round (32; 2 rounds per plan).")] = None,
+    samples: Annotated[int | None, typer.Option("--samples", help=MPC_HELP + "rollouts per round (32 x 2).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help=MPC_HELP + "sampling seed (0).")] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
