@@ -172,6 +172,35 @@ def test_cli_batch_exit_code_and_summary(inputs, tmp_path):
     assert "1 done, 1 failed, 0 already done" in result.output and "failed at lift" in result.output
 
 
+def test_an_unreachable_ray_cluster_fails_in_one_line_within_seconds(inputs, tmp_path, monkeypatch):
+    import socket
+    import time
+
+    from typer.testing import CliRunner
+
+    import genmimic.bench.batch_pools as pools
+    from genmimic.bench.cli import app
+
+    pytest.importorskip("ray", reason="Ray not installed (pip install 'genmimic-bench[ray]')")
+    monkeypatch.setattr(pools, "RAY_CONNECT_S", 1.0)
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{sock.getsockname()[1]}"
+    t = time.monotonic()
+    for given in (address, f"ray://{address}"):
+        result = CliRunner().invoke(app, ["batch", str(inputs / "robot.npz"), "-o", str(tmp_path / "out"),
+                                          "--address", given])
+        assert result.exit_code == 1 and f"--address {given}: no Ray cluster answers at {address}" in result.output
+        assert len(result.output.strip().splitlines()) == 1
+    assert time.monotonic() - t < 15
+    assert not (tmp_path / "out").exists()  # nothing written
+    with pytest.raises(GenMimicError, match="not a Ray cluster address"):
+        pools.check_ray_address("head-node")
+    monkeypatch.setenv("RAY_ADDRESS", address)
+    with pytest.raises(GenMimicError, match="no Ray cluster answers"):
+        pools.check_ray_address("auto", 0.2)
+
+
 def test_ray_batch_and_rerun(inputs, tmp_path, ray_session):
     out = tmp_path / "out"
     summary = run_batch(collect_inputs([inputs]), out, backend="ray", workers=2)

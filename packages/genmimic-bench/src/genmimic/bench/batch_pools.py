@@ -333,16 +333,55 @@ def choose_backend(backend: str, address: str | None) -> tuple[str, str | None]:
     return "local", "Ray is not installed (pip install 'genmimic-bench[ray]'): running on a local process pool"
 
 
+RAY_CONNECT_S = 5.0  #: [s] how long a Ray cluster address is given to answer before the batch gives up
+
+
+def check_ray_address(address: str, timeout_s: float | None = None) -> None:
+    """Raise GenMimicError unless something accepts a TCP connection at the Ray cluster ``address``
+    ("HOST:PORT" of the head's GCS, "ray://HOST:PORT" of a Ray Client server, or "auto": the RAY_ADDRESS
+    environment variable when set, else left to Ray, which says at once when no local cluster runs) within
+    ``timeout_s`` [s] (default :data:`RAY_CONNECT_S`). Ray itself retries an unreachable address for
+    minutes, printing warnings."""
+    import socket
+
+    timeout_s = RAY_CONNECT_S if timeout_s is None else timeout_s
+    target = os.environ.get("RAY_ADDRESS", "") if address == "auto" else address
+    if not target or target in ("auto", "local"):
+        return
+    host, sep, port = target.split("://", 1)[-1].rstrip("/").rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise GenMimicError(f"--address {address}: not a Ray cluster address; give HEAD_HOST:6379, "
+                            "ray://HEAD_HOST:10001 or auto")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=max(0.1, min(2.0, timeout_s))):
+                return
+        except OSError as err:
+            if time.monotonic() >= deadline:
+                raise GenMimicError(f"--address {address}: no Ray cluster answers at {host}:{port} within "
+                                    f"{timeout_s:g} s ({err.strerror or err}); start one there (ray start --head) "
+                                    "or fix the address") from None
+        time.sleep(0.25)
+
+
 @contextlib.contextmanager
 def _ray_session(address: str | None, workers: int | None):
     """Ray connected (to ``address``, or a local instance with ``workers`` CPUs); the number of workers to
-    run (``workers`` or every CPU Ray offers). A session this call started is shut down at the end."""
+    run (``workers`` or every CPU Ray offers). A session this call started is shut down at the end.
+
+    Raises GenMimicError for an ``address`` Ray refuses."""
     import ray
 
     started = not ray.is_initialized()
     if started:
         kwargs: dict[str, Any] = {"address": address} if address else {"num_cpus": workers or os.cpu_count()}
-        ray.init(include_dashboard=False, log_to_driver=False, logging_level="ERROR", **kwargs)
+        try:
+            ray.init(include_dashboard=False, log_to_driver=False, logging_level="ERROR", **kwargs)
+        except (ConnectionError, ValueError, RuntimeError) as err:
+            if address is None:
+                raise
+            raise GenMimicError(f"--address {address}: Ray could not connect ({one_line(str(err))})") from None
     try:
         yield workers or max(1, int(ray.available_resources().get("CPU", 1)))
     finally:
@@ -369,14 +408,17 @@ def run_batch(inputs: list[BatchInput], out: str | os.PathLike[str], options: Ba
     when an input is handed to a worker. Failures are records, never exceptions.
 
     Raises:
-        GenMimicError: the tracker cannot be built, Ray is asked for and not installed, or workers cannot
-            start (for example under a ``memory_mb`` too small for one).
+        GenMimicError: the tracker cannot be built, Ray is asked for and not installed, no Ray cluster
+            answers at ``address``, or workers cannot start (for example under a ``memory_mb`` too small
+            for one).
     """
     from .runner import TrackerOptions, make_tracker
 
     out = Path(out)
     start = time.perf_counter()
     kind, _ = choose_backend(backend, address)
+    if kind == "ray" and address is not None:
+        check_ray_address(address)  # in seconds, not Ray's minutes of retries; before anything is written
     make_tracker(options.method, TrackerOptions(policy=options.policy))  # a bad method or policy: before any work
     out.mkdir(parents=True, exist_ok=True)
     attempts = Counter(r.input for r in read_manifest(out))
