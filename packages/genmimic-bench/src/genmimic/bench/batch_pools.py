@@ -342,7 +342,7 @@ def check_ray_address(address: str, timeout_s: float | None = None) -> None:
     environment variable when set, else left to Ray, which says at once when no local cluster runs) within
     ``timeout_s`` [s] (default :data:`RAY_CONNECT_S`). Ray itself retries an unreachable address for
     minutes, printing warnings."""
-    import socket
+    from genmimic.core.net import wait_for_listener
 
     timeout_s = RAY_CONNECT_S if timeout_s is None else timeout_s
     target = os.environ.get("RAY_ADDRESS", "") if address == "auto" else address
@@ -352,17 +352,10 @@ def check_ray_address(address: str, timeout_s: float | None = None) -> None:
     if not sep or not host or not port.isdigit():
         raise GenMimicError(f"--address {address}: not a Ray cluster address; give HEAD_HOST:6379, "
                             "ray://HEAD_HOST:10001 or auto")
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            with socket.create_connection((host.strip("[]"), int(port)), timeout=max(0.1, min(2.0, timeout_s))):
-                return
-        except OSError as err:
-            if time.monotonic() >= deadline:
-                raise GenMimicError(f"--address {address}: no Ray cluster answers at {host}:{port} within "
-                                    f"{timeout_s:g} s ({err.strerror or err}); start one there (ray start --head) "
-                                    "or fix the address") from None
-        time.sleep(0.25)
+    err = wait_for_listener(host, int(port), timeout_s)
+    if err is not None:
+        raise GenMimicError(f"--address {address}: no Ray cluster answers at {host}:{port} within {timeout_s:g} s "
+                            f"({err.strerror or err}); start one there (ray start --head) or fix the address")
 
 
 @contextlib.contextmanager

@@ -149,20 +149,13 @@ def _check_port_free(coordinator: str, port: int) -> None:
 
 def _wait_for_coordinator(coordinator: str, host: str, port: int, timeout_s: float) -> None:
     """Wait up to ``timeout_s`` [s] for process 0 to listen at ``host:port``; PolicyError when it does not."""
-    import socket
-    import time
+    from genmimic.core.net import wait_for_listener
 
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            with socket.create_connection((host, port), timeout=min(5.0, timeout_s)):
-                return
-        except OSError as err:
-            if time.monotonic() >= deadline:
-                raise PolicyError(f"--coordinator {coordinator}: nothing listens there after {timeout_s:g} s "
-                                  f"({err.strerror or err}); start process 0 on that host with the same "
-                                  "--coordinator, or fix the address") from None
-        time.sleep(0.5)
+    err = wait_for_listener(host, port, timeout_s, poll_s=0.5)
+    if err is not None:
+        raise PolicyError(f"--coordinator {coordinator}: nothing listens there after {timeout_s:g} s "
+                          f"({err.strerror or err}); start process 0 on that host with the same --coordinator, "
+                          "or fix the address")
 
 
 def sum_over_devices(value: float) -> float:
