@@ -191,7 +191,7 @@ ENV_STEP = textwrap.dedent("""
 
 @pytest.mark.slow
 @pytest.mark.skipif(not os.environ.get("GENMIMIC_SLOW_TESTS"),
-                    reason="two MJX env-step compiles, ~8 min on 2 busy cores: GENMIMIC_SLOW_TESTS=1 (make test-slow)")
+                    reason="two MJX env-step compiles, ~10 min on 2 busy cores: GENMIMIC_SLOW_TESTS=1 (make test-slow)")
 def test_an_env_step_split_over_two_devices_is_the_one_device_step(tmp_path):
     """Two forced CPU devices, 2 envs, reset and one control step of the mjx env: the same observations,
     rewards and flags with the envs split over the devices as on one. XLA's CPU optimisations are lowered
