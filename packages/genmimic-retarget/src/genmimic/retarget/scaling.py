@@ -23,6 +23,13 @@ from .mapping import LINKS
 #: SMPL joint frame -> G1 keypoint frame: x forward, y left, z up (the transpose of canonical->world).
 SMPL_TO_G1_FRAME = smpl.CANONICAL_TO_WORLD.T
 _LEG = (("hip", "knee"), ("knee", "ankle"))
+#: How much of a foot's sideways move the leg keypoints take in :func:`human_stance`.
+_LEG_WEIGHTS = (("knee", 0.5), ("ankle", 1.0), ("toe", 1.0))
+#: Smallest lateral distance [m] between the G1's ankle keypoints that :func:`scale_to_g1` allows when it
+#: brings the feet to the human's stance width: the sole's contact spheres span 0.06 m across
+#: (y = +-0.025/0.03 at the ankle roll link, ../shared/reference/g1_29dof_facts.md), so 0.12 m leaves a
+#: 0.06 m gap between the soles.
+MIN_FOOT_SEPARATION = 0.12
 
 
 class Targets(NamedTuple):
@@ -114,8 +121,48 @@ def joint_orientations(joints: np.ndarray) -> dict[str, np.ndarray]:
     return {name: now[name] @ rest[name].T for name in now}
 
 
-def scale_to_g1(clip: SmplClip) -> Targets:
-    """G1 keypoint targets for every frame of ``clip`` (see module docstring)."""
+def human_stance(pos: np.ndarray, kidx: dict[str, int], human_feet: np.ndarray, min_separation: float) -> np.ndarray:
+    """Leg targets moved sideways so the feet keep the human's (root-scaled) stance width.
+
+    The G1's hips are wider than a person's, so legs that take the human's bone directions from the
+    G1's hips land the feet ~6 cm per side wider than the scaled human's, while the pelvis sway keeps
+    the human's scale: the robot's centre of mass then sways less than its feet need. Here the
+    ankle and toe targets move along the pelvis' horizontal lateral axis to the human's lateral
+    ankle offset from the pelvis (knees by half as much), never closer together than ``min_separation``.
+
+    Args:
+        pos: (T, K, 3) keypoint targets [m] in :data:`LINKS` order (not modified).
+        kidx: keypoint name -> index along K.
+        human_feet: (T, 2, 3) the human's (left, right) ankle positions minus its pelvis, root-scaled [m].
+        min_separation: smallest lateral distance between the ankles [m].
+
+    Returns:
+        (T, K, 3) the moved targets.
+    """
+    out = pos.copy()
+    lateral = pos[:, kidx["left_hip"]] - pos[:, kidx["right_hip"]]
+    lateral[:, 2] = 0.0
+    lateral /= np.maximum(np.linalg.norm(lateral, axis=-1, keepdims=True), 1e-9)
+    pelvis = pos[:, kidx["pelvis"]]
+    want = np.einsum("tsi,ti->ts", human_feet, lateral)  # (T, 2) lateral ankle offsets (left, right)
+    gap = want[:, 0] - want[:, 1]
+    widen = 0.5 * np.maximum(0.0, min_separation - gap)
+    want[:, 0] += widen
+    want[:, 1] -= widen
+    for s, side in enumerate(("left", "right")):
+        have = np.einsum("ti,ti->t", pos[:, kidx[f"{side}_ankle"]] - pelvis, lateral)
+        shift = (want[:, s] - have)[:, None] * lateral
+        for part, w in _LEG_WEIGHTS:
+            out[:, kidx[f"{side}_{part}"]] += w * shift
+    return out
+
+
+def scale_to_g1(clip: SmplClip, min_foot_separation: float | None = MIN_FOOT_SEPARATION) -> Targets:
+    """G1 keypoint targets for every frame of ``clip`` (see module docstring).
+
+    min_foot_separation: with a value [m], the feet keep the human's stance width (see
+    :func:`human_stance`), no closer than this; None keeps the legs as scaled from the G1's hips.
+    """
     props = g1_proportions()
     g1_leg = sum(props.lengths[f"left_{b}"] for _, b in _LEG)
     root_scale = g1_leg / human_leg_length(clip)
@@ -144,4 +191,8 @@ def scale_to_g1(clip: SmplClip) -> Targets:
         length = np.linalg.norm(bone, axis=-1, keepdims=True)
         out_pos[:, k] = out_pos[:, p] + bone / np.maximum(length, 1e-9) * props.lengths[link.keypoint]
         scales[link.keypoint] = float(props.lengths[link.keypoint] / max(np.median(length), 1e-9))
+    if min_foot_separation is not None:
+        human_feet = np.stack([joints[:, jidx(f"{s}_ankle")] for s in ("left", "right")], axis=1)
+        human_feet = (human_feet - joints[:, None, jidx("pelvis")]) * root_scale
+        out_pos = human_stance(out_pos, kidx, human_feet, min_foot_separation)
     return Targets(out_pos, out_rot, scales)
