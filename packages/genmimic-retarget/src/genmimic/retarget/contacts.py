@@ -24,8 +24,11 @@ SIDES = ("left", "right")
 class ContactConfig:
     """Contact detection on the feet.
 
-    height: a foot whose sole is below this [m] may be in contact.
-    speed: ... and whose ankle moves slower than this horizontally [m/s].
+    height: a foot whose sole is below this [m] may start a contact ...
+    speed: ... if its ankle also moves slower than this horizontally [m/s] (height AND speed, the usual
+        rule of retargeting tools, e.g. PHC/GMR: a foot skimming the floor is not standing on it).
+    hysteresis: a contact, once started, lasts while the sole stays below ``height * hysteresis``
+        and the ankle slower than ``speed * hysteresis``, so a foot near a threshold does not flicker.
     min_duration: contacts shorter than this [s] are dropped, gaps shorter than this are filled.
     blend: pinning corrections fade in and out over this long [s] around a contact.
     pinned_cost_gain: IK costs of a foot in contact are multiplied by this.
@@ -33,6 +36,7 @@ class ContactConfig:
 
     height: float = 0.02
     speed: float = 0.35
+    hysteresis: float = 1.5
     min_duration: float = 0.1
     blend: float = 0.1
     pinned_cost_gain: float = 10.0
@@ -67,12 +71,32 @@ def contact_segments(contacts: np.ndarray) -> list[tuple[int, int, int]]:
     return [(s, a, b) for s in range(contacts.shape[1]) for a, b in _runs(contacts[:, s])]
 
 
+def hysteresis(enter: np.ndarray, stay: np.ndarray) -> np.ndarray:
+    """Flags (T, ...) that turn on where ``enter`` holds and stay on while ``stay`` holds (a Schmitt trigger).
+
+    ``enter`` implies ``stay`` in normal use (the stay thresholds are the looser ones).
+    """
+    out = np.zeros(enter.shape, bool)
+    state = np.zeros(enter.shape[1:], bool)
+    for t in range(len(enter)):
+        state = enter[t] | (state & stay[t])
+        out[t] = state
+    return out
+
+
 def detect_contacts(ankle: np.ndarray, toe: np.ndarray, fps: float, config: ContactConfig) -> np.ndarray:
-    """Contact flags (T, 2) for (left, right) from ankle and toe keypoints (T, 2, 3) [m]."""
+    """Contact flags (T, 2) for (left, right) from ankle and toe keypoints (T, 2, 3) [m].
+
+    A contact starts where the sole is below ``config.height`` and the ankle slower than
+    ``config.speed``, lasts while both stay within ``config.hysteresis`` times those, then runs shorter
+    than ``config.min_duration`` are dropped and gaps shorter than it filled.
+    """
     height = sole_height(ankle, toe)
     vel = np.gradient(ankle[..., :2], 1.0 / fps, axis=0) if len(ankle) > 1 else np.zeros_like(ankle[..., :2])
     speed = np.linalg.norm(vel, axis=-1)
-    raw = (height < config.height) & (speed < config.speed)
+    k = config.hysteresis
+    raw = hysteresis((height < config.height) & (speed < config.speed),
+                     (height < config.height * k) & (speed < config.speed * k))
     min_len = max(1, round(config.min_duration * fps))
     return np.stack([_clean_runs(raw[:, s], min_len) for s in range(2)], axis=-1)
 

@@ -1,0 +1,81 @@
+"""Foot contacts (height AND speed, with hysteresis) and the human's stance width on the G1."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from genmimic.core.testing import standing_wave_smpl_clip
+from genmimic.retarget.contacts import ANKLE_HEIGHT, TOE_HEIGHT, ContactConfig, detect_contacts, hysteresis
+from genmimic.retarget.mapping import LINKS
+from genmimic.retarget.scaling import MIN_FOOT_SEPARATION, scale_to_g1
+
+FPS = 50.0
+
+
+def _foot(height: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ankle and toe keypoints (T, 2, 3) of two identical feet with sole height and forward position (T,)."""
+    ankle = np.zeros((len(x), 2, 3))
+    ankle[..., 0] = x[:, None]
+    ankle[..., 1] = [0.1, -0.1]
+    toe = ankle.copy()
+    toe[..., 0] += 0.15
+    ankle[..., 2] = height[:, None] + ANKLE_HEIGHT
+    toe[..., 2] = height[:, None] + TOE_HEIGHT
+    return ankle, toe
+
+
+def test_a_foot_skimming_the_floor_is_not_in_contact():
+    t = np.arange(50) / FPS
+    ankle, toe = _foot(np.full(50, 0.005), 0.6 * t)  # 5 mm up, 0.6 m/s forward
+    assert not detect_contacts(ankle, toe, FPS, ContactConfig()).any()
+    ankle, toe = _foot(np.full(50, 0.005), 0.0 * t)  # the same foot at rest
+    assert detect_contacts(ankle, toe, FPS, ContactConfig()).all()
+
+
+def test_contact_starts_only_when_the_landing_foot_slows_down():
+    # a foot comes down to 1 cm over 0.2 s moving at 0.5 m/s, then slows to rest over 0.2 s and stays
+    speed = np.concatenate([np.full(20, 0.5), np.linspace(0.5, 0.0, 10), np.zeros(20)])
+    x = np.cumsum(speed) / FPS
+    height = np.concatenate([np.linspace(0.08, 0.01, 20), np.full(30, 0.01)])
+    contacts = detect_contacts(*_foot(height, x), FPS, ContactConfig())[:, 0]
+    first = int(np.argmax(contacts))
+    assert contacts[first:].all()
+    assert speed[first] < ContactConfig().speed  # not at 2 cm while still moving fast
+    assert first >= 20
+
+
+def test_hysteresis_keeps_a_contact_through_noise_at_the_threshold():
+    cfg = ContactConfig(min_duration=0.0)
+    rng = np.random.default_rng(0)
+    height = cfg.height + rng.uniform(-0.004, 0.004, 60)  # jitters across the 2 cm threshold
+    height[:5] = 0.0  # settled first
+    contacts = detect_contacts(*_foot(height, np.zeros(60)), FPS, cfg)[:, 0]
+    assert contacts.all()
+    no_hyst = detect_contacts(*_foot(height, np.zeros(60)), FPS, ContactConfig(min_duration=0.0, hysteresis=1.0))
+    assert not no_hyst[:, 0].all()  # without it the same foot flickers
+
+
+def test_hysteresis_needs_the_enter_condition_to_start():
+    enter = np.array([0, 0, 1, 0, 0, 0, 1, 0], bool)
+    stay = np.array([1, 1, 1, 1, 0, 1, 1, 1], bool)
+    assert hysteresis(enter, stay).tolist() == [0, 0, 1, 1, 0, 0, 1, 1]
+
+
+def test_feet_keep_the_humans_stance_width_but_never_closer_than_the_minimum():
+    clip = standing_wave_smpl_clip()
+    k = {link.keypoint: i for i, link in enumerate(LINKS)}
+    wide = scale_to_g1(clip, min_foot_separation=None).positions
+    near = scale_to_g1(clip).positions
+    gap = lambda p: np.abs(p[:, k["left_ankle"], 1] - p[:, k["right_ankle"], 1])  # noqa: E731
+    human = clip.joints
+    from genmimic.core import smpl
+    j = smpl.JOINT_NAMES.index
+    human_gap = np.abs(human[:, j("left_ankle"), 1] - human[:, j("right_ankle"), 1]) * scale_to_g1(clip).scales["root"]
+    assert np.allclose(gap(near), np.maximum(human_gap, MIN_FOOT_SEPARATION), atol=0.01)
+    assert (gap(near) < gap(wide)).all()  # the G1's own hips put them wider
+    # the rest of the body is untouched
+    for name in ("pelvis", "torso", "left_wrist", "right_hand"):
+        assert np.array_equal(near[:, k[name]], wide[:, k[name]])
+    far = scale_to_g1(clip, min_foot_separation=0.4).positions
+    assert gap(far) == pytest.approx(np.full(len(far), 0.4), abs=0.01)
