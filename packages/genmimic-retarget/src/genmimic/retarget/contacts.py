@@ -24,11 +24,12 @@ SIDES = ("left", "right")
 class ContactConfig:
     """Contact detection on the feet.
 
-    height: a foot whose sole is below this [m] may start a contact ...
+    height: a foot whose sole is below this [m] may be in contact ...
     speed: ... if its ankle also moves slower than this horizontally [m/s] (height AND speed, the usual
         rule of retargeting tools, e.g. PHC/GMR: a foot skimming the floor is not standing on it).
-    hysteresis: a contact, once started, lasts while the sole stays below ``height * hysteresis``
-        and the ankle slower than ``speed * hysteresis``, so a foot near a threshold does not flicker.
+    hysteresis: a contact starts only once the sole is below ``height / hysteresis`` and the ankle
+        slower than ``speed / hysteresis``, then lasts while both stay under ``height`` and ``speed``:
+        a landing foot is not pinned while it still moves, and a foot near a threshold does not flicker.
     min_duration: contacts shorter than this [s] are dropped, gaps shorter than this are filled.
     blend: pinning corrections fade in and out over this long [s] around a contact.
     pinned_cost_gain: IK costs of a foot in contact are multiplied by this.
@@ -87,16 +88,17 @@ def hysteresis(enter: np.ndarray, stay: np.ndarray) -> np.ndarray:
 def detect_contacts(ankle: np.ndarray, toe: np.ndarray, fps: float, config: ContactConfig) -> np.ndarray:
     """Contact flags (T, 2) for (left, right) from ankle and toe keypoints (T, 2, 3) [m].
 
-    A contact starts where the sole is below ``config.height`` and the ankle slower than
-    ``config.speed``, lasts while both stay within ``config.hysteresis`` times those, then runs shorter
-    than ``config.min_duration`` are dropped and gaps shorter than it filled.
+    A contact starts where the sole is below ``config.height / config.hysteresis`` and the ankle slower
+    than ``config.speed / config.hysteresis``, lasts while they stay below ``config.height`` and
+    ``config.speed``; then runs shorter than ``config.min_duration`` are dropped and gaps shorter than it
+    filled.
     """
     height = sole_height(ankle, toe)
     vel = np.gradient(ankle[..., :2], 1.0 / fps, axis=0) if len(ankle) > 1 else np.zeros_like(ankle[..., :2])
     speed = np.linalg.norm(vel, axis=-1)
     k = config.hysteresis
-    raw = hysteresis((height < config.height) & (speed < config.speed),
-                     (height < config.height * k) & (speed < config.speed * k))
+    raw = hysteresis((height < config.height / k) & (speed < config.speed / k),
+                     (height < config.height) & (speed < config.speed))
     min_len = max(1, round(config.min_duration * fps))
     return np.stack([_clean_runs(raw[:, s], min_len) for s in range(2)], axis=-1)
 
