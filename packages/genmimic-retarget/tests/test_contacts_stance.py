@@ -83,3 +83,13 @@ def test_feet_keep_the_humans_stance_width_but_never_closer_than_the_minimum():
         assert np.array_equal(near[:, k[name]], wide[:, k[name]])
     far = scale_to_g1(clip, min_foot_separation=0.4).positions
     assert gap(far) == pytest.approx(np.full(len(far), 0.4), abs=0.01)
+
+
+def test_a_clean_procedural_walk_retargets_to_a_feasible_g1_clip():
+    synth = pytest.importorskip("genmimic.lift.synth")
+    from genmimic.retarget import retarget
+    from genmimic.retarget.feasibility import check_feasibility
+
+    g1_clip = retarget(synth.synthesize("walk", seed=9002)).clip
+    report = check_feasibility(g1_clip)
+    assert report.verdict == "feasible", report.summary()
