@@ -117,7 +117,7 @@ def test_two_processes_join_and_agree_on_an_all_reduce(tmp_path):
         assert code == 0, err[-3000:]
         assert f"process {i} of 2 joined {address}: 1 local of 2 devices" in out
         assert "SUM 3.0" in out  # 1 (process 0) + 2 (process 1), the same on both
-    # `train` joins, then says in one line that its loop is single-process; nothing is written
+    # `train` joins, then says in one line that the student phase (in --phase all) is single-process
     (tmp_path / "mjx.json").write_text('{"backend": "mjx"}')
     address = f"127.0.0.1:{_free_port()}"
     cli = "from genmimic.policy.cli import app; app(prog_name='genmimic-policy')"
@@ -125,7 +125,7 @@ def test_two_processes_join_and_agree_on_an_all_reduce(tmp_path):
             cli, "train", "-v", "--clips", str(tmp_path), "--out", str(tmp_path / f"run{i}"), "--config",
             str(tmp_path / "mjx.json"), "--coordinator", address, "--num-processes", "2", "--process-id", str(i)))):
         assert code == 1 and f"process {i} of 2 joined" in err, err[-3000:]
-        assert "not supported yet" in err and "Traceback" not in err
+        assert "the student (DAgger) phase runs in one process" in err and "Traceback" not in err
         assert not (tmp_path / f"run{i}").exists()
 
 
@@ -206,3 +206,80 @@ def test_an_env_step_split_over_two_devices_is_the_one_device_step(tmp_path):
                             text=True, timeout=1800)
     assert result.returncode == 0 and "SAME" in result.stdout, result.stderr[-3000:]
     assert any(cache.iterdir())  # the compiled steps were cached where pointed, not in the repository
+
+
+TRAIN = textwrap.dedent("""
+    import dataclasses, sys
+    from pathlib import Path
+    import jax, numpy as np
+    from genmimic.policy.sharding import initialize_distributed
+    address, pid, out = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+    initialize_distributed(address, 2, pid, timeout_s=60)
+    from genmimic.policy.config import PPOConfig, default_config
+    from genmimic.policy.ppo import Transition, init_state, make_update
+    from genmimic.policy.sharding import data_parallel_update, device_mesh
+    from genmimic.policy.toy_env import ACT_MIRROR, OBS_MIRROR, PointEnv
+    from genmimic.policy.train import train_teacher
+
+    ppo = PPOConfig(hidden=(16, 16), learning_rate=3e-3, unroll_length=5, num_minibatches=2, num_epochs=2,
+                    iterations=3)
+    cfg = dataclasses.replace(default_config(), ppo=ppo, checkpoint_every=2)
+    info = train_teacher(out / f"run{pid}", cfg, PointEnv(num_envs=4, horizon=5, seed=pid), show_progress=False,
+                         mirrors=(OBS_MIRROR, ACT_MIRROR))
+    print("ITER", info["iteration"], "STEPS", info["env_steps"], "DIGEST", info["params_sha256"])
+    # one update of this process's (seeded) batch as its part of the global one
+    rng = np.random.default_rng(10 + pid)
+    T, N = 5, 4
+    batch = Transition(*(rng.normal(size=(T, N) + s).astype(np.float32) for s in ((4,), (2,), (), (), (), ())))
+    batch = batch._replace(done=(batch.done > 1).astype(np.float32))
+    boot = rng.normal(size=N).astype(np.float32)
+    state = init_state(jax.random.PRNGKey(0), 4, 2, ppo)
+    new, _ = data_parallel_update(make_update(ppo, OBS_MIRROR, ACT_MIRROR), state, batch, boot,
+                                  jax.random.PRNGKey(1), device_mesh("all"))
+    np.savez(out / f"update{pid}.npz", *[np.asarray(x) for x in jax.tree.leaves(new.params)])
+""")
+
+
+def test_two_processes_train_one_teacher(tmp_path):
+    """Two real processes (one CPU device each) train the toy env's teacher together: both end with the same
+    parameters, only process 0 wrote a checkpoint and metrics, and one update over the two processes'
+    batches is the one-process update of the batches concatenated along the env axis."""
+    import jax
+    import numpy as np
+
+    from genmimic.policy.config import PPOConfig
+    from genmimic.policy.ppo import Transition, init_state, make_update
+    from genmimic.policy.sharding import params_digest
+    from genmimic.policy.toy_env import ACT_MIRROR, OBS_MIRROR
+    from genmimic.policy.checkpoint import read_checkpoint
+
+    address = f"127.0.0.1:{_free_port()}"
+    results = _run_two(lambda i: (TRAIN, address, str(i), str(tmp_path)))
+    digests = []
+    for code, out, err in results:
+        assert code == 0, err[-3000:]
+        line = next(x for x in out.splitlines() if x.startswith("ITER"))
+        assert line.split()[:4] == ["ITER", "3", "STEPS", str(3 * 5 * 4 * 2)]
+        digests.append(line.split()[-1])
+    assert digests[0] == digests[1]
+    assert (tmp_path / "run0" / "teacher.msgpack").exists() and (tmp_path / "run0" / "metrics_teacher.csv").exists()
+    assert not (tmp_path / "run1").exists() or not any((tmp_path / "run1").iterdir())
+    ppo = PPOConfig(hidden=(16, 16), learning_rate=3e-3, unroll_length=5, num_minibatches=2, num_epochs=2,
+                    iterations=3)
+    key = jax.random.PRNGKey(0)
+    state, _, _, info = read_checkpoint(tmp_path / "run0" / "teacher.msgpack", init_state(key, 4, 2, ppo), key)
+    assert params_digest(state.params) == digests[0] == info["params_sha256"]
+
+    batches = []
+    for pid in range(2):
+        rng = np.random.default_rng(10 + pid)
+        b = Transition(*(rng.normal(size=(5, 4) + s).astype(np.float32) for s in ((4,), (2,), (), (), (), ())))
+        batches.append((b._replace(done=(b.done > 1).astype(np.float32)), rng.normal(size=4).astype(np.float32)))
+    whole = Transition(*(np.concatenate(x, axis=1) for x in zip(batches[0][0], batches[1][0], strict=True)))
+    boot = np.concatenate([batches[0][1], batches[1][1]])
+    one, _ = make_update(ppo, OBS_MIRROR, ACT_MIRROR)(init_state(key, 4, 2, ppo), whole, boot, jax.random.PRNGKey(1))
+    for pid in range(2):
+        with np.load(tmp_path / f"update{pid}.npz") as saved:
+            two = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+        for a, b in zip(jax.tree.leaves(one.params), two, strict=True):
+            np.testing.assert_allclose(np.asarray(a), b, rtol=1e-5, atol=1e-6)

@@ -51,12 +51,11 @@ def train(
     if (coordinator, num_processes, process_id) != (None, None, None):  # before any JAX computation
         from .config import default_config
         from .run_dir import RunDir
-        from .sharding import require_single_process_loop, start_multihost
+        from .sharding import start_multihost
 
         run = RunDir(out)  # the config training will use: --config, else the run's own (resuming), else defaults
         run_cfg = cfg or (run.read_config() if run.is_run() else default_config())
         log.info(start_multihost(run_cfg.backend, coordinator, num_processes, process_id))
-        require_single_process_loop()
     from .train import train as run_training
 
     summary = run_training(clips, out, cfg, phases[phase])

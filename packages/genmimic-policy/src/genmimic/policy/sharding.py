@@ -179,19 +179,81 @@ def training_mesh(backend: str, devices: str | int) -> Mesh | None:
     return mesh if mesh.devices.size > 1 else None
 
 
-def require_single_process_loop() -> None:
-    """Raise PolicyError in a run of several processes: the training loop is not ready for one yet.
+def process_count() -> int:
+    """How many processes this run has (1 unless :func:`initialize_distributed` joined several)."""
+    return jax.process_count()
 
-    Joining works (:func:`start_multihost`) and the PPO update runs over a mesh of every host's devices,
-    but the loop reads the mjx env's outputs into NumPy, which JAX refuses for an array that spans other
-    processes' devices, seeds every process's envs alike and writes checkpoints from every process. Until
-    it feeds each process's rollout as its part of the global batch
-    (``jax.make_array_from_process_local_data``), several processes would fail or train the same thing.
-    """
+
+def local_mesh(devices: str | int = "all") -> Mesh | None:
+    """The mesh this process's own envs run on in a run of several processes: its local devices (all, or
+    the first ``devices``) when more than one, else None (the env stays on its one device)."""
+    local = jax.local_devices()
+    n = len(local) if devices == "all" else min(int(devices), len(local))
+    return Mesh(local[:n], (ENV_AXIS,)) if n > 1 else None
+
+
+def global_batch(tree: Any, mesh: Mesh, env_axis: int) -> Any:
+    """Every process's local arrays of ``tree`` as its part of one global array split over ``mesh`` (every
+    process's devices) along ``env_axis`` (``jax.make_array_from_process_local_data``): process ``p``'s
+    envs follow process ``p - 1``'s. Arrays without that axis must be equal on every process (replicated).
+    Every process must call it with arrays of the same shapes."""
+    import numpy as np
+
+    def place(x: Any) -> Any:
+        x = np.asarray(x)
+        if x.ndim <= env_axis:
+            return jax.make_array_from_process_local_data(replicated(mesh), x)
+        return jax.make_array_from_process_local_data(env_sharding(mesh, env_axis, x.ndim), x)
+
+    return jax.tree.map(place, tree)
+
+
+def local_copy(tree: Any) -> Any:
+    """Every (replicated) array of ``tree`` as this process's own copy on its first local device, the form
+    the rollout's jitted policy reads without involving the other processes."""
+    return jax.tree.map(lambda x: x.addressable_data(0) if isinstance(x, jax.Array) else x, tree)
+
+
+def data_parallel_update(update: Any, state: Any, rollout: Any, bootstrap: Any, key: jax.Array,
+                         mesh: Mesh) -> tuple[Any, Any]:
+    """One PPO update (:func:`genmimic.policy.ppo.make_update`) over the global batch of a run of several
+    processes: this process's ``rollout`` (T, N_local, ...) and ``bootstrap`` (N_local,) become its part of
+    the (T, N_total) batch over ``mesh`` (:func:`global_batch`), the learner ``state`` and ``key`` (equal on
+    every process) are replicated, and the jitted update runs as one program over every process's devices,
+    so the loss and gradients are means over the whole batch: the update of one process with the
+    processes' rollouts concatenated along the env axis, up to float reduction order. Returns the new state
+    and the loss info as local copies (:func:`local_copy`), identical on every process. Every process must
+    call it together."""
+    import numpy as np
+
+    state, key = jax.tree.map(lambda x: jax.make_array_from_process_local_data(
+        replicated(mesh), np.asarray(x)),
+                              (state, key))
+    new, info = update(state, global_batch(rollout, mesh, 1), global_batch(bootstrap, mesh, 0), key)
+    return local_copy(new), local_copy(info)
+
+
+def params_digest(tree: Any) -> str:
+    """SHA-256 (hex) of every array of ``tree`` (dtype, shape and bytes in leaf order): equal digests on
+    every process of a run show they hold the same learner."""
+    import hashlib
+
+    import numpy as np
+
+    digest = hashlib.sha256()
+    for leaf in jax.tree.leaves(tree):
+        leaf = np.asarray(leaf)
+        digest.update(f"{leaf.dtype}{leaf.shape}".encode())
+        digest.update(np.ascontiguousarray(leaf).tobytes())
+    return digest.hexdigest()
+
+
+def require_single_process(what: str) -> None:
+    """Raise PolicyError naming ``what`` in a run of several processes (a phase that runs in one only)."""
     if jax.process_count() > 1:
-        raise PolicyError(f"joined a run of {jax.process_count()} processes, but training over several processes "
-                          "is not supported yet (the training loop is single-process); run one process per "
-                          "node over its devices (\"devices\": \"all\")")
+        raise PolicyError(f"{what} runs in one process, but this run joined {jax.process_count()}: train the "
+                          "teacher on several processes (--phase teacher), then run --phase student without "
+                          "--coordinator")
 
 
 def start_multihost(backend: str, coordinator: str, num_processes: int, process_id: int,

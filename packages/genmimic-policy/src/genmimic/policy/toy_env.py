@@ -1,7 +1,9 @@
 """A trivial, fast vector env with the tracking env's interface, so trainer tests run in seconds.
 
 Each of ``N`` points on a plane must move to its target; obs = (position, target) (4,), action =
-velocity (2,) [m/s] clipped to +-1, reward = -distance [m]; episodes last ``horizon`` steps. It is
+velocity (2,) [m/s] clipped to +-1, reward = -distance [m]; episodes last ``horizon`` steps. Its reward
+terms have the tracking env's layout (:class:`~genmimic.policy.rewards.RewardTerms`, the distance in the
+first, zeros elsewhere), so the trainer's metrics take them as they are. It is
 mirror-symmetric under y -> -y, like the G1 under left/right, so the symmetry loss applies too.
 """
 
@@ -11,6 +13,7 @@ import numpy as np
 
 from .env_cpu import StepBatch
 from .mirror import MirrorMap
+from .rewards import RewardTerms
 
 OBS_MIRROR = MirrorMap(np.arange(4), np.array([1.0, -1.0, 1.0, -1.0]))
 ACT_MIRROR = MirrorMap(np.arange(2), np.array([1.0, -1.0]))
@@ -44,7 +47,9 @@ class PointEnv:
         final = self._obs()
         self._reset_rows(trunc)
         o = self._obs()
-        return StepBatch(o, o, -dist, np.zeros(self.n, bool), trunc, final, dist, dist[:, None])
+        terms = np.zeros((self.n, len(RewardTerms._fields)))
+        terms[:, 0] = dist
+        return StepBatch(o, o, -dist, np.zeros(self.n, bool), trunc, final, dist, terms)
 
     def close(self) -> None:
         pass

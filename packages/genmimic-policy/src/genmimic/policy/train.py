@@ -29,11 +29,11 @@ from .checkpoint import (  # noqa: F401  (read_checkpoint, load_teacher, ...: al
     save_training_checkpoint,
     teacher_sizes,
 )
-from .config import TrainConfig
+from .config import TrainConfig, default_config
 from .corpus import load_clip_dir
 from .distill import train_student
 from .errors import ConfigError
-from .mirror import action_mirror, observation_mirror
+from .mirror import MirrorMap, action_mirror, observation_mirror
 from .ppo import EpisodeTracker, collect, init_state, make_update
 from .reference import ReferenceBank, make_bank, reference_from_clip
 from .rewards import RewardTerms
@@ -51,18 +51,20 @@ def load_bank(clips: str | Path, ctrl_dt: float) -> ReferenceBank:
 def make_env(cfg: TrainConfig, bank: ReferenceBank, num_envs: int | None = None, seed: int | None = None,
              randomize: bool | None = None):
     """The vector env of ``cfg.backend``: "cpu" (C MuJoCo, batched, ``cfg.threads`` physics threads, 0: all
-    cores) or "mjx" (JAX). Both take the same seed to the same episodes and noise."""
+    cores) or "mjx" (JAX). Both take the same seed to the same episodes and noise. In a run of several
+    processes each process's envs take the seed plus its process index and run on its own devices."""
     n = cfg.num_envs if num_envs is None else num_envs
-    s = cfg.seed if seed is None else seed
+    s = (cfg.seed if seed is None else seed) + jax.process_index()
     if cfg.backend == "cpu":
         from .env_cpu import CpuVecEnv
 
         return CpuVecEnv(bank, cfg.env, n, cfg.threads or os.cpu_count(), s, randomize)
     if cfg.backend == "mjx":
         from .env_mjx import MjxVecEnv
-        from .sharding import training_mesh
+        from .sharding import local_mesh, process_count, training_mesh
 
-        return MjxVecEnv(bank, cfg.env, n, s, randomize, mesh=training_mesh(cfg.backend, cfg.devices))
+        mesh = local_mesh(cfg.devices) if process_count() > 1 else training_mesh(cfg.backend, cfg.devices)
+        return MjxVecEnv(bank, cfg.env, n, s, randomize, mesh=mesh)
     raise ConfigError(f"unknown backend {cfg.backend!r} (known: cpu, mjx)")
 
 
@@ -79,70 +81,122 @@ def drop_env_state(path: Path, cfg: TrainConfig) -> None:
     save_checkpoint(path, (state, key), info)
 
 
-def train_teacher(run: RunDir | Path, cfg: TrainConfig, env, show_progress: bool = True) -> dict[str, Any]:
-    """PPO on the teacher observation; resumes from the run's teacher checkpoint. Returns its info."""
+def train_teacher(run: RunDir | Path, cfg: TrainConfig, env, show_progress: bool = True,
+                  mirrors: tuple[MirrorMap, MirrorMap] | None = None) -> dict[str, Any]:
+    """PPO on the teacher observation; resumes from the run's teacher checkpoint. Returns its info.
+
+    ``mirrors``: (observation, action) mirror maps of another env than the G1's (their sizes are the
+    policy's; the toy env of the tests). In a run of several processes (:mod:`sharding`) each process
+    rolls out its own envs and the update is over every process's rollouts together
+    (:func:`~genmimic.policy.sharding.data_parallel_update`), so all processes hold the same learner after
+    every iteration; only process 0 writes checkpoints and metrics (and resumes from its checkpoint,
+    whose learner it hands to the others)."""
+    from .sharding import data_parallel_update, device_mesh, params_digest, process_count
+
     run = RunDir.of(run)
     layout = obs_mod.teacher_layout(cfg.env.history, cfg.env.future_frames)
-    obs_size, act_size = teacher_sizes(cfg)
+    obs_mirror, act_mirror = mirrors or (observation_mirror(layout), action_mirror())
+    obs_size, act_size = (len(obs_mirror.index), len(act_mirror.index)) if mirrors else teacher_sizes(cfg)
+    multi = process_count() > 1
+    writes = jax.process_index() == 0
+    mesh = device_mesh("all") if multi else None
     key = jax.random.PRNGKey(cfg.seed)
     state = init_state(key, obs_size, act_size, cfg.ppo)
     info: dict[str, Any] = {"iteration": 0, "env_steps": 0, "seconds": 0.0, "finished": False}
     ckpt = run.checkpoint("teacher")
     _, obs = env.reset()
-    if ckpt.exists():
+    if multi:  # process 0's checkpoint (if any) is the run's: every process starts from its learner
+        from jax.experimental.multihost_utils import broadcast_one_to_all
+
+        if writes and ckpt.exists():
+            state, key, info = load_training_checkpoint(ckpt, state, key, env)
+            obs = env.snapshot().teacher if hasattr(env, "snapshot") else obs
+        state, key, done = broadcast_one_to_all((state, key, np.array([info["iteration"], info["env_steps"]])))
+        info |= {"iteration": int(done[0]), "env_steps": int(done[1])}
+        if info["iteration"] >= cfg.ppo.iterations:
+            return info
+    elif ckpt.exists():
         state, key, info = load_training_checkpoint(ckpt, state, key, env)
         if info["iteration"] >= cfg.ppo.iterations:
             return info
         obs = env.snapshot().teacher if hasattr(env, "snapshot") else obs
         log.info("resuming teacher at iteration %d (%d env steps)", info["iteration"], info["env_steps"])
-    update = make_update(cfg.ppo, observation_mirror(layout), action_mirror())
-    metrics = MetricsLog(run.path, "teacher", int(info["iteration"]))
+    update = make_update(cfg.ppo, obs_mirror, act_mirror)
+    metrics = MetricsLog(run.path, "teacher", int(info["iteration"])) if writes else None
     tracker = EpisodeTracker(obs.shape[0])
     start, t0, seconds0 = info["iteration"], time.time(), info["seconds"]
     iters = range(start, cfg.ppo.iterations)
     with stop_on_signals("teacher PPO") as stop:
-        for it in progress(iters, "teacher PPO") if show_progress else iters:
+        for it in progress(iters, "teacher PPO") if show_progress and writes else iters:
             key, k1, k2 = jax.random.split(key, 3)
             t_roll = time.time()
-            rollout, boot, obs, stats = collect(env, state, obs, k1, cfg.ppo.unroll_length, cfg.ppo.discount, tracker)
+            k_roll = jax.random.fold_in(k1, jax.process_index()) if multi else k1  # each process's own noise
+            rollout, boot, obs, stats = collect(env, state, obs, k_roll, cfg.ppo.unroll_length, cfg.ppo.discount,
+                                                tracker)
             t_upd = time.time()
-            if getattr(env, "mesh", None) is not None:  # mjx over several devices (genmimic.policy.sharding)
+            if multi:
+                state, loss = data_parallel_update(update, state, rollout, boot, k2, mesh)
+            elif getattr(env, "mesh", None) is not None:  # mjx over several devices (genmimic.policy.sharding)
                 from .sharding import replicate, shard_envs
 
                 state, rollout, boot = (replicate(state, env.mesh), shard_envs(rollout, env.mesh, 1),
                                         shard_envs(boot, env.mesh))
-            state, loss = update(state, rollout, boot, k2)
-            steps = cfg.ppo.unroll_length * obs.shape[0]
+            if not multi:
+                state, loss = update(state, rollout, boot, k2)
+            steps = cfg.ppo.unroll_length * obs.shape[0] * process_count()
             info["env_steps"] += steps
             info["iteration"] = it + 1
             info["seconds"] = seconds0 + time.time() - t0
-            metrics.write(it + 1, {
-                "env_steps": info["env_steps"], "reward": stats.reward, "episode_return": stats.episode_return,
-                "episode_length": stats.episode_length, "fall_rate": stats.fall_rate,
-                "tracking_error": stats.tracking_error, "env_steps_per_s": steps / (t_upd - t_roll),
-                "update_s": time.time() - t_upd, **{f"loss_{k}": float(v) for k, v in loss._asdict().items()},
-                "std": float(np.exp(np.asarray(state.params.log_std)).mean()),
-                **{f"term_{k}": float(v) for k, v in zip(RewardTerms._fields, stats.terms, strict=True)},
-                **sampling_metrics(env)})
             info["finished"] = it + 1 >= cfg.ppo.iterations
-            if (it + 1) % cfg.checkpoint_every == 0:
+            if writes:
+                metrics.write(it + 1, {
+                    "env_steps": info["env_steps"], "reward": stats.reward, "episode_return": stats.episode_return,
+                    "episode_length": stats.episode_length, "fall_rate": stats.fall_rate,
+                    "tracking_error": stats.tracking_error, "env_steps_per_s": steps / (t_upd - t_roll),
+                    "update_s": time.time() - t_upd, **{f"loss_{k}": float(v) for k, v in loss._asdict().items()},
+                    "std": float(np.exp(np.asarray(state.params.log_std)).mean()),
+                    **{f"term_{k}": float(v) for k, v in zip(RewardTerms._fields, stats.terms, strict=True)},
+                    **sampling_metrics(env)})
+            if writes and (it + 1) % cfg.checkpoint_every == 0:
                 save_training_checkpoint(ckpt, state, key, env, info)
-            if cfg.max_minutes > 0 and (time.time() - t0) > 60 * cfg.max_minutes:
+            late = cfg.max_minutes > 0 and (time.time() - t0) > 60 * cfg.max_minutes
+            if multi:  # the processes stop together: at the first one's time limit or signal
+                from jax.experimental.multihost_utils import process_allgather
+
+                late, stop_all = (bool(x) for x in process_allgather(np.array([late, stop.requested])).any(0))
+            else:
+                stop_all = stop.requested
+            if late:
                 log.info("teacher stopped at the time limit (%.1f min)", cfg.max_minutes)
                 break
-            if stop.requested:
+            if stop_all:
                 log.info("teacher PPO stopped by %s at iteration %d", stop.signal_name, it + 1)
                 break
-    save_training_checkpoint(ckpt, state, key, env, info)
-    metrics.close()
+    if multi:  # every process logs it: equal digests show one learner
+        info["params_sha256"] = params_digest(state.params)
+        log.info("process %d: teacher parameters %s", jax.process_index(), info["params_sha256"])
+    if writes:
+        save_training_checkpoint(ckpt, state, key, env, info)
+        metrics.close()
     return info
 
 
 def train(clips: str | Path, run: str | Path, config: TrainConfig | None = None,
           phases: tuple[str, ...] = ("teacher", "student"), show_progress: bool = True) -> dict[str, Any]:
-    """Train (or resume) a run: the teacher, then the student; writes ``run/policy.npz`` at the end."""
+    """Train (or resume) a run: the teacher, then the student; writes ``run/policy.npz`` at the end.
+
+    In a run of several processes (``genmimic-policy train --coordinator``) only the teacher trains (the
+    student phase raises PolicyError) and only process 0 writes to ``run``; the others read its config
+    from ``config`` (or the defaults) and write nothing."""
+    from .sharding import require_single_process
+
+    if "student" in phases:
+        require_single_process("the student (DAgger) phase")
     run = RunDir(Path(run))
-    cfg = run.start(config)
+    if jax.process_index() == 0:
+        cfg = run.start(config)
+    else:
+        cfg = config or (run.read_config() if run.is_run() else default_config())
     bank = load_bank(clips, cfg.env.ctrl_dt)
     env = make_env(cfg, bank)
     summary: dict[str, Any] = {}
