@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 
+from genmimic.core import g1_constants as g1
 from genmimic.core import tracking
 from genmimic.core.rotations import quat_from_axis_angle
 from genmimic.policy import rewards
@@ -59,3 +60,19 @@ def test_the_bank_holds_keypoint_velocities_of_each_clip_without_crossing_clips(
     bank = make_bank([motion(0.0, 1.0), motion(10.0, -2.0)])  # a 10 m jump between the clips
     np.testing.assert_allclose(bank.keypoint_vel[:5, :, 0], 1.0)
     np.testing.assert_allclose(bank.keypoint_vel[5:, :, 0], -2.0)
+
+
+def test_an_end_effector_height_off_by_more_than_the_limit_ends_the_episode():
+    cfg = EnvConfig()
+    robot, ref = _frames(3, np.random.default_rng(3))
+    pos = np.tile([0.0, 0.0, 0.75], (3, 1))
+    robot = robot._replace(root_pos=pos, root_quat=np.tile([1.0, 0, 0, 0], (3, 1)))
+    ref = ref._replace(root_pos=pos)
+    hand = g1.KEYPOINT_NAMES.index("right_hand")
+    kp = np.zeros((3, 19, 3))
+    kp[:, hand, 2] = [0.0, 0.2, 0.3]  # the reference raises the hand; the robot's stays at 0: 0, 0.2, 0.3 m off
+    ref = ref._replace(keypoints=kp)
+    assert list(rewards.end_effector_off(np, robot, ref, cfg)) == [False, False, True]
+    assert list(rewards.terminated(np, robot, ref, cfg)) == [False, False, True]
+    lax = dataclasses.replace(cfg, max_end_effector_height_error=0.5)
+    assert not rewards.terminated(np, robot, ref, lax).any()  # the config's value is the one used

@@ -41,11 +41,11 @@ def test_each_clip_ends_by_termination_or_at_its_end(run_and_clips):
     ev = evaluate_teacher(run, clips)
     assert (ev.iteration, ev.env_steps, ev.clips) == (7, 1234, 2)
     for r in ev.per_clip:
-        assert r.ending in ("end", "fall", "drift")
+        assert r.ending in ("end", "fall", "drift", "limb")
         assert 1 <= r.steps <= r.length - 1
         assert (r.steps == r.length - 1) == (r.ending == "end")
-        assert r.mean_error >= 0
-    assert ev.completed + ev.falls + ev.drifts == pytest.approx(1.0)
+        assert r.mean_error >= 0 and r.hands_error >= 0
+    assert ev.completed + ev.falls + ev.drifts + ev.limbs == pytest.approx(1.0)
     assert 0 < ev.survival <= 1
     text = format_evaluation(ev)
     assert "wave.npz" in text and "of 2 clips run to the end" in text

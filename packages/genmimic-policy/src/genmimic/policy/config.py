@@ -111,6 +111,7 @@ class EnvConfig:
     fall_tilt: float = FALL_TILT_RAD  # [rad] pelvis tilt that counts as a fall (genmimic.core.tracking)
     fall_height_drop: float = FALL_HEIGHT_DROP_M  # [m] pelvis this far under the reference counts as a fall
     max_keypoint_error: float = 0.5  # [m] mean keypoint drift that ends an episode
+    max_end_effector_height_error: float = 0.25  # [m] hand/ankle height error that ends one (BeyondMimic)
     contact_height: float = 0.06  # [m] ankle height under which a foot counts as in contact
     reward_scales: RewardScales = field(default_factory=RewardScales)
     noise: NoiseConfig = field(default_factory=NoiseConfig)

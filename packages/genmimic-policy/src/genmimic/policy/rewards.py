@@ -147,10 +147,29 @@ def fallen(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> Any:
                            cfg.fall_height_drop)
 
 
+#: Keypoints whose height error ends an episode (BeyondMimic's end effectors: wrists/hands and ankles).
+END_EFFECTORS = tuple(g1.KEYPOINT_NAMES.index(n) for n in ("left_hand", "right_hand", "left_ankle", "right_ankle"))
+
+
+def drifted(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> Any:
+    """The mean keypoint error passed ``max_keypoint_error`` [m]: the robot no longer follows."""
+    return mean_keypoint_error(xp, robot.keypoints, ref.keypoints) > cfg.max_keypoint_error
+
+
+def end_effector_off(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> Any:
+    """A hand or ankle (:data:`END_EFFECTORS`) is more than ``max_end_effector_height_error`` [m] above or
+    below its reference (world z), as BeyondMimic's end-effector termination (Liao et al. 2025, arXiv
+    2508.08241: 0.25 m). Without it a policy that keeps its arms down while the reference waves is never
+    stopped, so adaptive sampling never draws those frames (measured on the run of 2026-11-30/12-01)."""
+    ee = list(END_EFFECTORS)
+    dz = xp.abs(robot.keypoints[..., ee, 2] - ref.keypoints[..., ee, 2])
+    return xp.any(dz > cfg.max_end_effector_height_error, axis=-1)
+
+
 def terminated(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> Any:
-    """End of episode by failure: a fall, or mean keypoint drift beyond ``max_keypoint_error``."""
-    drift = mean_keypoint_error(xp, robot.keypoints, ref.keypoints) > cfg.max_keypoint_error
-    return fallen(xp, robot, ref, cfg) | drift
+    """End of episode by failure: a fall, mean keypoint drift beyond ``max_keypoint_error``, or an end
+    effector's height off by more than ``max_end_effector_height_error``."""
+    return fallen(xp, robot, ref, cfg) | drifted(xp, robot, ref, cfg) | end_effector_off(xp, robot, ref, cfg)
 
 
 def reward_terms(xp: Any, robot: RobotFrame, ref: RefFrame, action: Any, last_action: Any, done: Any,

@@ -5,8 +5,10 @@ what the robot measures). This runs it in the training environment itself (:clas
 single-env reference the batched envs are tested against), deterministically (the policy mean), from frame 0
 of every clip to its end, without observation noise, domain randomisation or pushes, and with the episode
 length unbounded; the episode ends as in training, by the environment's termination: a fall
-(:func:`genmimic.core.tracking.fallen`, via ``rewards.fallen``) or the mean keypoint error beyond
-``max_keypoint_error`` (0.5 m: the robot no longer follows, e.g. it stands while the reference walks away).
+(:func:`genmimic.core.tracking.fallen`, via ``rewards.fallen``), the mean keypoint error beyond
+``max_keypoint_error`` (0.5 m: the robot no longer follows, e.g. it stands while the reference walks away),
+or a hand's or ankle's height off by more than ``max_end_effector_height_error`` (``rewards.end_effector_off``;
+e.g. the arm stays down while the reference waves).
 
 Run: ``python -m genmimic.policy.teacher_eval RUN/ CLIPS/`` (prints a table and the summary line).
 """
@@ -20,7 +22,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from genmimic.core import g1_constants as g1
 from genmimic.core.errors import GenMimicError
+from genmimic.core.runtime.observation import to_heading_frame
 
 from . import rewards as rw
 from .corpus import load_clip_dir
@@ -31,19 +35,23 @@ from .run_dir import RunDir
 
 class TeacherClip(NamedTuple):
     """One clip: ``steps`` control steps survived out of ``length`` - 1, ``ending`` "end" (ran to the clip's
-    end), "fall" or "drift" (mean keypoint error > ``max_keypoint_error``), ``mean_error`` [m] the mean
-    world keypoint error over the steps run."""
+    end), "fall", "drift" (mean keypoint error > ``max_keypoint_error``) or "limb" (an end effector's height
+    off, :func:`rewards.end_effector_off`); ``mean_error`` [m] the mean world keypoint error over the steps
+    run, ``hands_error`` [m] that of the two hands (root-relative, in each one's heading frame, as
+    ``genmimic.core.tracking``'s group errors): a robot can run to the end with its arms down."""
 
     clip: str
     steps: int
     length: int
     ending: str
     mean_error: float
+    hands_error: float
 
 
 class TeacherEvaluation(NamedTuple):
     """``completed``: share of clips run to the end; ``survival``: mean share of each clip survived;
-    ``falls`` / ``drifts``: share of clips ended by a fall / by drift; ``mean_error`` [m] over clips."""
+    ``falls`` / ``drifts`` / ``limbs``: share of clips ended by a fall / by drift / by an end effector's
+    height; ``mean_error`` and ``hands_error`` [m], means over clips."""
 
     iteration: int
     env_steps: int
@@ -52,7 +60,9 @@ class TeacherEvaluation(NamedTuple):
     survival: float
     falls: float
     drifts: float
+    limbs: float
     mean_error: float
+    hands_error: float
     per_clip: list[TeacherClip]
 
 
@@ -76,35 +86,46 @@ def evaluate_teacher(run: str | Path, clips: str | Path) -> TeacherEvaluation:
         bank = make_bank([reference_from_clip(clip, cfg.env.ctrl_dt, source=name)])
         env = TrackingEnv(bank, env_cfg, seed=0, randomize=False)
         _, obs = env.reset(clip=0, start=0)
-        errors, ending = [], "end"
+        errors, hands, ending = [], [], "end"
         while True:
             action = np.asarray(mean(obs[None].astype(np.float32)))[0]
             _, obs, _, done, truncated, err, _ = env.step(action)
             errors.append(err)
+            robot, ref = env.robot(env.sim_arrays()), ref_frame(bank, bank.frame(0, env.t))
+            hands.append(_hands_error(robot, ref))
             if done:
-                ref = ref_frame(bank, bank.frame(0, env.t))
-                fell = bool(rw.fallen(np, env.robot(env.sim_arrays()), ref, env_cfg))
-                ending = "fall" if fell else "drift"
+                ending = ("fall" if bool(rw.fallen(np, robot, ref, env_cfg)) else
+                          "drift" if bool(rw.drifted(np, robot, ref, env_cfg)) else "limb")
                 break
             if truncated:
                 break
         rows.append(TeacherClip(Path(name).name, len(errors), int(bank.clip_len[0]), ending,
-                                float(np.mean(errors))))
+                                float(np.mean(errors)), float(np.mean(hands))))
     share = lambda f: float(np.mean([f(r) for r in rows])) if rows else float("nan")  # noqa: E731
     return TeacherEvaluation(int(info["iteration"]), int(info["env_steps"]), len(rows),
                              share(lambda r: r.ending == "end"), share(lambda r: r.steps / max(1, r.length - 1)),
                              share(lambda r: r.ending == "fall"), share(lambda r: r.ending == "drift"),
-                             share(lambda r: r.mean_error), rows)
+                             share(lambda r: r.ending == "limb"), share(lambda r: r.mean_error),
+                             share(lambda r: r.hands_error), rows)
+
+
+def _hands_error(robot: rw.RobotFrame, ref: rw.RefFrame) -> float:
+    """Mean distance [m] of the two hands, each about its own pelvis in its own heading frame."""
+    hands = [g1.KEYPOINT_NAMES.index("left_hand"), g1.KEYPOINT_NAMES.index("right_hand")]
+    mine = to_heading_frame(np, robot.root_quat, robot.keypoints[hands] - robot.root_pos)
+    goal = to_heading_frame(np, ref.root_quat, ref.keypoints[hands] - ref.root_pos)
+    return float(np.mean(np.linalg.norm(mine - goal, axis=-1)))
 
 
 def format_evaluation(ev: TeacherEvaluation) -> str:
     """A table, one clip a line, and the summary line the policy README's ledger quotes."""
     lines = [f"{r.clip:40s} {r.steps:5d}/{r.length - 1:<5d} {r.ending:5s} {100 * r.mean_error:5.1f} cm"
-             for r in ev.per_clip]
+             f"  hands {100 * r.hands_error:5.1f} cm" for r in ev.per_clip]
     lines.append(f"teacher at iteration {ev.iteration} ({ev.env_steps / 1e6:.1f} M env steps): "
                  f"{100 * ev.completed:.0f} % of {ev.clips} clips run to the end, mean survival "
                  f"{100 * ev.survival:.0f} %, falls {100 * ev.falls:.0f} %, drift {100 * ev.drifts:.0f} %, "
-                 f"mean keypoint error {100 * ev.mean_error:.1f} cm")
+                 f"end effector {100 * ev.limbs:.0f} %, mean keypoint error {100 * ev.mean_error:.1f} cm, "
+                 f"hands (root-relative) {100 * ev.hands_error:.1f} cm")
     return "\n".join(lines)
 
 
