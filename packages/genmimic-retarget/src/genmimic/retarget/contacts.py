@@ -90,15 +90,21 @@ def detect_contacts(ankle: np.ndarray, toe: np.ndarray, fps: float, config: Cont
 
     A contact starts where the sole is below ``config.height / config.hysteresis`` and the ankle slower
     than ``config.speed / config.hysteresis``, lasts while they stay below ``config.height`` and
-    ``config.speed``; then runs shorter than ``config.min_duration`` are dropped and gaps shorter than it
-    filled.
+    ``config.speed``. A frame where no foot is in contact but one meets the plain rule (below
+    ``config.height``, slower than ``config.speed``) gives that foot (the lower, if both) the contact:
+    the stricter start must not leave the body unsupported. Then runs shorter than
+    ``config.min_duration`` are dropped and gaps shorter than it filled.
     """
     height = sole_height(ankle, toe)
     vel = np.gradient(ankle[..., :2], 1.0 / fps, axis=0) if len(ankle) > 1 else np.zeros_like(ankle[..., :2])
     speed = np.linalg.norm(vel, axis=-1)
     k = config.hysteresis
-    raw = hysteresis((height < config.height / k) & (speed < config.speed / k),
-                     (height < config.height) & (speed < config.speed))
+    stay = (height < config.height) & (speed < config.speed)
+    raw = hysteresis((height < config.height / k) & (speed < config.speed / k), stay)
+    # a body is never unsupported while a foot still meets the plain rule: the lower such foot stands
+    unsupported = ~raw.any(axis=1) & stay.any(axis=1)
+    lower = np.argmin(np.where(stay, height, np.inf), axis=1)
+    raw[unsupported, lower[unsupported]] = True
     min_len = max(1, round(config.min_duration * fps))
     return np.stack([_clean_runs(raw[:, s], min_len) for s in range(2)], axis=-1)
 

@@ -125,10 +125,12 @@ def human_stance(pos: np.ndarray, kidx: dict[str, int], human_feet: np.ndarray, 
     """Leg targets moved sideways so the feet keep the human's (root-scaled) stance width.
 
     The G1's hips are wider than a person's, so legs that take the human's bone directions from the
-    G1's hips land the feet ~6 cm per side wider than the scaled human's, while the pelvis sway keeps
-    the human's scale: the robot's centre of mass then sways less than its feet need. Here the
-    ankle and toe targets move along the pelvis' horizontal lateral axis to the human's lateral
-    ankle offset from the pelvis (knees by half as much), never closer together than ``min_separation``.
+    G1's hips land the feet wider than the scaled human's, while the pelvis sway keeps the human's
+    scale: the robot's centre of mass then sways less than its feet need. Here each leg's ankle and
+    toe targets move along the pelvis' horizontal lateral axis by one distance for the whole clip
+    (knees by half as much): the median of the human's lateral ankle offset from the pelvis minus the
+    scaled one, reduced so that no frame's ankles come closer than ``min_separation`` (a constant
+    shift never moves a planted foot while the other steps).
 
     Args:
         pos: (T, K, 3) keypoint targets [m] in :data:`LINKS` order (not modified).
@@ -145,15 +147,18 @@ def human_stance(pos: np.ndarray, kidx: dict[str, int], human_feet: np.ndarray, 
     lateral /= np.maximum(np.linalg.norm(lateral, axis=-1, keepdims=True), 1e-9)
     pelvis = pos[:, kidx["pelvis"]]
     want = np.einsum("tsi,ti->ts", human_feet, lateral)  # (T, 2) lateral ankle offsets (left, right)
-    gap = want[:, 0] - want[:, 1]
-    widen = 0.5 * np.maximum(0.0, min_separation - gap)
-    want[:, 0] += widen
-    want[:, 1] -= widen
+    have = np.stack([np.einsum("ti,ti->t", pos[:, kidx[f"{side}_ankle"]] - pelvis, lateral)
+                     for side in ("left", "right")], axis=1)
+    # one shift per side for the whole clip: a planted foot must not move with the other foot's steps
+    shift = np.median(want - have, axis=0)
+    gap = have[:, 0] - have[:, 1]
+    narrowing = shift[1] - shift[0]
+    room = max(0.0, float(gap.min()) - min_separation)
+    if narrowing > room:  # keep every frame's feet at least min_separation apart
+        shift *= room / narrowing
     for s, side in enumerate(("left", "right")):
-        have = np.einsum("ti,ti->t", pos[:, kidx[f"{side}_ankle"]] - pelvis, lateral)
-        shift = (want[:, s] - have)[:, None] * lateral
         for part, w in _LEG_WEIGHTS:
-            out[:, kidx[f"{side}_{part}"]] += w * shift
+            out[:, kidx[f"{side}_{part}"]] += w * shift[s] * lateral
     return out
 
 
