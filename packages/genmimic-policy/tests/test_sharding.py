@@ -244,14 +244,15 @@ def test_two_processes_train_one_teacher(tmp_path):
     """Two real processes (one CPU device each) train the toy env's teacher together: both end with the same
     parameters, only process 0 wrote a checkpoint and metrics, and one update over the two processes'
     batches is the one-process update of the batches concatenated along the env axis."""
+    pytest.importorskip("jax")
     import jax
     import numpy as np
 
+    from genmimic.policy.checkpoint import read_checkpoint
     from genmimic.policy.config import PPOConfig
     from genmimic.policy.ppo import Transition, init_state, make_update
     from genmimic.policy.sharding import params_digest
     from genmimic.policy.toy_env import ACT_MIRROR, OBS_MIRROR
-    from genmimic.policy.checkpoint import read_checkpoint
 
     address = f"127.0.0.1:{_free_port()}"
     results = _run_two(lambda i: (TRAIN, address, str(i), str(tmp_path)))
