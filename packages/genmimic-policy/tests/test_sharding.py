@@ -227,6 +227,11 @@ TRAIN = textwrap.dedent("""
     info = train_teacher(out / f"run{pid}", cfg, PointEnv(num_envs=4, horizon=5, seed=pid), show_progress=False,
                          mirrors=(OBS_MIRROR, ACT_MIRROR))
     print("ITER", info["iteration"], "STEPS", info["env_steps"], "DIGEST", info["params_sha256"])
+    # a larger budget resumes: process 0 from its checkpoint, process 1 (no checkpoint) from process 0's learner
+    cfg = dataclasses.replace(cfg, ppo=dataclasses.replace(ppo, iterations=4))
+    info = train_teacher(out / f"run{pid}", cfg, PointEnv(num_envs=4, horizon=5, seed=pid), show_progress=False,
+                         mirrors=(OBS_MIRROR, ACT_MIRROR))
+    print("RESUMED", info["iteration"], "STEPS", info["env_steps"], "DIGEST", info["params_sha256"])
     # one update of this process's (seeded) batch as its part of the global one
     rng = np.random.default_rng(10 + pid)
     T, N = 5, 4
@@ -242,7 +247,8 @@ TRAIN = textwrap.dedent("""
 
 def test_two_processes_train_one_teacher(tmp_path):
     """Two real processes (one CPU device each) train the toy env's teacher together: both end with the same
-    parameters, only process 0 wrote a checkpoint and metrics, and one update over the two processes'
+    parameters, only process 0 wrote a checkpoint and metrics, a larger budget resumes both from process 0's
+    checkpoint, and one update over the two processes'
     batches is the one-process update of the batches concatenated along the env axis."""
     pytest.importorskip("jax")
     import jax
@@ -263,13 +269,16 @@ def test_two_processes_train_one_teacher(tmp_path):
         assert line.split()[:4] == ["ITER", "3", "STEPS", str(3 * 5 * 4 * 2)]
         digests.append(line.split()[-1])
     assert digests[0] == digests[1]
+    resumed = [next(x for x in out.splitlines() if x.startswith("RESUMED")).split() for _, out, _ in results]
+    assert [r[:4] for r in resumed] == [["RESUMED", "4", "STEPS", str(4 * 5 * 4 * 2)]] * 2
+    assert resumed[0][-1] == resumed[1][-1] != digests[0]
     assert (tmp_path / "run0" / "teacher.msgpack").exists() and (tmp_path / "run0" / "metrics_teacher.csv").exists()
     assert not (tmp_path / "run1").exists() or not any((tmp_path / "run1").iterdir())
     ppo = PPOConfig(hidden=(16, 16), learning_rate=3e-3, unroll_length=5, num_minibatches=2, num_epochs=2,
                     iterations=3)
     key = jax.random.PRNGKey(0)
     state, _, _, info = read_checkpoint(tmp_path / "run0" / "teacher.msgpack", init_state(key, 4, 2, ppo), key)
-    assert params_digest(state.params) == digests[0] == info["params_sha256"]
+    assert params_digest(state.params) == resumed[0][-1] == info["params_sha256"] and info["iteration"] == 4
 
     batches = []
     for pid in range(2):
