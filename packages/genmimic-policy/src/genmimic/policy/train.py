@@ -170,7 +170,8 @@ def train_teacher(run: RunDir | Path, cfg: TrainConfig, env, show_progress: bool
                 log.info("teacher stopped at the time limit (%.1f min)", cfg.max_minutes)
                 break
             if stop_all:
-                log.info("teacher PPO stopped by %s at iteration %d", stop.signal_name, it + 1)
+                log.info("teacher PPO stopped by %s at iteration %d", stop.signal_name or "another process",
+                         it + 1)
                 break
     if multi:  # every process logs it: equal digests show one learner
         info["params_sha256"] = params_digest(state.params)
