@@ -8,7 +8,6 @@ Per frame MediaPipe gives 33 landmarks in the image (normalised x, y, and a visi
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import os
 import sys
@@ -96,7 +95,7 @@ def _pose_tracker(static: bool = False):
     """A MediaPipe Pose tracker (model complexity 1, tracking between frames, landmark smoothing), or with
     ``static`` a detector that treats every image on its own."""
     os.environ.setdefault("GLOG_minloglevel", "2")
-    with native_stderr_hidden(), contextlib.redirect_stderr(io.StringIO()):
+    with native_stderr_hidden():  # fd 2: both native and Python writes (redirect_stderr is not thread-safe)
         import mediapipe as mp
 
         return mp.solutions.pose.Pose(static_image_mode=static, model_complexity=1, smooth_landmarks=not static,

@@ -52,10 +52,13 @@ class RetargetConfig:
 
     fps: output frame rate [1/s] (the policy runs at 50 Hz).
     smooth_hz: low-pass cutoff [Hz] applied to the solved joints and root, or None for no smoothing.
+    min_foot_separation: with a value [m], the feet keep the human's stance width, no closer than this
+        (:func:`~genmimic.retarget.scaling.scale_to_g1`; opt-in); None keeps the G1's own hip width.
     """
 
     fps: float = 50.0
     smooth_hz: float | None = None
+    min_foot_separation: float | None = None
     ik: IKConfig = field(default_factory=IKConfig)
     contact: ContactConfig = field(default_factory=ContactConfig)
 
@@ -138,7 +141,7 @@ def retarget(clip: SmplClip, config: RetargetConfig | None = None, *, source: st
     if not cfg.fps > 0:
         raise RetargetError(f"output frame rate must be positive, got {cfg.fps}")
     check_input(clip)
-    targets = scale_to_g1(clip)
+    targets = scale_to_g1(clip, cfg.min_foot_separation)
     pos, rot, fps_ik = targets.positions, targets.rotations, clip.fps
     if clip.fps > cfg.fps:  # solve at the output rate: no work on frames that are thrown away
         times = resampled_times(clip.num_frames, clip.fps, cfg.fps)

@@ -162,11 +162,13 @@ def human_stance(pos: np.ndarray, kidx: dict[str, int], human_feet: np.ndarray, 
     return out
 
 
-def scale_to_g1(clip: SmplClip, min_foot_separation: float | None = MIN_FOOT_SEPARATION) -> Targets:
+def scale_to_g1(clip: SmplClip, min_foot_separation: float | None = None) -> Targets:
     """G1 keypoint targets for every frame of ``clip`` (see module docstring).
 
-    min_foot_separation: with a value [m], the feet keep the human's stance width (see
-    :func:`human_stance`), no closer than this; None keeps the legs as scaled from the G1's hips.
+    min_foot_separation: with a value [m] (e.g. :data:`MIN_FOOT_SEPARATION`), the feet keep the human's
+    stance width (see :func:`human_stance`), no closer than this; None (the default) keeps the legs as
+    scaled from the G1's hips. Opt-in: the narrower stance made more procedural walks pass the feasibility
+    check, but the shipped policy fell on the bundled demo with it (fresh-clone test, 2026-12-01).
     """
     props = g1_proportions()
     g1_leg = sum(props.lengths[f"left_{b}"] for _, b in _LEG)
