@@ -63,7 +63,11 @@ def test_falling_and_drifting_terminate_the_episode(bank):
     _, _, r, term, _, _, terms = env.step(np.zeros(29))
     assert term and terms[rw.RewardTerms._fields.index("termination")] == 1.0 and r < 0
     env.reset(clip=0, start=0)
-    env.data.qpos[0] += 0.8  # the whole robot 0.8 m away from the reference: keypoint drift
+    env.data.qpos[0] += 0.8  # the whole robot 0.8 m behind in the same pose: lag alone goes on
+    mujoco.mj_forward(env.model, env.data)
+    assert not env.step(np.zeros(29))[3]
+    env.reset(clip=0, start=0)
+    env.data.qpos[0] += 1.2  # past the root-drift bound
     mujoco.mj_forward(env.model, env.data)
     assert env.step(np.zeros(29))[3]
     # with zero actions on tracking gains the G1 cannot stand: it falls within a few seconds
@@ -72,7 +76,7 @@ def test_falling_and_drifting_terminate_the_episode(bank):
 
 
 def test_episodes_are_truncated_at_the_end_of_the_clip(bank):
-    env = TrackingEnv(bank, dataclasses.replace(CFG, max_keypoint_error=1e3, fall_tilt=3.2, fall_height_drop=5.0),
+    env = TrackingEnv(bank, dataclasses.replace(CFG, max_root_relative_error=1e3, max_root_drift=1e3, fall_tilt=3.2, fall_height_drop=5.0),
                       seed=0, randomize=False)
     n = int(bank.clip_len[0])
     env.reset(clip=0, start=n - 4)

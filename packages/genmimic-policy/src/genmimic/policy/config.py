@@ -110,7 +110,12 @@ class EnvConfig:
     height_sigma: float = 0.1  # [m]
     fall_tilt: float = FALL_TILT_RAD  # [rad] pelvis tilt that counts as a fall (genmimic.core.tracking)
     fall_height_drop: float = FALL_HEIGHT_DROP_M  # [m] pelvis this far under the reference counts as a fall
-    max_keypoint_error: float = 0.5  # [m] mean keypoint drift that ends an episode
+    # [m] mean root-relative keypoint error (each set about its own pelvis, in its own heading frame, as the
+    # strict success criterion of genmimic.core.tracking) that ends an episode: the pose no longer follows
+    max_root_relative_error: float = 0.3
+    # [m] horizontal pelvis distance to the reference that ends one: a bound on global drift, loose because
+    # success does not count drift (a robot without global localisation drifts; see genmimic.core.tracking)
+    max_root_drift: float = 1.0
     max_end_effector_height_error: float = 0.25  # [m] hand/ankle height error that ends one (BeyondMimic)
     contact_height: float = 0.06  # [m] ankle height under which a foot counts as in contact
     reward_scales: RewardScales = field(default_factory=RewardScales)

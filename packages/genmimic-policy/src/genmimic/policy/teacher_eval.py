@@ -5,10 +5,12 @@ what the robot measures). This runs it in the training environment itself (:clas
 single-env reference the batched envs are tested against), deterministically (the policy mean), from frame 0
 of every clip to its end, without observation noise, domain randomisation or pushes, and with the episode
 length unbounded; the episode ends as in training, by the environment's termination: a fall
-(:func:`genmimic.core.tracking.fallen`, via ``rewards.fallen``), the mean keypoint error beyond
-``max_keypoint_error`` (0.5 m: the robot no longer follows, e.g. it stands while the reference walks away),
-or a hand's or ankle's height off by more than ``max_end_effector_height_error`` (``rewards.end_effector_off``;
-e.g. the arm stays down while the reference waves).
+(:func:`genmimic.core.tracking.fallen`, via ``rewards.fallen``), drift (``rewards.drifted``: the pose's
+root-relative error beyond ``max_root_relative_error`` or the pelvis beyond ``max_root_drift`` from the
+reference's, e.g. it stands while the reference walks away), or a hand's or ankle's height off by more than
+``max_end_effector_height_error`` (``rewards.end_effector_off``; e.g. the arm stays down while the reference
+waves). A clip run to its end is then scored by :func:`genmimic.core.tracking.score_tracking`, the one
+definition of the strict success criterion, so the ledger's figure is the issue's target figure.
 
 Run: ``python -m genmimic.policy.teacher_eval RUN/ CLIPS/`` (prints a table and the summary line).
 """
@@ -22,9 +24,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from genmimic.core import g1_constants as g1
 from genmimic.core.errors import GenMimicError
-from genmimic.core.runtime.observation import to_heading_frame
+from genmimic.core import tracking
 
 from . import rewards as rw
 from .corpus import load_clip_dir
@@ -35,28 +36,36 @@ from .run_dir import RunDir
 
 class TeacherClip(NamedTuple):
     """One clip: ``steps`` control steps survived out of ``length`` - 1, ``ending`` "end" (ran to the clip's
-    end), "fall", "drift" (mean keypoint error > ``max_keypoint_error``) or "limb" (an end effector's height
-    off, :func:`rewards.end_effector_off`); ``mean_error`` [m] the mean world keypoint error over the steps
-    run, ``hands_error`` [m] that of the two hands (root-relative, in each one's heading frame, as
-    ``genmimic.core.tracking``'s group errors): a robot can run to the end with its arms down."""
+    end), "fall", "drift" (:func:`rewards.drifted`) or "limb" (an end effector's height off,
+    :func:`rewards.end_effector_off`); ``strict_success``: ran to the end and met the strict criterion;
+    ``mean_error`` [m] the mean world keypoint error over the steps run, ``root_relative_error`` and
+    ``hands_error`` [m] the root-relative one of all keypoints and of the hands (``genmimic.core.tracking``'s
+    group errors: a robot can run to the end with its arms down); ``root_error_per_m`` the pelvis's horizontal
+    distance to the reference's at the last step over the reference's path length (reported beside success,
+    not inside it)."""
 
     clip: str
     steps: int
     length: int
     ending: str
+    strict_success: bool
     mean_error: float
+    root_relative_error: float
     hands_error: float
+    root_error_per_m: float
 
 
 class TeacherEvaluation(NamedTuple):
-    """``completed``: share of clips run to the end; ``survival``: mean share of each clip survived;
-    ``falls`` / ``drifts`` / ``limbs``: share of clips ended by a fall / by drift / by an end effector's
-    height; ``mean_error`` and ``hands_error`` [m], means over clips."""
+    """``completed``: share of clips run to the end; ``strict_success``: share meeting the strict criterion;
+    ``survival``: mean share of each clip survived; ``falls`` / ``drifts`` / ``limbs``: share of clips ended
+    by a fall / by drift / by an end effector's height; ``mean_error`` and ``hands_error`` [m], means over
+    clips."""
 
     iteration: int
     env_steps: int
     clips: int
     completed: float
+    strict_success: float
     survival: float
     falls: float
     drifts: float
@@ -86,43 +95,47 @@ def evaluate_teacher(run: str | Path, clips: str | Path) -> TeacherEvaluation:
         bank = make_bank([reference_from_clip(clip, cfg.env.ctrl_dt, source=name)])
         env = TrackingEnv(bank, env_cfg, seed=0, randomize=False)
         _, obs = env.reset(clip=0, start=0)
-        errors, hands, ending = [], [], "end"
+        errors, robots, refs, ending = [], [], [], "end"
         while True:
             action = np.asarray(mean(obs[None].astype(np.float32)))[0]
             _, obs, _, done, truncated, err, _ = env.step(action)
             errors.append(err)
             robot, ref = env.robot(env.sim_arrays()), ref_frame(bank, bank.frame(0, env.t))
-            hands.append(_hands_error(robot, ref))
+            robots.append(robot)
+            refs.append(ref)
             if done:
                 ending = ("fall" if bool(rw.fallen(np, robot, ref, env_cfg)) else
                           "drift" if bool(rw.drifted(np, robot, ref, env_cfg)) else "limb")
                 break
             if truncated:
                 break
+        score = tracking.score_tracking(
+            np.stack([r.keypoints for r in robots]), np.stack([r.root_pos for r in robots]),
+            np.stack([r.root_quat for r in robots]), np.stack([r.keypoints for r in refs]),
+            np.stack([r.root_pos for r in refs]), np.stack([r.root_quat for r in refs]),
+            np.zeros(len(robots), bool) if ending != "fall" else np.arange(len(robots)) == len(robots) - 1,
+            1.0 / cfg.env.ctrl_dt)
         rows.append(TeacherClip(Path(name).name, len(errors), int(bank.clip_len[0]), ending,
-                                float(np.mean(errors)), float(np.mean(hands))))
+                                ending == "end" and score.strict_success, float(np.mean(errors)),
+                                score.root_relative_error, score.groups.hands, score.root_error_per_m))
     share = lambda f: float(np.mean([f(r) for r in rows])) if rows else float("nan")  # noqa: E731
     return TeacherEvaluation(int(info["iteration"]), int(info["env_steps"]), len(rows),
-                             share(lambda r: r.ending == "end"), share(lambda r: r.steps / max(1, r.length - 1)),
+                             share(lambda r: r.ending == "end"), share(lambda r: r.strict_success),
+                             share(lambda r: r.steps / max(1, r.length - 1)),
                              share(lambda r: r.ending == "fall"), share(lambda r: r.ending == "drift"),
                              share(lambda r: r.ending == "limb"), share(lambda r: r.mean_error),
                              share(lambda r: r.hands_error), rows)
 
 
-def _hands_error(robot: rw.RobotFrame, ref: rw.RefFrame) -> float:
-    """Mean distance [m] of the two hands, each about its own pelvis in its own heading frame."""
-    hands = [g1.KEYPOINT_NAMES.index("left_hand"), g1.KEYPOINT_NAMES.index("right_hand")]
-    mine = to_heading_frame(np, robot.root_quat, robot.keypoints[hands] - robot.root_pos)
-    goal = to_heading_frame(np, ref.root_quat, ref.keypoints[hands] - ref.root_pos)
-    return float(np.mean(np.linalg.norm(mine - goal, axis=-1)))
-
-
 def format_evaluation(ev: TeacherEvaluation) -> str:
     """A table, one clip a line, and the summary line the policy README's ledger quotes."""
-    lines = [f"{r.clip:40s} {r.steps:5d}/{r.length - 1:<5d} {r.ending:5s} {100 * r.mean_error:5.1f} cm"
-             f"  hands {100 * r.hands_error:5.1f} cm" for r in ev.per_clip]
+    lines = [f"{r.clip:40s} {r.steps:5d}/{r.length - 1:<5d} {r.ending:5s} {'strict' if r.strict_success else '-':6s}"
+             f" {100 * r.mean_error:5.1f} cm  root-relative {100 * r.root_relative_error:5.1f} cm"
+             f"  hands {100 * r.hands_error:5.1f} cm  root drift {100 * r.root_error_per_m:4.0f} %/m"
+             for r in ev.per_clip]
     lines.append(f"teacher at iteration {ev.iteration} ({ev.env_steps / 1e6:.1f} M env steps): "
-                 f"{100 * ev.completed:.0f} % of {ev.clips} clips run to the end, mean survival "
+                 f"{100 * ev.completed:.0f} % of {ev.clips} clips run to the end, strict success "
+                 f"{100 * ev.strict_success:.0f} %, mean survival "
                  f"{100 * ev.survival:.0f} %, falls {100 * ev.falls:.0f} %, drift {100 * ev.drifts:.0f} %, "
                  f"end effector {100 * ev.limbs:.0f} %, mean keypoint error {100 * ev.mean_error:.1f} cm, "
                  f"hands (root-relative) {100 * ev.hands_error:.1f} cm")
