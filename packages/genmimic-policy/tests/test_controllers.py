@@ -1,5 +1,7 @@
 """Trackers behind one interface: the student, open-loop replay, and the scores track prints."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -47,6 +49,8 @@ def test_cli_track_with_replay_prints_scores(tmp_path, capfd):
     traj = load_clip(tmp_path / "robot.npz")
     assert traj.num_frames == clip.num_frames and traj.meta["params"]["controller"] == "replay"
     assert "strict success yes" in result.output and "hands" in result.output
+    # both heading figures, named, so they are not confused with the demo report's final one
+    assert re.search(r"heading error \d+ deg mean, \d+ deg at the end", result.output)
 
 
 def test_cli_track_unknown_controller_is_a_one_line_error(tmp_path):
