@@ -24,8 +24,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from genmimic.core.errors import GenMimicError
 from genmimic.core import tracking
+from genmimic.core.errors import GenMimicError
 
 from . import rewards as rw
 from .corpus import load_clip_dir
