@@ -7,7 +7,10 @@ as written by ``python benchmarks/bench_mpc.py --write-clips DIR``) instead of m
 (``GENMIMIC_BENCH_MPC_ORDER=hard-first``: the walking and squat clips first), and
 ``GENMIMIC_BENCH_MPC_WORKERS=N`` tracks N clips at a time in worker processes (each MPC uses
 ``GENMIMIC_BENCH_MPC_THREADS`` rollout threads, default 2); ``GENMIMIC_BENCH_MPC_OPTIONS`` (JSON) sets
-``MPCConfig`` fields other than the shipped defaults. Run alone: ``python benchmarks/bench_mpc.py``.
+``MPCConfig`` fields other than the shipped defaults. ``GENMIMIC_BENCH_MPC_ONLY=walk_9002,squat_9001`` tracks
+only the named clips of the set (and skips the feasibility rows); ``GENMIMIC_BENCH_MPC_SAVE=DIR`` writes each
+trajectory (``<kind>_<seed>.npz``) and its result (``<kind>_<seed>.json``) there as it finishes.
+Run alone: ``python benchmarks/bench_mpc.py``.
 """
 
 from __future__ import annotations
@@ -35,6 +38,14 @@ QUICK = (("stand", 9000), ("gestures", 9000), ("walk", 9000))
 
 
 def _clip_set() -> list[tuple[str, int]]:
+    only = [n.strip() for n in os.environ.get("GENMIMIC_BENCH_MPC_ONLY", "").split(",") if n.strip()]
+    if only:
+        every = {f"{k}_{s}": (k, s) for k in KINDS for s in SEEDS}
+        unknown = [n for n in only if n not in every]
+        if unknown:
+            raise SystemExit(f"GENMIMIC_BENCH_MPC_ONLY: unknown clip(s) {', '.join(unknown)}; "
+                             f"use <kind>_<seed> with kind in {', '.join(KINDS)} and seed in {SEEDS}")
+        return [every[n] for n in only]
     if os.environ.get("GENMIMIC_BENCH_MPC_FULL"):
         if os.environ.get("GENMIMIC_BENCH_MPC_ORDER") == "hard-first":  # what failed before comes first
             hard = ("walk", "walk_with_action", "squat")
@@ -77,11 +88,20 @@ def _track(item: tuple[str, int, G1Clip]) -> dict:
     mpc.close()
     s = score_trajectory(traj, clip)
     fall_s = float(np.argmax(traj.fallen) / traj.fps) if traj.fallen.any() else None
-    return {"kind": kind, "seed": seed, "fell": s.fell, "fall_s": fall_s, "strict": s.strict_success,
+    result = {"kind": kind, "seed": seed, "fell": s.fell, "fall_s": fall_s, "strict": s.strict_success,
             "rel": s.root_relative_error,
             "worst": s.worst_window_error, "end": float(np.linalg.norm(traj.root_pos[-1, :2] - clip.root_pos[-1, :2])),
             "wall": wall, "sim": clip.duration, "steps": mpc.stats["rollout_steps"],
-            "samples": mpc.stats["plans"] * mpc.config.num_samples * mpc.config.iterations}
+            "samples": mpc.stats["plans"] * mpc.config.num_samples * mpc.config.iterations,
+            "options": _options(), "load": os.getloadavg()[0]}
+    save = os.environ.get("GENMIMIC_BENCH_MPC_SAVE")
+    if save:
+        import json
+
+        Path(save).mkdir(parents=True, exist_ok=True)
+        save_clip(traj, Path(save) / f"{kind}_{seed}.npz")
+        (Path(save) / f"{kind}_{seed}.json").write_text(json.dumps(result))
+    return result
 
 
 def rollout_throughput(threads: int = 2, seconds: float = 3.0) -> float:
@@ -215,6 +235,8 @@ def _feasibility_rows() -> list[Result]:
 
 
 def run() -> list[Result]:
+    if os.environ.get("GENMIMIC_BENCH_MPC_ONLY"):
+        return _mpc_rows()
     return _feasibility_rows() + _mpc_rows()
 
 
