@@ -94,3 +94,15 @@ def test_drift_ends_an_episode_on_the_pose_or_on_a_loose_root_bound_not_on_lag()
     assert list(rewards.drifted(np, robot, ref, cfg)) == [False, False, True, True]
     lax = dataclasses.replace(cfg, max_root_drift=2.0, max_root_relative_error=0.5)
     assert list(rewards.drifted(np, robot, ref, lax)) == [False, False, False, False]
+
+
+def test_feet_contact_pays_for_lifting_the_foot_the_reference_lifts():
+    cfg = EnvConfig()
+    robot, ref = _frames(3, np.random.default_rng(6))
+    left, right = g1.KEYPOINT_NAMES.index("left_ankle"), g1.KEYPOINT_NAMES.index("right_ankle")
+    ref_kp = np.zeros((3, 19, 3))
+    ref_kp[:, left, 2], ref_kp[:, right, 2] = 0.04, 0.15  # the reference stands on its left foot
+    ref = ref._replace(keypoints=ref_kp)
+    both_down = np.array([[True, True], [True, False], [False, True]])  # both down; right lifted; wrong foot
+    robot = robot._replace(contacts=both_down)
+    np.testing.assert_allclose(rewards.feet_contact(np, robot, ref, cfg), [0.5, 1.0, 0.0])

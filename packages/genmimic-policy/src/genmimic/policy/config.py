@@ -51,6 +51,7 @@ class RewardScales:
     torque: float = -0.02
     joint_limit: float = -1.0
     feet_slip: float = -0.1
+    feet_contact: float = 1.0
     termination: float = -10.0
 
 
