@@ -63,11 +63,11 @@ def test_falling_and_drifting_terminate_the_episode(bank):
     _, _, r, term, _, _, terms = env.step(np.zeros(29))
     assert term and terms[rw.RewardTerms._fields.index("termination")] == 1.0 and r < 0
     env.reset(clip=0, start=0)
-    env.data.qpos[0] += 0.8  # the whole robot 0.8 m behind in the same pose: lag alone goes on
+    env.data.qpos[0] += 0.3  # the whole robot 0.3 m behind in the same pose: within the root bound
     mujoco.mj_forward(env.model, env.data)
     assert not env.step(np.zeros(29))[3]
     env.reset(clip=0, start=0)
-    env.data.qpos[0] += 1.2  # past the root-drift bound
+    env.data.qpos[0] += 0.6  # past the root-drift bound
     mujoco.mj_forward(env.model, env.data)
     assert env.step(np.zeros(29))[3]
     # with zero actions on tracking gains the G1 cannot stand: it falls within a few seconds
