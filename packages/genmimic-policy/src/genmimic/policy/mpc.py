@@ -61,12 +61,9 @@ class MPCConfig:
     far part is rolled out by a second ``mujoco.rollout`` call from the near part's end states.
     iterations: sampling rounds per plan, each around the best plan so far with the noise multiplied by
     ``anneal`` per round (annealed sampling as in DIAL-MPC, Xue et al. 2024, arXiv 2409.15610); the compute
-    per plan is ``iterations * num_samples`` rollouts. elites: each round after the first samples around the
-    previous round's ``elites`` cheapest plans in turn (the best so far among them) rather than the best alone.
+    per plan is ``iterations * num_samples`` rollouts.
     zero_sample: the first round's sample 1 is the reference itself (offsets 0), so a warm start that has
     drifted (the offsets random-walk where the cost is flat) is dropped as soon as the reference beats it.
-    project: the chosen plan's knots are moved inside the joint limits (:meth:`MPCController.within_limits`).
-    offset_decay: the warm start's offsets are multiplied by this at every shift (1: kept).
     feedback_s [s]: the first part of every rollout (and the executed control) adds a balance feedback to
     the plan: ankle pitch and roll offsets of ``feedback_gain`` [rad/m] times the pelvis capture-point error
     against the reference's, in the heading frame (an ankle strategy; :func:`balance_feedback`); those
@@ -90,10 +87,7 @@ class MPCConfig:
     anneal: float = 0.5
     feedback_s: float = 0.0
     feedback_gain: float = 5.0
-    elites: int = 1
     zero_sample: bool = True
-    project: bool = False
-    offset_decay: float = 1.0
 
     def check(self) -> None:
         """Raise :class:`PolicyError` naming a setting that cannot work."""
@@ -119,8 +113,7 @@ class CostWeights:
     robot's own support (the segment between the centres of the feet on the floor, or the one stance foot;
     nothing in flight): balance that does not rely on the reference's centre of mass being right (the
     procedural stepping clips keep it between the feet in single support). terminal: extra weight of the
-    last scored frame. offset [1/rad^2]: the plan's sum of squared offsets (knots x joints), added once per
-    plan (0: off).
+    last scored frame.
     """
 
     keypoint_global: float = 10.0
@@ -130,7 +123,6 @@ class CostWeights:
     com: float = 5.0
     terminal: float = 5.0
     support: float = 10.0
-    offset: float = 0.0
 
 
 class PlanFrames(NamedTuple):
@@ -406,13 +398,6 @@ class MPCController:
         u = ref[None] + np.einsum("hk,nkj->nhj", self._w, offsets)
         return np.clip(u, self._lower, self._upper)
 
-    def within_limits(self, offsets: np.ndarray, t0: float) -> np.ndarray:
-        """Plan ``offsets`` (K, 29) [rad] at time ``t0`` [s] with each knot's target (the reference at the knot's
-        time plus its offset) moved inside the joint limits: the part beyond a limit does nothing (the
-        targets are clipped) and would otherwise drift freely from plan to plan."""
-        ref = self.reference_at(t0 + self._knot_t + self.control_period_s).dof_pos
-        return np.clip(ref + offsets, self._lower, self._upper) - ref
-
     def evaluate(self, offsets: np.ndarray, qpos: np.ndarray, qvel: np.ndarray, t0: float) -> np.ndarray:
         """Roll out plans ``offsets`` (N, K, 29) from the state (``qpos``, ``qvel``) at time ``t0`` [s];
         their costs (N,) by :func:`tracking_cost`."""
@@ -444,11 +429,8 @@ class MPCController:
                             torque=self._torque(st[..., 1:1 + nq], st[..., 1 + nq:1 + nq + nv], ctrl[:, ks - 1]),
                             com=sd[..., self._com])
         ref = self.reference_at(t0 + self._start_t[ks])
-        cost = tracking_cost(frames, ref, self.env, self.qpos_idx, self.qvel_idx, self.weights,
+        return tracking_cost(frames, ref, self.env, self.qpos_idx, self.qvel_idx, self.weights,
                              self.config.cost_stride * self.config.plan_dt)
-        if self.weights.offset:
-            cost = cost + self.weights.offset * np.sum(offsets ** 2, axis=(1, 2))
-        return cost
 
     def feedback(self, qpos: np.ndarray, qvel: np.ndarray, t: float) -> np.ndarray:
         """The balance feedback's offsets (29,) [rad] at the state (``qpos``, ``qvel``) at time ``t`` [s]
@@ -489,36 +471,31 @@ class MPCController:
     def plan(self, qpos: np.ndarray, qvel: np.ndarray, t0: float) -> tuple[np.ndarray, float, float]:
         """One plan from the current nominal plan: ``config.iterations`` predictive-sampling rounds, each
         around the best plan so far (which it keeps as its sample 0) with the noise annealed by
-        ``config.anneal``; (best offsets (K, 29), its cost, the nominal's cost). Updates the nominal plan
-        to the best sample."""
+        ``config.anneal``, the first also with the reference itself (zero offsets) as its sample 1 when
+        ``config.zero_sample``; (best offsets (K, 29) [rad], its cost, the nominal's cost). Updates the
+        nominal plan to the best sample."""
         c = self.config
         best_plan, best_cost, nominal_cost, scale = self._nominal, np.inf, np.nan, 1.0
-        centres = self._nominal[None]  # what the round samples around: the best plan, or the elites
-        first = True
-        for _ in range(c.iterations):
+        for round_ in range(c.iterations):
             noise = self._rng.normal(size=(c.num_samples - 1, c.num_knots, g1.NUM_DOF)) * (scale * self._sigma)
             noise[..., 0, :] *= 0.5  # the first knot acts now: smaller changes there
-            around = centres[np.arange(c.num_samples - 1) % len(centres)]
-            cand = np.concatenate([best_plan[None], around + noise], 0)
-            if c.zero_sample and first and c.num_samples > 1:
+            cand = np.concatenate([best_plan[None], best_plan[None] + noise], 0)
+            if c.zero_sample and round_ == 0 and c.num_samples > 1:
                 cand[1] = 0.0  # the reference itself: a way back from offsets the warm start has drifted into
-            first = False
             costs = self.evaluate(cand, qpos, qvel, t0)
             if np.isnan(nominal_cost):
                 nominal_cost = float(costs[0])
             best = int(np.argmin(costs))
             if costs[best] <= best_cost:
                 best_plan, best_cost = cand[best], float(costs[best])
-            order = np.argsort(costs)
-            centres = np.concatenate([best_plan[None], cand[order[1:c.elites]]], 0) if c.elites > 1 else best_plan[None]
             scale *= c.anneal
-        self._nominal = self.within_limits(best_plan, t0) if c.project else best_plan
+        self._nominal = best_plan
         self.stats["plans"] += 1
         return self._nominal, best_cost, nominal_cost
 
     def _shift(self, dt: float) -> None:
         """Warm start: the nominal plan moved ``dt`` [s] earlier (held at its last knot)."""
-        self._nominal = self.config.offset_decay * (self._interp_weights(self._knot_t + dt) @ self._nominal)
+        self._nominal = self._interp_weights(self._knot_t + dt) @ self._nominal
 
     # ------------------------------------------------------------------ Controller
     def reset(self, reference: ReferenceMotion) -> None:
