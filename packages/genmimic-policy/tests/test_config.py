@@ -1,3 +1,4 @@
+import dataclasses
 import inspect
 import json
 
@@ -39,3 +40,20 @@ def test_bad_config_files_fail_with_the_file_and_key(tmp_path):
         load_config(bad)
     with pytest.raises(ConfigError, match="no such file"):
         load_config(tmp_path / "missing.json")
+
+
+def test_a_config_file_overrides_a_resumed_runs_saved_config_not_the_defaults(tmp_path):
+    """Resuming with --config keeps what the run was trained with, except what the file names."""
+    saved = dataclasses.replace(default_config(), num_envs=7)
+    saved = dataclasses.replace(saved, env=dataclasses.replace(saved.env, max_root_drift=0.9,
+                                                                   reward_scales=dataclasses.replace(
+                                                                       saved.env.reward_scales, torque=-0.5)))
+    f = tmp_path / "over.json"
+    f.write_text(json.dumps({"backend": "cpu", "env": {"reward_scales": {"alive": 0.25}}}))
+    cfg = load_config(f, base=saved)
+    assert (cfg.num_envs, cfg.env.max_root_drift, cfg.env.reward_scales.torque) == (7, 0.9, -0.5)
+    assert cfg.env.reward_scales.alive == 0.25
+    assert load_config(f).num_envs == default_config().num_envs  # without a base: over the defaults
+    f.write_text(json.dumps({"env": {"max_root_drift_m": 1}}))
+    with pytest.raises(ConfigError, match=r"over.json: unknown config key 'env.max_root_drift_m'"):
+        load_config(f, base=saved)

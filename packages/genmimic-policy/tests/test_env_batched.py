@@ -3,6 +3,7 @@ functions, its random numbers, adaptive sampling, snapshots and exact resume of 
 
 import dataclasses
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -84,7 +85,7 @@ def test_random_numbers_are_uniform_counter_based_and_subset_free():
 
 def test_adaptive_sampling_probabilities_known_answer_and_draws():
     clip_len = np.array([160, 60])  # start frames [0, 150) and [0, 50): 3 bins and 1 bin of 50 frames
-    cfg = SamplingConfig(bin_s=1.0, uniform_floor=0.2, lookahead=0.5, decay=0.5)
+    cfg = SamplingConfig(bin_s=1.0, uniform_floor=0.2, lookahead=0.5, decay=0.5, max_clip_share=1.0)
     bins = sampling.make_bins(clip_len, 0.02, cfg)
     assert bins.valid.tolist() == [[1, 1, 1], [1, 0, 0]] and bins.frames.tolist() == [[50, 50, 50], [50, 0, 0]]
     state = sampling.init_state(bins)
@@ -110,6 +111,21 @@ def test_adaptive_sampling_probabilities_known_answer_and_draws():
     assert s.top_clip == 0 and 0 < s.entropy < 1
     uniform = sampling.summary(sampling.init_state(bins), bins, cfg)
     assert uniform.entropy == pytest.approx(1.0) and uniform.top_share == pytest.approx(0.75)
+
+
+def test_no_clip_takes_more_than_its_share_of_the_failure_weighted_draws():
+    """Ten clips, all failures on one: capped at 10 % of the adaptive part, the rest is drawn uniformly."""
+    cfg = SamplingConfig(bin_s=1.0, uniform_floor=0.2, lookahead=0.0, decay=1.0, max_clip_share=0.1)
+    bins = sampling.make_bins(np.full(10, 60), 0.02, cfg)  # one bin per clip
+    state = sampling.update(np, sampling.init_state(bins), bins, cfg, np.zeros(5, int), np.zeros(5, int),
+                            np.ones(5, bool))
+    p = sampling.probabilities(np, state, bins, cfg)[:, 0]
+    # the failing clip: 0.2 x 1/10 + 0.8 x (0.1 + 0.9 x 1/10); every other clip: 0.2/10 + 0.8 x 0.9/10
+    np.testing.assert_allclose(p, [0.02 + 0.8 * 0.19] + [0.02 + 0.072] * 9, rtol=1e-6)
+    assert p.sum() == pytest.approx(1.0)
+    uncapped = sampling.probabilities(np, state, bins, dataclasses.replace(cfg, max_clip_share=1.0))[:, 0]
+    assert uncapped[0] == pytest.approx(0.02 + 0.8)
+    assert np.asarray(sampling.probabilities(jnp, state, bins, cfg))[:, 0] == pytest.approx(p, rel=1e-5)
 
 
 def test_snapshot_restore_continues_exactly(bank):

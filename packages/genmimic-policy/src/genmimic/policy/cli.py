@@ -31,7 +31,9 @@ MULTIHOST_HELP = "Training over several hosts (mjx backend, one process per host
 def train(
     clips: Annotated[Path, typer.Option("--clips", help="Directory of G1 clips (.npz) to learn from.")],
     out: Annotated[Path, typer.Option("--out", help="Run directory (created; an existing run is resumed).")],
-    config: Annotated[Path | None, typer.Option("--config", help="JSON config overriding the defaults.")] = None,
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="JSON config: overrides of the run's saved config when resuming, else of the "
+        "defaults.")] = None,
     phase: Annotated[str, typer.Option(help="teacher, student or all.")] = "all",
     coordinator: Annotated[str | None, typer.Option(help=MULTIHOST_HELP + "process 0's HOST:PORT.")] = None,
     num_processes: Annotated[int | None, typer.Option(help=MULTIHOST_HELP + "how many processes.")] = None,
@@ -41,16 +43,17 @@ def train(
     """Train (or resume) the teacher with PPO, then distil the student with DAgger."""
     from .config import load_config
     from .errors import ConfigError
+    from .run_dir import RunDir
 
     require_training_stack("train")
     setup_logging(verbose)
     phases = {"all": ("teacher", "student"), "teacher": ("teacher",), "student": ("student",)}
     if phase not in phases:
         raise ConfigError(f"--phase must be one of {', '.join(phases)}, got {phase!r}")
-    cfg = load_config(config) if config is not None else None
+    saved = RunDir(out).read_config() if RunDir(out).is_run() else None
+    cfg = load_config(config, base=saved) if config is not None else None
     if (coordinator, num_processes, process_id) != (None, None, None):  # before any JAX computation
         from .config import default_config
-        from .run_dir import RunDir
         from .sharding import start_multihost
 
         run = RunDir(out)  # the config training will use: --config, else the run's own (resuming), else defaults

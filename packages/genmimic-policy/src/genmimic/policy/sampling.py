@@ -5,8 +5,8 @@ sampling), extended from one motion to many: each clip's start frames are cut in
 ``SamplingConfig.bin_s``; a failure (termination, not truncation) at frame ``t`` of clip ``c`` adds one
 to bin ``(c, t // bin_frames)``; all counts decay by ``decay`` every env step. A start is drawn from
 ``uniform_floor`` x uniform over all bins + (1 - ``uniform_floor``) x the normalised counts (a bin's own
-plus ``lookahead`` times the next bin's, so episodes begin a little before the hard part), then
-uniformly within the bin.
+plus ``lookahead`` times the next bin's, so episodes begin a little before the hard part; no clip above
+``max_clip_share`` of these, the excess drawn uniformly), then uniformly within the bin.
 
 Pure functions over an array namespace ``xp`` (``numpy`` or ``jax.numpy``); the state is a NamedTuple
 of arrays that ``train.py`` saves in the checkpoint.
@@ -75,6 +75,10 @@ def probabilities(xp: Any, state: SamplerState, bins: SamplingBins, cfg: Samplin
     score = (f + cfg.lookahead * nxt) * valid
     total = xp.sum(score)
     adaptive = xp.where(total > 0, score / xp.maximum(total, 1e-12), uniform)
+    # no clip above max_clip_share of the adaptive part; what is cut off is drawn uniformly
+    per_clip = xp.sum(adaptive, 1, keepdims=True)
+    adaptive = adaptive * xp.minimum(1.0, cfg.max_clip_share / xp.maximum(per_clip, 1e-12))
+    adaptive = adaptive + (1.0 - xp.sum(adaptive)) * uniform
     return cfg.uniform_floor * uniform + (1.0 - cfg.uniform_floor) * adaptive
 
 
