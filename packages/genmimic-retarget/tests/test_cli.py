@@ -104,7 +104,7 @@ def test_batch_uses_workers_and_skips_a_bad_clip(human_file, tmp_path):
 @pytest.mark.parametrize(("args", "message"), [
     (["missing.npz", "-o", "x.npz"], "missing.npz: no such file"),
     (["{human}", "-o", "x.npz", "--fps", "0"], "--fps must be positive"),
-    (["{human}", "-o", "x.npz", "--smooth", "40"], "--smooth 40.0 Hz must be between 0 and half"),
+    (["{human}", "-o", "x.npz", "--smooth", "40"], "--smooth 40.0 Hz must be 0 (none) or below half"),
     (["export", "{human}", "-o", "x.csv"], "expected a genmimic.g1/1 clip, got genmimic.smpl/1"),
     (["export", "{robot}", "-o", "x.bvh", "--format", "bvh"], "unknown export format 'bvh'"),
     (["import", "{human}", "-o", "x.npz"], "unknown motion file type '.npz'"),

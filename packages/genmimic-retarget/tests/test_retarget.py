@@ -13,6 +13,7 @@ from genmimic.core.testing import mirrored_smpl_clip, random_smpl_clip, standing
 from genmimic.retarget import RetargetError, default_config, retarget
 from genmimic.retarget.ik import G1IK, IKConfig
 from genmimic.retarget.mapping import LINKS
+from genmimic.retarget.pipeline import AUTO_SMOOTH_HZ, AUTO_SMOOTH_JITTER_M, input_jitter
 
 LOWER = np.array([j.lower for j in g1.JOINTS])
 UPPER = np.array([j.upper for j in g1.JOINTS])
@@ -106,11 +107,41 @@ def test_smoothing_with_a_stated_cutoff_reduces_jitter():
     clip = random_smpl_clip(90, 30.0, seed=3, amplitude=0.2)
     rng = np.random.default_rng(0)
     noisy = clip.replace(joints=clip.joints + rng.normal(scale=0.01, size=clip.joints.shape))
-    raw = retarget(noisy).clip
+    raw = retarget(noisy, replace(default_config(), smooth_hz=0.0)).clip
     smooth = retarget(noisy, replace(default_config(), smooth_hz=4.0)).clip
-    jitter = lambda c: np.abs(np.diff(c.dof_pos, 2, axis=0)).mean()  # noqa: E731
-    assert jitter(smooth) < 0.5 * jitter(raw)
+    assert _dof_jitter(smooth) < 0.5 * _dof_jitter(raw)
     assert smooth.meta["params"]["config"]["smooth_hz"] == 4.0
+
+
+def _dof_jitter(clip) -> float:
+    return float(np.abs(np.diff(clip.dof_pos, 2, axis=0)).mean())
+
+
+def test_input_jitter_known_answer():
+    """White noise of std s per coordinate at 30 fps: 60 % of its power lies above 6 Hz (of 15), so the
+    3D rms above 6 Hz is sqrt(3 x 0.6) s; a motion that is a straight line has none."""
+    clip = random_smpl_clip(600, 30.0, seed=5)
+    line = np.linspace(0, 1, 600)[:, None, None] * np.array([1.0, 0.5, 0.0])
+    straight = clip.replace(joints=np.broadcast_to(clip.joints[:1], clip.joints.shape) + line)
+    assert input_jitter(straight) < 1e-9
+    noise = np.random.default_rng(1).normal(scale=0.01, size=clip.joints.shape)
+    assert input_jitter(straight.replace(joints=straight.joints + noise)) == pytest.approx(
+        np.sqrt(3 * 0.6) * 0.01, rel=0.05)
+
+
+def test_jittery_input_is_low_passed_automatically_and_the_report_says_so():
+    clip = random_smpl_clip(90, 30.0, seed=3, amplitude=0.2)
+    noisy = clip.replace(joints=clip.joints + np.random.default_rng(0).normal(scale=0.01, size=clip.joints.shape))
+    auto = retarget(noisy)
+    assert auto.report.input_jitter > AUTO_SMOOTH_JITTER_M and auto.report.smoothed_hz == AUTO_SMOOTH_HZ
+    assert "low-passed at 6 Hz" in auto.report.summary()
+    off = retarget(noisy, replace(default_config(), smooth_hz=0.0))
+    assert off.report.smoothed_hz == 0.0 and _dof_jitter(auto.clip) < 0.5 * _dof_jitter(off.clip)
+    clean = retarget(clip)  # a clean clip is left as solved: the same as with smoothing off
+    assert clean.report.input_jitter < AUTO_SMOOTH_JITTER_M and clean.report.smoothed_hz == 0.0
+    assert "low-passed" not in clean.report.summary()
+    unsmoothed = retarget(clip, replace(default_config(), smooth_hz=0.0)).clip
+    np.testing.assert_array_equal(clean.clip.dof_pos, unsmoothed.dof_pos)
 
 
 def test_meta_records_mapping_scales_and_history(wave_clip):
