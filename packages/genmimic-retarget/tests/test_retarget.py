@@ -118,15 +118,19 @@ def _dof_jitter(clip) -> float:
 
 
 def test_input_jitter_known_answer():
-    """White noise of std s per coordinate at 30 fps: 60 % of its power lies above 6 Hz (of 15), so the
-    3D rms above 6 Hz is sqrt(3 x 0.6) s; a motion that is a straight line has none."""
+    """White noise of std s per coordinate at 30 fps: 60 % of its power lies above 6 Hz (of 15), so each
+    coordinate's high band has std sqrt(0.6) s and its 3D length the Maxwell median 1.538 sqrt(0.6) s; a
+    motion that is a straight line has none, and one-frame spikes on a few frames do not move the median."""
     clip = random_smpl_clip(600, 30.0, seed=5)
     line = np.linspace(0, 1, 600)[:, None, None] * np.array([1.0, 0.5, 0.0])
     straight = clip.replace(joints=np.broadcast_to(clip.joints[:1], clip.joints.shape) + line)
     assert input_jitter(straight) < 1e-9
     noise = np.random.default_rng(1).normal(scale=0.01, size=clip.joints.shape)
     assert input_jitter(straight.replace(joints=straight.joints + noise)) == pytest.approx(
-        np.sqrt(3 * 0.6) * 0.01, rel=0.05)
+        1.5382 * np.sqrt(0.6) * 0.01, rel=0.05)
+    spikes = straight.joints.copy()
+    spikes[::20, 18:22] += 0.3  # a forearm snaps 30 cm away on one frame in 20
+    assert input_jitter(straight.replace(joints=spikes)) < 0.1 * AUTO_SMOOTH_JITTER_M
 
 
 def test_jittery_input_is_low_passed_automatically_and_the_report_says_so():

@@ -24,7 +24,7 @@ app = stage_app("genmimic-retarget", "SMPL clip -> G1 joints and 3D keypoints (P
 
 FpsOption = Annotated[float, typer.Option("--fps", help="Output frame rate [1/s].")]
 SmoothOption = Annotated[float | None, typer.Option(
-    "--smooth", help="Low-pass cutoff [Hz]; 0: none; default: 6 Hz when the input jitters (> 9 mm rms above 6 Hz, "
+    "--smooth", help="Low-pass cutoff [Hz]; 0: none; default: 6 Hz when the input shakes (by > 8 mm above 6 Hz, "
     "as noisy pose estimates do; the report says so), else none.")]
 IterOption = Annotated[int, typer.Option("--iterations", min=1, max=50, help="IK iterations per frame.")]
 

@@ -43,11 +43,9 @@ FPS_RANGE = (5.0, 1000.0)
 #: [Hz] cutoff of the automatic low-pass: the usual cutoff for human gait kinematics (Winter, "Biomechanics
 #: and Motor Control of Human Movement", 4th ed. 2009, ch. 3).
 AUTO_SMOOTH_HZ = 6.0
-#: [m] input jitter (rms of the joints' motion above AUTO_SMOOTH_HZ, :func:`input_jitter`) over which the
-#: solved motion is low-passed at AUTO_SMOOTH_HZ when no cutoff is given. Measured 2026-12-01: clean
-#: procedural motions 0.01-1.3 mm, lifted videos ~1 mm, CMU mocap of jumps at 120 fps 6.3 mm; genmimic-bench's
-#: jitter corruption 12 / 31 / 61 mm at severities 1-3, where the shipped tracker fell on every clip.
-AUTO_SMOOTH_JITTER_M = 0.009
+#: [m] input jitter (median shake above AUTO_SMOOTH_HZ, :func:`input_jitter`) over which the solved motion is
+#: low-passed at AUTO_SMOOTH_HZ when no cutoff is given. See the package README for what it was measured on.
+AUTO_SMOOTH_JITTER_M = 0.008
 
 
 class RetargetError(GenMimicError):
@@ -115,7 +113,7 @@ class RetargetReport(NamedTuple):
                 f"joint-limit margin {self.joint_limit_margin:.3f} rad; penetration {self.penetration * 100:.2f} cm; "
                 f"foot slide {self.foot_slide * 100:.2f} cm/s; IK {self.ik_frames_per_second:.0f} frames/s; "
                 f"{len(self.nonconverged_frames)} frames not converged"
-                + (f"; input jitter {self.input_jitter * 1000:.0f} mm rms, low-passed at {self.smoothed_hz:g} Hz"
+                + (f"; input jitter {self.input_jitter * 1000:.0f} mm, low-passed at {self.smoothed_hz:g} Hz"
                    if self.smoothed_hz else ""))
 
 
@@ -125,10 +123,12 @@ class RetargetResult(NamedTuple):
 
 
 def input_jitter(clip: SmplClip) -> float:
-    """How much the joints (T, 24, 3) [m] move above :data:`AUTO_SMOOTH_HZ`: the rms over frames and joints of
-    the part of each joint's path above that frequency [m] (0 for clips too short or too slow to tell).
+    """How much the joints (T, 24, 3) [m] shake above :data:`AUTO_SMOOTH_HZ`: the median over frames and joints
+    of the length of each joint's path above that frequency [m] (0 for clips too short or too slow to tell).
 
-    From the FFT (Parseval) of each coordinate minus the straight line from its first to its last frame (so
+    The median, not the mean, so that noise on every frame counts and a few one-frame spikes (a limb that snaps
+    for a frame, which a tracker rides out but a low-pass would spread over its neighbours) do not. The high
+    band comes from the FFT of each coordinate minus the straight line from its first to its last frame (so
     the periodic extension has no jump); NumPy only, since scipy.signal costs ~1 s to import."""
     t_len = clip.num_frames
     if clip.fps <= 2 * AUTO_SMOOTH_HZ or t_len <= 9:
@@ -136,12 +136,9 @@ def input_jitter(clip: SmplClip) -> float:
     x = np.asarray(clip.joints, float).reshape(t_len, -1)
     x = x - (x[0] + (x[-1] - x[0]) * (np.arange(t_len) / (t_len - 1))[:, None])
     spectrum = np.fft.rfft(x, axis=0)
-    freqs = np.fft.rfftfreq(t_len, d=1.0 / clip.fps)
-    weight = np.where(freqs > AUTO_SMOOTH_HZ, 2.0, 0.0)
-    if t_len % 2 == 0:
-        weight[-1] /= 2.0  # the Nyquist bin has no mirror
-    power = (weight[:, None] * np.abs(spectrum) ** 2).sum(0) / t_len**2  # mean square over time, per coordinate
-    return float(np.sqrt(power.reshape(-1, 3).sum(-1).mean()))
+    spectrum[np.fft.rfftfreq(t_len, d=1.0 / clip.fps) <= AUTO_SMOOTH_HZ] = 0.0
+    high = np.fft.irfft(spectrum, n=t_len, axis=0).reshape(t_len, -1, 3)
+    return float(np.median(np.linalg.norm(high, axis=-1)))
 
 
 def check_input(clip: SmplClip) -> None:
