@@ -106,3 +106,16 @@ def test_feet_contact_pays_for_lifting_the_foot_the_reference_lifts():
     both_down = np.array([[True, True], [True, False], [False, True]])  # both down; right lifted; wrong foot
     robot = robot._replace(contacts=both_down)
     np.testing.assert_allclose(rewards.feet_contact(np, robot, ref, cfg), [0.5, 1.0, 0.0])
+
+
+def test_root_heading_is_one_when_aligned_and_falls_with_the_yaw_error_only():
+    cfg = EnvConfig()
+    robot, ref = _frames(4, np.random.default_rng(7))
+    yaw = np.array([0.0, 0.2, np.pi / 2, np.pi])
+    robot = robot._replace(root_quat=np.stack([quat_from_axis_angle(np.array([0.0, 0.0, a])) for a in yaw]))
+    ref = ref._replace(root_quat=np.tile([1.0, 0, 0, 0], (4, 1)))
+    r = rewards.root_heading(np, robot, ref, cfg)
+    np.testing.assert_allclose(r[:2], np.exp(-(yaw[:2] ** 2) / cfg.heading_sigma**2), rtol=0.01)
+    assert r[2] < 1e-3 and r[3] < r[2]
+    tilted = robot._replace(root_quat=np.tile(quat_from_axis_angle(np.array([0.3, 0.0, 0.0])), (4, 1)))  # roll, no yaw
+    np.testing.assert_allclose(rewards.root_heading(np, tilted, ref, cfg), 1.0, atol=1e-6)

@@ -52,6 +52,7 @@ class RewardScales:
     joint_limit: float = -1.0
     feet_slip: float = -0.1
     feet_contact: float = 1.0
+    root_heading: float = 0.5
     termination: float = -10.0
 
 
@@ -112,6 +113,7 @@ class EnvConfig:
     keypoint_sigma_global: float = 0.3  # [m]
     keypoint_sigma_velocity: float = 1.0  # [m/s] (BeyondMimic's body linear-velocity std)
     orientation_sigma: float = 0.3
+    heading_sigma: float = 0.5  # [rad] of the root_heading term
     height_sigma: float = 0.1  # [m]
     fall_tilt: float = FALL_TILT_RAD  # [rad] pelvis tilt that counts as a fall (genmimic.core.tracking)
     fall_height_drop: float = FALL_HEIGHT_DROP_M  # [m] pelvis this far under the reference counts as a fall

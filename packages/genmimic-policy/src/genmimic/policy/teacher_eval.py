@@ -41,8 +41,8 @@ class TeacherClip(NamedTuple):
     ``mean_error`` [m] the mean world keypoint error over the steps run, ``root_relative_error`` and
     ``hands_error`` [m] the root-relative one of all keypoints and of the hands (``genmimic.core.tracking``'s
     group errors: a robot can run to the end with its arms down); ``root_error_per_m`` the pelvis's horizontal
-    distance to the reference's at the last step over the reference's path length (reported beside success,
-    not inside it)."""
+    distance to the reference's at the last step over the reference's path length and ``final_heading_error``
+    [rad] the yaw error at the last step (both reported beside success, not inside it)."""
 
     clip: str
     steps: int
@@ -53,6 +53,7 @@ class TeacherClip(NamedTuple):
     root_relative_error: float
     hands_error: float
     root_error_per_m: float
+    final_heading_error: float
 
 
 class TeacherEvaluation(NamedTuple):
@@ -117,7 +118,8 @@ def evaluate_teacher(run: str | Path, clips: str | Path) -> TeacherEvaluation:
             1.0 / cfg.env.ctrl_dt)
         rows.append(TeacherClip(Path(name).name, len(errors), int(bank.clip_len[0]), ending,
                                 ending == "end" and score.strict_success, float(np.mean(errors)),
-                                score.root_relative_error, score.groups.hands, score.root_error_per_m))
+                                score.root_relative_error, score.groups.hands, score.root_error_per_m,
+                                score.final_heading_error))
     share = lambda f: float(np.mean([f(r) for r in rows])) if rows else float("nan")  # noqa: E731
     return TeacherEvaluation(int(info["iteration"]), int(info["env_steps"]), len(rows),
                              share(lambda r: r.ending == "end"), share(lambda r: r.strict_success),
@@ -132,6 +134,7 @@ def format_evaluation(ev: TeacherEvaluation) -> str:
     lines = [f"{r.clip:40s} {r.steps:5d}/{r.length - 1:<5d} {r.ending:5s} {'strict' if r.strict_success else '-':6s}"
              f" {100 * r.mean_error:5.1f} cm  root-relative {100 * r.root_relative_error:5.1f} cm"
              f"  hands {100 * r.hands_error:5.1f} cm  root drift {100 * r.root_error_per_m:4.0f} %/m"
+             f"  heading at the end {np.degrees(r.final_heading_error):4.0f} deg"
              for r in ev.per_clip]
     lines.append(f"teacher at iteration {ev.iteration} ({ev.env_steps / 1e6:.1f} M env steps): "
                  f"{100 * ev.completed:.0f} % of {ev.clips} clips run to the end, strict success "
