@@ -298,3 +298,16 @@ def test_deploy_fall_test_is_the_core_tilt_test_with_its_margin():
     assert fallen(between, SafetyConfig()) and not tracking.tilted(np, between)
     assert not fallen(between, SafetyConfig(fall_tilt_margin=0.0))
     assert fallen(np.array([np.nan, 0.0, 0.0, 0.0]), SafetyConfig())  # a broken IMU reading damps
+
+
+def test_the_first_tracking_step_sees_the_action_that_holds_the_first_pose(zero_policy, g1_clip):
+    """As in training and `track` (reference state init): the last-action block of the first observation is the
+    action whose targets are the clip's first pose, not zeros (the default pose)."""
+    policy = OnnxPolicy(zero_policy)
+    c = Controller(policy, g1_clip, CONFIG)
+    c.step(None, float("inf"))
+    first = next(info for _, info in run_steps(c, 400) if info.phase == Phase.TRACK)
+    block = next(b for b in policy.spec.observation.blocks if b.name == "last_action[t]")
+    last = first.obs[block.start:block.start + block.size]
+    np.testing.assert_allclose(policy.spec.targets(last), c.reference.dof_pos[0], atol=1e-9)
+    assert np.abs(last).max() > 0.1  # the clip's first pose is not the default one

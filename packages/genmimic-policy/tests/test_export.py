@@ -77,7 +77,7 @@ def test_policy_file_round_trip_and_bad_files(policy, tmp_path):
 
 def test_the_shipped_policy_meta_reads_as_a_spec_and_round_trips(tmp_path):
     net, spec = load_policy()
-    assert spec.name == "genmimic G1 student v0.1" and spec.training["clips"] == 126
+    assert spec.name.startswith("genmimic G1 student v") and spec.training["clips"] > 0
     write_spec(spec, tmp_path / "s.json")
     assert read_spec(tmp_path / "s.json") == spec
     save_npz_policy(net, spec, tmp_path / "p.npz")

@@ -216,7 +216,9 @@ class Controller:
         yaw = float(yaw_from_quat(state.imu_quat) - yaw_from_quat(self.reference.root_quat[0]))
         self.builder = StudentObservationBuilder.for_spec(rotate_reference(self.reference, yaw), self.policy.spec)
         self.builder.reset()
-        self._last_action = np.zeros(g1.NUM_DOF)
+        # as in training and `genmimic-policy track`: the last action is the one that holds the first pose
+        # (zeros here made the student of 2026-12-01 fall within 1.3 s over DDS while it stayed up in track)
+        self._last_action = self.policy.spec.holding_action(self.reference.dof_pos[0])
         self.track_start_tick = state.tick
         self._enter(Phase.TRACK)
 

@@ -79,7 +79,7 @@ class PolicyController:
 
     def reset(self, reference: ReferenceMotion) -> None:
         self._builder = StudentObservationBuilder.for_spec(reference, self.spec)
-        self._last = np.clip((reference.dof_pos[0] - self.default) / self.scale, -ACTION_CLIP, ACTION_CLIP)
+        self._last = self.spec.holding_action(reference.dof_pos[0], ACTION_CLIP)
 
     def act(self, state: RobotState) -> np.ndarray:
         if self._builder is None:

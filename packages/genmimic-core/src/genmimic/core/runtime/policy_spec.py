@@ -102,6 +102,14 @@ class PolicySpec:
         """Joint position targets (..., 29) [rad] for actions (..., 29)."""
         return np.asarray(self.default_dof_pos) + np.asarray(self.action_scale) * np.asarray(action)
 
+    def holding_action(self, dof_pos: np.ndarray, clip: float = 5.0) -> np.ndarray:
+        """The action (..., 29) whose :meth:`targets` are ``dof_pos`` (..., 29) [rad], clipped to +-``clip``
+        (the project's policies clip their actions to +-5): the "last action" a policy sees on its first
+        step, as in training, where episodes start in the reference state with the PD targets holding it.
+        A zero last action there instead tells the policy its arms were last sent to the default pose."""
+        scaled = (np.asarray(dof_pos, float) - np.asarray(self.default_dof_pos)) / np.asarray(self.action_scale)
+        return np.clip(scaled, -clip, clip)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (format :data:`FORMAT`); :func:`spec_from_dict` reads it back equal."""
         o = self.observation
