@@ -57,7 +57,9 @@ class FeasibilityConfig:
     """
 
     position_tolerance: float = 0.02
-    velocity_infeasible: float = 1.5
+    # a motor cannot exceed its peak velocity: 10 % over (numerical differentiation noise, a brief lag) is
+    # adapt, more is infeasible (at 1.5 the bench's walk at x3 speed, 1.25x its limits, read as adapt)
+    velocity_infeasible: float = 1.1
     torque_infeasible: float = 1.5
     wrench_adapt: float = 0.15
     wrench_infeasible: float = 0.5
