@@ -43,3 +43,9 @@ def zero_policy(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def nan_policy(tmp_path_factory) -> Path:
     return write_linear_policy(tmp_path_factory.mktemp("policies") / "nan.onnx", bias=float("nan"))
+
+
+@pytest.fixture(scope="session")
+def saturating_policy(tmp_path_factory) -> Path:
+    """Always answers action 9: beyond the +-5 the project's policies are clipped to."""
+    return write_linear_policy(tmp_path_factory.mktemp("policies") / "nine.onnx", bias=9.0)

@@ -9,6 +9,7 @@ import pytest
 
 from genmimic.core import g1_constants as g1
 from genmimic.core.g1_revisions import G1_29DOF_REV_1_0
+from genmimic.core.runtime.policy_spec import ACTION_CLIP
 from genmimic.deploy.controller import PREPARE_GAINS, Controller, ControllerConfig, EndMode, Phase
 from genmimic.deploy.errors import DeployError
 from genmimic.deploy.messages import (
@@ -311,3 +312,20 @@ def test_the_first_tracking_step_sees_the_action_that_holds_the_first_pose(zero_
     last = first.obs[block.start:block.start + block.size]
     np.testing.assert_allclose(policy.spec.targets(last), c.reference.dof_pos[0], atol=1e-9)
     assert np.abs(last).max() > 0.1  # the clip's first pose is not the default one
+
+
+def test_actions_are_clipped_as_in_training_before_targets_and_feedback(saturating_policy, g1_clip):
+    """A policy answering 9 everywhere: targets and the next observation's last action are those of +-5 (the
+    clip of training and `track`), not of 9."""
+    policy = OnnxPolicy(saturating_policy)
+    c = Controller(policy, g1_clip, CONFIG)
+    c.step(None, float("inf"))
+    steps = [(cmd, info) for cmd, info in run_steps(c, 400) if info.phase == Phase.TRACK]
+    block = next(b for b in policy.spec.observation.blocks if b.name == "last_action[t]")
+    np.testing.assert_allclose(steps[0][1].action, ACTION_CLIP)
+    np.testing.assert_allclose(steps[1][1].obs[block.start:block.start + block.size], ACTION_CLIP)
+    clipped, _ = clamp_targets(policy.targets(np.full(29, ACTION_CLIP)))
+    raw, _ = clamp_targets(policy.targets(np.full(29, 9.0)))
+    assert not np.allclose(raw, clipped)  # within the joint limits, 9 and 5 ask for different targets
+    first = steps[0][0].q  # the targets sent: those of 5 (some then torque-limited), never those of 9 alone
+    assert np.all(np.abs(first - raw)[raw != clipped] > 1e-6)

@@ -19,9 +19,10 @@ from genmimic.core import save_clip
 from genmimic.deploy.safety import tilt
 
 CLI = "from genmimic.deploy.cli import app; app()"
-#: Tests that are not about the stale-state limit allow 200 ms without state: on the shared 2-core machine
-#: (load average 10-15) the simulator process is sometimes not scheduled for 60-100 ms.
-STARVED = ("--stale-periods", "10")
+#: Tests that are not about the stale-state limit allow 500 ms without state: on the shared 2-core machine
+#: (load average 10-15) the simulator process is sometimes not scheduled for 60-100 ms, and a fresh-clone
+#: `make test` beside a training run once went 200 ms without a state (2026-12-01).
+STARVED = ("--stale-periods", "25")
 
 
 def _domain() -> int:

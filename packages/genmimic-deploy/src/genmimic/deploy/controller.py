@@ -226,11 +226,12 @@ class Controller:
         assert self.builder is not None
         cfg = self.config
         obs = self.builder.observe(self._k, state.q, state.dq, state.gyro, state.imu_quat, self._last_action)
-        action = self.policy.act(obs)
-        if not np.all(np.isfinite(action)):
+        raw = self.policy.act(obs)
+        if not np.all(np.isfinite(raw)):
             self._damp(Fault.NONFINITE_ACTION.value, Fault.NONFINITE_ACTION)
             self._k = 1
-            return self._damping(state), StepInfo(Phase.DAMP, obs, action, 0, 0, self.fault)
+            return self._damping(state), StepInfo(Phase.DAMP, obs, raw, 0, 0, self.fault)
+        action = self.policy.spec.clip_action(raw)  # as in training and `track`: +-ACTION_CLIP
         q_target, clamped = clamp_targets(self.policy.targets(action), self.robot)
         kp, kd = self.policy.kp, self.policy.kd
         q_target, limited = limit_torque(q_target, state.q, state.dq, kp, kd, cfg.safety, self.robot)

@@ -20,8 +20,6 @@ from genmimic.core.runtime import Inference, PolicySpec, ReferenceMotion, Studen
 from . import onnx_tracker
 from .errors import PolicyError
 
-ACTION_CLIP = 5.0  #: the student's actions are clipped to +- this before scaling (as in training)
-
 
 class RobotState(NamedTuple):
     """What a controller may read at control step ``t`` (reference frame ``t``).
@@ -79,13 +77,13 @@ class PolicyController:
 
     def reset(self, reference: ReferenceMotion) -> None:
         self._builder = StudentObservationBuilder.for_spec(reference, self.spec)
-        self._last = self.spec.holding_action(reference.dof_pos[0], ACTION_CLIP)
+        self._last = self.spec.holding_action(reference.dof_pos[0])
 
     def act(self, state: RobotState) -> np.ndarray:
         if self._builder is None:
             raise PolicyError("PolicyController.act called before reset")
         o = self._builder.observe(state.t, state.dof_pos, state.dof_vel, state.imu_gyro, state.imu_quat, self._last)
-        action = np.clip(np.nan_to_num(np.asarray(self.policy(o), float).reshape(-1)), -ACTION_CLIP, ACTION_CLIP)
+        action = self.spec.clip_action(np.asarray(self.policy(o), float).reshape(-1))
         self._last = action
         return self.spec.targets(action)
 

@@ -38,6 +38,9 @@ GOAL_FRAME = ("goal keypoints minus the reference root position at the current f
 ACTION_RULE = "joint position target = default_dof_pos + action_scale * action (SDK order)"
 NORMALIZATION = "inside the network"
 CONTROL_PERIOD_RANGE_S = (0.002, 0.1)  #: plausible control periods [s] (500 Hz to 10 Hz)
+#: The project's policies' actions are clipped to +- this before :meth:`PolicySpec.targets`, in training
+#: (genmimic.policy's env) and everywhere they run (track, deploy): :meth:`PolicySpec.clip_action`.
+ACTION_CLIP = 5.0
 
 
 class ObservationBlock(NamedTuple):
@@ -102,9 +105,15 @@ class PolicySpec:
         """Joint position targets (..., 29) [rad] for actions (..., 29)."""
         return np.asarray(self.default_dof_pos) + np.asarray(self.action_scale) * np.asarray(action)
 
-    def holding_action(self, dof_pos: np.ndarray, clip: float = 5.0) -> np.ndarray:
+    def clip_action(self, action: np.ndarray) -> np.ndarray:
+        """The network's raw action (..., 29) as the policy was trained to act: NaN as 0, clipped to
+        +-:data:`ACTION_CLIP`. (Until 2026-12-01 genmimic-deploy sent raw actions: a student whose raw outputs
+        reached +-9 was fed back actions it never saw in training and fell over DDS within 1.3 s.)"""
+        return np.clip(np.nan_to_num(np.asarray(action, float), nan=0.0), -ACTION_CLIP, ACTION_CLIP)
+
+    def holding_action(self, dof_pos: np.ndarray, clip: float = ACTION_CLIP) -> np.ndarray:
         """The action (..., 29) whose :meth:`targets` are ``dof_pos`` (..., 29) [rad], clipped to +-``clip``
-        (the project's policies clip their actions to +-5): the "last action" a policy sees on its first
+        (:data:`ACTION_CLIP`): the "last action" a policy sees on its first
         step, as in training, where episodes start in the reference state with the PD targets holding it.
         A zero last action there instead tells the policy its arms were last sent to the default pose."""
         scaled = (np.asarray(dof_pos, float) - np.asarray(self.default_dof_pos)) / np.asarray(self.action_scale)
