@@ -46,6 +46,9 @@ AUTO_SMOOTH_HZ = 6.0
 #: [m] input jitter (median shake above AUTO_SMOOTH_HZ, :func:`input_jitter`) over which the solved motion is
 #: low-passed at AUTO_SMOOTH_HZ when no cutoff is given. See the package README for what it was measured on.
 AUTO_SMOOTH_JITTER_M = 0.008
+#: [Hz] cutoff of the feet that foot contacts are detected on when the input is smoothed (a walk steps at
+#: ~2 Hz; at 6 Hz the jitter left under the cutoff still kept feet from reading as planted).
+CONTACT_SMOOTH_HZ = 3.0
 
 
 class RetargetError(GenMimicError):
@@ -184,6 +187,11 @@ def retarget(clip: SmplClip, config: RetargetConfig | None = None, *, source: st
     index = {link.keypoint: k for k, link in enumerate(LINKS)}
     feet = {part: np.stack([pos[:, index[f"{s}_{part}"]] for s in ("left", "right")], axis=1)
             for part in ("ankle", "toe")}
+    if smooth_hz:  # contacts and the ground from smoothed feet, not from their noise: noisy feet are never
+        # slow enough to count as planted (a jittered walk had no contact at all, feet 5-11 cm up); steps are
+        # slow events, so the detection low-passes harder than the motion (CONTACT_SMOOTH_HZ)
+        cut = min(smooth_hz, CONTACT_SMOOTH_HZ)
+        feet = {part: lowpass(points, fps_ik, cut) for part, points in feet.items()}
     ground = np.array([0.0, 0.0, ground_offset(feet["ankle"], feet["toe"])])
     pos = pos - ground
     feet = {part: points - ground for part, points in feet.items()}
