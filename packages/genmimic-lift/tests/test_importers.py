@@ -181,3 +181,10 @@ def test_cli_errors_are_one_line_without_output(tmp_path):
         assert result.exit_code == 1 and result.output.startswith("error: ") and result.output.count("\n") == 1
         assert not out.exists()
     assert runner.invoke(lift_app, ["--version"]).output.startswith("genmimic-lift ")
+
+
+def test_a_directory_is_named_as_one(tmp_path):
+    from genmimic.lift.importers import input_kind
+
+    with pytest.raises(LiftError, match="is a directory; give one motion or video file"):
+        input_kind(tmp_path)

@@ -36,6 +36,8 @@ def input_kind(source: str | os.PathLike[str]) -> str:
     if suffix in kinds:
         return kinds[suffix]
     known = " ".join(VIDEO_EXTENSIONS + MOCAP_EXTENSIONS)
+    if name != "-" and Path(name).is_dir():
+        raise LiftError(name, f"is a directory; give one motion or video file ({known})")
     raise LiftError(name, f"unknown file type {suffix or '(no extension)'!r}; expected one of: {known} (or - for "
                     "standard input)")
 
