@@ -169,6 +169,8 @@ def test_policy_json_is_checked(zero_policy, tmp_path):
         OnnxPolicy(tmp_path / "lonely.onnx")
     with pytest.raises(DeployError, match="no such policy file"):
         OnnxPolicy(tmp_path / "absent.onnx")
+    with pytest.raises(DeployError, match="is a directory; give the policy's .onnx file"):
+        OnnxPolicy(tmp_path)
 
 
 def test_config_is_a_value(zero_policy, g1_clip):

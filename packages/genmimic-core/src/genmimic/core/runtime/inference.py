@@ -158,6 +158,8 @@ def load_onnx_policy(path: str | os.PathLike[str]) -> tuple[OnnxPolicy, PolicySp
         PolicySpecError: a bad field in a spec.
     """
     path = Path(path)
+    if path.is_dir():
+        raise PolicyFileError(str(path), "is a directory; give the policy's .onnx file (genmimic-policy export)")
     if not path.is_file():
         raise PolicyFileError(str(path), "no such policy file")
     policy = OnnxPolicy(path)
