@@ -150,3 +150,15 @@ def test_a_bind_pose_first_frame_is_dropped():
     trimmed = skip_bind_pose(tposed)
     assert trimmed.num_frames == 29 and np.array_equal(trimmed.joints, clip.joints[1:])
     assert np.array_equal(trimmed.body_pose, clip.body_pose[1:]) and trimmed.confidence.shape[0] == 29
+
+
+def test_a_missing_folder_or_a_file_is_named_as_such(tmp_path):
+    from genmimic.bench.manifest import BenchError
+
+    with pytest.raises(BenchError, match="no such folder; make a benchmark with `genmimic-bench make"):
+        load_manifest(tmp_path / "absent")
+    (tmp_path / "g1.npz").write_bytes(b"x")
+    with pytest.raises(BenchError, match="is a file, not a benchmark folder"):
+        load_manifest(tmp_path / "g1.npz")
+    with pytest.raises(BenchError, match="not a benchmark folder \\(no manifest.json\\)"):
+        load_manifest(tmp_path)

@@ -131,6 +131,10 @@ def save_manifest(entries: list[Entry], out: Path) -> None:
 
 def load_manifest(bench: str | os.PathLike[str]) -> list[Entry]:
     path = Path(bench) / "manifest.json"
+    if not Path(bench).exists():
+        raise BenchError(f"{bench}: no such folder; make a benchmark with `genmimic-bench make -o {bench}`")
+    if not Path(bench).is_dir():
+        raise BenchError(f"{bench}: is a file, not a benchmark folder; give the folder `genmimic-bench make` wrote")
     if not path.is_file():
         raise BenchError(f"{bench}: not a benchmark folder (no manifest.json); make one with `genmimic-bench make`")
     try:
