@@ -148,7 +148,8 @@ def track(
     save_clip(traj, output)
     s = score_trajectory(traj, g1clip)
     print(f"genmimic-policy: {'FELL' if s.fell else 'stayed up'}; strict success {'yes' if s.strict_success else 'no'} "
-          f"(worst 1 s root-relative error {s.worst_window_error:.3f} m); mean keypoint error "
+          f"(the pose about the root: worst 1 s root-relative error {s.worst_window_error:.3f} m; drift is not "
+          f"counted, see root drift); mean keypoint error "
           f"{s.mean_keypoint_error:.3f} m, root-relative {s.root_relative_error:.3f} m (hands {s.groups.hands:.3f}, "
           f"feet {s.groups.feet:.3f}, head {s.groups.head:.3f}); root drift {s.root_error_per_m:.2f} m/m, "
           f"heading error {np.degrees(s.heading_error):.0f} deg mean, {np.degrees(s.final_heading_error):.0f} deg at "
