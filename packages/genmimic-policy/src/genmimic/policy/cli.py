@@ -50,14 +50,14 @@ def train(
     phases = {"all": ("teacher", "student"), "teacher": ("teacher",), "student": ("student",)}
     if phase not in phases:
         raise ConfigError(f"--phase must be one of {', '.join(phases)}, got {phase!r}")
-    saved = RunDir(out).read_config() if RunDir(out).is_run() else None
+    run = RunDir(out)
+    saved = run.read_config() if run.is_run() else None
     cfg = load_config(config, base=saved) if config is not None else None
     if (coordinator, num_processes, process_id) != (None, None, None):  # before any JAX computation
         from .config import default_config
         from .sharding import start_multihost
 
-        run = RunDir(out)  # the config training will use: --config, else the run's own (resuming), else defaults
-        run_cfg = cfg or (run.read_config() if run.is_run() else default_config())
+        run_cfg = cfg or saved or default_config()  # what training will use: --config, the run's own, defaults
         log.info(start_multihost(run_cfg.backend, coordinator, num_processes, process_id))
     from .train import train as run_training
 

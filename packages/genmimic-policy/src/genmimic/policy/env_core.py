@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from genmimic.core import g1_constants as g1
+from genmimic.core.runtime.policy_spec import ACTION_CLIP  # one clip for training, track and deploy
 
 from . import observation as obs_mod
 from . import rewards as rw
@@ -29,7 +30,6 @@ from . import sampling
 from .config import EnvConfig, action_scale
 from .reference import ReferenceBank
 
-ACTION_CLIP = 5.0
 ACTION_SCALE = np.asarray(action_scale(), np.float64)
 DEFAULT = np.asarray(g1.DEFAULT_DOF_POS, np.float64)
 NOMINAL_DR = (1.0, 0.0, 1.0)  # friction scale, torso mass offset [kg], PD gain scale
