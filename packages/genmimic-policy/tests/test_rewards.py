@@ -96,6 +96,23 @@ def test_drift_ends_an_episode_on_the_pose_or_on_the_root_bound():
     assert list(rewards.drifted(np, robot, ref, lax)) == [False, False, False, False]
 
 
+def test_a_robot_that_does_not_follow_a_turn_ends_on_the_heading_bound():
+    """Same pose and place as the reference, pelvis yawed 0, 45, 70 and -70 deg away from it: the heading
+    bound (1 rad, about 57 deg) ends the last two only; the pose and root bounds see none of them."""
+    cfg = EnvConfig()
+    robot, ref = _frames(4, np.random.default_rng(6))
+    yaw = np.radians([0.0, 45.0, 70.0, -70.0])
+    robot_quat = np.stack([np.cos(yaw / 2), 0 * yaw, 0 * yaw, np.sin(yaw / 2)], -1)
+    ref_quat = np.tile([1.0, 0, 0, 0], (4, 1))
+    pos = np.tile([0.0, 0.0, 0.75], (4, 1))
+    ref = ref._replace(root_pos=pos, root_quat=ref_quat, keypoints=np.tile(pos[:, None], (1, 19, 1)))
+    robot = robot._replace(root_pos=pos, root_quat=robot_quat, keypoints=np.tile(pos[:, None], (1, 19, 1)))
+    assert list(rewards.drifted(np, robot, ref, cfg)) == [False, False, True, True]
+    np.testing.assert_allclose(rewards.heading_cos_error(np, robot, ref), np.cos(yaw), atol=1e-9)
+    lax = dataclasses.replace(cfg, max_heading_error=np.pi)
+    assert not rewards.drifted(np, robot, ref, lax).any()
+
+
 def test_feet_contact_pays_for_lifting_the_foot_the_reference_lifts():
     cfg = EnvConfig()
     robot, ref = _frames(3, np.random.default_rng(6))

@@ -123,6 +123,8 @@ class EnvConfig:
     # [m] horizontal pelvis distance to the reference that ends one: global drift. Success does not count
     # drift, but at 1 m the teacher learnt within 1.1 M steps to lag on every walk (measured 2026-12-01)
     max_root_drift: float = 0.5
+    # [rad] pelvis yaw error to the reference that ends one (the pose bound is heading-free); from 46.9 M steps
+    max_heading_error: float = 1.0
     max_end_effector_height_error: float = 0.25  # [m] hand/ankle height error that ends one (BeyondMimic)
     contact_height: float = 0.06  # [m] ankle height under which a foot counts as in contact
     reward_scales: RewardScales = field(default_factory=RewardScales)

@@ -123,9 +123,14 @@ def root_heading(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> A
     only the tilt and the local keypoint term is heading-free, so nothing but the world keypoints paid for
     turning: measured 2026-12-01, the teacher ended the bundled demo's turn 84 deg off. BeyondMimic's anchor
     orientation term (Liao et al. 2025) covers the full orientation."""
+    return xp.exp(-2.0 * (1.0 - heading_cos_error(xp, robot, ref)) / cfg.heading_sigma**2)
+
+
+def heading_cos_error(xp: Any, robot: RobotFrame, ref: RefFrame) -> Any:
+    """cos d (...,) of the yaw error d [rad] between the robot's pelvis heading and the reference's."""
     c1, s1 = heading_cos_sin(xp, robot.root_quat)
     c2, s2 = heading_cos_sin(xp, ref.root_quat)
-    return xp.exp(-2.0 * (1.0 - (c1 * c2 + s1 * s2)) / cfg.heading_sigma**2)
+    return c1 * c2 + s1 * s2
 
 
 def root_height(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> Any:
@@ -184,15 +189,20 @@ END_EFFECTORS = tuple(g1.KEYPOINT_NAMES.index(n) for n in ("left_hand", "right_h
 
 def drifted(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> Any:
     """The robot no longer follows: its mean root-relative keypoint error passed ``max_root_relative_error``
-    [m], or its pelvis is more than ``max_root_drift`` [m] from the reference's horizontally.
+    [m], its pelvis is more than ``max_root_drift`` [m] from the reference's horizontally, or its heading is
+    more than ``max_heading_error`` [rad] off the reference's.
 
     The pose bound is the quantity of the strict success criterion (``genmimic.core.tracking``), so a pose
     that no longer follows ends the episode wherever the robot stands. The root bound keeps the pressure to
     keep up on walks: measured on 2026-12-01, with it at 1 m instead of 0.5 m the teacher learnt within
-    1.1 M steps to lag on every held-out walk (root error 80-92 % of the distance walked, from 9-36 %)."""
+    1.1 M steps to lag on every held-out walk (root error 80-92 % of the distance walked, from 9-36 %). The
+    heading bound does the same for turning: the pose error is heading-free, so a teacher that stood still
+    through a turn in place was never stopped (measured 2026-12-01: 135 deg off at the end of held-out
+    ``turn``) and adaptive sampling never drew those frames."""
     pose = xp.mean(xp.linalg.norm(root_relative_offsets(xp, robot, ref), axis=-1), axis=-1)
     root = xp.linalg.norm(robot.root_pos[..., :2] - ref.root_pos[..., :2], axis=-1)
-    return (pose > cfg.max_root_relative_error) | (root > cfg.max_root_drift)
+    turned_away = heading_cos_error(xp, robot, ref) < float(np.cos(cfg.max_heading_error))
+    return (pose > cfg.max_root_relative_error) | (root > cfg.max_root_drift) | turned_away
 
 
 def end_effector_off(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> Any:
