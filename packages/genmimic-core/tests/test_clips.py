@@ -98,8 +98,19 @@ def test_trajectory_is_a_g1_clip(trajectory, tmp_path):
     save_clip(trajectory, path)
     assert isinstance(load_clip(path, G1Clip), Trajectory)
     assert trajectory.fell
-    with pytest.raises(ClipError, match="expected a genmimic.smpl/1 clip, got genmimic.trajectory/1"):
+    with pytest.raises(ClipError, match="expected a genmimic.smpl/1 clip, got genmimic.trajectory/1; "
+                                        "fix: give a clip written by genmimic-lift"):
         load_clip(path, SmplClip)
+
+
+def test_a_clip_of_the_wrong_kind_names_the_command_that_makes_the_right_one(smpl_clip, g1_clip, tmp_path):
+    human, robot = tmp_path / "human.npz", tmp_path / "robot.npz"
+    save_clip(smpl_clip, human)
+    save_clip(g1_clip, robot)
+    with pytest.raises(ClipError, match=r"human.npz: .*got genmimic.smpl/1; .*run genmimic-retarget on it first"):
+        load_clip(human, G1Clip)
+    with pytest.raises(ClipError, match=r"got genmimic.g1/1; fix: .*run genmimic-policy track on it first"):
+        load_clip(robot, Trajectory)
 
 
 def test_duration_and_keypoint_lookup(g1_clip):

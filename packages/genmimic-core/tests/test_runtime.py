@@ -16,6 +16,7 @@ from genmimic.core.runtime import (
     PolicySpecError,
     StudentObservationBuilder,
     load_npz_policy,
+    load_onnx_policy,
     make_spec,
     read_spec,
     reference_from_clip,
@@ -54,6 +55,15 @@ def test_npz_policy_round_trip_and_a_size_mismatch(tmp_path):
     save_npz_policy(_policy(100), SPEC, tmp_path / "small.npz")
     with pytest.raises(PolicyFileError, match="small.npz: model takes 100 inputs but its spec says 507"):
         load_npz_policy(tmp_path / "small.npz")
+
+
+def test_a_damaged_onnx_file_says_how_to_get_a_good_one(tmp_path):
+    pytest.importorskip("onnxruntime")
+    bad = tmp_path / "policy.onnx"
+    bad.write_bytes(b"not a protobuf" * 10)
+    write_spec(SPEC, tmp_path / "policy.json")
+    with pytest.raises(PolicyFileError, match=r"policy.onnx: not a loadable ONNX model .*fix: export it again"):
+        load_onnx_policy(bad)
 
 
 def test_spec_errors_name_the_file_and_the_field(tmp_path):

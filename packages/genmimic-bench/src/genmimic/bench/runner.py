@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import multiprocessing
 import os
 import time
 from collections import defaultdict
@@ -109,7 +110,8 @@ def run_benchmark(bench: str | os.PathLike[str], out: str | os.PathLike[str], me
         for group in (progress(it, len(jobs)) if progress else it):
             results += group
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # forkserver, not fork: forking a process that has started threads (JAX, a BLAS pool) can deadlock
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
             it = pool.map(_evaluate_group, *args)
             for group in (progress(it, len(jobs)) if progress else it):
                 results += group

@@ -294,10 +294,26 @@ def load_clip(source: str | os.PathLike[str], expect: type[C] | None = None) -> 
             raise ClipError(f"damaged npz archive: {detail}; {_REWRITE_FIX}") from None
         clip = clip_from_arrays(arrays)
         if expect is not None and not isinstance(clip, expect):
-            raise ClipError(f"expected a {expect.format_id()} clip, got {clip.format_id()}", key="format")
+            raise ClipError(f"expected a {expect.format_id()} clip, got {clip.format_id()}; "
+                            f"{_wrong_kind_fix(expect, type(clip))}", key="format")
         return clip  # type: ignore[return-value]
     except ClipError as err:
         raise err.at(name) from None
+
+
+#: Which command makes each clip kind, in pipeline order (lift -> retarget -> policy track).
+_MADE_BY = {"smpl": "genmimic-lift (from a video or a mocap file)",
+            "g1": "genmimic-retarget (or its `import` of a robot motion CSV/pickle)",
+            "trajectory": "genmimic-policy track"}
+
+
+def _wrong_kind_fix(expect: type, got: type) -> str:
+    """The fix for a clip of the wrong kind: the command that turns what was given into what is expected."""
+    if expect.KIND in ("g1", "trajectory") and got.KIND == "smpl":
+        return "fix: it is a human (SMPL) clip; run genmimic-retarget on it first"
+    if expect.KIND == "trajectory" and got.KIND == "g1":
+        return "fix: it is a reference, not a tracked trajectory; run genmimic-policy track on it first"
+    return f"fix: give a clip written by {_MADE_BY[expect.KIND]}"
 
 
 def save_clip(clip: Clip, dest: str | os.PathLike[str], *, compress: bool = True) -> None:

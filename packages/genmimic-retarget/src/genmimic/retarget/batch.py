@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -48,5 +49,6 @@ def retarget_folder(src: Path, dst: Path, config: RetargetConfig, workers: int |
         for f in files:
             yield retarget_file(f, dst / f.name, config)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # forkserver, not fork: forking a process that has started threads (JAX, a BLAS pool) can deadlock
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
         yield from pool.map(retarget_file, files, [dst / f.name for f in files], [config] * len(files))

@@ -80,8 +80,9 @@ class OnnxPolicy:
             options.intra_op_num_threads = options.inter_op_num_threads = 1
             self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         except Exception as err:  # onnxruntime raises its own exception types
-            raise PolicyFileError(str(self.path), f"not a loadable ONNX model ({str(err).splitlines()[0][:120]})"
-                                  ) from None
+            reason = str(err).splitlines()[0][:120]
+            raise PolicyFileError(str(self.path), f"not a loadable ONNX model ({reason}); fix: export it again "
+                                  "(genmimic-policy export RUN/ -o policy.onnx, or --shipped)") from None
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         self._size = inp.shape[-1] if isinstance(inp.shape[-1], int) else None
