@@ -93,11 +93,12 @@ def test_small_benchmark_end_to_end(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     save_clip(standing_wave_smpl_clip(60, 30.0), src / "wave_person.npz")
+    save_clip(standing_wave_smpl_clip(45, 30.0), src / "short_wave.npz")
     bench, out = tmp_path / "bench", tmp_path / "results"
-    entries = make_benchmark(bench, sources=[src / "wave_person.npz"])
-    assert len(entries) == 9 and load_manifest(bench) == entries
-    rows = run_benchmark(bench, out, methods=("replay",), workers=1)
-    assert len(rows) == 9 and all(r["fell"] for r in rows)  # replay cannot balance
+    entries = make_benchmark(bench, sources=[src / "wave_person.npz", src / "short_wave.npz"])
+    assert len(entries) == 18 and load_manifest(bench) == entries
+    rows = run_benchmark(bench, out, methods=("replay",), workers=2)  # one worker process per motion
+    assert len(rows) == 18 and all(r["fell"] for r in rows)  # replay cannot balance
     data = json.loads((out / "results.json").read_text())
     assert data["info"]["methods"] == ["replay"]
     html = (out / "report.html").read_text()
