@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import numpy as np
 
@@ -21,7 +23,7 @@ def fresh_policy(cfg: EnvConfig | None = None, seed: int = 0):
     """An untrained student (real network, random weights, normaliser with non-trivial statistics)."""
     full = default_config()
     cfg = cfg or full.env
-    state = init_student(jax.random.PRNGKey(seed), student_size(full), full.distill)
+    state = init_student(jax.random.PRNGKey(seed), student_size(dataclasses.replace(full, env=cfg)), full.distill)
     rng = np.random.default_rng(seed)
     norm = state.normalizer._replace(mean=rng.normal(size=state.normalizer.mean.shape) * 0.1,
                                      var=rng.uniform(0.5, 2.0, size=state.normalizer.var.shape))

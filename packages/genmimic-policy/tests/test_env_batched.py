@@ -22,9 +22,12 @@ def steady_cfg():
                                fall_tilt=3.2, fall_height_drop=5.0)
 
 
-def test_batched_step_equals_the_per_env_functions(bank, steady_cfg):
-    """Same state, same action: observations, reward terms and flags as TrackingEnv (the per-env code)."""
+@pytest.mark.parametrize("student_history", [0, 10])
+def test_batched_step_equals_the_per_env_functions(bank, steady_cfg, student_history):
+    """Same state, same action: observations, reward terms and flags as TrackingEnv (the per-env code), with
+    the student's history as the teacher's and longer."""
     n = 4
+    steady_cfg = dataclasses.replace(steady_cfg, student_history=student_history)
     env = CpuVecEnv(bank, steady_cfg, n, threads=2, seed=1, randomize=False)
     env.reset()
     one = TrackingEnv(bank, steady_cfg, seed=0, randomize=False)

@@ -27,6 +27,23 @@ def test_reset_and_step_give_finite_observations_of_the_documented_sizes(bank):
             s, t = env.reset()
 
 
+def test_a_longer_student_history_keeps_the_teachers_observation(bank):
+    """student_history 10: the student sees 10 proprioception frames, newest first (the teacher's 3 among
+    them), then the same goals; the teacher's observation is unchanged."""
+    cfg = dataclasses.replace(CFG, student_history=10)
+    env = TrackingEnv(bank, cfg, seed=0, randomize=False)
+    s, t = env.reset()
+    rows = 93
+    assert s.shape == (obs.layout_size(obs.student_layout(10, CFG.future_frames)),) and t.shape == (T_SIZE,)
+    seen = [s[:rows]]
+    for _ in range(12):
+        s, t, *_ = env.step(np.zeros(29))
+        seen.insert(0, s[:rows])
+    np.testing.assert_array_equal(s[:10 * rows].reshape(10, rows), np.stack(seen[:10]))
+    np.testing.assert_array_equal(t[:3 * rows], s[:3 * rows])  # the teacher's frames are the newest three
+    np.testing.assert_array_equal(t[3 * rows:S_SIZE], s[10 * rows:])  # the same goals after them
+
+
 def test_reward_is_maximal_on_the_reference(bank):
     env = TrackingEnv(bank, CFG, seed=0, randomize=False)
     tracking = ("keypoint_local", "keypoint_global", "root_orientation", "root_height")

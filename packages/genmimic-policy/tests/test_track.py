@@ -1,3 +1,5 @@
+import dataclasses
+
 import mujoco
 import numpy as np
 import pytest
@@ -7,17 +9,20 @@ from genmimic.core.clips import Trajectory
 from genmimic.core.runtime import StudentObservationBuilder
 from genmimic.policy.config import default_config
 from genmimic.policy.env_cpu import TrackingEnv
+from genmimic.policy.policy_file import policy_spec
 from genmimic.policy.reference import make_bank, reference_from_clip
 from genmimic.policy.track import track_clip
 
 
-def test_deploy_observation_builder_equals_the_training_observation(g1_clip):
-    """The NumPy builder that track and genmimic-deploy use gives the env's student observation."""
-    cfg = default_config().env
+@pytest.mark.parametrize("student_history", [0, 10])
+def test_deploy_observation_builder_equals_the_training_observation(g1_clip, student_history):
+    """The NumPy builder that track and genmimic-deploy use gives the env's student observation (with the
+    student's history as the teacher's, and longer)."""
+    cfg = dataclasses.replace(default_config().env, student_history=student_history)
     ref = reference_from_clip(g1_clip)
     env = TrackingEnv(make_bank([ref]), cfg, seed=0, randomize=False)
     s, _ = env.reset(clip=0, start=0)
-    builder = StudentObservationBuilder(ref, cfg.history, cfg.future_frames)
+    builder = StudentObservationBuilder.for_spec(ref, policy_spec(cfg))
     d, rng = env.data, np.random.default_rng(0)
 
     def measured():

@@ -106,7 +106,10 @@ class EnvConfig:
     ctrl_dt: float = CTRL_DT
     n_substeps: int = 4
     episode_length: int = 500  # policy steps (10 s)
-    history: int = 3  # proprioception frames in the student observation (now and before)
+    history: int = 3  # proprioception frames (now and before) in the teacher's observation, and the student's
+    # unless student_history: frames in the student's (0: as history). The teacher's privileged state carries
+    # the root velocity; the student must infer it from its history (TWIST2's student takes 10 frames)
+    student_history: int = 0
     future_frames: tuple[int, ...] = (0, 2, 5, 10)  # goal frames ahead of now, in policy steps
     keypoint_weights: dict[str, float] = field(default_factory=_default_keypoint_weights)
     keypoint_sigma_local: float = 0.12  # [m]
@@ -138,6 +141,16 @@ class EnvConfig:
     mjx_solver_iterations: int = 0  # 0: the model's own (100)
     mjx_ls_iterations: int = 0  # 0: the model's own (50)
     mjx_feet_only_contacts: bool = False
+
+    @property
+    def student_frames(self) -> int:
+        """Proprioception frames in the student's observation."""
+        return self.student_history or self.history
+
+    @property
+    def history_frames(self) -> int:
+        """Proprioception frames an episode keeps (the longer of the teacher's and the student's)."""
+        return max(self.history, self.student_frames)
 
 
 @dataclass(frozen=True)

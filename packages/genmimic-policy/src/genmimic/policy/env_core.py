@@ -300,11 +300,13 @@ def observe(xp: Any, st: Statics, cfg: EnvConfig, ep: Episode, robot: rw.RobotFr
     ref = ref_frame(st, frame(xp, st, ep.clip, ep.t))
     goals = obs_mod.goal_features(xp, goal_keypoints(xp, st, cfg, ep.clip, ep.t, ep.limb_scale, noise),
                                   ref.root_pos, robot.root_quat)
-    student = xp.concatenate([ep.history.reshape(ep.history.shape[0], -1), goals], -1)
+    n = ep.history.shape[0]
+    student = xp.concatenate([ep.history[:, :cfg.student_frames].reshape(n, -1), goals], -1)
     priv = obs_mod.privileged(xp, robot.root_pos, robot.root_quat, robot.root_lin_vel, robot.keypoints,
                               ref.keypoints, ref.dof_pos, ref.root_quat, robot.contacts,
                               ep.dr.astype(robot.root_pos.dtype))
-    return student.astype(xp.float32), xp.concatenate([student, priv], -1).astype(xp.float32)
+    teacher = xp.concatenate([ep.history[:, :cfg.history].reshape(n, -1), goals, priv], -1)
+    return student.astype(xp.float32), teacher.astype(xp.float32)
 
 
 def robot_frame(xp: Any, st: Statics, cfg: EnvConfig, sim: SimArrays, prev_kp: Any) -> rw.RobotFrame:
@@ -346,7 +348,7 @@ def begin(xp: Any, st: Statics, cfg: EnvConfig, draw: ResetDraw, qpos: Any, qvel
     length = st.bank.clip_len[draw.clip]
     limit = xp.maximum(1, xp.minimum(cfg.episode_length, length - 1 - draw.start)).astype(xp.int32)
     zeros = xp.zeros_like(draw.start)
-    ep = Episode(draw.clip, draw.start, zeros, limit, last, xp.repeat(p[:, None, :], cfg.history, 1), keypoints,
+    ep = Episode(draw.clip, draw.start, zeros, limit, last, xp.repeat(p[:, None, :], cfg.history_frames, 1), keypoints,
                  draw.push_in, draw.limb_scale, draw.dr)
     sim = SimArrays(qpos, qvel, keypoints, xp.zeros_like(last))
     s, t = observe(xp, st, cfg, ep, robot_frame(xp, st, cfg, sim, keypoints), noise)

@@ -133,15 +133,17 @@ class TrackingEnv:
     def observe(self, sim: SimArrays, robot: rw.RobotFrame) -> tuple[np.ndarray, np.ndarray]:
         """Student and teacher observations of the current state (updates the proprio history)."""
         p = self._proprio(sim)
-        self.history = np.tile(p, (self.cfg.history, 1)) if self.history is None else np.roll(self.history, 1, 0)
+        frames = self.cfg.history_frames
+        self.history = np.tile(p, (frames, 1)) if self.history is None else np.roll(self.history, 1, 0)
         self.history[0] = p
         row = self.bank.frame(self.clip, self.t)
         ref = ref_frame(self.bank, row)
         goals = obs_mod.goal_features(np, self._goals(), ref.root_pos, robot.root_quat)
-        student = np.concatenate([self.history.reshape(-1), goals])
+        student = np.concatenate([self.history[:self.cfg.student_frames].reshape(-1), goals])
         priv = obs_mod.privileged(np, robot.root_pos, robot.root_quat, robot.root_lin_vel, robot.keypoints,
                                   ref.keypoints, ref.dof_pos, ref.root_quat, robot.contacts, self.dr)
-        return student.astype(np.float32), np.concatenate([student, priv]).astype(np.float32)
+        teacher = np.concatenate([self.history[:self.cfg.history].reshape(-1), goals, priv])
+        return student.astype(np.float32), teacher.astype(np.float32)
 
     def robot(self, sim: SimArrays) -> rw.RobotFrame:
         return rw.robot_frame(np, sim.qpos, sim.qvel, sim.keypoints, sim.torque, self.prev_kp, self.cfg,

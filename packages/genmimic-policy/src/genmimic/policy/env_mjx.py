@@ -99,10 +99,10 @@ class MjxTracking:
         data = jax.tree.map(lambda x: jnp.broadcast_to(x, (n,) + x.shape), mjx.make_data(self.model))
         i = jnp.zeros(n, jnp.int32)
         f = lambda *shape: jnp.zeros((n,) + shape, jnp.float32)  # noqa: E731
-        ep = core.Episode(i, i, i, i + 1, f(29), f(self.cfg.history, 93), f(len(g1.KEYPOINT_NAMES), 3), i + 10**6,
-                          f() + 1.0, f(3) + jnp.asarray(core.NOMINAL_DR, jnp.float32))
+        ep = core.Episode(i, i, i, i + 1, f(29), f(self.cfg.history_frames, 93), f(len(g1.KEYPOINT_NAMES), 3),
+                          i + 10**6, f() + 1.0, f(3) + jnp.asarray(core.NOMINAL_DR, jnp.float32))
         size = lambda blocks: sum(b.size for b in blocks)  # noqa: E731
-        s = f(size(obs_layout.student_layout(self.cfg.history, self.cfg.future_frames)))
+        s = f(size(obs_layout.student_layout(self.cfg.student_frames, self.cfg.future_frames)))
         t = f(size(obs_layout.teacher_layout(self.cfg.history, self.cfg.future_frames)))
         return MjxState(data, ep, rng, sampler, s, t)
 
@@ -223,7 +223,7 @@ def evaluate_state(env: MjxTracking, qpos, qvel, ctrl, prev_kp, action, last_act
     noise = core.step_noise(jnp, rng, 1, env.nf).obs
     p = core.proprio(jnp, st, sim.qpos, sim.qvel, b1(last_action), noise.proprio)
     ep = core.Episode(b1(clip), b1(t), jnp.zeros(1, jnp.int32), jnp.ones(1, jnp.int32), b1(last_action),
-                      jnp.repeat(p[:, None], env.cfg.history, 1), b1(prev_kp), jnp.zeros(1, jnp.int32),
+                      jnp.repeat(p[:, None], env.cfg.history_frames, 1), b1(prev_kp), jnp.zeros(1, jnp.int32),
                       jnp.ones(1, jnp.float32), jnp.asarray([core.NOMINAL_DR], jnp.float32))
     robot = core.robot_frame(jnp, st, env.cfg, sim, b1(prev_kp))
     s, te = core.observe(jnp, st, env.cfg, ep, robot, noise)

@@ -20,7 +20,7 @@ SHIPPED = "g1_student.npz"
 def policy_spec(env: EnvConfig, training: dict[str, Any] | None = None) -> PolicySpec:
     """The spec of a student trained in ``env`` (observation, control period) with the project's tracking
     gains and action scale; ``training``: its training record."""
-    return make_spec(env.history, env.future_frames, env.ctrl_dt, action_scale(), g1.TRACKING_GAINS, training)
+    return make_spec(env.student_frames, env.future_frames, env.ctrl_dt, action_scale(), g1.TRACKING_GAINS, training)
 
 
 def load_policy(source: str | os.PathLike[str] | None = None) -> tuple[NumpyPolicy, PolicySpec]:
