@@ -17,6 +17,7 @@ from genmimic.bench.batch import (
     BatchOptions,
     BatchRecord,
     StageTimes,
+    batch_advice,
     collect_inputs,
     completed,
     read_manifest,
@@ -159,6 +160,19 @@ def test_a_failed_input_keeps_only_the_outputs_its_record_lists(tmp_path):
     assert sorted(p.name for p in (out / "short").iterdir()) == ["g1.npz", "human.npz"]
     assert not (out / "tiny").exists()
     assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "short"]
+
+
+def test_a_cut_short_video_is_told_how_to_lift_it_where_batch_has_no_allow_partial():
+    from genmimic.bench.cli import app
+    from genmimic.lift.errors import LiftError
+
+    err = LiftError("clip.mp4", "read 12 of 50 declared frames; pass --allow-partial to lift the 12 frames read")
+    advice = batch_advice(str(err))
+    assert advice.startswith("clip.mp4: read 12 of 50 declared frames; lift it alone with `genmimic-lift "
+                             "--allow-partial`") and advice.endswith("to keep the 12 frames read")
+    from typer.testing import CliRunner
+
+    assert "No such option: --allow-partial" in CliRunner().invoke(app, ["batch", "x.mp4", "--allow-partial"]).output
 
 
 def test_cli_batch_exit_code_and_summary(inputs, tmp_path):

@@ -103,6 +103,13 @@ def test_trajectory_is_a_g1_clip(trajectory, tmp_path):
         load_clip(path, SmplClip)
 
 
+def test_a_video_given_as_a_clip_is_sent_to_genmimic_lift(tmp_path):
+    video = tmp_path / "dance.MP4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(100))
+    with pytest.raises(ClipError, match=r"dance.MP4: not a clip but a video or mocap file; fix: run genmimic-lift"):
+        load_clip(video)
+
+
 def test_a_clip_of_the_wrong_kind_names_the_command_that_makes_the_right_one(smpl_clip, g1_clip, tmp_path):
     human, robot = tmp_path / "human.npz", tmp_path / "robot.npz"
     save_clip(smpl_clip, human)

@@ -137,6 +137,20 @@ def test_bad_amass(tmp_path):
         import_amass(tmp_path / "z.npz")
 
 
+def test_a_genmimic_clip_given_to_lift_is_sent_to_the_next_stage(tmp_path, walk_clip):
+    from genmimic.core import save_clip
+    from genmimic.core.testing import waving_g1_clip
+
+    save_clip(walk_clip, tmp_path / "human.npz")
+    save_clip(waving_g1_clip(10), tmp_path / "robot.npz")
+    result = CliRunner().invoke(lift_app, [str(tmp_path / "human.npz"), "-o", str(tmp_path / "out.npz")])
+    assert result.exit_code == 1 and not (tmp_path / "out.npz").exists()
+    assert "human.npz: a genmimic.smpl/1 clip, already made by a genmimic command: nothing to lift; " \
+           "fix: give it to genmimic-retarget" in result.output
+    with pytest.raises(LiftError, match="robot.npz: a genmimic.g1/1 clip.*give it to genmimic-policy track"):
+        import_amass(tmp_path / "robot.npz")
+
+
 def test_gvhmr_import_converts_y_up(tmp_path, walk_clip):
     from genmimic.core import rotations as rot
 
@@ -181,6 +195,9 @@ def test_cli_errors_are_one_line_without_output(tmp_path):
         assert result.exit_code == 1 and result.output.startswith("error: ") and result.output.count("\n") == 1
         assert not out.exists()
     assert runner.invoke(lift_app, ["--version"]).output.startswith("genmimic-lift ")
+    # a mistyped output folder fails before the input is even read
+    result = runner.invoke(lift_app, [str(tmp_path / "bad.bvh"), "-o", str(tmp_path / "nodir" / "o.npz")])
+    assert result.exit_code == 1 and "does not exist; fix: create it" in result.output
 
 
 def test_a_directory_is_named_as_one(tmp_path):

@@ -44,6 +44,9 @@ def test_bad_inputs_fail_on_one_line_without_output(policy_file, tmp_path):
     for args, message in (
         (["track", str(tmp_path / "junk.npz"), "-o", str(out), "--policy", str(policy_file)], "junk.npz: not an npz"),
         (["track", str(tmp_path / "none.npz"), "-o", str(out)], "none.npz: no such file"),
+        # the output folder is checked before any work (the MPC can take minutes)
+        (["track", str(tmp_path / "junk.npz"), "-o", str(tmp_path / "nodir" / "t.npz")],
+         "folder " + str(tmp_path / "nodir") + " does not exist; fix: create it"),
         (["export", str(tmp_path), "-o", str(tmp_path / "x.onnx")], "not a training run"),
         (["train", "--clips", str(tmp_path / "none"), "--out", str(tmp_path / "run")], "no such file or directory"),
     ):

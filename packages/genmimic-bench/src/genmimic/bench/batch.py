@@ -130,6 +130,13 @@ class BatchRecord:
                       "metrics": metrics})
 
 
+def batch_advice(reason: str) -> str:
+    """A stage's error with its advice made true for a batch: options of one stage's command that
+    ``genmimic-bench batch`` does not have (``--allow-partial``) become "lift it alone with ...". """
+    return reason.replace("; pass --allow-partial to lift", "; lift it alone with `genmimic-lift --allow-partial` "
+                          "and give the batch the .npz, to keep")
+
+
 def failed(task: BatchInput, attempt: int, reason: str, stage: str = "worker", **extra: Any) -> BatchRecord:
     """The record of an input that failed at ``stage`` for ``reason`` (one line)."""
     return BatchRecord(task.path, task.name, attempt, "failed", failed_stage=stage, error=one_line(reason), **extra)
@@ -351,6 +358,7 @@ class Worker:
             reason = str(err) if isinstance(err, GenMimicError) else f"{type(err).__name__}: {err}"
             if isinstance(err, MemoryError):
                 reason = f"out of memory (over --memory-mb {self.options.memory_mb})"
+            reason = batch_advice(reason)
             clear_outputs(folder, keep=outputs)  # only the finished stages' outputs, listed in the record
             return failed(task, attempt, reason, stage, stage_s=StageTimes(**times), outputs=tuple(outputs),
                           wall_s=time.perf_counter() - start, **info)

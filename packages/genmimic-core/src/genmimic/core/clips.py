@@ -262,6 +262,8 @@ def clip_to_arrays(clip: Clip) -> dict[str, np.ndarray]:
     return out
 
 
+#: Suffixes of what genmimic-lift reads (videos, mocap), told apart from a clip by name when not an npz.
+_LIFT_INPUTS = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".bvh", ".c3d", ".fbx")
 _REWRITE_FIX = ("fix: give a clip written by a genmimic command (genmimic-lift, genmimic-retarget, ...), "
                 "or write it again if it was cut short (a full disk or an interrupted copy)")
 
@@ -282,6 +284,8 @@ def load_clip(source: str | os.PathLike[str], expect: type[C] | None = None) -> 
         if not data:
             raise ClipError(f"empty input: expected an npz clip; {_REWRITE_FIX}")
         if not zipfile.is_zipfile(io.BytesIO(data)):
+            if os.path.splitext(name)[1].lower() in _LIFT_INPUTS:
+                raise ClipError("not a clip but a video or mocap file; fix: run genmimic-lift on it first")
             raise ClipError(f"not an npz archive (wrong file type or truncated); {_REWRITE_FIX}")
         try:
             with np.load(io.BytesIO(data), allow_pickle=False) as npz:

@@ -39,6 +39,24 @@ def _umask() -> int:
     return mask
 
 
+def check_output_path(dest: str | os.PathLike[str]) -> Path:
+    """``dest`` as a Path once it can be written: not a directory, its folder exists. Commands call it before
+    their work, so a mistyped ``-o`` fails at once rather than after minutes. (``-``, stdout, passes.)
+
+    Raises:
+        GenMimicError: ``dest`` is a directory or its folder does not exist (the fix: create it).
+    """
+    path = Path(dest)
+    if str(dest) == STREAM:
+        return path
+    if path.is_dir():
+        raise GenMimicError(f"{dest}: is a directory, expected a file name")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise GenMimicError(f"{dest}: folder {parent} does not exist; fix: create it (mkdir -p {parent})")
+    return path
+
+
 def write_bytes_atomic(dest: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``dest`` all at once: a temporary file in the same folder, then a rename.
 
@@ -51,12 +69,8 @@ def write_bytes_atomic(dest: str | os.PathLike[str], data: bytes) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    path = Path(dest)
-    if path.is_dir():
-        raise GenMimicError(f"{dest}: is a directory, expected a file name")
+    path = check_output_path(dest)
     parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise GenMimicError(f"{dest}: folder {parent} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
     try:
         with os.fdopen(fd, "wb") as fh:

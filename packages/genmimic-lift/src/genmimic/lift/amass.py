@@ -63,6 +63,11 @@ def import_amass(source: str | os.PathLike[str], body_model: str | os.PathLike[s
                         "copy or download it again (it is cut short or corrupted)") from None
     with npz:
         missing = [k for k in ("poses", "trans") if k not in keys]
+        if missing and "format" in keys:
+            fmt = str(npz["format"])
+            nxt = "genmimic-retarget" if fmt.startswith("genmimic.smpl") else "genmimic-policy track"
+            raise LiftError(name, f"a {fmt} clip, already made by a genmimic command: nothing to lift; "
+                            f"fix: give it to {nxt}")
         if missing:
             raise LiftError(name, f"missing {', '.join(repr(k) for k in missing)}: not an AMASS-style motion "
                             f"(keys: {', '.join(sorted(keys)) or 'none'})")

@@ -11,6 +11,7 @@ import typer
 
 from genmimic.core import save_clip
 from genmimic.core.cli_support import progress, reports_errors, setup_logging, version_option
+from genmimic.core.files import check_output_path
 
 from .errors import LiftError
 
@@ -60,6 +61,7 @@ def lift(
     """Lift a video, or import mocap, into an SMPL clip (genmimic.smpl/1: z up, feet on z = 0).
     INPUT '-' reads standard input. Mocap imports print one line on stderr saying what was detected."""
     setup_logging(verbose)
+    check_output_path(output)  # before minutes of work
     from .importers import import_summary, lift_any
     from .video import is_video_input
 

@@ -131,12 +131,13 @@ def track(
 ) -> None:
     """Make the simulated G1 perform CLIP with a tracker; write what it physically did, and print its scores."""
     from genmimic.core.clips import G1Clip, load_clip, save_clip
-    from genmimic.core.files import display_name
+    from genmimic.core.files import check_output_path, display_name
     from genmimic.core.tracking import score_trajectory
 
     from .track import track_clip
 
     setup_logging(verbose)
+    check_output_path(output)  # before the simulation (minutes for the MPC)
     g1clip = load_clip(clip, G1Clip)
     if seconds is not None:
         g1clip = _first_seconds(g1clip, seconds, display_name(clip))
