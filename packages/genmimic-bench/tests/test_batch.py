@@ -17,9 +17,9 @@ from genmimic.bench.batch import (
     BatchOptions,
     BatchRecord,
     StageTimes,
-    batch_advice,
     collect_inputs,
     completed,
+    failure_reason,
     read_manifest,
 )
 from genmimic.bench.batch_pools import choose_backend, limit_memory, run_batch
@@ -164,12 +164,15 @@ def test_a_failed_input_keeps_only_the_outputs_its_record_lists(tmp_path):
 
 def test_a_cut_short_video_is_told_how_to_lift_it_where_batch_has_no_allow_partial():
     from genmimic.bench.cli import app
-    from genmimic.lift.errors import LiftError
+    from genmimic.lift.errors import CutShortStreamError
 
-    err = LiftError("clip.mp4", "read 12 of 50 declared frames; pass --allow-partial to lift the 12 frames read")
-    advice = batch_advice(str(err))
-    assert advice.startswith("clip.mp4: read 12 of 50 declared frames; lift it alone with `genmimic-lift "
-                             "--allow-partial`") and advice.endswith("to keep the 12 frames read")
+    err = CutShortStreamError("clip.mp4", "the stream ends early: read 12 of 50 declared frames", 12)
+    assert str(err).endswith("; pass --allow-partial to lift the 12 frames read")  # genmimic-lift's own advice
+    advice = failure_reason(err)
+    assert advice == ("clip.mp4: the stream ends early: read 12 of 50 declared frames; lift it alone with "
+                      "`genmimic-lift --allow-partial` and give the batch the .npz, to keep the 12 frames read")
+    assert failure_reason(MemoryError(), 512) == "out of memory (over --memory-mb 512)"
+    assert failure_reason(ValueError("bad")) == "ValueError: bad"
     from typer.testing import CliRunner
 
     assert "No such option: --allow-partial" in CliRunner().invoke(app, ["batch", "x.mp4", "--allow-partial"]).output

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from genmimic.core import G1Clip, SmplClip, Trajectory, load_clip, save_clip
-from genmimic.core.clips import clip_to_arrays, make_meta
+from genmimic.core.clips import clip_to_arrays, make_meta, next_command
 from genmimic.core.errors import ClipError, GenMimicError
 
 
@@ -118,6 +118,13 @@ def test_a_clip_of_the_wrong_kind_names_the_command_that_makes_the_right_one(smp
         load_clip(human, G1Clip)
     with pytest.raises(ClipError, match=r"got genmimic.g1/1; fix: .*run genmimic-policy track on it first"):
         load_clip(robot, Trajectory)
+
+
+def test_next_command_follows_the_pipeline_and_refuses_what_is_not_a_clip_format():
+    assert [next_command(f"genmimic.{k}/1") for k in ("smpl", "g1", "trajectory")] == [
+        "genmimic-retarget", "genmimic-policy track", "genmimic-core view"]
+    with pytest.raises(ClipError, match="unknown clip format 'genmimic.dance/1'"):
+        next_command("genmimic.dance/1")
 
 
 def test_duration_and_keypoint_lookup(g1_clip):

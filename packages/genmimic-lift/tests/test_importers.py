@@ -149,6 +149,14 @@ def test_a_genmimic_clip_given_to_lift_is_sent_to_the_next_stage(tmp_path, walk_
            "fix: give it to genmimic-retarget" in result.output
     with pytest.raises(LiftError, match="robot.npz: a genmimic.g1/1 clip.*give it to genmimic-policy track"):
         import_amass(tmp_path / "robot.npz")
+    from genmimic.core.testing import tracked_trajectory
+
+    save_clip(tracked_trajectory(waving_g1_clip(10)), tmp_path / "tracked.npz")
+    with pytest.raises(LiftError, match="tracked.npz: a genmimic.trajectory/1 clip.*give it to genmimic-core view"):
+        import_amass(tmp_path / "tracked.npz")
+    np.savez(tmp_path / "odd.npz", format="genmimic.dance/1")
+    with pytest.raises(LiftError, match="odd.npz: not an AMASS-style motion but a clip: unknown clip format"):
+        import_amass(tmp_path / "odd.npz")
 
 
 def test_gvhmr_import_converts_y_up(tmp_path, walk_clip):

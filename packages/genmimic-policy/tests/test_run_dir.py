@@ -77,3 +77,22 @@ def test_the_policy_package_has_no_import_cycle():
 
     for module in sorted(graph):
         visit(module, [])
+
+
+def test_the_exported_student_is_its_parameter_average(tmp_path):
+    """``policy.npz`` (and every read of a run's student) uses ``StudentState.average``, not the last
+    parameters, so ``distill.ema_decay`` decides what ships."""
+    from genmimic.policy.checkpoint import save_checkpoint
+    from genmimic.policy.config import default_config
+    from genmimic.policy.distill import init_student, student_size
+    from genmimic.policy.networks import policy_mean
+
+    run = RunDir(tmp_path / "run")
+    cfg = run.start(default_config())
+    state = init_student(jax.random.PRNGKey(0), student_size(cfg), cfg.distill)
+    state = state._replace(average=jax.tree.map(lambda p: 0.5 * p + 0.01, state.params))
+    save_checkpoint(run.checkpoint("student"), (state, jax.random.PRNGKey(1)), {"iteration": 1})
+    net, _ = run.student_policy()
+    obs = np.random.default_rng(0).normal(size=(4, student_size(cfg))).astype(np.float32)
+    np.testing.assert_allclose(net(obs), policy_mean(state.average, state.normalizer, obs), atol=1e-5)
+    assert not np.allclose(net(obs), policy_mean(state.params, state.normalizer, obs), atol=1e-3)

@@ -130,11 +130,18 @@ class BatchRecord:
                       "metrics": metrics})
 
 
-def batch_advice(reason: str) -> str:
-    """A stage's error with its advice made true for a batch: options of one stage's command that
-    ``genmimic-bench batch`` does not have (``--allow-partial``) become "lift it alone with ...". """
-    return reason.replace("; pass --allow-partial to lift", "; lift it alone with `genmimic-lift --allow-partial` "
-                          "and give the batch the .npz, to keep")
+def failure_reason(err: BaseException, memory_mb: int | None = None) -> str:
+    """One line for a failed input's record: a GenMimicError's own message, else the exception's type
+    and text. A cut-short video's advice names ``genmimic-lift --allow-partial``, an option the batch
+    does not have."""
+    from genmimic.lift.errors import CutShortStreamError
+
+    if isinstance(err, CutShortStreamError):
+        return (f"{err.source}: {err.stream_problem}; lift it alone with `genmimic-lift --allow-partial` "
+                f"and give the batch the .npz, to keep the {err.frames_read} frames read")
+    if isinstance(err, MemoryError):
+        return f"out of memory (over --memory-mb {memory_mb})"
+    return str(err) if isinstance(err, GenMimicError) else f"{type(err).__name__}: {err}"
 
 
 def failed(task: BatchInput, attempt: int, reason: str, stage: str = "worker", **extra: Any) -> BatchRecord:
@@ -355,10 +362,7 @@ class Worker:
             self._save(traj, folder, "track", outputs)
             info["metrics"] = evaluate(traj, robot_ref)
         except Exception as err:  # one input's failure never stops the batch
-            reason = str(err) if isinstance(err, GenMimicError) else f"{type(err).__name__}: {err}"
-            if isinstance(err, MemoryError):
-                reason = f"out of memory (over --memory-mb {self.options.memory_mb})"
-            reason = batch_advice(reason)
+            reason = failure_reason(err, self.options.memory_mb)
             clear_outputs(folder, keep=outputs)  # only the finished stages' outputs, listed in the record
             return failed(task, attempt, reason, stage, stage_s=StageTimes(**times), outputs=tuple(outputs),
                           wall_s=time.perf_counter() - start, **info)

@@ -5,12 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import multiprocessing
 import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -20,6 +18,7 @@ import numpy as np
 from genmimic.core.clips import G1Clip, SmplClip, Trajectory, load_clip
 from genmimic.core.errors import GenMimicError
 from genmimic.core.files import write_bytes_atomic
+from genmimic.core.parallel import ordered_map
 from genmimic.core.tracking import STRICT_WINDOW_ERROR_M, STRICT_WINDOW_S, SUCCESS_MEAN_ERROR_M
 from genmimic.retarget import retarget
 
@@ -105,16 +104,9 @@ def run_benchmark(bench: str | os.PathLike[str], out: str | os.PathLike[str], me
     start = time.perf_counter()
     results: list[tuple[Row, list[float]]] = []
     args = ([str(bench)] * len(jobs), jobs, [tuple(methods)] * len(jobs), [options] * len(jobs))
-    if workers == 1:
-        it = map(_evaluate_group, *args)
-        for group in (progress(it, len(jobs)) if progress else it):
-            results += group
-    else:
-        # forkserver, not fork: forking a process that has started threads (JAX, a BLAS pool) can deadlock
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-            it = pool.map(_evaluate_group, *args)
-            for group in (progress(it, len(jobs)) if progress else it):
-                results += group
+    it = ordered_map(_evaluate_group, *args, workers=workers)
+    for group in (progress(it, len(jobs)) if progress else it):
+        results += group
     wall = time.perf_counter() - start
     rows = [r for r, _ in results]
     out.mkdir(parents=True, exist_ok=True)

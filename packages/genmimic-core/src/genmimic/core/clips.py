@@ -309,14 +309,21 @@ def load_clip(source: str | os.PathLike[str], expect: type[C] | None = None) -> 
 _MADE_BY = {"smpl": "genmimic-lift (from a video or a mocap file)",
             "g1": "genmimic-retarget (or its `import` of a robot motion CSV/pickle)",
             "trajectory": "genmimic-policy track"}
+_TAKEN_BY = {"smpl": "genmimic-retarget", "g1": "genmimic-policy track", "trajectory": "genmimic-core view"}
+_WHAT = {"smpl": "a human (SMPL) clip", "g1": "a reference, not a tracked trajectory", "trajectory": "a trajectory"}
+
+
+def next_command(format_id: str) -> str:
+    """The command that takes a clip of ``format_id`` (``"genmimic.smpl/1"``, ...) next in the pipeline
+    (lift -> retarget -> track -> view). Raises ClipError for a format that is not a clip's."""
+    return _TAKEN_BY[_parse_format(format_id).KIND]
 
 
 def _wrong_kind_fix(expect: type, got: type) -> str:
     """The fix for a clip of the wrong kind: the command that turns what was given into what is expected."""
-    if expect.KIND in ("g1", "trajectory") and got.KIND == "smpl":
-        return "fix: it is a human (SMPL) clip; run genmimic-retarget on it first"
-    if expect.KIND == "trajectory" and got.KIND == "g1":
-        return "fix: it is a reference, not a tracked trajectory; run genmimic-policy track on it first"
+    order = list(_TAKEN_BY)
+    if order.index(got.KIND) < order.index(expect.KIND):
+        return f"fix: it is {_WHAT[got.KIND]}; run {_TAKEN_BY[got.KIND]} on it first"
     return f"fix: give a clip written by {_MADE_BY[expect.KIND]}"
 
 

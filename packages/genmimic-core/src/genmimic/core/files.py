@@ -51,7 +51,7 @@ def check_output_path(dest: str | os.PathLike[str]) -> Path:
         return path
     if path.is_dir():
         raise GenMimicError(f"{dest}: is a directory, expected a file name")
-    parent = path.parent if str(path.parent) else Path(".")
+    parent = path.parent  # Path("clip.npz").parent is Path(".")
     if not parent.is_dir():
         raise GenMimicError(f"{dest}: folder {parent} does not exist; fix: create it (mkdir -p {parent})")
     return path
@@ -70,8 +70,7 @@ def write_bytes_atomic(dest: str | os.PathLike[str], data: bytes) -> None:
         sys.stdout.buffer.flush()
         return
     path = check_output_path(dest)
-    parent = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

@@ -19,6 +19,8 @@ import zipfile
 import numpy as np
 
 from genmimic.core import SmplClip, make_meta, smpl
+from genmimic.core.clips import next_command
+from genmimic.core.errors import ClipError
 from genmimic.core.files import display_name, read_bytes
 
 from .errors import LiftError
@@ -65,9 +67,11 @@ def import_amass(source: str | os.PathLike[str], body_model: str | os.PathLike[s
         missing = [k for k in ("poses", "trans") if k not in keys]
         if missing and "format" in keys:
             fmt = str(npz["format"])
-            nxt = "genmimic-retarget" if fmt.startswith("genmimic.smpl") else "genmimic-policy track"
-            raise LiftError(name, f"a {fmt} clip, already made by a genmimic command: nothing to lift; "
-                            f"fix: give it to {nxt}")
+            try:
+                fix = f"fix: give it to {next_command(fmt)}"
+            except ClipError as err:
+                raise LiftError(name, f"not an AMASS-style motion but a clip: {err.problem}") from None
+            raise LiftError(name, f"a {fmt} clip, already made by a genmimic command: nothing to lift; {fix}")
         if missing:
             raise LiftError(name, f"missing {', '.join(repr(k) for k in missing)}: not an AMASS-style motion "
                             f"(keys: {', '.join(sorted(keys)) or 'none'})")

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from genmimic.core.files import STREAM, read_bytes
 
-from .errors import LiftError
+from .errors import CutShortStreamError, LiftError
 
 T = TypeVar("T")
 #: Largest frame accepted (8K UHD) [pixels].
@@ -247,7 +247,7 @@ def read_timed_frames(path: VideoSource, max_side: int = 640, max_frames: int | 
         of = f" of {info.frames} declared" if info.frames else ""
         stats.problem = f"{problem}: read {count}{of} frames"
         if not allow_partial:
-            raise LiftError(name, f"{stats.problem}; pass --allow-partial to lift the {count} frames read")
+            raise CutShortStreamError(name, stats.problem, count)
 
 
 def read_frames(path: VideoSource, max_side: int = 640, max_frames: int | None = None,

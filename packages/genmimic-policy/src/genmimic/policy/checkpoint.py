@@ -68,11 +68,13 @@ def read_checkpoint(path: Path, state: Any, key: Any) -> tuple[Any, Any, EnvSnap
     return state, key, snap, info
 
 
-def load_training_checkpoint(path: Path, state: Any, key: Any, env) -> tuple[Any, Any, dict[str, Any]]:
+def load_training_checkpoint(path: Path, state: Any, key: Any, env,
+                             read=read_checkpoint) -> tuple[Any, Any, dict[str, Any]]:
     """Restore (learner state, PRNG key) from ``path`` and, where the checkpoint holds an env snapshot
     that fits ``env`` (same number of envs and clips), the env's episodes, random and sampling state, so
-    training continues exactly; otherwise the env keeps its fresh reset."""
-    state, key, snap, info = read_checkpoint(path, state, key)
+    training continues exactly; otherwise the env keeps its fresh reset. ``read``: a reader with
+    :func:`read_checkpoint`'s signature (a learner's own, where its layout changed over versions)."""
+    state, key, snap, info = read(path, state, key)
     if snap is not None and hasattr(env, "restore"):
         if _same_shapes(snap, env.snapshot()):
             env.restore(snap)

@@ -186,6 +186,11 @@ class DistillConfig:
     beta_decay: float = 0.9  # per iteration
     iterations: int = 200
     buffer_iterations: int = 8  # keep the last this-many rollouts as the DAgger dataset
+    # Exponential moving average of the student's parameters (Polyak and Juditsky 1992; the weight
+    # averaging of SWA, Izmailov et al. 2018): after each iteration ``average <- d * average + (1 - d) *
+    # params``; the exported student is the average. Smooths the swing of held-out figures between
+    # checkpoints. 0: off (the student is the last parameters).
+    ema_decay: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from .checkpoint import (
     save_training_checkpoint,
 )
 from .config import DistillConfig, TrainConfig
+from .errors import CheckpointError
 from .mirror import MirrorMap, action_mirror, observation_mirror
 from .networks import MLP, Normalizer, normalizer_init, normalizer_update, policy_mean
 from .ppo import EpisodeTracker, minibatch_epochs, strong_types, symmetry_loss
@@ -38,6 +39,19 @@ log = logging.getLogger(__name__)
 
 
 class StudentState(NamedTuple):
+    """The student learner: ``params`` (trained), ``opt_state`` (Adam), ``normalizer`` (observation
+    statistics) and ``average``, the moving average of ``params`` that is exported
+    (``DistillConfig.ema_decay``; equal to ``params`` when off)."""
+
+    params: dict
+    opt_state: Any
+    normalizer: Normalizer
+    average: dict
+
+
+class _StudentStateV1(NamedTuple):
+    """The student checkpoint's layout before ``average`` (runs distilled before 2026-12-01)."""
+
     params: dict
     opt_state: Any
     normalizer: Normalizer
@@ -49,7 +63,24 @@ def student_size(cfg: TrainConfig) -> int:
 
 def init_student(key: jax.Array, obs_size: int, cfg: DistillConfig) -> StudentState:
     params = MLP(tuple(cfg.hidden), 29).init(key, jnp.zeros((1, obs_size)))
-    return strong_types(StudentState(params, optax.adam(cfg.learning_rate).init(params), normalizer_init(obs_size)))
+    return strong_types(StudentState(params, optax.adam(cfg.learning_rate).init(params), normalizer_init(obs_size),
+                                     params))
+
+
+def moving_average(average: dict, params: dict, decay: float) -> dict:
+    """``decay * average + (1 - decay) * params``, leaf by leaf (``params`` itself when ``decay`` is 0)."""
+    return jax.tree.map(lambda a, p: decay * a + (1.0 - decay) * p, average, params)
+
+
+def read_student(path: Path, template: StudentState, key: jax.Array):
+    """(student state, PRNG key, env snapshot or None, info) from ``path`` (see ``read_checkpoint``).
+    A checkpoint from before ``StudentState.average`` loads with the average set to its parameters.
+    Raises CheckpointError if unreadable."""
+    try:
+        return read_checkpoint(path, template, key)
+    except CheckpointError:
+        old, key, snap, info = read_checkpoint(path, _StudentStateV1(*template[:3]), key)
+        return StudentState(*old, old.params), key, snap, info
 
 
 def dagger_loss(params: dict, norm: Normalizer, obs: jax.Array, labels: jax.Array, sym_coef: float,
@@ -76,7 +107,8 @@ def make_student_update(cfg: DistillConfig, sym_coef: float, obs_mirror: MirrorM
 
         (params, opt_state), losses = minibatch_epochs(step, (state.params, state.opt_state), obs.shape[0],
                                                        cfg.num_minibatches, cfg.num_epochs, key)
-        return StudentState(params, opt_state, norm), jnp.mean(losses)
+        average = moving_average(state.average, params, cfg.ema_decay)
+        return StudentState(params, opt_state, norm, average), jnp.mean(losses)
 
     return update
 
@@ -96,7 +128,7 @@ def train_student(run: RunDir | Path, cfg: TrainConfig, env, show_progress: bool
     ckpt = run.checkpoint("student")
     s_obs, t_obs = env.reset()
     if ckpt.exists():
-        state, key, info = load_training_checkpoint(ckpt, state, key, env)
+        state, key, info = load_training_checkpoint(ckpt, state, key, env, read=read_student)
         if info["iteration"] >= d.iterations:
             return info
         if hasattr(env, "snapshot"):
@@ -154,5 +186,5 @@ def train_student(run: RunDir | Path, cfg: TrainConfig, env, show_progress: bool
 def load_student(path: Path, cfg: TrainConfig) -> tuple[StudentState, dict[str, Any]]:
     """The student's state and info from its checkpoint ``path``; CheckpointError if unreadable."""
     key = jax.random.PRNGKey(cfg.seed + 1)
-    state, _, _, info = read_checkpoint(path, init_student(key, student_size(cfg), cfg.distill), key)
+    state, _, _, info = read_student(path, init_student(key, student_size(cfg), cfg.distill), key)
     return state, info

@@ -120,7 +120,7 @@ class RunDir:
         cfg = self.read_config()
         state, info = load_student(self.checkpoint("student"), cfg)
         record = {"teacher": self.read_info("teacher") or {}, "student": info, **(extra or {})}
-        return numpy_policy(state.params, state.normalizer), policy_spec(cfg.env, record)
+        return numpy_policy(state.average, state.normalizer), policy_spec(cfg.env, record)
 
     # ------------------------------------------------------------ writes
     def start(self, config: TrainConfig | None) -> TrainConfig:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
 from genmimic.core.clips import SmplClip, load_clip, save_clip
 from genmimic.core.errors import GenMimicError
+from genmimic.core.parallel import ordered_map
 
 from .pipeline import RetargetConfig, RetargetReport, retarget
 
@@ -45,10 +44,4 @@ def retarget_folder(src: Path, dst: Path, config: RetargetConfig, workers: int |
         raise GenMimicError(f"{src}: no {pattern} files to retarget")
     dst.mkdir(parents=True, exist_ok=True)
     workers = max(1, min(workers or os.cpu_count() or 1, len(files)))
-    if workers == 1:
-        for f in files:
-            yield retarget_file(f, dst / f.name, config)
-        return
-    # forkserver, not fork: forking a process that has started threads (JAX, a BLAS pool) can deadlock
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-        yield from pool.map(retarget_file, files, [dst / f.name for f in files], [config] * len(files))
+    yield from ordered_map(retarget_file, files, [dst / f.name for f in files], [config] * len(files), workers=workers)
