@@ -163,3 +163,27 @@ def test_a_missing_folder_or_a_file_is_named_as_such(tmp_path):
         load_manifest(tmp_path / "g1.npz")
     with pytest.raises(BenchError, match="not a benchmark folder \\(no manifest.json\\)"):
         load_manifest(tmp_path)
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    ('{"format": "genmimic.bench/1", "clips": [', "not a valid manifest \\(Expecting"),
+    ("[1, 2]", "not a valid manifest \\(a JSON list, not an object\\)"),
+    (b"\xff\xfe\x00", "not a valid manifest \\('utf-8' codec"),
+    ('{"format": "genmimic.bench/99", "clips": []}', "unknown manifest format 'genmimic.bench/99'"),
+])
+def test_a_broken_manifest_is_named_with_its_fix(tmp_path, content, problem):
+    from genmimic.bench.manifest import BenchError
+
+    (tmp_path / "manifest.json").write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(BenchError, match=f"manifest.json: {problem}.*; fix: make it again with `genmimic-bench make"):
+        load_manifest(tmp_path)
+
+
+def test_a_missing_clip_of_a_benchmark_is_named_with_its_fix(tmp_path):
+    from genmimic.bench.manifest import BenchError
+
+    bench = tmp_path / "bench"
+    entries = make_benchmark(bench, seeds=1, severities=(1,))
+    (bench / entries[0].file).unlink()
+    with pytest.raises(BenchError, match=f"clip {entries[0].clip_id} is missing .*restore the file, or fix: make it"):
+        load_manifest(bench)

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from genmimic.core.testing import standing_wave_smpl_clip
-from genmimic.retarget.contacts import ANKLE_HEIGHT, TOE_HEIGHT, ContactConfig, detect_contacts, hysteresis
+from genmimic.retarget.contacts import (
+    ANKLE_HEIGHT,
+    TOE_HEIGHT,
+    ContactConfig,
+    detect_contacts,
+    ground_heights,
+    hysteresis,
+)
 from genmimic.retarget.mapping import LINKS
 from genmimic.retarget.scaling import MIN_FOOT_SEPARATION, scale_to_g1
 
@@ -112,3 +119,30 @@ def test_a_clean_procedural_walk_with_the_human_stance_retargets_to_a_feasible_g
     g1_clip = retarget(synth.synthesize("walk", seed=9002), config).clip
     report = check_feasibility(g1_clip)
     assert report.verdict == "feasible", report.summary()
+
+
+def _ground(height: np.ndarray, **kw) -> np.ndarray:
+    ankle, toe = _foot(height, np.zeros(len(height)))
+    return ground_heights(ankle, toe, FPS, ContactConfig().ground_window, **kw)
+
+
+def test_the_ground_stays_put_under_a_jump_and_follows_a_slow_drift():
+    t = np.arange(int(4 * FPS)) / FPS
+    jump = np.where(np.abs(t - 2.0) < 0.2, 9.81 / 2 * (0.04 - (t - 2.0) ** 2), 0.0)  # 0.4 s flight, 0.2 m up
+    np.testing.assert_allclose(_ground(jump + 0.03), 0.03, atol=1e-9)  # a floor 3 cm up, the flight kept
+    drift = 0.07 * t / t[-1]  # a lift's feet rising 7 cm over 4 s
+    assert np.abs(_ground(drift) - drift).max() < 0.01
+    const = _ground(drift, hover_ratio=0.0)
+    np.testing.assert_allclose(_ground(drift)[0], const[0], atol=0.01)
+    assert np.abs(ground_heights(*_foot(drift, 0 * t), FPS, 0.0) - np.percentile(drift, 5)).max() < 1e-12
+
+
+def test_a_hover_too_low_for_a_flight_of_its_length_is_put_on_the_ground():
+    t = np.arange(int(3 * FPS)) / FPS
+    hover = np.where(np.abs(t - 1.5) < 0.3, 0.035, 0.0)  # both feet 3.5 cm up for 0.6 s: a lift's error
+    ground = _ground(hover)
+    assert np.abs(ground - hover)[np.abs(t - 1.5) < 0.25].max() < 1e-6
+    assert np.abs(ground)[np.abs(t - 1.5) > 0.4].max() < 1e-6
+    np.testing.assert_allclose(_ground(hover, hover_ratio=0.0), 0.0, atol=1e-12)  # off
+    hop = np.where(np.abs(t - 1.5) < 0.3, 0.06, 0.0)  # higher than max_hover: kept as the input says
+    np.testing.assert_allclose(_ground(hop), 0.0, atol=1e-12)

@@ -137,14 +137,18 @@ def load_manifest(bench: str | os.PathLike[str]) -> list[Entry]:
         raise BenchError(f"{bench}: is a file, not a benchmark folder; give the folder `genmimic-bench make` wrote")
     if not path.is_file():
         raise BenchError(f"{bench}: not a benchmark folder (no manifest.json); make one with `genmimic-bench make`")
+    remake = f"fix: make it again with `genmimic-bench make -o {bench}`"
     try:
         data = json.loads(path.read_text())
+        if not isinstance(data, dict):
+            raise TypeError(f"a JSON {type(data).__name__}, not an object")
         if data.get("format") != FORMAT:
-            raise BenchError(f"{path}: unknown manifest format {data.get('format')!r} (expected {FORMAT})")
+            raise BenchError(f"{path}: unknown manifest format {data.get('format')!r} (expected {FORMAT}); {remake} "
+                             "(or upgrade genmimic-bench, if a newer one wrote it)")
         entries = [Entry(**e) for e in data["clips"]]
-    except (json.JSONDecodeError, KeyError, TypeError) as err:
-        raise BenchError(f"{path}: not a valid manifest ({err})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as err:
+        raise BenchError(f"{path}: not a valid manifest ({str(err).splitlines()[0]}); {remake}") from None
     for e in entries:
         if not (Path(bench) / e.file).is_file():
-            raise BenchError(f"{path}: clip {e.clip_id} is missing ({e.file})")
+            raise BenchError(f"{path}: clip {e.clip_id} is missing ({e.file}); restore the file, or {remake}")
     return entries

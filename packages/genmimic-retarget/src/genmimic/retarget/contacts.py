@@ -33,6 +33,11 @@ class ContactConfig:
     min_duration: contacts shorter than this [s] are dropped, gaps shorter than this are filled.
     blend: pinning corrections fade in and out over this long [s] around a contact.
     pinned_cost_gain: IK costs of a foot in contact are multiplied by this.
+    ground_window: the ground under the feet is found per frame over this long [s] (:func:`ground_heights`;
+        0: one ground for the whole clip). Longer than any flight of a jump, shorter than a lift's drift.
+    hover_ratio: both feet off the ground lower than this times a ballistic flight of that length is a
+        hover of the input, and put on the ground (:func:`ground_heights`; 0: never) ...
+    max_hover: ... if no higher than this [m] (a jump rises more).
     """
 
     height: float = 0.02
@@ -41,6 +46,9 @@ class ContactConfig:
     min_duration: float = 0.1
     blend: float = 0.1
     pinned_cost_gain: float = 10.0
+    ground_window: float = 1.0
+    hover_ratio: float = 0.5
+    max_hover: float = 0.05
 
 
 def sole_height(ankle: np.ndarray, toe: np.ndarray) -> np.ndarray:
@@ -109,9 +117,47 @@ def detect_contacts(ankle: np.ndarray, toe: np.ndarray, fps: float, config: Cont
     return np.stack([_clean_runs(raw[:, s], min_len) for s in range(2)], axis=-1)
 
 
-def ground_offset(ankle: np.ndarray, toe: np.ndarray) -> float:
-    """Height [m] of the ground under the feet: the 5th percentile of the lower sole's height."""
-    return float(np.percentile(sole_height(ankle, toe).min(axis=-1), 5))
+#: [m] a sole this close to the ground counts as on it when looking for hovers (:func:`ground_heights`)
+ON_GROUND = 0.005
+
+
+def ground_heights(ankle: np.ndarray, toe: np.ndarray, fps: float, window: float,
+                   hover_ratio: float = 0.5, max_hover: float = 0.05) -> np.ndarray:
+    """Height [m] of the ground under the feet, per frame (T,).
+
+    1. Drift: the lower sole's running minimum over ``window`` seconds centred on each frame, then its
+       running mean over the same window. A clip whose feet return to one height gets that height
+       throughout (a jump's flight, shorter than ``window``, keeps the ground of the frames around it);
+       feet that drift up or down over seconds (a monocular lift's depth drift: 3-7 cm on the demo
+       video) get a ground that follows them. ``window`` 0: one ground for the clip, the 5th percentile
+       of the lower sole's height.
+    2. Hovers: both feet off that ground for T seconds, the lower sole never higher than ``max_hover``
+       [m] nor than ``hover_ratio`` times the height a ballistic flight of that length reaches
+       (g T^2 / 8), is not a flight but the input's error (a 0.6 s flight rises 0.44 m; the demo's lift
+       hovers 3-4 cm; CMU 01_01's jumps rise 10-20 cm): the ground follows the lower sole there, blended
+       in and out over 0.1 s. ``hover_ratio`` 0: no hovers.
+
+    So contacts are found, and the feet put on z = 0, where the person stands.
+
+    Args:
+        ankle, toe: (T, 2, 3) foot keypoints [m], z-up. fps: frame rate [Hz].
+    """
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+    lower = sole_height(ankle, toe).min(axis=-1)
+    if window <= 0:
+        ground = np.full(len(lower), float(np.percentile(lower, 5)))
+    else:
+        width = max(1, round(window * fps)) | 1  # odd: centred
+        ground = uniform_filter1d(minimum_filter1d(lower, width, mode="nearest"), width, mode="nearest")
+    above = lower - ground
+    hover = np.zeros(len(lower))
+    for start, stop in _runs(above > ON_GROUND):
+        ballistic = 9.81 * ((stop - start) / fps) ** 2 / 8
+        if above[start:stop].max() < min(hover_ratio * ballistic, max_hover):
+            hover[start:stop] = above[start:stop]
+    blend = max(1, round(0.1 * fps)) | 1
+    return ground + uniform_filter1d(hover, blend, mode="nearest") if hover.any() else ground
 
 
 def _yaw_only(rot: np.ndarray) -> np.ndarray:

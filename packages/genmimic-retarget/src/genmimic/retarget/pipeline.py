@@ -18,7 +18,7 @@ from .contacts import (
     ContactConfig,
     detect_contacts,
     foot_slide,
-    ground_offset,
+    ground_heights,
     pin_feet,
     robot_sole_heights,
     settle_on_ground,
@@ -192,9 +192,12 @@ def retarget(clip: SmplClip, config: RetargetConfig | None = None, *, source: st
         # slow events, so the detection low-passes harder than the motion (CONTACT_SMOOTH_HZ)
         cut = min(smooth_hz, CONTACT_SMOOTH_HZ)
         feet = {part: lowpass(points, fps_ik, cut) for part, points in feet.items()}
-    ground = np.array([0.0, 0.0, ground_offset(feet["ankle"], feet["toe"])])
-    pos = pos - ground
-    feet = {part: points - ground for part, points in feet.items()}
+    c = cfg.contact
+    ground = ground_heights(feet["ankle"], feet["toe"], fps_ik, c.ground_window, c.hover_ratio, c.max_hover)
+    shift = np.zeros((len(ground), 1, 3))
+    shift[:, 0, 2] = ground
+    pos = pos - shift
+    feet = {part: points - shift for part, points in feet.items()}
     contacts = detect_contacts(feet["ankle"], feet["toe"], fps_ik, cfg.contact)
     pos, rot = pin_feet(pos, rot, index, contacts, fps_ik, cfg.contact)
 
