@@ -1,4 +1,4 @@
-"""scripts/demo.py's note on the retargeter's "frames not converged": what it means, and when it matters."""
+"""scripts/demo.py's note on the retargeter's "frames with a keypoint over 5 cm off": what it means, and when it matters."""
 
 from __future__ import annotations
 

@@ -87,7 +87,8 @@ class RetargetReport(NamedTuple):
     joint_limit_violations: output frames x joints outside the limits.
     penetration: deepest point of a foot under the ground over the output [m] (0 if none).
     foot_slide: mean horizontal speed of feet in contact over the output [m/s].
-    nonconverged_frames: IK frames whose largest keypoint error exceeds the IK config's threshold.
+    nonconverged_frames: IK frames whose largest keypoint error exceeds ``converged_error`` [m], the IK
+        config's threshold (the G1's proportions and joint limits cannot match the human there).
     input_jitter: :func:`input_jitter` of the input [m]; smoothed_hz: the low-pass cutoff applied [Hz] (0: none).
     """
 
@@ -107,6 +108,7 @@ class RetargetReport(NamedTuple):
     scales: dict[str, float]
     input_jitter: float = 0.0
     smoothed_hz: float = 0.0
+    converged_error: float = 0.05
 
     def summary(self) -> str:
         """One line for humans."""
@@ -115,7 +117,7 @@ class RetargetReport(NamedTuple):
                 f"max {self.keypoint_error_max * 100:.1f} cm; "
                 f"joint-limit margin {self.joint_limit_margin:.3f} rad; penetration {self.penetration * 100:.2f} cm; "
                 f"foot slide {self.foot_slide * 100:.2f} cm/s; IK {self.ik_frames_per_second:.0f} frames/s; "
-                f"{len(self.nonconverged_frames)} frames not converged"
+                f"{len(self.nonconverged_frames)} frames with a keypoint over {self.converged_error * 100:g} cm off"
                 + (f"; input jitter {self.input_jitter * 1000:.0f} mm, low-passed at {self.smoothed_hz:g} Hz"
                    if self.smoothed_hz else ""))
 
@@ -244,6 +246,7 @@ def retarget(clip: SmplClip, config: RetargetConfig | None = None, *, source: st
         foot_slide=foot_slide(root_pos, root_quat, dof, contacts, cfg.fps),
         contact_fraction=float(contacts.mean()),
         nonconverged_frames=np.flatnonzero(error.max(axis=1) > cfg.ik.converged_error).tolist(),
+        converged_error=cfg.ik.converged_error,
         scales=targets.scales, input_jitter=jitter, smoothed_hz=float(smooth_hz),
     )
     return RetargetResult(out, report)
