@@ -1,4 +1,5 @@
-"""scripts/demo.py's note on the retargeter's "frames with a keypoint over 5 cm off": what it means, and when it matters."""
+"""scripts/demo.py's note on the retargeter's "frames with a keypoint over 5 cm off": what it means, and when
+it matters."""
 
 from __future__ import annotations
 
