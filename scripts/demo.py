@@ -113,7 +113,8 @@ def main() -> int:
 
 def ik_note(report) -> str:
     """What the retarget summary's "frames with a keypoint over 5 cm off" means for the user: IK frames whose
-    largest keypoint error exceeds the 5 cm criterion (``genmimic.retarget.ik``), with the largest error and whether it matters."""
+    largest keypoint error exceeds the 5 cm criterion (``genmimic.retarget.ik``), with the largest error
+    and whether it matters."""
     n = len(report.nonconverged_frames)
     total = report.frames_out if report.fps_in > report.fps_out else report.frames_in  # IK runs at the lower rate
     worst = report.keypoint_error_max * 100
