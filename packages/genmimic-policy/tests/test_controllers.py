@@ -49,6 +49,9 @@ def test_cli_track_with_replay_prints_scores(tmp_path, capfd):
     traj = load_clip(tmp_path / "robot.npz")
     assert traj.num_frames == clip.num_frames and traj.meta["params"]["controller"] == "replay"
     assert "strict success yes" in result.output and "hands" in result.output
+    # centimetres, as the demo and the README report them (the replay of a clip matches it to the mm)
+    assert re.search(r"worst 1 s root-relative error \d+\.\d cm, at most 25 cm to pass", result.output)
+    assert re.search(r"hands \d+\.\d, feet \d+\.\d, head \d+\.\d cm\)", result.output)
     # both heading figures, named, so they are not confused with the demo report's final one
     assert re.search(r"heading error \d+ deg mean, \d+ deg at the end", result.output)
 

@@ -132,7 +132,7 @@ def track(
     """Make the simulated G1 perform CLIP with a tracker; write what it physically did, and print its scores."""
     from genmimic.core.clips import G1Clip, load_clip, save_clip
     from genmimic.core.files import check_output_path, display_name
-    from genmimic.core.tracking import score_trajectory
+    from genmimic.core.tracking import STRICT_WINDOW_ERROR_M, score_trajectory
 
     from .track import track_clip
 
@@ -148,11 +148,12 @@ def track(
     traj = track_clip(g1clip, ctrl, source=display_name(clip), render=render, version=__version__)
     save_clip(traj, output)
     s = score_trajectory(traj, g1clip)
+    cm = lambda x: f"{100 * x:.1f}"  # noqa: E731  [m] -> [cm], as the demo and the policy README report them
     print(f"genmimic-policy: {'FELL' if s.fell else 'stayed up'}; strict success {'yes' if s.strict_success else 'no'} "
-          f"(the pose about the root: worst 1 s root-relative error {s.worst_window_error:.3f} m; drift is not "
-          f"counted, see root drift); mean keypoint error "
-          f"{s.mean_keypoint_error:.3f} m, root-relative {s.root_relative_error:.3f} m (hands {s.groups.hands:.3f}, "
-          f"feet {s.groups.feet:.3f}, head {s.groups.head:.3f}); root drift {s.root_error_per_m:.2f} m/m, "
+          f"(the pose about the root: worst 1 s root-relative error {cm(s.worst_window_error)} cm, at most "
+          f"{100 * STRICT_WINDOW_ERROR_M:.0f} cm to pass; drift is not counted, see root drift); mean keypoint error "
+          f"{cm(s.mean_keypoint_error)} cm, root-relative {cm(s.root_relative_error)} cm (hands {cm(s.groups.hands)}, "
+          f"feet {cm(s.groups.feet)}, head {cm(s.groups.head)} cm); root drift {s.root_error_per_m:.2f} m/m, "
           f"heading error {np.degrees(s.heading_error):.0f} deg mean, {np.degrees(s.final_heading_error):.0f} deg at "
           "the end", file=sys.stderr)
 
