@@ -66,3 +66,22 @@ def test_a_short_ppo_run_improves_the_return_on_a_tiny_task():
         assert np.isfinite(float(loss.total))
     first, last = np.mean(returns[:3]), np.mean(returns[-3:])
     assert last > first + 0.3 * abs(first), (first, last)
+
+
+def test_the_action_noise_never_exceeds_max_std_after_an_update():
+    """``PPOConfig.max_std`` projects log_std after each update: a large entropy bonus pushes the noise up,
+    the cap holds it (and, without a cap, the same update raises it past the cap)."""
+    env = PointEnv(num_envs=16, horizon=10, seed=0)
+    key = jax.random.PRNGKey(0)
+    for max_std, below in ((0.3, True), (0.0, False)):
+        cfg = PPOConfig(hidden=(16,), learning_rate=5e-2, unroll_length=10, num_minibatches=2, num_epochs=2,
+                        init_log_std=np.log(0.29), entropy_coef=10.0, max_std=max_std)
+        state = init_state(key, 4, 2, cfg)
+        update = make_update(cfg, OBS_MIRROR, ACT_MIRROR)
+        obs, _ = env.reset()
+        for i in range(3):
+            rollout, boot, obs, _ = collect(env, state, obs, jax.random.PRNGKey(i), 10, cfg.discount,
+                                            EpisodeTracker(16))
+            state, _ = update(state, rollout, boot, jax.random.PRNGKey(100 + i))
+        std = np.exp(np.asarray(state.params.log_std))
+        assert (std <= 0.3 + 1e-6).all() == below, std

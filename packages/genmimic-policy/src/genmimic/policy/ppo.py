@@ -113,6 +113,14 @@ def ppo_loss(params: ActorCriticParams, norm: Normalizer, batch: Transition, adv
     return total, LossInfo(total, pol, val, ent, sym, kl)
 
 
+def cap_std(params: ActorCriticParams, max_std: float) -> ActorCriticParams:
+    """``params`` with the action noise's log standard deviation projected to at most ``log(max_std)``
+    (``PPOConfig.max_std``; 0: unchanged)."""
+    if max_std <= 0:
+        return params
+    return params._replace(log_std=jnp.minimum(params.log_std, jnp.log(max_std)))
+
+
 def make_optimizer(cfg: PPOConfig) -> optax.GradientTransformation:
     return optax.chain(optax.clip_by_global_norm(cfg.max_grad_norm), optax.adam(cfg.learning_rate))
 
@@ -163,6 +171,7 @@ def make_update(cfg: PPOConfig, obs_mirror: MirrorMap, act_mirror: MirrorMap):
 
         (params, opt_state), info = minibatch_epochs(minibatch, (state.params, state.opt_state), flat[1].shape[0],
                                                      cfg.num_minibatches, cfg.num_epochs, key)
+        params = cap_std(params, cfg.max_std)
         new = PPOState(params, opt_state, norm, state.iteration + 1)
         return new, jax.tree.map(jnp.mean, info)
 
