@@ -116,13 +116,13 @@ def ik_note(report) -> str:
     largest keypoint error exceeds the 5 cm criterion (``genmimic.retarget.ik``), with the largest error
     and whether it matters."""
     n = len(report.nonconverged_frames)
-    total = report.frames_out if report.fps_in > report.fps_out else report.frames_in  # IK runs at the lower rate
+    total = report.ik_frames
     worst = report.keypoint_error_max * 100
     what = (f"note: in {n} of {total} IK frames ({100 * n / max(total, 1):.0f} %) some G1 keypoint ends more than "
             f"5 cm from the scaled human's (the G1's proportions and joint limits cannot match the human there; "
             f"largest {worst:.1f} cm, mean {report.keypoint_error_mean * 100:.1f} cm). The G1 clip is complete "
             f"and is what the trackers follow")
-    if worst > 15:
+    if worst > 10:
         return what + "; the largest miss is big enough to change the motion visibly: look at those frames"
     return what + "; a miss this small does not change the motion visibly"
 
@@ -149,7 +149,7 @@ def feasibility_summary(clip, out: Path) -> dict:
     from genmimic.retarget.feasibility import check_feasibility
 
     report = check_feasibility(clip)
-    for line in report.summary().splitlines()[:4]:
+    for line in report.summary().splitlines():  # the verdict, then at most 8 findings and "... and N more"
         say(f"      feasibility: {line.strip()}")
     data = report.to_json()
     (out / "feasibility.json").write_text(json.dumps(data))
@@ -285,7 +285,9 @@ def run(video: Path, out: Path, make_video: bool = True, mpc_seconds: float = 4.
              f"- retarget: {result.report.summary()}",
              f"- feasibility of the G1 clip (genmimic-retarget check): **{feasibility['verdict']}**"
              + "".join(f"; {f['level']} {f['reason']} frames {f['first']}-{f['last']}"
-                       for f in feasibility["findings"][:3]),
+                       for f in feasibility["findings"][:3])
+             + (f"; and {len(feasibility['findings']) - 3} more (feasibility.json)"
+                if len(feasibility["findings"]) > 3 else ""),
              *([f"- sampling MPC on the first {mpc_report['seconds']:.1f} s: "
                 f"{'fell' if mpc_report['fell'] else 'no fall'}, root-relative error "
                 f"{mpc_report['root_relative_error_m'] * 100:.1f} cm (policy "

@@ -170,6 +170,7 @@ def test_a_missing_folder_or_a_file_is_named_as_such(tmp_path):
     ("[1, 2]", "not a valid manifest \\(a JSON list, not an object\\)"),
     (b"\xff\xfe\x00", "not a valid manifest \\('utf-8' codec"),
     ('{"format": "genmimic.bench/99", "clips": []}', "unknown manifest format 'genmimic.bench/99'"),
+    ('{"format": "genmimic.bench/1"}', "not a valid manifest \\(missing key 'clips'\\)"),
 ])
 def test_a_broken_manifest_is_named_with_its_fix(tmp_path, content, problem):
     from genmimic.bench.manifest import BenchError
@@ -186,4 +187,19 @@ def test_a_missing_clip_of_a_benchmark_is_named_with_its_fix(tmp_path):
     entries = make_benchmark(bench, seeds=1, severities=(1,))
     (bench / entries[0].file).unlink()
     with pytest.raises(BenchError, match=f"clip {entries[0].clip_id} is missing .*restore the file, or fix: make it"):
+        load_manifest(bench)
+
+
+def test_a_missing_clip_of_a_benchmark_made_from_your_clips_names_its_from_folder(tmp_path):
+    from genmimic.bench.manifest import BenchError
+    from genmimic.core import save_clip
+    from genmimic.core.testing import standing_wave_smpl_clip
+
+    src = tmp_path / "mine"
+    src.mkdir()
+    save_clip(standing_wave_smpl_clip(), src / "wave.npz")
+    bench = tmp_path / "bench"
+    entries = make_benchmark(bench, [src / "wave.npz"], seeds=1, severities=(1,))
+    (bench / entries[-1].file).unlink()
+    with pytest.raises(BenchError, match=f"fix: make it again with `genmimic-bench make -o {bench} --from {src}`"):
         load_manifest(bench)

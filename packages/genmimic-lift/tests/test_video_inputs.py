@@ -17,7 +17,7 @@ from genmimic.lift.errors import LiftError
 from genmimic.lift.evaluate import accuracy
 from genmimic.lift.lift_video import lift_video, stature
 from genmimic.lift.pose2d import Keypoints, resample
-from genmimic.lift.video import VideoBytes, is_video_input, looks_like_video, probe
+from genmimic.lift.video import VideoBytes, is_video_input, isobmff_cut_short, looks_like_video, probe
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +169,49 @@ def test_stream_cut_short_is_refused_naming_frames(cut_short, tmp_path):
     assert out.read_bytes() == b"keep me", "a refused input leaves the output as it was"
     with pytest.raises(LiftError, match="declared"):
         lift_video(VideoBytes(cut_short.read_bytes()))
+
+
+def _box(kind: bytes, payload_size: int, declared: int | None = None) -> bytes:
+    return (declared or 8 + payload_size).to_bytes(4, "big") + kind + bytes(payload_size)
+
+
+def test_isobmff_cut_short_known_answers():
+    ftyp, moov, mdat = _box(b"ftyp", 16), _box(b"moov", 40), _box(b"mdat", 100)
+    whole = ftyp + mdat + moov  # index at the end, complete
+    assert isobmff_cut_short(whole, len(whole)) is None
+    cut = whole[:60]
+    assert "'mdat' box needs 132 bytes, the file has 60; the index (moov) is missing" in isobmff_cut_short(cut, 60)
+    no_index = ftyp + mdat
+    assert isobmff_cut_short(no_index, len(no_index)) == "it ends without the index (moov)"
+    faststart_cut = (ftyp + moov + mdat)[:100]  # index first: FFmpeg opens it, the stream check names it
+    assert "a box runs past the end" in isobmff_cut_short(faststart_cut, 100)
+    assert isobmff_cut_short(b"\x1aE\xdf\xa3" + bytes(60), 64) is None  # Matroska: not ours to judge
+
+
+def test_an_mp4_cut_before_its_index_is_named_cut_short(wave, tmp_path):
+    """A download or copy cut short of an MP4 whose index (moov) sits at its end: FFmpeg cannot open it at
+    all, and the error says so instead of sending the user to another format."""
+    _, frames, _ = wave
+    import av
+
+    whole = tmp_path / "whole.mp4"
+    with av.open(str(whole), "w") as out:  # no faststart: the index is written last
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+        for image in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: len(whole.read_bytes()) // 2])
+    out = tmp_path / "out.npz"
+    result = CliRunner().invoke(lift_app, [str(cut), "-o", str(out)])
+    assert result.exit_code == 1 and not out.exists()
+    assert f"{cut}: an MP4/MOV file cut short" in result.output and "copy or download it again" in result.output
+    assert "pass a video file FFmpeg reads" not in result.output
+    with pytest.raises(LiftError, match="<stdin>: an MP4/MOV file cut short"):
+        lift_video(VideoBytes(cut.read_bytes()))
 
 
 def test_allow_partial_lifts_the_frames_read_with_a_warning(cut_short, tmp_path):

@@ -129,6 +129,16 @@ def save_manifest(entries: list[Entry], out: Path) -> None:
     write_bytes_atomic(out / "manifest.json", json.dumps(data, indent=1).encode())
 
 
+def _remake_fix(bench: str | os.PathLike[str], entries: list[Entry] | None) -> str:
+    """How to write ``bench`` again: the ``make`` command, with the ``--from`` folder its clean clips
+    came from where the entries tell it (``None``: unknown, so the user is reminded of it)."""
+    folders = sorted({str(Path(e.source).parent) for e in entries or () if Path(e.source).suffix})
+    if entries is None:
+        return (f"fix: make it again with `genmimic-bench make -o {bench}` (add the `--from` folder it was made "
+                "from, if any)")
+    return f"fix: make it again with `genmimic-bench make -o {bench}{''.join(f' --from {f}' for f in folders[:1])}`"
+
+
 def load_manifest(bench: str | os.PathLike[str]) -> list[Entry]:
     path = Path(bench) / "manifest.json"
     if not Path(bench).exists():
@@ -137,7 +147,7 @@ def load_manifest(bench: str | os.PathLike[str]) -> list[Entry]:
         raise BenchError(f"{bench}: is a file, not a benchmark folder; give the folder `genmimic-bench make` wrote")
     if not path.is_file():
         raise BenchError(f"{bench}: not a benchmark folder (no manifest.json); make one with `genmimic-bench make`")
-    remake = f"fix: make it again with `genmimic-bench make -o {bench}`"
+    remake = _remake_fix(bench, None)
     try:
         data = json.loads(path.read_text())
         if not isinstance(data, dict):
@@ -147,8 +157,10 @@ def load_manifest(bench: str | os.PathLike[str]) -> list[Entry]:
                              "(or upgrade genmimic-bench, if a newer one wrote it)")
         entries = [Entry(**e) for e in data["clips"]]
     except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as err:
-        raise BenchError(f"{path}: not a valid manifest ({str(err).splitlines()[0]}); {remake}") from None
+        why = f"missing key {err}" if isinstance(err, KeyError) else str(err).splitlines()[0]
+        raise BenchError(f"{path}: not a valid manifest ({why}); {remake}") from None
     for e in entries:
         if not (Path(bench) / e.file).is_file():
-            raise BenchError(f"{path}: clip {e.clip_id} is missing ({e.file}); restore the file, or {remake}")
+            raise BenchError(f"{path}: clip {e.clip_id} is missing ({e.file}); restore the file, or "
+                             f"{_remake_fix(bench, entries)}")
     return entries

@@ -107,6 +107,40 @@ class VideoInfo(NamedTuple):
     duration: float = 0.0
 
 
+def _read_head(path: str, size: int = 1 << 20) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(size)
+    except OSError:
+        return b""
+
+
+def isobmff_cut_short(data: bytes, file_size: int) -> str | None:
+    """Why an MP4/MOV (ISO base media) file looks cut short, or None: its top-level boxes (4-byte size,
+    4-byte type; ISO/IEC 14496-12, Sec. 4.2) start with ``ftyp`` and one of them is declared longer than
+    the file, or the file ends without the ``moov`` box (the index) before any box runs past ``data``
+    (the first bytes of the file). None for anything else, including a complete file."""
+    if data[4:8] != b"ftyp":
+        return None
+    pos, seen = 0, set()
+    while pos + 8 <= file_size:
+        if pos + 8 > len(data):
+            return None  # beyond what was read: cannot tell
+        size, kind = int.from_bytes(data[pos:pos + 4], "big"), data[pos + 4:pos + 8]
+        if size == 1 and pos + 16 <= len(data):
+            size = int.from_bytes(data[pos + 8:pos + 16], "big")
+        elif size == 0:
+            size = file_size - pos  # the box runs to the end of the file
+        if size < 8:
+            return None  # not a box structure we can read
+        seen.add(kind)
+        if pos + size > file_size:
+            what = "the index (moov) is missing" if b"moov" not in seen else "a box runs past the end"
+            return f"its {kind.decode('latin-1')!r} box needs {pos + size} bytes, the file has {file_size}; {what}"
+        pos += size
+    return None if b"moov" in seen else "it ends without the index (moov)"
+
+
 def _open(source: VideoSource):
     import av
 
@@ -121,6 +155,11 @@ def _open(source: VideoSource):
         container = av.open(target)
     except (av.error.FFmpegError, OSError, ValueError) as err:
         why = getattr(err, "strerror", None) or str(err).splitlines()[0]
+        head = source.data if isinstance(source, VideoBytes) else _read_head(name)
+        cut = isobmff_cut_short(head, len(source.data) if isinstance(source, VideoBytes) else os.path.getsize(name))
+        if cut:
+            raise LiftError(name, f"an MP4/MOV file cut short ({cut}); copy or download it again "
+                            "(--allow-partial cannot help: without the index FFmpeg cannot open it)") from None
         raise LiftError(name, f"cannot open as a video ({why}); pass a video file FFmpeg reads (MP4, MOV, "
                         "MKV, WebM, AVI), or a .bvh/.npz/.pt motion file") from None
     if not container.streams.video:

@@ -125,8 +125,9 @@ class FeasibilityReport(NamedTuple):
         counts = ", ".join(f"{int((self.frame_verdict == i).sum())} {name}" for i, name in enumerate(LEVELS))
         lines = [f"{self.verdict.upper()}: {n} frames ({counts})"]
         for f in self.findings[:8]:
-            lines.append(f"  {f.level}: {f.reason} frames {f.first}-{f.last} "
-                         f"({f.first / self.fps:.2f}-{f.last / self.fps:.2f} s): {f.detail}")
+            when = (f"frame {f.first} ({f.first / self.fps:.2f} s)" if f.first == f.last else
+                    f"frames {f.first}-{f.last} ({f.first / self.fps:.2f}-{f.last / self.fps:.2f} s)")
+            lines.append(f"  {f.level}: {f.reason} {when}: {f.detail}")
         if len(self.findings) > 8:
             lines.append(f"  ... and {len(self.findings) - 8} more findings")
         return "\n".join(lines)
@@ -261,6 +262,17 @@ def _names(mask: np.ndarray, names: tuple[str, ...], limit: int = 3) -> str:
     return ", ".join(chosen[:limit]) + (f" and {len(chosen) - limit} more" if len(chosen) > limit else "")
 
 
+def _wrench_detail(force: float, moment: float, weight: float) -> str:
+    """The residual wrench of a finding in words: the force [N] (and share of the body weight) where there
+    is one, the moment [Nm] as the distance of the centre of pressure outside the feet."""
+    parts = []
+    if force >= 0.01 * weight:
+        parts.append(f"a residual force up to {force:.0f} N ({100 * force / weight:.0f} % of the body weight)")
+    parts.append(f"{'a ' if not parts else ''}moment up to {moment:.0f} Nm (the centre of pressure ~"
+                 f"{100 * moment / weight:.0f} cm outside the feet)")
+    return " and ".join(parts) + " on the pelvis, that no foot contact can supply"
+
+
 def check_feasibility(clip: G1Clip, cfg: FeasibilityConfig = FeasibilityConfig()) -> FeasibilityReport:
     """The feasibility report of a G1 clip (module docstring); the clip must have at least 3 frames."""
     lower, upper, vmax, effort = _limits()
@@ -286,8 +298,7 @@ def check_feasibility(clip: G1Clip, cfg: FeasibilityConfig = FeasibilityConfig()
         ("joint_position", excess.max(1), None, excess, joints, cfg.position_tolerance, cfg.position_tolerance, "rad"),
         ("joint_velocity", vel_ratio.max(1), None, vel_ratio, joints, 1.0, cfg.velocity_infeasible, "x peak velocity"),
         ("torque", torque_ratio.max(1), None, torque_ratio, joints, 1.0, cfg.torque_infeasible, "x effort limit"),
-        ("base_wrench", base, base_force, None, (), cfg.wrench_adapt, cfg.wrench_infeasible,
-         "x body weight: the force, or the moment scaled by the centre-of-pressure bar"),
+        ("base_wrench", base, base_force, None, (), cfg.wrench_adapt, cfg.wrench_infeasible, ""),
         ("foot_slide", slide.max(1), None, slide, feet, cfg.slide_adapt, np.inf, "m/s"),
         ("penetration", penetration.max(1), None, penetration, feet, cfg.penetration_adapt,
          cfg.penetration_infeasible, "m"),
@@ -302,14 +313,10 @@ def check_feasibility(clip: G1Clip, cfg: FeasibilityConfig = FeasibilityConfig()
             for a, b in _runs(flags):
                 worst = float((hard if level == 2 else measure)[a:b + 1].max())
                 if per_item is None:
-                    moment = dyn.base_torque[a:b + 1].max()
-                    what = (f"residual force up to {dyn.base_force[a:b + 1].max():.0f} N, torque {moment:.0f} Nm "
-                            f"(centre of pressure ~{100 * moment / weight:.0f} cm outside the feet) on the pelvis "
-                            "that no foot contact can supply")
+                    what = _wrench_detail(dyn.base_force[a:b + 1].max(), dyn.base_torque[a:b + 1].max(), weight)
                 else:
                     what = _names(per_item[a:b + 1].max(0) > bar if level == 2 else per_item[a:b + 1].max(0) > adapt,
-                                  names)
-                findings.append(Finding(reason, LEVELS[level], a, b, round(worst, 4),
-                                        f"{what} (worst {worst:.3g} {unit})"))
+                                  names) + f" (worst {worst:.3g} {unit})"
+                findings.append(Finding(reason, LEVELS[level], a, b, round(worst, 4), what))
     findings.sort(key=lambda f: (-LEVELS.index(f.level), f.first))
     return FeasibilityReport(LEVELS[int(frame.max())], frame, tuple(findings), checks, float(clip.fps))

@@ -110,6 +110,12 @@ class RetargetReport(NamedTuple):
     smoothed_hz: float = 0.0
     converged_error: float = 0.05
 
+    @property
+    def ik_frames(self) -> int:
+        """Frames the IK solved: the input's, or the output's when the input is faster (it solves at the
+        output rate)."""
+        return self.frames_out if self.fps_in > self.fps_out else self.frames_in
+
     def summary(self) -> str:
         """One line for humans."""
         return (f"{self.frames_in} frames at {self.fps_in:g} fps -> {self.frames_out} at {self.fps_out:g} fps; "
@@ -117,7 +123,8 @@ class RetargetReport(NamedTuple):
                 f"max {self.keypoint_error_max * 100:.1f} cm; "
                 f"joint-limit margin {self.joint_limit_margin:.3f} rad; penetration {self.penetration * 100:.2f} cm; "
                 f"foot slide {self.foot_slide * 100:.2f} cm/s; IK {self.ik_frames_per_second:.0f} frames/s; "
-                f"{len(self.nonconverged_frames)} frames with a keypoint over {self.converged_error * 100:g} cm off"
+                f"{len(self.nonconverged_frames)} of {self.ik_frames} IK frames with a keypoint over "
+                f"{self.converged_error * 100:g} cm off"
                 + (f"; input jitter {self.input_jitter * 1000:.0f} mm, low-passed at {self.smoothed_hz:g} Hz"
                    if self.smoothed_hz else ""))
 
