@@ -61,3 +61,19 @@ def test_g1_model_writes_loadable_files(tmp_path):
 def test_g1_model_errors(args, message):
     result = runner.invoke(app, args)
     assert result.exit_code == 1 and message in result.output
+
+
+def test_log_lines_name_the_command_and_the_module_only_with_verbose(capsys):
+    import logging
+
+    from genmimic.core.cli_support import setup_logging
+
+    try:
+        for verbose, who in ((False, "genmimic-lift"), (True, "genmimic.lift.lift_video")):
+            setup_logging(verbose)
+            logging.getLogger("genmimic.lift.lift_video").warning("following the larger person")
+            logging.getLogger("absl").warning("chatter")
+            err = capsys.readouterr().err.splitlines()
+            assert err == [f"{who}: following the larger person", "absl: chatter"]
+    finally:
+        logging.basicConfig(force=True)

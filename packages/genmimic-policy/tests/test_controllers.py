@@ -54,6 +54,11 @@ def test_cli_track_with_replay_prints_scores(tmp_path, capfd):
     assert re.search(r"hands \d+\.\d, feet \d+\.\d, head \d+\.\d cm\)", result.output)
     # both heading figures, named, so they are not confused with the demo report's final one
     assert re.search(r"heading error \d+ deg mean, \d+ deg at the end", result.output)
+    assert "tracked trajectory" not in result.output
+    # a trajectory is a G1 motion: it is tracked, with a note
+    again = CliRunner().invoke(app, ["track", str(tmp_path / "robot.npz"), "-o", str(tmp_path / "again.npz"),
+                                     "--controller", "replay"])
+    assert again.exit_code == 0 and "robot.npz is a tracked trajectory (genmimic.trajectory/1)" in again.output
 
 
 def test_cli_track_unknown_controller_is_a_one_line_error(tmp_path):

@@ -74,10 +74,25 @@ def counts_progress(description: str, total: int) -> Iterator[Callable[[int, int
         yield update
 
 
+class _CommandFormatter(logging.Formatter):
+    """``genmimic-<stage>: message`` for the project's loggers (``genmimic.<stage>.<module>``), as the
+    commands name themselves in their own lines; ``-v`` keeps the module (``genmimic.lift.lift_video``)."""
+
+    def __init__(self, verbose: bool) -> None:
+        super().__init__("%(message)s")
+        self.verbose = verbose
+
+    def format(self, record: logging.LogRecord) -> str:
+        parts = record.name.split(".")
+        who = record.name if self.verbose or parts[0] != "genmimic" or len(parts) < 2 else f"genmimic-{parts[1]}"
+        return f"{who}: {super().format(record)}"
+
+
 def setup_logging(verbose: bool = False) -> None:
     """Log to stderr: INFO with ``-v``, else WARNING; messages only, stdout stays for data."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(name)s: %(message)s",
-                        stream=sys.stderr, force=True)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_CommandFormatter(verbose))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler], force=True)
 
 
 def version_option(distribution: str) -> Callable[[bool], None]:

@@ -130,7 +130,7 @@ def track(
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
     """Make the simulated G1 perform CLIP with a tracker; write what it physically did, and print its scores."""
-    from genmimic.core.clips import G1Clip, load_clip, save_clip
+    from genmimic.core.clips import G1Clip, Trajectory, load_clip, save_clip
     from genmimic.core.files import check_output_path, display_name
     from genmimic.core.tracking import STRICT_WINDOW_ERROR_M, score_trajectory
 
@@ -139,6 +139,10 @@ def track(
     setup_logging(verbose)
     check_output_path(output)  # before the simulation (minutes for the MPC)
     g1clip = load_clip(clip, G1Clip)
+    if isinstance(g1clip, Trajectory):
+        print(f"genmimic-policy: note: {display_name(clip)} is a tracked trajectory ({Trajectory.format_id()}), "
+              "not a retargeted reference; tracking its keypoints (its arms' joint angles are a policy's own, "
+              "up to 2 rad from a retargeted pose's)", file=sys.stderr)
     if seconds is not None:
         g1clip = _first_seconds(g1clip, seconds, display_name(clip))
     ctrl = _controller(controller, policy, baseline_dir, spec, horizon_s=horizon, num_samples=samples, seed=seed,
