@@ -52,8 +52,9 @@ def run(
     spec: Annotated[Path | None, typer.Option("--spec", help="Tracker spec (JSON) for --method onnx.")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
 ) -> None:
-    """Retarget and track every clip with each method; write results (JSON, CSV) and a report (markdown,
-    plots, HTML) with the methods side by side."""
+    """Retarget and track every clip with each method; results and a report side by side.
+
+    Writes results (JSON, CSV) and a report (markdown, plots, HTML) with the methods side by side."""
     from .report import summary_table
     from .runner import TrackerOptions, default_methods, run_benchmark
 
@@ -113,8 +114,10 @@ def batch(
     address: Annotated[str | None, typer.Option(help="A Ray cluster to run on (ray://HOST:10001 or auto); default: "
                                                 "a local Ray instance with all cores.")] = None,
 ) -> None:
-    """lift -> retarget -> feasibility check -> track for every input, one task each; a rerun skips inputs
-    already done. Writes OUT/<name>/ per input and OUT/manifest.jsonl; exit code 1 if any input failed."""
+    """lift -> retarget -> feasibility check -> track for every input, one task each.
+
+    A rerun skips inputs already done. Writes OUT/<name>/ per input and OUT/manifest.jsonl; exit code 1 if
+    any input failed."""
     from genmimic.core.cli_support import counts_progress
 
     from .batch import BatchOptions, collect_inputs, is_video

@@ -58,8 +58,9 @@ def run(
                                                "on a loaded machine).")] = 3,
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
-    """Perform a clip: start-up checks, move to the first pose, track, stand (or hold), damp. Safety is
-    always on; nothing is published before the start-up checks pass."""
+    """Perform a clip: start-up checks, move to the first pose, track, stand (or hold), damp.
+
+    Safety is always on; nothing is published before the start-up checks pass."""
     from unitree_sdk2py.idl.unitree_hg.msg.dds_ import LowCmd_, LowState_
 
     from genmimic.core.g1_revisions import G1_29DOF_REV_1_0, revision_by_name

@@ -59,6 +59,7 @@ def lift(
     version: Version = None,
 ) -> None:
     """Lift a video, or import mocap, into an SMPL clip (genmimic.smpl/1: z up, feet on z = 0).
+
     INPUT '-' reads standard input. Mocap imports print one line on stderr saying what was detected."""
     setup_logging(verbose)
     check_output_path(output)  # before minutes of work

@@ -169,8 +169,9 @@ def export(
     run: Annotated[str | None, typer.Argument(help="Run directory or policy.npz.")] = None,
     shipped: Annotated[bool, typer.Option("--shipped", help="Export the policy shipped in this package.")] = False,
 ) -> None:
-    """Export a student (RUN, or --shipped) to ONNX (normalisation inside, its spec in the model's metadata)
-    plus the same spec as JSON beside it."""
+    """Export a student (RUN, or --shipped) to ONNX, its spec as JSON beside it.
+
+    The normalisation is inside the model, its spec also in the model's metadata."""
     from .errors import PolicyError
     from .export import export_onnx
 

@@ -123,9 +123,10 @@ def import_(
     no_checks: Annotated[bool, typer.Option("--no-checks", help="Import even if the root starts lying or upside "
                                             "down, the feet are off the ground or joints pass their limits.")] = False,
 ) -> None:
-    """Read a G1 motion from CSV or GMR into a G1 clip (keypoints by forward kinematics). The root must start
-    upright, the feet be near the ground and the joints within the G1's limits; otherwise the error names
-    the likely cause and the option that fixes it."""
+    """Read a G1 motion from CSV or GMR into a G1 clip (keypoints by forward kinematics).
+
+    The root must start upright, the feet be near the ground and the joints within the G1's limits;
+    otherwise the error names the likely cause and the option that fixes it."""
     if fps <= 0:
         raise GenMimicError(f"--fps must be positive, got {fps}")
     options = ImportOptions(quat_order=quat_order, scale=scale, degrees=degrees, ground=ground, check=not no_checks)
@@ -139,9 +140,11 @@ def check(
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the full report as JSON here.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 2 unless the verdict is feasible.")] = False,
 ) -> None:
-    """Feasibility of a G1 clip for the robot, before any controller: joint limits, torques by inverse
-    dynamics, the residual base wrench no contact can supply, foot slide and penetration; per-frame
-    verdicts and a summary on stderr (feasible / adapt: a controller must deviate / infeasible)."""
+    """Feasibility of a G1 clip for the robot, before any controller.
+
+    Joint limits, torques by inverse dynamics, the residual base wrench no contact can supply, foot slide
+    and penetration; per-frame verdicts and a summary on stderr (feasible / adapt: a controller must
+    deviate / infeasible)."""
     from .feasibility import check_feasibility
 
     clip = load_clip(source, G1Clip)
