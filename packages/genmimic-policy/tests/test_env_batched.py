@@ -88,19 +88,22 @@ def test_random_numbers_are_uniform_counter_based_and_subset_free():
 
 def test_adaptive_sampling_probabilities_known_answer_and_draws():
     clip_len = np.array([160, 60])  # start frames [0, 150) and [0, 50): 3 bins and 1 bin of 50 frames
-    cfg = SamplingConfig(bin_s=1.0, uniform_floor=0.2, lookahead=0.5, decay=0.5, max_clip_share=1.0)
+    cfg = SamplingConfig(bin_s=1.0, uniform_floor=0.2, lookahead=0.5, decay=0.5, max_clip_share=1.0,
+                         weighting="count")
     bins = sampling.make_bins(clip_len, 0.02, cfg)
     assert bins.valid.tolist() == [[1, 1, 1], [1, 0, 0]] and bins.frames.tolist() == [[50, 50, 50], [50, 0, 0]]
     state = sampling.init_state(bins)
     np.testing.assert_allclose(sampling.probabilities(np, state, bins, cfg), bins.valid / 4)  # uniform
     # two failures at frame 120 of clip 0 (bin 2), one at frame 10 of clip 1
+    failed = np.array([True, True, True, False])
     state = sampling.update(np, state, bins, cfg, np.array([0, 0, 1, 1]), np.array([120, 120, 10, 10]),
-                            np.array([True, True, True, False]))
+                            np.array([100, 100, 0, 0]), failed, failed)
     np.testing.assert_allclose(state.failures, [[0, 0, 2], [1, 0, 0]])
     # score: bin (0,1) gets 0.5 * 2 from the bin after it; total 2 + 1 + 1 = 4
     p = sampling.probabilities(np, state, bins, cfg)
     np.testing.assert_allclose(p, 0.2 * bins.valid / 4 + 0.8 * np.array([[0, 1, 2], [1, 0, 0]]) / 4)
-    state = sampling.update(np, state, bins, cfg, np.array([0]), np.array([0]), np.array([False]))
+    state = sampling.update(np, state, bins, cfg, np.array([0]), np.array([0]), np.array([0]), np.array([False]),
+                            np.array([False]))
     np.testing.assert_allclose(state.failures, [[0, 0, 1], [0.5, 0, 0]])  # decay 0.5 per env step
     assert state.updates.tolist() == [2] and state.total_failures.tolist() == [2, 1]
     r = core.rng_init(np, 0)
@@ -118,10 +121,11 @@ def test_adaptive_sampling_probabilities_known_answer_and_draws():
 
 def test_no_clip_takes_more_than_its_share_of_the_failure_weighted_draws():
     """Ten clips, all failures on one: capped at 10 % of the adaptive part, the rest is drawn uniformly."""
-    cfg = SamplingConfig(bin_s=1.0, uniform_floor=0.2, lookahead=0.0, decay=1.0, max_clip_share=0.1)
+    cfg = SamplingConfig(bin_s=1.0, uniform_floor=0.2, lookahead=0.0, decay=1.0, max_clip_share=0.1,
+                         weighting="count")
     bins = sampling.make_bins(np.full(10, 60), 0.02, cfg)  # one bin per clip
     state = sampling.update(np, sampling.init_state(bins), bins, cfg, np.zeros(5, int), np.zeros(5, int),
-                            np.ones(5, bool))
+                            np.zeros(5, int), np.ones(5, bool), np.ones(5, bool))
     p = sampling.probabilities(np, state, bins, cfg)[:, 0]
     # the failing clip: 0.2 x 1/10 + 0.8 x (0.1 + 0.9 x 1/10); every other clip: 0.2/10 + 0.8 x 0.9/10
     np.testing.assert_allclose(p, [0.02 + 0.8 * 0.19] + [0.02 + 0.072] * 9, rtol=1e-6)
@@ -129,6 +133,56 @@ def test_no_clip_takes_more_than_its_share_of_the_failure_weighted_draws():
     uncapped = sampling.probabilities(np, state, bins, dataclasses.replace(cfg, max_clip_share=1.0))[:, 0]
     assert uncapped[0] == pytest.approx(0.02 + 0.8)
     assert np.asarray(sampling.probabilities(jnp, state, bins, cfg))[:, 0] == pytest.approx(p, rel=1e-5)
+
+
+def test_failure_rates_weigh_a_rarely_drawn_failing_bin_as_much_as_a_often_drawn_one():
+    """``weighting="rate"``: a bin's weight is the share of its episodes that failed (a moving average over
+    its own episodes), not how often it was seen failing, so a clip drawn rarely but failing every time is
+    not drowned by a clip drawn often and failing sometimes; the counts would say the opposite."""
+    cfg = SamplingConfig(bin_s=1.0, uniform_floor=0.0, lookahead=0.0, decay=1.0, max_clip_share=1.0,
+                         rate_step=0.5)
+    bins = sampling.make_bins(np.full(2, 60), 0.02, cfg)  # two clips, one bin each
+    state = sampling.init_state(bins)
+    np.testing.assert_allclose(state.fail_rate, sampling.RATE_PRIOR)
+    # clip 0: 2 episodes, both failed; clip 1: 40 episodes, 10 failed
+    clip = np.array([0] * 2 + [1] * 40)
+    failed = np.array([True] * 2 + [True] * 10 + [False] * 30)
+    for i in range(len(clip)):  # one episode ends per env step, started at frame 3, ended at frame 20
+        state = sampling.update(np, state, bins, cfg, clip[i:i + 1], np.array([20]), np.array([3]), failed[i:i + 1],
+                                np.array([True]))
+    assert state.fail_rate[0, 0] == pytest.approx(1 - 0.7 * 0.25)  # 0.3 -> 0.65 -> 0.825
+    assert state.fail_rate[1, 0] == pytest.approx(0.0, abs=1e-5)  # its last 30 episodes succeeded
+    p = sampling.probabilities(np, state, bins, cfg)[:, 0]
+    assert p[0] > 0.99
+    counts = sampling.probabilities(np, state, bins, dataclasses.replace(cfg, weighting="count"))[:, 0]
+    np.testing.assert_allclose(counts, [2 / 12, 10 / 12], rtol=1e-6)
+    # an env step that ends no episode leaves the rates alone; the same update in JAX gives the same
+    same = sampling.update(np, state, bins, cfg, np.array([0]), np.array([20]), np.array([3]), np.array([False]),
+                           np.array([False]))
+    np.testing.assert_array_equal(same.fail_rate, state.fail_rate)
+    in_jax = sampling.update(jnp, state, bins, cfg, jnp.array([0, 1]), jnp.array([20, 20]), jnp.array([3, 3]),
+                             jnp.array([False, True]), jnp.array([True, True]))
+    np.testing.assert_allclose(np.asarray(in_jax.fail_rate)[:, 0], [0.825 * 0.5, 0.5 * state.fail_rate[1, 0] + 0.5],
+                               rtol=1e-5)
+    with pytest.raises(ValueError, match="'rate' or 'count'"):
+        sampling.make_bins(np.full(2, 60), 0.02, dataclasses.replace(cfg, weighting="often"))
+
+
+def test_a_checkpoint_from_before_failure_rates_resumes_with_the_prior(tmp_path):
+    """Snapshots written before ``SamplerState.fail_rate`` load; every bin starts at ``RATE_PRIOR``."""
+    from genmimic.policy.checkpoint import read_checkpoint, save_checkpoint
+    from genmimic.policy.env_core import EnvSnapshot
+
+    bins = sampling.make_bins(np.full(3, 120), 0.02, SamplingConfig())
+    new = sampling.init_state(bins)
+    old = sampling.SamplerStateV1(new.failures + 1.0, new.updates + 5, new.total_failures + 2)
+    snap = EnvSnapshot(*([np.zeros(2)] * 4), core.Episode(*([np.zeros(2)] * len(core.Episode._fields))),
+                       core.rng_init(np, 0), old, np.zeros(2), np.zeros(2))
+    save_checkpoint(tmp_path / "t.msgpack", ({"w": np.ones(3)}, np.zeros(2, np.uint32), snap), {"iteration": 1})
+    _, _, loaded, info = read_checkpoint(tmp_path / "t.msgpack", {"w": np.zeros(3)}, np.zeros(2, np.uint32))
+    assert isinstance(loaded.sampler, sampling.SamplerState) and info == {"iteration": 1}
+    np.testing.assert_array_equal(loaded.sampler.failures, old.failures)
+    np.testing.assert_allclose(loaded.sampler.fail_rate, np.full(new.failures.shape, sampling.RATE_PRIOR))
 
 
 def test_snapshot_restore_continues_exactly(bank):

@@ -22,7 +22,7 @@ from .config import TrainConfig
 from .env_core import EnvSnapshot, Episode, Rng
 from .errors import CheckpointError
 from .ppo import init_state
-from .sampling import SamplerState
+from .sampling import SamplerState, SamplerStateV1, upgrade
 
 log = logging.getLogger(__name__)
 ACT_SIZE = 29  #: teacher and student actions: one per G1 joint
@@ -50,11 +50,11 @@ def load_checkpoint(path: Path, template: Any) -> tuple[Any, dict[str, Any]]:
     return target, info
 
 
-def _snapshot_template() -> EnvSnapshot:
+def _snapshot_template(sampler_cls: type = SamplerState) -> EnvSnapshot:
     def z(cls):
         return cls(*([0] * len(cls._fields)))
 
-    return EnvSnapshot(0, 0, 0, 0, z(Episode), z(Rng), z(SamplerState), 0, 0)
+    return EnvSnapshot(0, 0, 0, 0, z(Episode), z(Rng), z(sampler_cls), 0, 0)
 
 
 def read_checkpoint(path: Path, state: Any, key: Any) -> tuple[Any, Any, EnvSnapshot | None, dict[str, Any]]:
@@ -63,8 +63,12 @@ def read_checkpoint(path: Path, state: Any, key: Any) -> tuple[Any, Any, EnvSnap
     try:
         (state, key, snap), info = load_checkpoint(path, (state, key, _snapshot_template()))
     except CheckpointError:
-        (state, key), info = load_checkpoint(path, (state, key))
-        snap = None
+        try:  # a snapshot from before SamplerState.fail_rate
+            (state, key, snap), info = load_checkpoint(path, (state, key, _snapshot_template(SamplerStateV1)))
+            snap = snap._replace(sampler=upgrade(snap.sampler))
+        except CheckpointError:
+            (state, key), info = load_checkpoint(path, (state, key))
+            snap = None
     return state, key, snap, info
 
 

@@ -93,6 +93,8 @@ class SamplingConfig:
 
     adaptive: bool = True
     bin_s: float = 1.0  # [s]
+    weighting: str = "rate"  # "rate": each bin's failure rate per episode started there; "count": decayed counts
+    rate_step: float = 0.1  # a bin's failure rate moves this far towards each of its episodes' outcome
     decay: float = 0.999  # failure counts are multiplied by this every env step
     uniform_floor: float = 0.2
     lookahead: float = 0.5

@@ -351,7 +351,8 @@ class CpuVecEnv:
         sim = SimArrays(self.physics[:, self.qpos_cols], self.physics[:, self.qvel_cols],
                         sens[:, self.kp_cols].reshape(n, -1, 3), sens[:, self.frc_cols])
         ep, out = core.after_physics(np, st, cfg, ep, sim, a, noise.obs)
-        self.sampler = sampling.update(np, self.sampler, st.bins, cfg.sampling, ep.clip, ep.t, out.terminated)
+        self.sampler = sampling.update(np, self.sampler, st.bins, cfg.sampling, ep.clip, ep.t, ep.t - ep.steps,
+                                       out.terminated, out.terminated | out.truncated)
         ended = np.flatnonzero(out.terminated | out.truncated)
         student, teacher = out.student, out.teacher
         if ended.size:

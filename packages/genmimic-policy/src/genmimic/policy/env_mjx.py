@@ -116,7 +116,8 @@ class MjxTracking:
         data = jax.vmap(self._substeps)(state.data, ep.dr, core.controls(st, a), kick)
         sim = core.SimArrays(data.qpos, data.qvel, data.site_xpos[:, self.sites], data.actuator_force)
         ep, out = core.after_physics(jnp, st, cfg, ep, sim, a, noise.obs)
-        updated = sampling.update(jnp, state.sampler, st.bins, cfg.sampling, ep.clip, ep.t, out.terminated)
+        updated = sampling.update(jnp, state.sampler, st.bins, cfg.sampling, ep.clip, ep.t, ep.t - ep.steps,
+                                  out.terminated, out.terminated | out.truncated)
         sampler = jax.tree.map(lambda old, new: jnp.where(force, old, new), state.sampler, updated)
         end = out.terminated | out.truncated | force
         fresh_data, fresh_ep, s0, t0 = self.start(st, sampler, state.rng, n)
