@@ -171,12 +171,14 @@ def test_a_missing_folder_or_a_file_is_named_as_such(tmp_path):
     (b"\xff\xfe\x00", "not a valid manifest \\('utf-8' codec"),
     ('{"format": "genmimic.bench/99", "clips": []}', "unknown manifest format 'genmimic.bench/99'"),
     ('{"format": "genmimic.bench/1"}', "not a valid manifest \\(missing key 'clips'\\)"),
+    ("", "the manifest is empty"),
 ])
 def test_a_broken_manifest_is_named_with_its_fix(tmp_path, content, problem):
     from genmimic.bench.manifest import BenchError
 
     (tmp_path / "manifest.json").write_bytes(content if isinstance(content, bytes) else content.encode())
-    with pytest.raises(BenchError, match=f"manifest.json: {problem}.*; fix: make it again with `genmimic-bench make"):
+    with pytest.raises(BenchError, match=f"manifest.json: {problem}.*; fix: make it again with the command that made "
+                                         f"it \\(`genmimic-bench make -o {tmp_path}`, with its `--from` and `--seeds`"):
         load_manifest(tmp_path)
 
 
@@ -186,7 +188,8 @@ def test_a_missing_clip_of_a_benchmark_is_named_with_its_fix(tmp_path):
     bench = tmp_path / "bench"
     entries = make_benchmark(bench, seeds=1, severities=(1,))
     (bench / entries[0].file).unlink()
-    with pytest.raises(BenchError, match=f"clip {entries[0].clip_id} is missing .*restore the file, or fix: make it"):
+    with pytest.raises(BenchError, match=f"clip {entries[0].clip_id} is missing .*restore the file, or fix: make it "
+                                         f"again with `genmimic-bench make -o {bench} --seeds 1`"):
         load_manifest(bench)
 
 

@@ -77,3 +77,8 @@ def test_log_lines_name_the_command_and_the_module_only_with_verbose(capsys):
             assert err == [f"{who}: following the larger person", "absl: chatter"]
     finally:
         logging.basicConfig(force=True)
+
+
+def test_version_option_as_every_stage_command():
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("genmimic-core ")

@@ -18,6 +18,9 @@ def test_replay_follows_a_standing_clip_and_scores_it():
     clip = waving_g1_clip(num_frames=50, fps=50.0)
     traj = track_clip(clip, ReplayController(), source="wave.npz")
     assert traj.meta["params"]["controller"] == "replay"
+    from genmimic.policy import __version__
+
+    assert traj.meta["version"] == __version__  # the package's, as every other stage writes (was "0")
     s = score_trajectory(traj, clip)
     assert not s.fell and s.strict_success and s.root_relative_error < 0.1
 

@@ -56,8 +56,9 @@ def test_shell_pipeline_through_stdin_and_stdout(human_file, tmp_path):
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("error: <stdin>: expected a genmimic.smpl/1 clip, got genmimic.g1/1")
     assert not out.exists()
-    proc = subprocess.run(f"cat {human_file} | {exe} - -o - -q > {out}", shell=True, capture_output=True, text=True)
+    proc = subprocess.run(f"cat {human_file} | {exe} - -o - > {out}", shell=True, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.startswith("<stdin>: "), proc.stderr  # its report names stdin as lift does, not "-"
     assert load_clip(out, G1Clip).num_frames == 74
 
 

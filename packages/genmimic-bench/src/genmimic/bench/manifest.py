@@ -130,13 +130,17 @@ def save_manifest(entries: list[Entry], out: Path) -> None:
 
 
 def _remake_fix(bench: str | os.PathLike[str], entries: list[Entry] | None) -> str:
-    """How to write ``bench`` again: the ``make`` command, with the ``--from`` folder its clean clips
-    came from where the entries tell it (``None``: unknown, so the user is reminded of it)."""
-    folders = sorted({str(Path(e.source).parent) for e in entries or () if Path(e.source).suffix})
+    """How to write ``bench`` again: the ``make`` command with the ``--from`` folder its clean clips came from
+    and its ``--seeds``, where the entries tell them (``None``: unknown, so the user is reminded of them)."""
     if entries is None:
-        return (f"fix: make it again with `genmimic-bench make -o {bench}` (add the `--from` folder it was made "
-                "from, if any)")
-    return f"fix: make it again with `genmimic-bench make -o {bench}{''.join(f' --from {f}' for f in folders[:1])}`"
+        return (f"fix: make it again with the command that made it (`genmimic-bench make -o {bench}`, with its "
+                "`--from` and `--seeds` if it had them)")
+    folders = sorted({str(Path(e.source).parent) for e in entries if Path(e.source).suffix})
+    synth_seeds = {e.seed for e in entries if e.source.startswith("genmimic-synth")}
+    options = "".join(f" --from {f}" for f in folders[:1])
+    if synth_seeds and max(synth_seeds) + 1 != 2:  # 2: make's default
+        options += f" --seeds {max(synth_seeds) + 1}"
+    return f"fix: make it again with `genmimic-bench make -o {bench}{options}`"
 
 
 def load_manifest(bench: str | os.PathLike[str]) -> list[Entry]:
@@ -149,7 +153,10 @@ def load_manifest(bench: str | os.PathLike[str]) -> list[Entry]:
         raise BenchError(f"{bench}: not a benchmark folder (no manifest.json); make one with `genmimic-bench make`")
     remake = _remake_fix(bench, None)
     try:
-        data = json.loads(path.read_text())
+        text = path.read_text()
+        if not text.strip():
+            raise BenchError(f"{path}: the manifest is empty; {remake}")
+        data = json.loads(text)
         if not isinstance(data, dict):
             raise TypeError(f"a JSON {type(data).__name__}, not an object")
         if data.get("format") != FORMAT:

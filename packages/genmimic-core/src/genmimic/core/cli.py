@@ -11,15 +11,14 @@ import numpy as np
 import typer
 
 from . import __version__
-from .cli_support import reports_errors
+from .cli_support import reports_errors, stage_app
 from .clips import load_clip
 from .errors import GenMimicError
 from .files import write_bytes_atomic
 from .g1_constants import GAINS
 from .g1_model import g1_mjcf, g1_urdf
 
-app = typer.Typer(help="GenMimic core: clip inspection and the G1 model files.", no_args_is_help=True,
-                  add_completion=False)
+app = stage_app("genmimic-core", "GenMimic core: clip inspection and the G1 model files.")
 
 
 @app.command()

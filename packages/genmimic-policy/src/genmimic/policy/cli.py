@@ -38,7 +38,7 @@ def train(
     coordinator: Annotated[str | None, typer.Option(help=MULTIHOST_HELP + "process 0's HOST:PORT.")] = None,
     num_processes: Annotated[int | None, typer.Option(help=MULTIHOST_HELP + "how many processes.")] = None,
     process_id: Annotated[int | None, typer.Option(help=MULTIHOST_HELP + "this one's id, 0..N-1.")] = None,
-    verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log progress and details on stderr.")] = False,
 ) -> None:
     """Train (or resume) the teacher with PPO, then distil the student with DAgger."""
     from .config import load_config
@@ -83,8 +83,9 @@ def require_training_stack(command: str) -> None:
                           "pip install 'genmimic-policy[train]'")
 
 
-CONTROLLER_HELP = ("Tracker: policy (the learned student), replay (open-loop PD replay), twist2 (TWIST2's released "
-                   "tracker, --baseline-dir), onnx (--spec FILE) or another registered one.")
+CONTROLLER_HELP = ("Tracker: policy (the learned student), mpc (the sampling MPC, no training; --horizon, --samples, "
+                   "--seed), replay (open-loop PD replay), twist2 (TWIST2's released tracker, --baseline-dir), onnx "
+                   "(--spec FILE) or another registered one.")
 
 
 BASELINE_HELP = "Folder holding a peer's ONNX file (twist2: twist2_1017_20k.onnx; default ../shared/baselines/twist2)."
@@ -127,7 +128,7 @@ def track(
     horizon: Annotated[float | None, typer.Option("--horizon", help=MPC_HELP + "planning horizon [s] (0.8).")] = None,
     samples: Annotated[int | None, typer.Option("--samples", help=MPC_HELP + "rollouts per round (32 x 2).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help=MPC_HELP + "sampling seed (0).")] = None,
-    verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log progress and details on stderr.")] = False,
 ) -> None:
     """Make the simulated G1 perform CLIP with a tracker; write what it physically did, and print its scores."""
     from genmimic.core.clips import G1Clip, Trajectory, load_clip, save_clip

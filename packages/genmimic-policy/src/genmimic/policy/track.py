@@ -23,6 +23,7 @@ from genmimic.core.rotations import quat_normalize, quat_rotate
 from genmimic.core.runtime import Inference, PolicySpec, ReferenceMotion, reference_from_clip
 from genmimic.core.tracking import fallen, legacy_success
 
+from . import __version__
 from .config import SIM_DT
 from .controllers import Controller, PolicyController, RobotState
 from .env_cpu import keypoint_site_ids
@@ -98,7 +99,8 @@ def _resample(x: np.ndarray, src_t: np.ndarray, dst_t: np.ndarray) -> np.ndarray
 
 
 def track_clip(clip: G1Clip, controller: Controller | Inference, spec: PolicySpec | None = None,
-               source: str = "clip", render: str | os.PathLike[str] | None = None, version: str = "0") -> Trajectory:
+               source: str = "clip", render: str | os.PathLike[str] | None = None,
+               version: str | None = None) -> Trajectory:
     """Track ``clip`` with ``controller`` (a :class:`Controller`, or a student policy
     (:class:`~genmimic.core.runtime.Inference`) with its ``spec``); a :class:`Trajectory` at the clip's frame
     rate and length, the controller named in its meta.
@@ -133,7 +135,8 @@ def track_clip(clip: G1Clip, controller: Controller | Inference, spec: PolicySpe
     params = {"controller": controller.name, "control_period_s": ref.dt,
               "fell": bool(fallen.any()), "mean_keypoint_error_m": float(error.mean())}
     return Trajectory(
-        fps=clip.fps, meta=make_meta("genmimic-policy track", version, source=source, params=params, parent=clip.meta),
+        fps=clip.fps, meta=make_meta("genmimic-policy track", version or __version__, source=source, params=params,
+                                     parent=clip.meta),
         root_pos=r["root_pos"], root_quat=quat, dof_pos=r["dof_pos"], keypoints=r["keypoints"],
         contacts=feet < 0.06, dof_vel=r["dof_vel"], torque=r["torque"], root_lin_vel=r["root_lin_vel"],
         root_ang_vel=r["root_ang_vel"], reference_keypoints=clip.keypoints, tracking_error=error, fallen=fallen)

@@ -13,7 +13,7 @@ import typer
 from genmimic.core.cli_support import progress, reports_errors, stage_app
 from genmimic.core.clips import G1Clip, SmplClip, load_clip, save_clip
 from genmimic.core.errors import GenMimicError
-from genmimic.core.files import write_bytes_atomic
+from genmimic.core.files import display_name, write_bytes_atomic
 
 from .batch import retarget_folder
 from .interop import CSV_FPS, FORMATS, ImportOptions, export_clip, import_clip
@@ -62,7 +62,7 @@ def run(
     if report is not None:
         write_bytes_atomic(report, json.dumps(_report_json(result.report), indent=2).encode())
     if not quiet:
-        typer.echo(f"{source}: {result.report.summary()}", err=True)
+        typer.echo(f"{display_name(source)}: {result.report.summary()}", err=True)
 
 
 @app.command()
@@ -149,12 +149,12 @@ def check(
 
     clip = load_clip(source, G1Clip)
     if clip.num_frames < 3:
-        raise GenMimicError(f"{source}: {clip.num_frames} frames; the check needs at least 3 (velocities, "
-                            "accelerations)")
+        raise GenMimicError(f"{display_name(source)}: {clip.num_frames} frames; the check needs at least 3 "
+                            "(velocities, accelerations)")
     report = check_feasibility(clip)
     if json_out is not None:
         write_bytes_atomic(json_out, json.dumps(report.to_json()).encode())
-    typer.echo(f"{source}: {report.summary()}", err=True)
+    typer.echo(f"{display_name(source)}: {report.summary()}", err=True)
     if strict and report.verdict != "feasible":
         raise typer.Exit(2)
 
