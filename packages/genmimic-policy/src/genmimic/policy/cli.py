@@ -130,7 +130,10 @@ def track(
     seed: Annotated[int | None, typer.Option("--seed", help=MPC_HELP + "sampling seed (0).")] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log progress and details on stderr.")] = False,
 ) -> None:
-    """Make the simulated G1 perform CLIP with a tracker; write what it physically did, and print its scores."""
+    """Make the simulated G1 perform CLIP with a tracker; write what it physically did, and print its scores.
+
+    The exit code is 0 whenever the trajectory is written, also when the robot falls (a result, not an
+    error: the report line starts with FELL and the trajectory's ``fallen`` flags say when); 1 on bad input."""
     from genmimic.core.clips import G1Clip, Trajectory, load_clip, save_clip
     from genmimic.core.files import check_output_path, display_name
     from genmimic.core.tracking import STRICT_WINDOW_ERROR_M, score_trajectory
