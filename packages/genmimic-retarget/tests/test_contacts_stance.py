@@ -123,7 +123,7 @@ def test_a_clean_procedural_walk_with_the_human_stance_retargets_to_a_feasible_g
 
 def _ground(height: np.ndarray, **kw) -> np.ndarray:
     ankle, toe = _foot(height, np.zeros(len(height)))
-    return ground_heights(ankle, toe, FPS, ContactConfig().ground_window, **kw)
+    return ground_heights(ankle, toe, FPS, ContactConfig(**kw))
 
 
 def test_the_ground_stays_put_under_a_jump_and_follows_a_slow_drift():
@@ -134,7 +134,7 @@ def test_the_ground_stays_put_under_a_jump_and_follows_a_slow_drift():
     assert np.abs(_ground(drift) - drift).max() < 0.01
     const = _ground(drift, hover_ratio=0.0)
     np.testing.assert_allclose(_ground(drift)[0], const[0], atol=0.01)
-    assert np.abs(ground_heights(*_foot(drift, 0 * t), FPS, 0.0) - np.percentile(drift, 5)).max() < 1e-12
+    assert np.abs(_ground(drift, ground_window=0.0) - np.percentile(drift, 5)).max() < 1e-12
 
 
 def test_a_hover_too_low_for_a_flight_of_its_length_is_put_on_the_ground():

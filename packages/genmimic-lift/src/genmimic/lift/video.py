@@ -155,8 +155,10 @@ def _open(source: VideoSource):
         container = av.open(target)
     except (av.error.FFmpegError, OSError, ValueError) as err:
         why = getattr(err, "strerror", None) or str(err).splitlines()[0]
-        head = source.data if isinstance(source, VideoBytes) else _read_head(name)
-        cut = isobmff_cut_short(head, len(source.data) if isinstance(source, VideoBytes) else os.path.getsize(name))
+        if isinstance(source, VideoBytes):
+            cut = isobmff_cut_short(source.data, len(source.data))
+        else:
+            cut = isobmff_cut_short(_read_head(name), os.path.getsize(name))
         if cut:
             raise LiftError(name, f"an MP4/MOV file cut short ({cut}); copy or download it again "
                             "(--allow-partial cannot help: without the index FFmpeg cannot open it)") from None

@@ -121,21 +121,20 @@ def detect_contacts(ankle: np.ndarray, toe: np.ndarray, fps: float, config: Cont
 ON_GROUND = 0.005
 
 
-def ground_heights(ankle: np.ndarray, toe: np.ndarray, fps: float, window: float,
-                   hover_ratio: float = 0.5, max_hover: float = 0.05) -> np.ndarray:
+def ground_heights(ankle: np.ndarray, toe: np.ndarray, fps: float, config: ContactConfig) -> np.ndarray:
     """Height [m] of the ground under the feet, per frame (T,).
 
-    1. Drift: the lower sole's running minimum over ``window`` seconds centred on each frame, then its
-       running mean over the same window. A clip whose feet return to one height gets that height
-       throughout (a jump's flight, shorter than ``window``, keeps the ground of the frames around it);
-       feet that drift up or down over seconds (a monocular lift's depth drift: 3-7 cm on the demo
-       video) get a ground that follows them. ``window`` 0: one ground for the clip, the 5th percentile
-       of the lower sole's height.
-    2. Hovers: both feet off that ground for T seconds, the lower sole never higher than ``max_hover``
-       [m] nor than ``hover_ratio`` times the height a ballistic flight of that length reaches
-       (g T^2 / 8), is not a flight but the input's error (a 0.6 s flight rises 0.44 m; the demo's lift
-       hovers 3-4 cm; CMU 01_01's jumps rise 10-20 cm): the ground follows the lower sole there, blended
-       in and out over 0.1 s. ``hover_ratio`` 0: no hovers.
+    1. Drift: the lower sole's running minimum over ``config.ground_window`` (``window``) seconds
+       centred on each frame, then its running mean over the same window. A clip whose feet return to
+       one height gets that height throughout (a jump's flight, shorter than ``window``, keeps the
+       ground of the frames around it); feet that drift up or down over seconds (a monocular lift's
+       depth drift: 3-7 cm on the demo video) get a ground that follows them. ``window`` 0: one ground
+       for the clip, the 5th percentile of the lower sole's height.
+    2. Hovers: both feet off that ground for T seconds, the lower sole never higher than
+       ``config.max_hover`` [m] nor than ``config.hover_ratio`` times the height a ballistic flight of
+       that length reaches (g T^2 / 8), is not a flight but the input's error (a 0.6 s flight rises
+       0.44 m; the demo's lift hovers 3-4 cm; CMU 01_01's jumps rise 10-20 cm): the ground follows the
+       lower sole there, blended in and out over 0.1 s. ``hover_ratio`` 0: no hovers.
 
     So contacts are found, and the feet put on z = 0, where the person stands.
 
@@ -144,6 +143,7 @@ def ground_heights(ankle: np.ndarray, toe: np.ndarray, fps: float, window: float
     """
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
+    window = config.ground_window
     lower = sole_height(ankle, toe).min(axis=-1)
     if window <= 0:
         ground = np.full(len(lower), float(np.percentile(lower, 5)))
@@ -154,7 +154,7 @@ def ground_heights(ankle: np.ndarray, toe: np.ndarray, fps: float, window: float
     hover = np.zeros(len(lower))
     for start, stop in _runs(above > ON_GROUND):
         ballistic = 9.81 * ((stop - start) / fps) ** 2 / 8
-        if above[start:stop].max() < min(hover_ratio * ballistic, max_hover):
+        if above[start:stop].max() < min(config.hover_ratio * ballistic, config.max_hover):
             hover[start:stop] = above[start:stop]
     blend = max(1, round(0.1 * fps)) | 1
     return ground + uniform_filter1d(hover, blend, mode="nearest") if hover.any() else ground

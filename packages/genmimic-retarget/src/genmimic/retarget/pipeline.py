@@ -201,8 +201,7 @@ def retarget(clip: SmplClip, config: RetargetConfig | None = None, *, source: st
         # slow events, so the detection low-passes harder than the motion (CONTACT_SMOOTH_HZ)
         cut = min(smooth_hz, CONTACT_SMOOTH_HZ)
         feet = {part: lowpass(points, fps_ik, cut) for part, points in feet.items()}
-    c = cfg.contact
-    ground = ground_heights(feet["ankle"], feet["toe"], fps_ik, c.ground_window, c.hover_ratio, c.max_hover)
+    ground = ground_heights(feet["ankle"], feet["toe"], fps_ik, cfg.contact)
     shift = np.zeros((len(ground), 1, 3))
     shift[:, 0, 2] = ground
     pos = pos - shift
