@@ -17,6 +17,15 @@ from numpy.typing import NDArray
 FALL_HOLD_S = 1.0
 STRIP_HEIGHT = 44  #: [px] height of the caption strip
 _BG, _FG, _ALERT = (24, 24, 28), (235, 235, 235), (230, 60, 50)
+CAPTION_FONT_PX = 14  #: [px] caption and label text size
+
+
+def _font(size: int = CAPTION_FONT_PX):
+    """Pillow's bundled scalable font (Aileron, through FreeType; Pillow >= 10.1) at ``size`` px, readable in
+    a compressed video where the 10 px default bitmap font was not."""
+    from PIL import ImageFont
+
+    return ImageFont.load_default(size=size)
 
 
 class VideoPlan(NamedTuple):
@@ -64,13 +73,13 @@ def caption_strip(width: int, lines: Sequence[str], alert: str | None = None,
     from PIL import Image, ImageDraw
 
     img = Image.new("RGB", (width, height), _BG)
-    draw = ImageDraw.Draw(img)
+    draw, font = ImageDraw.Draw(img), _font()
     for k, line in enumerate(lines[:2]):
-        draw.text((8, 6 + 18 * k), line, fill=_FG)
+        draw.text((8, 4 + 18 * k), line, fill=_FG, font=font)
     if alert:
-        w = draw.textlength(alert)
+        w = draw.textlength(alert, font=font)
         draw.rectangle([width - w - 20, 4, width - 4, height - 4], fill=_ALERT)
-        draw.text((width - w - 12, height // 2 - 6), alert, fill=(255, 255, 255))
+        draw.text((width - w - 12, height // 2), alert, fill=(255, 255, 255), font=font, anchor="lm")
     return np.asarray(img)
 
 
@@ -79,7 +88,7 @@ def label_panel(image: NDArray[np.uint8], text: str) -> NDArray[np.uint8]:
     from PIL import Image, ImageDraw
 
     img = Image.fromarray(np.ascontiguousarray(image))
-    draw = ImageDraw.Draw(img)
-    draw.rectangle([0, 0, draw.textlength(text) + 12, 18], fill=_BG)
-    draw.text((6, 3), text, fill=_FG)
+    draw, font = ImageDraw.Draw(img), _font()
+    draw.rectangle([0, 0, draw.textlength(text, font=font) + 12, 20], fill=_BG)
+    draw.text((6, 2), text, fill=_FG, font=font)
     return np.asarray(img)
