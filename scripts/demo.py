@@ -67,11 +67,12 @@ def side_by_side(video: Path, human, robot, dest: Path, height: int = 360, label
         for i, (s, t, bot) in enumerate(zip(plan.source, plan.robot, bots, strict=True)):
             while shown < s:
                 hum, shown = next(humans), shown + 1
-            row = np.concatenate([resize(source[s]), label_panel(hum, "lifted human"), label_panel(bot, who)], 1)
+            row = np.concatenate([label_panel(resize(source[s]), "source video"), label_panel(hum, "lifted human"),
+                                  label_panel(bot, who)], 1)
             if not plan.fell[i] or i == plan.fall_frame:
                 done.append(float(robot.tracking_error[t]))
             strip = caption_strip(row.shape[1], [
-                f"t {t / robot.fps:5.2f} s   {who}   keypoint error {robot.tracking_error[t] * 100:5.1f} cm "
+                f"t {t / robot.fps:5.2f} s   G1 keypoint error {robot.tracking_error[t] * 100:5.1f} cm "
                 f"(mean so far {np.mean(done) * 100:.1f} cm)",
                 "source | lifted human | simulated G1: one camera, in front, following the root"],
                 alert=fall.label() if plan.fell[i] else None)
@@ -118,13 +119,15 @@ def ik_note(report) -> str:
     n = len(report.nonconverged_frames)
     total = report.ik_frames
     worst = report.keypoint_error_max * 100
-    what = (f"note: in {n} of {total} IK frames ({100 * n / max(total, 1):.0f} %) some G1 keypoint ends more than "
-            f"5 cm from the scaled human's (the G1's proportions and joint limits cannot match the human there; "
-            f"largest {worst:.1f} cm, mean {report.keypoint_error_mean * 100:.1f} cm). The G1 clip is complete "
-            f"and is what the trackers follow")
-    if worst > 10:
-        return what + "; the largest miss is big enough to change the motion visibly: look at those frames"
-    return what + "; a miss this small does not change the motion visibly"
+    where = f" ({report.worst_keypoint} at {report.worst_time:.2f} s)" if report.worst_keypoint else ""
+    share = "every IK frame" if n == total else f"{n} of {total} IK frames ({100 * n / max(total, 1):.0f} %)"
+    what = (f"note: in {share} some G1 keypoint ends more than 5 cm from the scaled human's (the G1's proportions "
+            f"and joint limits cannot match the human there; largest {worst:.1f} cm{where}, mean "
+            f"{report.keypoint_error_mean * 100:.1f} cm). The G1 clip is complete and is what the trackers follow")
+    if worst <= 10:
+        return what + "; a miss this small does not change the motion visibly"
+    look = f": look at the {report.worst_keypoint} around {report.worst_time:.2f} s" if report.worst_keypoint else ""
+    return what + "; the largest miss is big enough to change the motion visibly" + look
 
 
 def raised_hand_error(robot, clip) -> float:

@@ -71,6 +71,18 @@ def test_caption_strip_marks_a_fall():
     assert red[:, 200:].sum() > 500 and not ((plain[..., 0] > 200) & (plain[..., 1] < 100)).any()
 
 
+def test_caption_text_stops_before_the_fall_alert():
+    """Long caption lines are cut with an ellipsis left of the red box, so no text is drawn under it."""
+    long = ["t 3.60 s   G1 keypoint error 64.0 cm (mean so far 20.1 cm) and more words than fit " * 2] * 2
+    alert = caption_strip(400, long, alert="FELL at 3.60 s (pelvis over 30 cm under the reference's)")
+    red = (alert[..., 0] > 200) & (alert[..., 1] < 100)
+    box_left = int(np.flatnonzero(red.any(0))[0])
+    light = alert.min(-1) > 150  # the caption's light grey text (the alert's text is white on red: inside the box)
+    assert light[:, 8:box_left].any() and not (light & ~red)[:, box_left - 8:box_left].any()
+    plain = caption_strip(400, long)
+    assert (plain.min(-1) > 150)[:, :392].any() and not (plain.min(-1) > 150)[:, 393:].any()
+
+
 def test_figures_are_posed_where_the_bodies_are(g1_clip, smpl_clip):
     z = np.array([0.0, 0.0, 1.0])
     dirs = np.array([[1.0, 0, 0], [0, 1.0, 0], [0, 0, -1.0], [0.6, 0, 0.8]])
@@ -193,7 +205,13 @@ def test_viewer_in_headless_chromium_draws_and_scrubs(tmp_path, viewer_clips):
         assert _robot_pixels(shot) > 300, "no robot on the page"
     finally:
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=20) == 0
+        try:
+            code = proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # never leave a server behind
+            proc.wait()
+            raise AssertionError("genmimic-core view did not stop within 60 s of Ctrl-C") from None
+    assert code == 0, proc.stderr.read()
 
     server = start_server("127.0.0.1", 0)
     try:

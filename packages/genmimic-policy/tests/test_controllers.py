@@ -1,5 +1,6 @@
 """Trackers behind one interface: the student, open-loop replay, and the scores track prints."""
 
+import dataclasses
 import re
 
 import numpy as np
@@ -51,7 +52,8 @@ def test_cli_track_with_replay_prints_scores(tmp_path, capfd):
     assert result.exit_code == 0, result.output
     traj = load_clip(tmp_path / "robot.npz")
     assert traj.num_frames == clip.num_frames and traj.meta["params"]["controller"] == "replay"
-    assert "strict success yes" in result.output and "hands" in result.output
+    assert f"wrote {tmp_path / 'robot.npz'}; stayed up; strict success yes" in result.output
+    assert "hands" in result.output
     # centimetres, as the demo and the README report them (the replay of a clip matches it to the mm)
     assert re.search(r"worst 1 s root-relative error \d+\.\d cm, at most 25 cm to pass", result.output)
     assert re.search(r"hands \d+\.\d, feet \d+\.\d, head \d+\.\d cm\)", result.output)
@@ -74,3 +76,43 @@ def test_cli_track_unknown_controller_is_a_one_line_error(tmp_path):
                                       "--controller", "nope"])
     assert result.exit_code != 0 and "unknown controller 'nope'" in result.output
     assert not (tmp_path / "r.npz").exists()
+
+
+def test_cli_track_says_when_and_why_the_robot_fell(tmp_path):
+    """A reference 0.5 m above the floor: the replayed G1 drops under it at once, and the report says so."""
+    from typer.testing import CliRunner
+
+    from genmimic.policy.cli import app
+
+    clip = waving_g1_clip(num_frames=40, fps=50.0)
+    lift = np.array([0.0, 0.0, 0.5])
+    floating = dataclasses.replace(clip, root_pos=clip.root_pos + lift, keypoints=clip.keypoints + lift)
+    save_clip(floating, tmp_path / "g1.npz")
+    result = CliRunner().invoke(app, ["track", str(tmp_path / "g1.npz"), "-o", str(tmp_path / "robot.npz"),
+                                      "--controller", "replay"])
+    assert result.exit_code == 0, result.output  # a fall is a result, not an error
+    assert re.search(r"; FELL at \d+\.\d\d s \(pelvis over 30 cm under the reference's\); strict success no",
+                     result.output), result.output
+
+
+def test_evaluate_prints_a_table_for_people_and_json_for_scripts(tmp_path):
+    """One stderr line per clip and the totals in cm; stdout is the JSON alone, in m."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from genmimic.policy.cli import app
+
+    clip = waving_g1_clip(num_frames=40, fps=50.0)
+    save_clip(clip, tmp_path / "a.npz")
+    lift = np.array([0.0, 0.0, 0.5])  # a reference in the air: the replayed G1 falls
+    save_clip(dataclasses.replace(clip, root_pos=clip.root_pos + lift, keypoints=clip.keypoints + lift),
+              tmp_path / "b.npz")
+    result = CliRunner().invoke(app, ["evaluate", str(tmp_path), "--controller", "replay"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["clips"] == 2 and data["fall_rate"] == 0.5
+    table = result.stderr.splitlines()
+    assert re.match(r"a\.npz  up    strict yes  worst 1 s +\d+\.\d cm  hands +\d+\.\d cm  root drift", table[0])
+    assert re.match(r"b\.npz  FELL  strict no ", table[1])
+    assert table[2].startswith("2 clips: strict success 50.0 %, falls 1 (50.0 %)")

@@ -6,21 +6,7 @@ from __future__ import annotations
 import os
 import signal
 
-import pytest
-
 from genmimic.policy.config import config_from_dict
-from genmimic.policy.stopping import stop_on_signals
-
-
-def test_a_signal_sets_the_request_instead_of_interrupting():
-    before = signal.getsignal(signal.SIGINT)
-    with stop_on_signals("test") as stop:
-        assert not stop.requested
-        os.kill(os.getpid(), signal.SIGINT)  # would raise KeyboardInterrupt outside the block
-        assert stop.requested and stop.signal_name == "SIGINT"
-    assert signal.getsignal(signal.SIGINT) is before
-    with pytest.raises(KeyboardInterrupt):
-        os.kill(os.getpid(), signal.SIGINT)
 
 
 class SignalOnStep:

@@ -75,6 +75,8 @@ def test_standing_person_keeps_feet_planted_on_the_ground(wave_clip):
     assert r.penetration <= 0.01
     assert r.foot_slide <= 0.01
     assert r.keypoint_error_mean <= 0.03
+    # where the largest miss is: a G1 keypoint, at a time inside the clip
+    assert r.worst_keypoint in g1.KEYPOINT_NAMES and 0.0 <= r.worst_time <= wave_clip.duration
     toes = [result.clip.keypoint_index("left_toe"), result.clip.keypoint_index("right_toe")]
     soles = result.clip.keypoints[:, toes, 2]
     np.testing.assert_allclose(soles, g1.FOOT_SPHERE_RADIUS, atol=0.01)  # toe keypoints at sphere height

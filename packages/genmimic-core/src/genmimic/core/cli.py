@@ -79,6 +79,7 @@ def view(
     """Show clips in an interactive 3D viewer in the browser (viser); Ctrl-C stops it."""
     import webbrowser
 
+    from .stopping import stop_on_signals
     from .view import Viewer, load_view_clips, start_server
 
     start = time.perf_counter()
@@ -94,9 +95,10 @@ def view(
         typer.echo(url)
         if not no_browser:
             webbrowser.open(url)
-        viewer.run()
-    except KeyboardInterrupt:
-        pass
+        # Ctrl-C ends the play loop between two frames (a KeyboardInterrupt raised inside viser's calls could
+        # leave its server unable to stop: seen once under load, the process never exiting)
+        with stop_on_signals("genmimic-core view", "closing the viewer") as stop:
+            viewer.run(stop.event)
     finally:
         server.stop()
 

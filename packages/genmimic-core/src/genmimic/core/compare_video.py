@@ -8,7 +8,7 @@ Needs Pillow (``pip install genmimic-core[report]``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -68,19 +68,30 @@ def video_plan(num_source: int, video_fps: float, num_robot: int, robot_fps: flo
 
 def caption_strip(width: int, lines: Sequence[str], alert: str | None = None,
                   height: int = STRIP_HEIGHT) -> NDArray[np.uint8]:
-    """An RGB strip (height, width, 3) with ``lines`` of text (the first two fit) and, when given, ``alert`` in
-    red at the right end (a fall)."""
+    """An RGB strip (height, width, 3) with ``lines`` of text (the first two; each cut with an ellipsis where it
+    would run past the strip or under the alert) and, when given, ``alert`` in red at the right end (a fall)."""
     from PIL import Image, ImageDraw
 
     img = Image.new("RGB", (width, height), _BG)
     draw, font = ImageDraw.Draw(img), _font()
-    for k, line in enumerate(lines[:2]):
-        draw.text((8, 4 + 18 * k), line, fill=_FG, font=font)
+    room = width - 16  # [px] for the text lines: up to the alert box when there is one
     if alert:
         w = draw.textlength(alert, font=font)
         draw.rectangle([width - w - 20, 4, width - 4, height - 4], fill=_ALERT)
         draw.text((width - w - 12, height // 2), alert, fill=(255, 255, 255), font=font, anchor="lm")
+        room = int(width - w - 36)
+    for k, line in enumerate(lines[:2]):
+        draw.text((8, 4 + 18 * k), _fit(draw, font, line, room), fill=_FG, font=font)
     return np.asarray(img)
+
+
+def _fit(draw: Any, font: Any, text: str, room: float) -> str:
+    """``text`` cut to ``room`` [px] with an ellipsis (never drawn under the alert box)."""
+    if draw.textlength(text, font=font) <= room:
+        return text
+    while text and draw.textlength(text + "…", font=font) > room:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 def label_panel(image: NDArray[np.uint8], text: str) -> NDArray[np.uint8]:

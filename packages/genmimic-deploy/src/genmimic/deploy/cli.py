@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +10,7 @@ import typer
 
 from genmimic.core.cli_support import reports_errors, setup_logging, stage_app
 from genmimic.core.clips import G1Clip, load_clip
+from genmimic.core.stopping import stop_on_signals
 
 from . import __version__
 from .phases import EndMode
@@ -20,13 +19,6 @@ app = stage_app("genmimic-deploy", "Run an exported GenMimic policy on the Unitr
 
 NetOption = Annotated[str, typer.Option("--net", help="Network interface of the robot (lo: the simulator).")]
 DomainOption = Annotated[int, typer.Option("--domain", min=0, max=232, help="DDS domain id (the robot: 0).")]
-
-
-def _stop_on_signals() -> threading.Event:
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    return stop
 
 
 @app.command()
@@ -84,34 +76,36 @@ def run(
     inbox = StateInbox(state_from_msg)
     sub = subscriber(TOPIC_STATE, LowState_, inbox.put)
     pub = repeater = None
-    stop = _stop_on_signals()
-    meta = {"tool": "genmimic-deploy", "version": __version__, "policy": str(policy), "clip": clip,
-            "net": net, "domain": domain, "dry_run": dry_run, "then": then.value, "command_hz": command_hz}
-    try:
-        where = f"domain {domain} on {net}"
-        wait_for_state(inbox, wait, where)
-        state, age, received = sample_stream(inbox, StartupConfig().window_s)
-        robot = startup_checks(state, age, received, runner.control_period, robot_rev,
-                               StartupConfig(max_age_periods=stale_periods))
-        if robot != controller.robot:
-            controller = Controller(runner, motion, config, source=clip, robot=robot)
-        meta["robot"] = robot.name
-        if not dry_run:
-            pub = publisher(TOPIC_CMD, LowCmd_)
-        publish = None
-        if pub is not None and command_hz is not None and command_hz > 1.0 / runner.control_period:
-            repeater = CommandRepeater(pub.Write, command_hz)
-            publish = lambda cmd, mode: repeater.send(msg_from_command(cmd, mode))  # noqa: E731
-        elif pub is not None:
-            publish = lambda cmd, mode: pub.Write(msg_from_command(cmd, mode))  # noqa: E731
-        typer.echo(f"state received, start-up checks passed ({robot.name}); {'dry run: ' if dry_run else ''}"
-                   f"moving to the first pose over {controller.move_steps(state.q) * controller.period:.1f} s",
-                   err=True)
-        control_log = run_controller(controller, inbox, publish, ControlLog(meta), stop)
-    finally:
-        if repeater is not None:
-            repeater.close()
-        sub.Close()
+    # Ctrl-C or kill: damping at once, never an abandoned robot (a second signal is a request too)
+    with stop_on_signals("genmimic-deploy run", "damping the robot, then exiting", second_aborts=False) as request:
+        stop = request.event
+        meta = {"tool": "genmimic-deploy", "version": __version__, "policy": str(policy), "clip": clip,
+                "net": net, "domain": domain, "dry_run": dry_run, "then": then.value, "command_hz": command_hz}
+        try:
+            where = f"domain {domain} on {net}"
+            wait_for_state(inbox, wait, where)
+            state, age, received = sample_stream(inbox, StartupConfig().window_s)
+            robot = startup_checks(state, age, received, runner.control_period, robot_rev,
+                                   StartupConfig(max_age_periods=stale_periods))
+            if robot != controller.robot:
+                controller = Controller(runner, motion, config, source=clip, robot=robot)
+            meta["robot"] = robot.name
+            if not dry_run:
+                pub = publisher(TOPIC_CMD, LowCmd_)
+            publish = None
+            if pub is not None and command_hz is not None and command_hz > 1.0 / runner.control_period:
+                repeater = CommandRepeater(pub.Write, command_hz)
+                publish = lambda cmd, mode: repeater.send(msg_from_command(cmd, mode))  # noqa: E731
+            elif pub is not None:
+                publish = lambda cmd, mode: pub.Write(msg_from_command(cmd, mode))  # noqa: E731
+            typer.echo(f"state received, start-up checks passed ({robot.name}); {'dry run: ' if dry_run else ''}"
+                       f"moving to the first pose over {controller.move_steps(state.q) * controller.period:.1f} s",
+                       err=True)
+            control_log = run_controller(controller, inbox, publish, ControlLog(meta), stop)
+        finally:
+            if repeater is not None:
+                repeater.close()
+            sub.Close()
     control_log.meta["track_start_tick"] = controller.track_start_tick
     control_log.meta["fault"] = controller.fault.name if controller.fault else None
     control_log.meta["damp_reason"] = controller.damp_reason
@@ -159,6 +153,7 @@ def sim(
     connect(domain, net)
     typer.echo(f"G1 simulator on domain {domain}, interface {net}{' (PD on command)' if pd_on_command else ''}: "
                "waiting for rt/lowcmd", err=True)
-    serve(simulator, duration, _stop_on_signals(), record)
+    with stop_on_signals("genmimic-deploy sim", "stopping the simulator", second_aborts=False) as request:
+        serve(simulator, duration, request.event, record)
     typer.echo(f"simulator stopped: {simulator.commands} commands applied, {simulator.bad_crc} with a bad CRC",
                err=True)

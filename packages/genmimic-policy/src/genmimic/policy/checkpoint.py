@@ -92,6 +92,10 @@ def _same_shapes(a: Any, b: Any) -> bool:
     return len(la) == len(lb) and all(np.shape(x) == np.shape(y) for x, y in zip(la, lb, strict=True))
 
 
+#: what a training phase does on SIGINT/SIGTERM (``genmimic.core.stopping.stop_on_signals``'s log line)
+STOP_THEN = "stopping after this iteration and saving a checkpoint"
+
+
 def save_training_checkpoint(path: Path, state: Any, key: Any, env, info: dict[str, Any]) -> None:
     """Write (learner state, PRNG key, env snapshot) and ``info`` atomically."""
     target = (state, key, env.snapshot()) if hasattr(env, "snapshot") else (state, key)

@@ -136,6 +136,7 @@ def track(
     error: the report line starts with FELL and the trajectory's 'fallen' flags say when); 1 on bad input."""
     from genmimic.core.clips import G1Clip, Trajectory, load_clip, save_clip
     from genmimic.core.files import check_output_path, display_name
+    from genmimic.core.frame_metrics import fall_event
     from genmimic.core.tracking import STRICT_WINDOW_ERROR_M, score_trajectory
 
     from .track import track_clip
@@ -158,7 +159,10 @@ def track(
     s = score_trajectory(traj, g1clip)
     cm = lambda x: f"{100 * x:.1f}"  # noqa: E731  [m] -> [cm], as the demo and the policy README report them
     # Three short lines: the verdict, the pose errors, the drift (reported beside success, not inside it)
-    print(f"genmimic-policy: {'FELL' if s.fell else 'stayed up'}; strict success {'yes' if s.strict_success else 'no'} "
+    fall = fall_event(traj)
+    verdict = fall.label() if fall else "stayed up"
+    print(f"genmimic-policy: wrote {display_name(output, output=True)}; {verdict}; strict success "
+          f"{'yes' if s.strict_success else 'no'} "
           f"(worst 1 s root-relative error {cm(s.worst_window_error)} cm, at most "
           f"{100 * STRICT_WINDOW_ERROR_M:.0f} cm to pass)", file=sys.stderr)
     print(f"genmimic-policy: mean keypoint error {cm(s.mean_keypoint_error)} cm, root-relative "
@@ -216,7 +220,13 @@ def evaluate(
     baseline_dir: Annotated[Path | None, typer.Option("--baseline-dir", help=BASELINE_HELP)] = None,
     spec: Annotated[Path | None, typer.Option("--spec", help=SPEC_HELP)] = None,
 ) -> None:
-    """Track every clip; print success rates (legacy and strict), errors per group and drift as JSON."""
-    from .evaluate import evaluate_clips
+    """Track every clip; print success rates (legacy and strict), errors per group and drift.
 
-    typer.echo(json.dumps(evaluate_clips(clips, _controller(controller, policy, baseline_dir, spec))._asdict()))
+    A table for people goes to stderr (one line per clip, then the totals, in cm); the JSON (every figure, in
+    m and rad) goes to stdout for scripts."""
+    from .evaluate import evaluate_clips, summary_lines
+
+    result = evaluate_clips(clips, _controller(controller, policy, baseline_dir, spec))
+    for line in summary_lines(result):
+        typer.echo(line, err=True)
+    typer.echo(json.dumps(result._asdict()))

@@ -18,8 +18,10 @@ import optax
 
 from genmimic.core.cli_support import progress
 from genmimic.core.runtime import observation as obs_mod
+from genmimic.core.stopping import stop_on_signals
 
 from .checkpoint import (
+    STOP_THEN,
     MetricsLog,
     load_teacher,
     load_training_checkpoint,
@@ -33,7 +35,6 @@ from .mirror import MirrorMap, action_mirror, observation_mirror
 from .networks import MLP, Normalizer, normalizer_init, normalizer_update, policy_mean
 from .ppo import EpisodeTracker, minibatch_epochs, strong_types, symmetry_loss
 from .run_dir import RunDir
-from .stopping import stop_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,7 @@ def train_student(run: RunDir | Path, cfg: TrainConfig, env, show_progress: bool
     tracker = EpisodeTracker(s_obs.shape[0])
     t0, seconds0 = time.time(), info["seconds"]
     iters = range(info["iteration"], d.iterations)
-    with stop_on_signals("student DAgger") as stop:
+    with stop_on_signals("student DAgger", STOP_THEN) as stop:
         for it in progress(iters, "student DAgger") if show_progress else iters:
             beta = d.beta_start * d.beta_decay**it
             obs_rows, labels, rets, falls, ended_n, errs = [], [], [], 0, 0, []

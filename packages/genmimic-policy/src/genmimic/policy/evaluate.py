@@ -51,3 +51,21 @@ def evaluate_clips(clips: str | Path, controller: Controller) -> Evaluation:
     return Evaluation(len(rows), mean("success"), mean("strict_success"), mean("fell"), mean("error"),
                       mean("root_relative_error"), mean("root_relative_error", ok), mean("hands_error"),
                       mean("feet_error"), mean("head_error"), mean("root_error_per_m"), mean("heading_error"), rows)
+
+
+def summary_lines(ev: Evaluation) -> list[str]:
+    """What a person reads of an :class:`Evaluation`: one line per clip (fell or up, strict success, worst 1 s
+    root-relative error, hands [cm], root drift per metre), then the totals; the JSON has every figure."""
+    cm = lambda x: f"{100 * x:5.1f} cm"  # noqa: E731
+    width = max([len(r["clip"]) for r in ev.per_clip] + [4])
+    lines = [f"{r['clip']:<{width}}  {'FELL' if r['fell'] else 'up  '}  "
+             f"strict {'yes' if r['strict_success'] else 'no '}  worst 1 s {cm(r['worst_window_error'])}"
+             f"  hands {cm(r['hands_error'])}  root drift {r['root_error_per_m']:.2f} m/m" for r in ev.per_clip]
+    lines.append(f"{ev.clips} clips: strict success {100 * ev.strict_success_rate:.1f} %, falls "
+                 f"{round(ev.fall_rate * ev.clips)} ({100 * ev.fall_rate:.1f} %), legacy success "
+                 f"{100 * ev.success_rate:.1f} %; root-relative error {100 * ev.root_relative_error:.1f} cm, "
+                 f"hands {100 * ev.hands_error:.1f} cm, feet {100 * ev.feet_error:.1f} cm, "
+                 f"head {100 * ev.head_error:.1f} cm; "
+                 f"root drift {ev.root_error_per_m:.2f} m per m travelled, heading error "
+                 f"{np.degrees(ev.heading_error):.0f} deg")
+    return lines

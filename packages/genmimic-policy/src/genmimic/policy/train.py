@@ -17,9 +17,11 @@ import numpy as np
 
 from genmimic.core.cli_support import progress
 from genmimic.core.runtime import observation as obs_mod
+from genmimic.core.stopping import stop_on_signals
 
 from .checkpoint import (  # noqa: F401  (read_checkpoint, load_teacher, ...: also this module's names)
     ACT_SIZE,
+    STOP_THEN,
     MetricsLog,
     load_teacher,
     load_training_checkpoint,
@@ -38,7 +40,6 @@ from .ppo import EpisodeTracker, collect, init_state, make_update
 from .reference import ReferenceBank, make_bank, reference_from_clip
 from .rewards import RewardTerms
 from .run_dir import RunDir
-from .stopping import stop_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ def train_teacher(run: RunDir | Path, cfg: TrainConfig, env, show_progress: bool
     tracker = EpisodeTracker(obs.shape[0])
     start, t0, seconds0 = info["iteration"], time.time(), info["seconds"]
     iters = range(start, cfg.ppo.iterations)
-    with stop_on_signals("teacher PPO") as stop:
+    with stop_on_signals("teacher PPO", STOP_THEN) as stop:
         for it in progress(iters, "teacher PPO") if show_progress and writes else iters:
             key, k1, k2 = jax.random.split(key, 3)
             t_roll = time.time()

@@ -90,6 +90,7 @@ class RetargetReport(NamedTuple):
     nonconverged_frames: IK frames whose largest keypoint error exceeds ``converged_error`` [m], the IK
         config's threshold (the G1's proportions and joint limits cannot match the human there).
     input_jitter: :func:`input_jitter` of the input [m]; smoothed_hz: the low-pass cutoff applied [Hz] (0: none).
+    worst_time, worst_keypoint: when [s] and where the largest keypoint error happens (-1 and "": not recorded).
     """
 
     frames_in: int
@@ -109,6 +110,8 @@ class RetargetReport(NamedTuple):
     input_jitter: float = 0.0
     smoothed_hz: float = 0.0
     converged_error: float = 0.05
+    worst_time: float = -1.0
+    worst_keypoint: str = ""
 
     @property
     def ik_frames(self) -> int:
@@ -118,10 +121,12 @@ class RetargetReport(NamedTuple):
 
     def summary(self) -> str:
         """One line for humans."""
+        where = f" ({self.worst_keypoint} at {self.worst_time:.2f} s)" if self.worst_keypoint else ""
         return (f"{self.frames_in} frames at {self.fps_in:g} fps -> {self.frames_out} at {self.fps_out:g} fps; "
                 f"keypoint error mean {self.keypoint_error_mean * 100:.1f} cm, "
-                f"max {self.keypoint_error_max * 100:.1f} cm; "
-                f"joint-limit margin {self.joint_limit_margin:.3f} rad; penetration {self.penetration * 100:.2f} cm; "
+                f"max {self.keypoint_error_max * 100:.1f} cm{where}; "
+                f"smallest joint-limit margin {self.joint_limit_margin:.3f} rad; "
+                f"penetration {self.penetration * 100:.2f} cm; "
                 f"foot slide {self.foot_slide * 100:.2f} cm/s; IK {self.ik_frames_per_second:.0f} frames/s; "
                 f"{len(self.nonconverged_frames)} of {self.ik_frames} IK frames with a keypoint over "
                 f"{self.converged_error * 100:g} cm off"
@@ -247,6 +252,8 @@ def retarget(clip: SmplClip, config: RetargetConfig | None = None, *, source: st
         frames_in=clip.num_frames, frames_out=out.num_frames, fps_in=clip.fps, fps_out=cfg.fps,
         ik_frames_per_second=ik_rate,
         keypoint_error_mean=float(error.mean()), keypoint_error_max=float(error.max()),
+        worst_time=float(np.unravel_index(error.argmax(), error.shape)[0] / fps_ik),
+        worst_keypoint=LINKS[int(np.unravel_index(error.argmax(), error.shape)[1])].keypoint,
         joint_limit_margin=float(margin.min()), joint_limit_violations=int((margin < -1e-9).sum()),
         penetration=float(max(0.0, -soles.min())),
         foot_slide=foot_slide(root_pos, root_quat, dof, contacts, cfg.fps),
