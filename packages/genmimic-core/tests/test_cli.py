@@ -82,3 +82,36 @@ def test_log_lines_name_the_command_and_the_module_only_with_verbose(capsys):
 def test_version_option_as_every_stage_command():
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.startswith("genmimic-core ")
+
+
+def test_command_help_is_reflowed_so_the_terminal_wraps_it():
+    """Hard-wrapped docstring paragraphs become one line each (the terminal wraps them); lists keep their lines."""
+    from genmimic.core.cli_support import reflow_help
+
+    doc = """First line.
+
+        A paragraph wrapped
+        at an old width.
+
+        Steps:
+        - one
+        - two
+        """
+    assert reflow_help(doc) == "First line.\n\nA paragraph wrapped at an old width.\n\nSteps:\n- one\n- two"
+    assert reflow_help(None) is None
+
+
+def test_a_stage_command_help_has_no_source_line_breaks():
+    from genmimic.core.cli_support import stage_app
+
+    app = stage_app("genmimic-core", "A test app.")
+
+    @app.command()
+    def go() -> None:
+        """Do it.
+
+        The second paragraph, wrapped in the source
+        right here, continues on this line."""
+
+    out = CliRunner().invoke(app, ["go", "--help"], terminal_width=200).output
+    assert "wrapped in the source right here, continues" in out

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -127,13 +128,37 @@ class DefaultCommandGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
 
+def reflow_help(doc: str | None) -> str | None:
+    """A command docstring as help text: each paragraph's hard-wrapped lines joined into one, so the terminal
+    wraps it at its own width (Typer's rich help keeps the source's line breaks after the first paragraph).
+    Paragraphs with indented or bulleted lines, or starting with ``\\b``, keep their lines."""
+    if not doc:
+        return doc
+    out = []
+    for para in inspect.cleandoc(doc).split("\n\n"):
+        lines = para.split("\n")
+        keep = para.startswith("\b") or any(ln.startswith((" ", "-", "*")) for ln in lines[1:])
+        out.append(para if keep else " ".join(ln.strip() for ln in lines))
+    return "\n\n".join(out)
+
+
+class _ReflowedTyper(typer.Typer):
+    """``typer.Typer`` whose commands take their help from :func:`reflow_help` of the docstring."""
+
+    def command(self, name: str | None = None, *, help: str | None = None, **kwargs: Any):
+        def decorator(f):
+            text = help if help is not None else reflow_help(f.__doc__)
+            return typer.Typer.command(self, name, help=text, **kwargs)(f)
+        return decorator
+
+
 def stage_app(distribution: str, help: str, default_command: str | None = None) -> typer.Typer:
     """The Typer app of a genmimic command: ``--version``, and the help when run without a command.
 
     With ``default_command``, arguments that do not start with a command name go to that command.
     """
     group = type("StageGroup", (DefaultCommandGroup,), {"default_command": default_command})
-    app = typer.Typer(help=help, add_completion=False, cls=group, no_args_is_help=False)
+    app = _ReflowedTyper(help=help, add_completion=False, cls=group, no_args_is_help=False)
 
     @app.callback(invoke_without_command=True)
     def main(

@@ -324,7 +324,7 @@ def _wrong_kind_fix(expect: type, got: type) -> str:
     order = list(_TAKEN_BY)
     if order.index(got.KIND) < order.index(expect.KIND):
         return f"fix: it is {_WHAT[got.KIND]}; run {_TAKEN_BY[got.KIND]} on it first"
-    return f"fix: give a clip written by {_MADE_BY[expect.KIND]}"
+    return f"fix: give a clip written by {_MADE_BY[expect.KIND]}; this one goes to {_TAKEN_BY[got.KIND]}"
 
 
 def save_clip(clip: Clip, dest: str | os.PathLike[str], *, compress: bool = True) -> None:

@@ -133,7 +133,7 @@ def track(
     """Make the simulated G1 perform CLIP with a tracker; write what it physically did, and print its scores.
 
     The exit code is 0 whenever the trajectory is written, also when the robot falls (a result, not an
-    error: the report line starts with FELL and the trajectory's 'fallen' flags say when); 1 on bad input."""
+    error: the report says when and why it fell, and the trajectory's 'fallen' flags mark it); 1 on bad input."""
     from genmimic.core.clips import G1Clip, Trajectory, load_clip, save_clip
     from genmimic.core.files import check_output_path, display_name
     from genmimic.core.frame_metrics import fall_event

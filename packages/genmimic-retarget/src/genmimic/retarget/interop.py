@@ -159,7 +159,8 @@ def _csv_rows(data: bytes, name: str) -> np.ndarray:
                            "and 29 joint angles per row") from None
     if rows.shape[1] != CSV_COLUMNS:
         raise InteropError(f"{name}: expected {CSV_COLUMNS} columns (x,y,z,qx,qy,qz,qw + 29 joints), "
-                           f"got {rows.shape[1]}")
+                           f"got {rows.shape[1]}; fix: export the G1 motion with its root pose and all 29 joint "
+                           "angles per row, in the Unitree SDK joint order (LAFAN1/BeyondMimic CSV)")
     if not np.all(np.isfinite(rows)):
         raise InteropError(f"{name}: contains NaN or Inf")
     if len(rows) < 2:
