@@ -110,9 +110,27 @@ def test_evaluate_prints_a_table_for_people_and_json_for_scripts(tmp_path):
               tmp_path / "b.npz")
     result = CliRunner().invoke(app, ["evaluate", str(tmp_path), "--controller", "replay"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
-    assert data["clips"] == 2 and data["fall_rate"] == 0.5
+    data = json.loads(result.stdout, parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}"))
+    assert data["clips"] == 2 and data["fall_rate"] == 0.5 and data["units"]["heading_error"] == "rad"
     table = result.stderr.splitlines()
     assert re.match(r"a\.npz  up    strict yes  worst 1 s +\d+\.\d cm  hands +\d+\.\d cm  root drift", table[0])
     assert re.match(r"b\.npz  FELL  strict no ", table[1])
     assert table[2].startswith("2 clips: strict success 50.0 %, falls 1 (50.0 %)")
+
+
+def test_evaluate_writes_strict_json_when_nothing_succeeds(tmp_path):
+    """No strict success: the error of strict successes is null, not NaN (which JSON parsers refuse)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from genmimic.policy.cli import app
+
+    clip = waving_g1_clip(num_frames=40, fps=50.0)
+    lift = np.array([0.0, 0.0, 0.5])
+    save_clip(dataclasses.replace(clip, root_pos=clip.root_pos + lift, keypoints=clip.keypoints + lift),
+              tmp_path / "b.npz")
+    result = CliRunner().invoke(app, ["evaluate", str(tmp_path), "--controller", "replay"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout, parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}"))
+    assert data["strict_success_rate"] == 0.0 and data["error_of_strict_successes"] is None

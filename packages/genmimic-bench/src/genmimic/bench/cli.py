@@ -116,7 +116,7 @@ def batch(
 ) -> None:
     """lift -> retarget -> feasibility check -> track for every input, one task each.
 
-    A rerun skips inputs already done. Writes OUT/<name>/ per input and OUT/manifest.jsonl; exit code 1 if
+    A rerun skips inputs already done. Writes `OUT/<name>/` per input and `OUT/manifest.jsonl`; exit code 1 if
     any input failed."""
     from genmimic.core.cli_support import counts_progress
 

@@ -142,8 +142,14 @@ def reflow_help(doc: str | None) -> str | None:
     return "\n\n".join(out)
 
 
-class _ReflowedTyper(typer.Typer):
-    """``typer.Typer`` whose commands take their help from :func:`reflow_help` of the docstring."""
+class HelpTyper(typer.Typer):
+    """``typer.Typer`` whose help reads as written: help text is rendered as Markdown (Typer's "rich" mode
+    takes ``[s]``, ``[m]`` and other units in brackets for markup tags and drops them), and each command's
+    docstring is reflowed (:func:`reflow_help`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("rich_markup_mode", "markdown")
+        super().__init__(**kwargs)
 
     def command(self, name: str | None = None, *, help: str | None = None, **kwargs: Any):
         def decorator(f):
@@ -158,7 +164,7 @@ def stage_app(distribution: str, help: str, default_command: str | None = None) 
     With ``default_command``, arguments that do not start with a command name go to that command.
     """
     group = type("StageGroup", (DefaultCommandGroup,), {"default_command": default_command})
-    app = _ReflowedTyper(help=help, add_completion=False, cls=group, no_args_is_help=False)
+    app = HelpTyper(help=help, add_completion=False, cls=group, no_args_is_help=False)
 
     @app.callback(invoke_without_command=True)
     def main(

@@ -28,7 +28,8 @@ def read_bytes(source: str | os.PathLike[str]) -> bytes:
     except FileNotFoundError:
         raise GenMimicError(f"{source}: no such file") from None
     except IsADirectoryError:
-        raise GenMimicError(f"{source}: is a directory, expected a file") from None
+        raise GenMimicError(f"{source}: is a directory, expected a file; fix: name a file in it "
+                            f"(e.g. {source}/*.npz)") from None
     except OSError as err:
         raise GenMimicError(f"{source}: cannot read: {err.strerror or err}") from None
 

@@ -10,15 +10,15 @@ from typing import Annotated
 import typer
 
 from genmimic.core import save_clip
-from genmimic.core.cli_support import progress, reports_errors, setup_logging, version_option
+from genmimic.core.cli_support import HelpTyper, progress, reports_errors, setup_logging, version_option
 from genmimic.core.files import check_output_path
 
 from .errors import LiftError
 
 log = logging.getLogger("genmimic.lift")
 
-lift_app = typer.Typer(add_completion=False)
-synth_app = typer.Typer(add_completion=False)
+lift_app = HelpTyper(add_completion=False)
+synth_app = HelpTyper(add_completion=False)
 
 Output = Annotated[str, typer.Option("-o", "--output", help="Output SMPL clip (.npz); '-' writes to stdout.")]
 Version = Annotated[bool | None, typer.Option("--version", callback=version_option("genmimic-lift"),
@@ -89,7 +89,7 @@ def _list_kinds(value: bool) -> None:
         from .synth import BUILDERS
 
         for name, fn in BUILDERS.items():
-            doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+            doc = " ".join((fn.__doc__ or "").strip().split("\n\n")[0].split())  # the first paragraph, joined
             typer.echo(f"{name:18s} {doc}")
         raise typer.Exit()
 

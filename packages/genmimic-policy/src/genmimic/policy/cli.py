@@ -224,9 +224,9 @@ def evaluate(
 
     A table for people goes to stderr (one line per clip, then the totals, in cm); the JSON (every figure, in
     m and rad) goes to stdout for scripts."""
-    from .evaluate import evaluate_clips, summary_lines
+    from .evaluate import evaluate_clips, summary_lines, to_json
 
     result = evaluate_clips(clips, _controller(controller, policy, baseline_dir, spec))
     for line in summary_lines(result):
         typer.echo(line, err=True)
-    typer.echo(json.dumps(result._asdict()))
+    typer.echo(to_json(result))

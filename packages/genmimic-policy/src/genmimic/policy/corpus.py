@@ -158,7 +158,8 @@ def load_clip_dir(path: str | Path) -> list[tuple[str, G1Clip]]:
     elif p.is_dir():
         files = sorted(p.glob("*.npz"))
         if not files:
-            raise PolicyError(f"{p}: no .npz clips in this directory")
+            raise PolicyError(f"{p}: no .npz clips in this directory; fix: put G1 clips there (genmimic-retarget "
+                              "writes them; genmimic-policy corpus DIR makes procedural ones)")
     else:
         raise PolicyError(f"{p}: no such file or directory")
     return [(str(f), load_clip(f, G1Clip)) for f in files]

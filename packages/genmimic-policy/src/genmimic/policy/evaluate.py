@@ -3,6 +3,7 @@ per group, drift. The criteria are :mod:`genmimic.core.tracking`'s."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -69,3 +70,19 @@ def summary_lines(ev: Evaluation) -> list[str]:
                  f"root drift {ev.root_error_per_m:.2f} m per m travelled, heading error "
                  f"{np.degrees(ev.heading_error):.0f} deg")
     return lines
+
+
+def to_json(ev: Evaluation) -> str:
+    """The evaluation as strict JSON (NaN, e.g. the error of strict successes when there are none, as null),
+    with a ``units`` entry: errors and drift in m (drift per m travelled), heading in rad."""
+    def clean(x: Any) -> Any:
+        if isinstance(x, float) and not np.isfinite(x):
+            return None
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return [clean(v) for v in x]
+        return x.item() if isinstance(x, np.generic) else x
+
+    data = {**clean(ev._asdict()), "units": {"errors": "m", "root_error_per_m": "m/m", "heading_error": "rad"}}
+    return json.dumps(data, allow_nan=False)
