@@ -139,6 +139,15 @@ def test_metrics_rows_after_the_checkpoint_are_dropped_on_resume(tmp_path):
     assert [r.split(",")[0] for r in rows] == ["iteration", "1", "2"]
 
 
+def test_old_metrics_rows_are_thinned_on_resume_the_newest_kept_whole():
+    from genmimic.policy.checkpoint import thin_metrics_rows
+
+    rows = [[str(i), "0.5"] for i in range(1, 101)]
+    kept = [int(r[0]) for r in thin_metrics_rows(rows, keep_recent=20, every=10)]
+    assert kept == list(range(10, 81, 10)) + list(range(81, 101))
+    assert thin_metrics_rows(rows[:20], keep_recent=20, every=10) == rows[:20]
+
+
 def test_a_metric_added_on_resume_widens_the_header_and_keeps_the_rows(tmp_path):
     import csv
 

@@ -126,11 +126,26 @@ def sampling_metrics(env) -> dict[str, float]:
     return {"sampling_entropy": s.entropy, "sampling_top_clip": s.top_clip, "sampling_top_share": s.top_share}
 
 
+#: rows of a metrics CSV kept at full resolution (the newest); older ones are thinned to every
+#: ``METRICS_THIN_EVERY``-th iteration when a run resumes, so a run that trains for months stays a few MB in git
+METRICS_KEEP_RECENT = 5000
+METRICS_THIN_EVERY = 10
+
+
+def thin_metrics_rows(rows: list[list[str]], keep_recent: int = METRICS_KEEP_RECENT,
+                      every: int = METRICS_THIN_EVERY) -> list[list[str]]:
+    """CSV data rows (first column: iteration) with all but the newest ``keep_recent`` thinned to the
+    iterations that are multiples of ``every``; order kept."""
+    old, recent = rows[:max(0, len(rows) - keep_recent)], rows[max(0, len(rows) - keep_recent):]
+    return [r for r in old if int(r[0]) % every == 0] + recent
+
+
 class MetricsLog:
-    """One CSV per phase (``metrics_<phase>.csv``) and TensorBoard events under ``tb/``."""
+    """One CSV per phase (``metrics_<phase>.csv``) and TensorBoard events under ``tb/`` (the full history)."""
 
     def __init__(self, run: Path, phase: str, resume_from: int = 0) -> None:
-        """``resume_from``: the checkpoint's iteration; rows logged after it (lost work) are dropped."""
+        """``resume_from``: the checkpoint's iteration; rows logged after it (lost work) are dropped, and the
+        history is thinned (:func:`thin_metrics_rows`)."""
         from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
         self.path = run / f"metrics_{phase}.csv"
@@ -142,7 +157,7 @@ class MetricsLog:
                 rows = list(csv.reader(f))
             if rows:
                 self._fields = rows[0]
-                kept = [rows[0]] + [r for r in rows[1:] if r and int(r[0]) <= resume_from]
+                kept = [rows[0]] + thin_metrics_rows([r for r in rows[1:] if r and int(r[0]) <= resume_from])
                 if len(kept) != len(rows):
                     with self.path.open("w", newline="") as f:
                         csv.writer(f).writerows(kept)
