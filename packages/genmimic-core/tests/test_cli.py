@@ -84,23 +84,6 @@ def test_version_option_as_every_stage_command():
     assert result.exit_code == 0 and result.output.startswith("genmimic-core ")
 
 
-def test_command_help_is_reflowed_so_the_terminal_wraps_it():
-    """Hard-wrapped docstring paragraphs become one line each (the terminal wraps them); lists keep their lines."""
-    from genmimic.core.cli_support import reflow_help
-
-    doc = """First line.
-
-        A paragraph wrapped
-        at an old width.
-
-        Steps:
-        - one
-        - two
-        """
-    assert reflow_help(doc) == "First line.\n\nA paragraph wrapped at an old width.\n\nSteps:\n- one\n- two"
-    assert reflow_help(None) is None
-
-
 def test_a_stage_command_help_has_no_source_line_breaks():
     from genmimic.core.cli_support import stage_app
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import inspect
 import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -128,34 +127,14 @@ class DefaultCommandGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
 
-def reflow_help(doc: str | None) -> str | None:
-    """A command docstring as help text: each paragraph's hard-wrapped lines joined into one, so the terminal
-    wraps it at its own width (Typer's rich help keeps the source's line breaks after the first paragraph).
-    Paragraphs with indented or bulleted lines, or starting with ``\\b``, keep their lines."""
-    if not doc:
-        return doc
-    out = []
-    for para in inspect.cleandoc(doc).split("\n\n"):
-        lines = para.split("\n")
-        keep = para.startswith("\b") or any(ln.startswith((" ", "-", "*")) for ln in lines[1:])
-        out.append(para if keep else " ".join(ln.strip() for ln in lines))
-    return "\n\n".join(out)
-
-
 class HelpTyper(typer.Typer):
     """``typer.Typer`` whose help reads as written: help text is rendered as Markdown (Typer's "rich" mode
-    takes ``[s]``, ``[m]`` and other units in brackets for markup tags and drops them), and each command's
-    docstring is reflowed (:func:`reflow_help`)."""
+    takes ``[s]``, ``[m]`` and other units in brackets for markup tags and drops them; Markdown also joins a
+    docstring's hard-wrapped lines, so the terminal wraps each paragraph at its own width)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("rich_markup_mode", "markdown")
         super().__init__(**kwargs)
-
-    def command(self, name: str | None = None, *, help: str | None = None, **kwargs: Any):
-        def decorator(f):
-            text = help if help is not None else reflow_help(f.__doc__)
-            return typer.Typer.command(self, name, help=text, **kwargs)(f)
-        return decorator
 
 
 def stage_app(distribution: str, help: str, default_command: str | None = None) -> typer.Typer:
