@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from common import Result
 
-from genmimic.bench.manifest import load_manifest, make_benchmark, save_manifest, skip_bind_pose
+from genmimic.bench.manifest import load_manifest, make_benchmark, save_manifest
 from genmimic.bench.metrics import evaluate
 from genmimic.bench.report import summary_table
 from genmimic.bench.runner import TrackerOptions, default_methods, make_tracker, run_benchmark
@@ -43,7 +43,7 @@ def _cmu_rows(methods: tuple[str, ...]) -> dict[str, dict]:
 
     if not CMU_CLIP.is_file():
         return {}
-    reference = retarget(skip_bind_pose(lift_any(CMU_CLIP))).clip  # CMU's first frame is a T-pose
+    reference = retarget(lift_any(CMU_CLIP)).clip  # the lift drops CMU's T-pose first frame
     out = {}
     for m in methods:
         start = time.perf_counter()

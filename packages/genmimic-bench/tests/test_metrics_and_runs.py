@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from genmimic.bench.manifest import load_manifest, make_benchmark, skip_bind_pose
+from genmimic.bench.manifest import load_manifest, make_benchmark
 from genmimic.bench.metrics import FAILED, evaluate
 from genmimic.bench.report import markdown_report, side_by_side, summary_table
 from genmimic.bench.runner import TrackerOptions, default_methods, make_tracker, run_benchmark
@@ -139,18 +139,6 @@ def test_student_and_twist2_side_by_side_end_to_end(tmp_path, shared_data):
     assert not clean["twist2"]["fell"] and clean["twist2"]["root_relative_mm"] < 60  # stands, follows the wave
     md = (tmp_path / "out" / "report.md").read_text()
     assert "| corruption | policy | twist2 |" in md
-
-
-def test_a_bind_pose_first_frame_is_dropped():
-    """Mocap files that start with a T-pose (CMU BVH) lose that frame; other clips are left alone."""
-    clip = standing_wave_smpl_clip(30, 30.0)
-    assert skip_bind_pose(clip) is clip
-    joints = clip.joints.copy()
-    joints[0, :, 2] += 0.5
-    tposed = clip.replace(joints=joints)
-    trimmed = skip_bind_pose(tposed)
-    assert trimmed.num_frames == 29 and np.array_equal(trimmed.joints, clip.joints[1:])
-    assert np.array_equal(trimmed.body_pose, clip.body_pose[1:]) and trimmed.confidence.shape[0] == 29
 
 
 def test_a_missing_folder_or_a_file_is_named_as_such(tmp_path):

@@ -46,10 +46,52 @@ def test_bvh_units_are_guessed(tmp_path, walk_clip):
         assert abs(clip.joints[:, 15, 2].max() - walk_clip.joints[:10, 15, 2].max()) < 0.02
 
 
+def _with_t_pose_first(clip: SmplClip, count: int = 1) -> SmplClip:
+    """``clip`` with ``count`` T-pose frames (body pose zero, the first frame's root) put before it."""
+    def lead(a):
+        first = np.zeros_like(a[:1]) if a is clip.body_pose else a[:1]
+        return np.concatenate([np.repeat(first, count, axis=0), a])
+
+    return clip.replace(**{k: lead(getattr(clip, k)) for k in
+                           ("global_orient", "body_pose", "transl", "joints", "confidence")})
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_a_t_pose_the_capture_starts_with_is_dropped_and_said(tmp_path, walk_clip, count):
+    """CMU's BVH files start with a T-pose; imported as is, the clip starts with the arms flying down at
+    tens of m/s. The import drops it, says so in its summary line, and is the import of the file without it."""
+    from genmimic.lift.importers import import_summary
+
+    plain = bvh.import_bvh(write_bvh(tmp_path / "walk.bvh", walk_clip))
+    clip = bvh.import_bvh(write_bvh(tmp_path / "tposed.bvh", _with_t_pose_first(walk_clip, count)))
+    assert clip.num_frames == walk_clip.num_frames and clip.meta["params"]["calibration_frames_dropped"] == count
+    np.testing.assert_allclose(clip.joints, plain.joints, atol=1e-6)
+    first = "frame 0" if count == 1 else "frames 0-1"
+    assert f"{first} dropped (a calibration pose: joints leave it at " in import_summary("tposed.bvh", clip)
+    assert plain.meta["params"]["calibration_frames_dropped"] == 0
+    assert "dropped" not in import_summary("walk.bvh", plain)
+
+
+def test_calibration_frames_known_answers():
+    """A jump out of the first frames counts; a motion that starts fast and stays fast does not."""
+    t = np.arange(60) / 30.0
+    smooth = np.stack([np.stack([np.sin(t + j), np.cos(t), 0.01 * j * t], -1) for j in range(5)], 1)  # (60, 5, 3)
+    assert bvh.calibration_frames(smooth, 30.0) == (0, 0.0)
+    jumped = smooth.copy()
+    jumped[:2] += 0.6  # two frames 0.6 m off, then the motion
+    count, speed = bvh.calibration_frames(jumped, 30.0)
+    assert count == 2 and speed > 15.0
+    fast = smooth * 10.0  # 10 m/s from the first frame on, continuously
+    assert bvh.calibration_frames(fast, 30.0).count == 0
+    assert bvh.calibration_frames(jumped[:9], 30.0).count == 0  # too short to tell
+
+
 def test_cmu_bvh(shared_data):
     clip = bvh.import_bvh(shared_data / "motions" / "cmu_01_01_forward_jumps.bvh")
     assert clip.meta["params"]["unit_m"] == bvh.CMU_UNIT and clip.fps == pytest.approx(120.0, rel=1e-3)
-    assert clip.num_frames == 2752
+    assert clip.num_frames == 2751 and clip.meta["params"]["calibration_frames_dropped"] == 1  # frame 0: T-pose
+    speed = np.linalg.norm(np.diff(clip.joints[:30], axis=0), axis=-1).max() * clip.fps
+    assert speed < 3.0, f"a joint at {speed:.1f} m/s in the first 0.25 s: the T-pose is still there"
     assert clip.meta["fit_rms_error_m"] < 0.02
     head = clip.joints[:, 15, 2]
     # subject 01 stands about 1.7 m; the file's own Head joint (where the clip puts SMPL's head) is at the skull's

@@ -12,8 +12,6 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-
 from genmimic.core.clips import SmplClip, load_clip, save_clip
 from genmimic.core.errors import GenMimicError
 from genmimic.core.files import write_bytes_atomic
@@ -94,21 +92,6 @@ def make_benchmark(out: str | os.PathLike[str], sources: list[Path] | None = Non
     return entries
 
 
-#: [m] a joint moving more than this between the first two frames marks the first frame as a bind pose
-BIND_POSE_JUMP_M = 0.3
-
-
-def skip_bind_pose(clip: SmplClip) -> SmplClip:
-    """``clip`` without its first frame when that frame is a calibration pose (mocap files such as CMU's
-    BVH start with a T-pose): some joint moves more than :data:`BIND_POSE_JUMP_M` [m] from the first frame
-    to the second. Tracked from such a first frame, every tracker starts with a huge velocity and falls."""
-    jump = float(np.linalg.norm(clip.joints[1] - clip.joints[0], axis=-1).max()) if clip.num_frames > 2 else 0.0
-    if jump <= BIND_POSE_JUMP_M:
-        return clip
-    return clip.replace(**{f: getattr(clip, f)[1:] for f in ("global_orient", "body_pose", "transl", "joints",
-                                                               "confidence")})
-
-
 def _load_clean(what: object, seed: int) -> SmplClip:
     if isinstance(what, str):
         from genmimic.lift.synth import synthesize
@@ -118,8 +101,8 @@ def _load_clean(what: object, seed: int) -> SmplClip:
     if path.suffix.lower() == ".bvh":
         from genmimic.lift.bvh import import_bvh
 
-        return skip_bind_pose(import_bvh(path))
-    return skip_bind_pose(load_clip(path, SmplClip))
+        return import_bvh(path)  # without a calibration pose it starts with (CMU's T-pose)
+    return load_clip(path, SmplClip)
 
 
 def save_manifest(entries: list[Entry], out: Path) -> None:

@@ -5,12 +5,15 @@ with a byte-order mark or blank lines and use tabs or CRLF line ends. Joints are
 kinematics; the skeleton is mapped to SMPL's joints by topology and rest-pose geometry, and its up axis,
 facing and unit are found from the same rest pose (:mod:`.skeleton_map`; ``up`` and ``scale`` override the
 detection). The joints are turned to the z-up world facing +x, in metres, and the SMPL skeleton is fitted
-to them (:mod:`.retarget_joints`). The frame rate is the nicest rate within the printed frame time's
-precision (``0.0333333`` is 30 fps, ``0.008333`` 120 fps, ``0.0333667`` 29.97 fps).
+to them (:mod:`.retarget_joints`). A calibration pose the capture starts with (CMU's BVH files start with a
+T-pose) is dropped (:func:`calibration_frames`) and the import's summary says so. The frame rate is the
+nicest rate within the printed frame time's precision (``0.0333333`` is 30 fps, ``0.008333`` 120 fps,
+``0.0333667`` 29.97 fps).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from dataclasses import dataclass
@@ -29,7 +32,8 @@ from .skeleton_map import CMU_UNIT, SkeletonMap, map_skeleton, rest_positions
 Array = NDArray[np.float64]
 log = logging.getLogger(__name__)
 __all__ = ["BVH_TO_WORLD", "CMU_UNIT", "FIT_WEIGHTS", "BvhMotion", "FileJoints", "bvh_forward_kinematics",
-           "bvh_positions", "decode_bvh", "file_joints", "frame_rate", "import_bvh", "parse_bvh", "world_targets"]
+           "bvh_positions", "calibration_frames", "decode_bvh", "file_joints", "frame_rate", "import_bvh", "parse_bvh",
+           "world_targets"]
 #: The usual BVH frame (Y up, facing +Z) to the world (z up, facing +x): the same turn as SMPL's canonical frame.
 BVH_TO_WORLD = smpl.CANONICAL_TO_WORLD
 
@@ -253,6 +257,49 @@ FIT_WEIGHTS: dict[str, float] = {
 }
 
 
+#: A leading frame is a calibration pose when some joint leaves it for the next frame faster than this [m/s]
+#: (0.17 m in one frame at 30 fps; CMU 01_01's T-pose: 0.68 m in one frame at 120 fps, 81 m/s) ...
+CALIBRATION_JUMP_MPS = 5.0
+#: ... and this many times faster than any joint moves over the next quarter second: a motion's own fastest
+#: frame is followed by frames nearly as fast (CMU 01_01: 81 m/s, then at most 0.3 m/s).
+CALIBRATION_JUMP_RATIO = 4.0
+#: At most this many leading frames are dropped.
+MAX_CALIBRATION_FRAMES = 3
+
+
+class CalibrationFrames(NamedTuple):
+    """Leading frames of a capture that are a calibration pose, not the motion: ``count`` frames, left at
+    ``jump_mps`` [m/s] (the fastest joint's speed from the last of them to the motion's first frame)."""
+
+    count: int
+    jump_mps: float
+
+
+def calibration_frames(positions: Array, fps: float) -> CalibrationFrames:
+    """The calibration pose a capture starts with, if any: many mocap files (CMU's BVH conversions, and
+    exports that keep the bind pose) hold a T-pose in frame 0, then jump to the motion. Kept, it starts the
+    clip with joints at tens of m/s, which a tracker reads as a motion and falls on (every tracker in the
+    project's peer comparison did on CMU 01_01).
+
+    Args:
+        positions: (F, J, 3) joint positions [m], any frame.
+        fps: frame rate [frames/s].
+    Returns:
+        the last of the first :data:`MAX_CALIBRATION_FRAMES` frame-to-frame jumps where the fastest joint
+        moves faster than :data:`CALIBRATION_JUMP_MPS` and :data:`CALIBRATION_JUMP_RATIO` times faster than
+        any joint over the next 0.25 s; ``count`` 0 when there is none (or the clip has under 10 frames).
+    """
+    if len(positions) < 10:
+        return CalibrationFrames(0, 0.0)
+    speed = np.linalg.norm(np.diff(positions, axis=0), axis=-1).max(axis=-1) * fps  # (F-1,) fastest joint
+    window = max(2, int(np.ceil(0.25 * fps)))
+    for count in range(MAX_CALIBRATION_FRAMES, 0, -1):
+        jump, after = float(speed[count - 1]), speed[count:count + window]
+        if jump > CALIBRATION_JUMP_MPS and jump > CALIBRATION_JUMP_RATIO * float(after.max()):
+            return CalibrationFrames(count, jump)
+    return CalibrationFrames(0, 0.0)
+
+
 def bvh_rest_positions(motion: BvhMotion) -> Array:
     """Joint positions (J, 3) of the hierarchy's offsets alone (its rest pose) [file units]."""
     return rest_positions(motion.parents, motion.offsets)
@@ -287,7 +334,8 @@ class FileJoints(NamedTuple):
 
 
 def file_joints(source: str | os.PathLike[str], scale: float | None = None, up: str | None = None) -> FileJoints:
-    """The file's own joint positions at SMPL's mapped joints, the reference for the import's joint error:
+    """The file's own joint positions at SMPL's mapped joints (without a leading calibration pose, as
+    :func:`import_bvh`), the reference for the import's joint error:
     ``clip.joints - (file_joints(f).positions - [0, 0, clip.meta["ground_offset_m"]])`` on the mapped joints.
 
     Raises:
@@ -297,6 +345,7 @@ def file_joints(source: str | os.PathLike[str], scale: float | None = None, up: 
     motion = parse_bvh(decode_bvh(read_bytes(source), name), name)
     skeleton = map_skeleton(motion.names, motion.parents, motion.offsets, source=name, up=up, unit_m=scale)
     positions = bvh_positions(motion) * skeleton.unit_m @ skeleton.file_to_world.T
+    positions = positions[calibration_frames(positions, motion.fps).count:]  # as import_bvh
     source_of = np.asarray(skeleton.source_of)
     mapped = source_of >= 0
     out = np.zeros((len(positions), smpl.NUM_JOINTS, 3))
@@ -337,7 +386,9 @@ def import_bvh(source: str | os.PathLike[str], scale: float | None = None, up: s
                refine: bool = False, data: bytes | None = None) -> SmplClip:
     """Import a BVH file as an SMPL clip (z up, metres, ground at z = 0).
 
-    SMPL's rotations come in closed form from the file's own rotations (:mod:`.closed_form`); with
+    A calibration pose the file starts with is dropped (:func:`calibration_frames`; ``meta["params"]``
+    ``calibration_frames_dropped``). SMPL's rotations come in closed form from the file's own rotations
+    (:mod:`.closed_form`); with
     ``refine`` they are fitted to the joint positions over the whole sequence instead (:mod:`.fit`, about
     100x slower; it also smooths).
 
@@ -359,6 +410,11 @@ def import_bvh(source: str | os.PathLike[str], scale: float | None = None, up: s
     skeleton = map_skeleton(motion.names, motion.parents, motion.offsets, source=name, up=up, unit_m=scale)
     file_positions, file_rotations = bvh_forward_kinematics(motion)
     positions = file_positions * skeleton.unit_m @ skeleton.file_to_world.T
+    calibration = calibration_frames(positions, motion.fps)
+    if calibration.count:
+        n = calibration.count
+        motion = dataclasses.replace(motion, frames=motion.frames[n:])
+        positions, file_rotations = positions[n:], file_rotations[n:]
     targets, weights = _targets(positions, skeleton)
     from . import __version__
 
@@ -368,7 +424,9 @@ def import_bvh(source: str | os.PathLike[str], scale: float | None = None, up: s
                              "up": skeleton.up, "up_axis": skeleton.up_source, "fps": motion.fps,
                              "frame_time_s": motion.frame_time,
                              "mapped": sorted(n for n in mapping if n in FIT_WEIGHTS),
-                             "joint_map": mapping, "method": "fit" if refine else "closed_form"})
+                             "joint_map": mapping, "method": "fit" if refine else "closed_form",
+                             "calibration_frames_dropped": calibration.count,
+                             "calibration_jump_mps": calibration.jump_mps})
     from .closed_form import source_rest_joints
 
     rest_world = rest_positions(motion.parents, motion.offsets) * skeleton.unit_m @ skeleton.file_to_world.T

@@ -170,7 +170,8 @@ def lift_any(source: str | os.PathLike[str], *, focal: float | None = None,
 def import_summary(name: str, clip: SmplClip) -> str | None:
     """One line saying what a mocap import found, for the user to check; None for video clips.
 
-    E.g. ``x.bvh: BVH, up axis +y (detected), unit cm (0.01 m per unit, detected), 120 fps, 2752 frames``.
+    E.g. ``x.bvh: BVH, up axis +y (detected), unit cm (0.01 m per unit, detected), 120 fps, 2751 frames,
+    frame 0 dropped (a calibration pose: joints leave it at 81 m/s)``.
     Read from ``clip.meta["params"]`` (written by the importers), so it says what was used, not what was asked.
     """
     params = clip.meta.get("params", {})
@@ -188,4 +189,9 @@ def import_summary(name: str, clip: SmplClip) -> str | None:
     elif "up" in params:
         parts.append(f"up axis {params['up']}")
     parts.append(f"{clip.fps:g} fps, {clip.num_frames} frames")
+    dropped = int(params.get("calibration_frames_dropped", 0))
+    if dropped:
+        first = "frame 0" if dropped == 1 else f"frames 0-{dropped - 1}"
+        parts.append(f"{first} dropped (a calibration pose: joints leave it at "
+                     f"{float(params['calibration_jump_mps']):.0f} m/s)")
     return f"{name}: " + ", ".join(parts)
