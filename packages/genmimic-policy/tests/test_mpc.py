@@ -122,6 +122,7 @@ def test_cli_tracks_the_first_seconds_with_mpc(tmp_path, clip):
     traj = load_clip(out, Trajectory)
     assert traj.num_frames == 26 and traj.meta["params"]["controller"] == "mpc"
     assert "stayed up" in result.output
+    assert "with the sampling MPC (2 x 8 rollouts per plan, 0.8 s ahead)" in result.output
     for bad, message in ((["--horizon", "0"], "horizon"), (["--seconds", "-1"], "--seconds must be positive")):
         out2 = tmp_path / "never.npz"
         result = runner.invoke(app, ["track", str(src), "-o", str(out2), "--controller", "mpc", *bad])

@@ -152,7 +152,8 @@ def track(
         g1clip = _first_seconds(g1clip, seconds, display_name(clip))
     ctrl = _controller(controller, policy, baseline_dir, spec, horizon_s=horizon, num_samples=samples, seed=seed,
                        progress=True)
-    print(f"genmimic-policy: tracking {g1clip.num_frames} frames ({g1clip.duration:.1f} s) with {ctrl.name}",
+    print(f"genmimic-policy: tracking {g1clip.num_frames} frames ({g1clip.duration:.1f} s) with "
+          f"{getattr(ctrl, 'description', ctrl.name)}",
           file=sys.stderr)
     traj = track_clip(g1clip, ctrl, source=display_name(clip), render=render, version=__version__)
     save_clip(traj, output)

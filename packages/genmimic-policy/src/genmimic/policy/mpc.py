@@ -277,6 +277,12 @@ class MPCController:
 
     name = "mpc"
 
+    @property
+    def description(self) -> str:
+        """What ``track`` says it tracks with, e.g. "the sampling MPC (2 x 32 rollouts per plan, 0.8 s ahead)"."""
+        c = self.config
+        return f"the sampling MPC ({c.iterations} x {c.num_samples} rollouts per plan, {c.horizon_s:g} s ahead)"
+
     def __init__(self, config: MPCConfig | None = None, weights: CostWeights | None = None,
                  env: EnvConfig | None = None, progress: bool = False) -> None:
         self.config = config or MPCConfig()
