@@ -181,7 +181,7 @@ def track_mpc(clip, seconds: float, out: Path, policy_robot):
 
 
 def run(video: Path, out: Path, make_video: bool = True, mpc_seconds: float = 4.0) -> int:
-    from genmimic.core.tracking import score_trajectory
+    from genmimic.core.tracking import describe_global, global_following, score_trajectory
     from genmimic.lift.importers import lift_any
     from genmimic.policy.policy_file import load_policy
     from genmimic.policy.track import success, track_clip
@@ -226,12 +226,16 @@ def run(video: Path, out: Path, make_video: bool = True, mpc_seconds: float = 4.
     ok = success(robot)
     err = float(robot.tracking_error.mean())
     score = score_trajectory(robot, result.clip)
+    follow = global_following(score)
+    not_done = [w for w, done in (("travel", follow.travelled), ("turn", follow.turned)) if not done]
+    missed = f"; but it **did not {' or '.join(not_done)} as the reference did** (below)" if not_done else ""
     wave_err = raised_hand_error(robot, result.clip)
     say(f"      {'stayed up' if not robot.fell else 'FELL'}; mean keypoint error {err * 100:.1f} cm "
         f"-> {out}/robot.npz ({times['track']:.1f} s)")
     say(f"      strict success: {'yes' if score.strict_success else 'no'} (worst 1 s root-relative error "
         f"{score.worst_window_error * 100:.1f} cm); right hand while raised {wave_err * 100:.1f} cm; "
         f"heading error at the end {np.degrees(score.final_heading_error):.0f} deg")
+    say(f"      where it went (beside success, not in it): {describe_global(score)}")
 
     shown, shown_name, mpc_report = robot, meta.name, None
     if mpc_seconds > 0:
@@ -267,6 +271,7 @@ def run(video: Path, out: Path, make_video: bool = True, mpc_seconds: float = 4.
         "root_relative_error_m": score.root_relative_error, "group_errors_m": score.groups._asdict(),
         "right_hand_error_while_raised_m": wave_err, "final_heading_error_deg": float(np.degrees(
             score.final_heading_error)), "root_error_per_m": score.root_error_per_m,
+        "travelled_with_reference": follow.travelled, "turned_with_reference": follow.turned,
         "retarget": {k: v for k, v in result.report._asdict().items() if k != "nonconverged_frames"},
         "seconds_per_stage": times, "frames": human.num_frames, "fps": human.fps,
         "feasibility": feasibility, "mpc": mpc_report, "video_controller": shown_name if make_video else None,
@@ -274,15 +279,15 @@ def run(video: Path, out: Path, make_video: bool = True, mpc_seconds: float = 4.
     (out / "report.json").write_text(json.dumps(report, indent=2))
     lines = [f"# GenMimic demo: {video.name}", "",
              f"- result: **{'success' if ok else 'not a success'}** ({'fell' if robot.fell else 'no fall'}, "
-             f"mean keypoint error {err * 100:.1f} cm; success = no fall and error < 25 cm)",
+             f"mean keypoint error {err * 100:.1f} cm; success = no fall and error < 25 cm)" + missed,
              f"- strict criterion (no fall, root-relative keypoint error <= 25 cm in every 1 s window): "
              f"**{'met' if score.strict_success else 'not met'}** "
              f"(worst window {score.worst_window_error * 100:.1f} cm)",
              f"- errors, root-relative: hands {score.groups.hands * 100:.1f} cm, "
              f"feet {score.groups.feet * 100:.1f} cm, head {score.groups.head * 100:.1f} cm; "
              f"right hand while raised (the wave) {wave_err * 100:.1f} cm",
-             f"- drift: heading error at the end {np.degrees(score.final_heading_error):.0f} deg, root "
-             f"{score.root_error_per_m:.2f} m per m travelled",
+             f"- where it went (beside success, not in it): {describe_global(score)} (root "
+             f"{score.root_error_per_m:.2f} m off per m travelled)",
              f"- lift: {human.num_frames} frames at {human.fps:g} fps, "
              f"height {float(np.ptp(human.joints[0, :, 2])) + 0.1:.2f} m (approx.)",
              f"- retarget: {result.report.summary()}",

@@ -8,7 +8,9 @@ from genmimic.core.rotations import quat_from_axis_angle, quat_multiply, quat_ro
 from genmimic.core.testing import waving_g1_clip
 from genmimic.core.tracking import (
     STRICT_WINDOW_ERROR_M,
+    describe_global,
     fallen,
+    global_following,
     heading_frame,
     score_tracking,
     score_trajectory,
@@ -51,6 +53,30 @@ def test_global_offset_and_turn_count_as_drift_not_tracking_error(clip):
     assert s.strict_success and not s.success
     assert s.root_error == pytest.approx(1.0)
     assert s.heading_error == pytest.approx(np.pi / 2) and s.final_heading_error == pytest.approx(np.pi / 2)
+
+
+def test_a_robot_standing_while_the_reference_walks_and_turns_is_said_not_to_follow(clip):
+    """Strict success by posture alone (the tester's complaint: "strict success yes" for a walk never walked);
+    the plain-words line says it did not travel or turn as the reference did, with the distances."""
+    T = clip.num_frames
+    walk = np.linspace(0.0, 0.9, T)[:, None] * np.array([1.0, 0.0, 0.0])  # the reference walks 0.9 m ...
+    yaw = np.linspace(0.0, np.radians(83.0), T)  # ... and turns 83 deg about its pelvis
+    turn = np.stack([quat_from_axis_angle(np.array([0.0, 0.0, a])) for a in yaw])
+    pelvis = clip.keypoints[:, g1.KEYPOINT_NAMES.index("pelvis")][:, None]
+    ref_kp = quat_rotate(turn[:, None], clip.keypoints - pelvis) + pelvis + walk[:, None]
+    ref_quat = quat_multiply(turn, clip.root_quat)
+    stood = score_tracking(clip.keypoints, clip.root_pos, clip.root_quat, ref_kp, clip.root_pos + walk, ref_quat,
+                           np.zeros(T, bool), clip.fps)
+    assert stood.strict_success and stood.reference_travel == pytest.approx(0.9) and stood.robot_travel == 0.0
+    assert global_following(stood) == (False, False)
+    assert describe_global(stood) == ("travelled 0.00 m of the reference's 0.90 m, 0.90 m off at the end: did not "
+                                      "follow it; heading 83 deg off at the end: did not turn as it did")
+    went = score_tracking(ref_kp, clip.root_pos + walk, ref_quat, ref_kp, clip.root_pos + walk, ref_quat,
+                          np.zeros(T, bool), clip.fps)
+    assert global_following(went) == (True, True)
+    assert describe_global(went) == ("travelled 0.90 m of the reference's 0.90 m, 0.00 m off at the end; "
+                                     "heading 0 deg off at the end")
+    assert describe_global(_score(clip)) == "root 0.00 m from the reference's at the end; heading 0 deg off at the end"
 
 
 def test_a_hand_left_behind_fails_the_window_and_shows_in_the_hands_group(clip):

@@ -57,8 +57,9 @@ def test_cli_track_with_replay_prints_scores(tmp_path, capfd):
     # centimetres, as the demo and the README report them (the replay of a clip matches it to the mm)
     assert re.search(r"worst 1 s root-relative error \d+\.\d cm, at most 25 cm to pass", result.output)
     assert re.search(r"hands \d+\.\d, feet \d+\.\d, head \d+\.\d cm\)", result.output)
-    # both heading figures, named, so they are not confused with the demo report's final one
-    assert re.search(r"heading error \d+ deg mean, \d+ deg at the end", result.output)
+    # where it went, in words, beside success (the waving clip stands: only the root's distance at the end)
+    assert re.search(r"root \d\.\d\d m from the reference's at the end; heading \d+ deg off at the end "
+                     r"\(beside success, not in it", result.output)
     assert "tracked trajectory" not in result.output
     # a trajectory is a G1 motion: it is tracked, with a note
     again = CliRunner().invoke(app, ["track", str(tmp_path / "robot.npz"), "-o", str(tmp_path / "again.npz"),
@@ -116,6 +117,10 @@ def test_evaluate_prints_a_table_for_people_and_json_for_scripts(tmp_path):
     assert re.match(r"a\.npz  up    strict yes  worst 1 s +\d+\.\d cm  hands +\d+\.\d cm  root drift", table[0])
     assert re.match(r"b\.npz  FELL  strict no ", table[1])
     assert table[2].startswith("2 clips: strict success 50.0 %, falls 1 (50.0 %)")
+    # where the robot went, beside success: the replay of the standing clip stays with it
+    assert table[0].endswith("travelled yes  turned yes") and data["per_clip"][0]["travelled"] is True
+    assert "travelled with the reference on 2, turned with it on " in table[2]
+    assert 0.0 <= data["turned_rate"] <= 1.0
 
 
 def test_evaluate_writes_strict_json_when_nothing_succeeds(tmp_path):

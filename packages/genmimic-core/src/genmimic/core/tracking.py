@@ -13,6 +13,10 @@ Two success criteria are reported side by side:
   window (sliding, all windows of that length). Global drift is reported beside it, not inside it
   (root error per metre travelled, heading error), since a robot without global localisation drifts.
 
+Beside both, in plain words (:func:`global_following`, :func:`describe_global`): whether the robot travelled
+and turned with the reference. A robot that stands in posture while the reference walks away meets the
+strict criterion; this says it did not walk.
+
 Frames: world z-up, metres, quaternions wxyz.
 """
 
@@ -31,6 +35,12 @@ SUCCESS_MEAN_ERROR_M = 0.25  #: [m] legacy success: mean global keypoint error u
 STRICT_WINDOW_S = 1.0  #: [s] window of the strict criterion
 STRICT_WINDOW_ERROR_M = 0.25  #: [m] strict success: root-relative error at most this in every window
 MIN_TRAVEL_M = 1.0  #: [m] floor of the distance that the root error is divided by (standing clips)
+#: [m per m] "travelled with the reference": the root at the end at most this far from the reference's per
+#: metre the reference travelled (at least :data:`MIN_TRAVEL_M`)
+FOLLOW_ROOT_ERROR_PER_M = 0.5
+#: [rad] "turned with the reference": the heading at the end at most this far off (30 deg: issue 17's target
+#: for the demo's turn)
+FOLLOW_HEADING_RAD = float(np.radians(30.0))
 
 #: Keypoint groups reported apart (names of :data:`genmimic.core.g1_constants.KEYPOINT_NAMES`).
 KEYPOINT_GROUPS: dict[str, tuple[str, ...]] = {
@@ -137,6 +147,8 @@ class TrackingScore(NamedTuple):
     groups: root-relative errors per keypoint group. root_error: mean horizontal root position error.
     root_error_per_m: horizontal root error at the end divided by the reference's path length (at least
     :data:`MIN_TRAVEL_M`). heading_error: mean absolute yaw error; final_heading_error: at the last frame.
+    reference_travel, robot_travel: horizontal path length of each root; final_root_error: horizontal root
+    distance at the last frame.
     """
 
     fell: bool
@@ -150,6 +162,9 @@ class TrackingScore(NamedTuple):
     root_error_per_m: float
     heading_error: float
     final_heading_error: float
+    reference_travel: float
+    robot_travel: float
+    final_root_error: float
 
 
 def score_tracking(keypoints: np.ndarray, root_pos: np.ndarray, root_quat: np.ndarray, ref_keypoints: np.ndarray,
@@ -173,7 +188,7 @@ def score_tracking(keypoints: np.ndarray, root_pos: np.ndarray, root_quat: np.nd
     rel_frame = rel.mean(axis=1)
     worst = float(window_means(rel_frame, round(STRICT_WINDOW_S * fps)).max())
     root_xy = np.linalg.norm(np.asarray(root_pos)[:, :2] - np.asarray(ref_root_pos)[:, :2], axis=-1)
-    travel = float(np.linalg.norm(np.diff(np.asarray(ref_root_pos)[:, :2], axis=0), axis=-1).sum())
+    travel = _path_length(ref_root_pos)
     yaw_err = np.abs(_wrap(yaw_from_quat(root_quat) - yaw_from_quat(ref_root_quat)))
     mean_err = float(err.mean())
     return TrackingScore(
@@ -182,7 +197,46 @@ def score_tracking(keypoints: np.ndarray, root_pos: np.ndarray, root_quat: np.nd
         root_relative_error=float(rel_frame.mean()), worst_window_error=worst,
         groups=GroupErrors(**{g: float(rel[:, idx].mean()) for g, idx in groups.items()}),
         root_error=float(root_xy.mean()), root_error_per_m=float(root_xy[-1] / max(travel, MIN_TRAVEL_M)),
-        heading_error=float(yaw_err.mean()), final_heading_error=float(yaw_err[-1]))
+        heading_error=float(yaw_err.mean()), final_heading_error=float(yaw_err[-1]),
+        reference_travel=travel, robot_travel=_path_length(root_pos), final_root_error=float(root_xy[-1]))
+
+
+def _path_length(root_pos: Any) -> float:
+    """Horizontal path length [m] of root positions (T, 3)."""
+    return float(np.linalg.norm(np.diff(np.asarray(root_pos, float)[:, :2], axis=0), axis=-1).sum())
+
+
+class GlobalFollowing(NamedTuple):
+    """Whether the robot went where the reference went: ``travelled`` (root at the end within
+    :data:`FOLLOW_ROOT_ERROR_PER_M` per metre the reference travelled) and ``turned`` (heading at the end
+    within :data:`FOLLOW_HEADING_RAD`). Reported beside success, never inside it."""
+
+    travelled: bool
+    turned: bool
+
+
+def global_following(score: TrackingScore) -> GlobalFollowing:
+    """:class:`GlobalFollowing` of a score (see :func:`score_tracking`)."""
+    return GlobalFollowing(travelled=score.root_error_per_m <= FOLLOW_ROOT_ERROR_PER_M,
+                           turned=score.final_heading_error <= FOLLOW_HEADING_RAD)
+
+
+def describe_global(score: TrackingScore) -> str:
+    """One plain sentence on where the robot went against the reference, e.g. "travelled 0.00 m of the
+    reference's 0.90 m, 0.90 m off at the end: did not follow it; heading 83 deg off at the end: did not turn
+    as it did" (a reference travelling under 0.1 m: only the root's distance at the end)."""
+    follow = global_following(score)
+    if score.reference_travel < 0.1:
+        root = f"root {score.final_root_error:.2f} m from the reference's at the end"
+    else:
+        root = (f"travelled {score.robot_travel:.2f} m of the reference's {score.reference_travel:.2f} m, "
+                f"{score.final_root_error:.2f} m off at the end")
+    if not follow.travelled:
+        root += ": did not follow it"
+    heading = f"heading {np.degrees(score.final_heading_error):.0f} deg off at the end"
+    if not follow.turned:
+        heading += ": did not turn as it did"
+    return f"{root}; {heading}"
 
 
 def reference_on_frames(ref_fps: float, ref_frames: int, num_frames: int, fps: float) -> np.ndarray:

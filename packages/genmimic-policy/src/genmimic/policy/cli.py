@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
 from genmimic.core.cli_support import reports_errors, setup_logging, stage_app
@@ -137,7 +136,7 @@ def track(
     from genmimic.core.clips import G1Clip, Trajectory, load_clip, save_clip
     from genmimic.core.files import check_output_path, display_name
     from genmimic.core.frame_metrics import fall_event
-    from genmimic.core.tracking import STRICT_WINDOW_ERROR_M, score_trajectory
+    from genmimic.core.tracking import STRICT_WINDOW_ERROR_M, describe_global, score_trajectory
 
     from .track import track_clip
 
@@ -169,9 +168,8 @@ def track(
     print(f"genmimic-policy: mean keypoint error {cm(s.mean_keypoint_error)} cm, root-relative "
           f"{cm(s.root_relative_error)} cm (hands {cm(s.groups.hands)}, feet {cm(s.groups.feet)}, "
           f"head {cm(s.groups.head)} cm)", file=sys.stderr)
-    print(f"genmimic-policy: root drift {s.root_error_per_m:.2f} m per m travelled, heading error "
-          f"{np.degrees(s.heading_error):.0f} deg mean, {np.degrees(s.final_heading_error):.0f} deg at the end "
-          "(not part of success: the robot has no global localisation)", file=sys.stderr)
+    print(f"genmimic-policy: {describe_global(s)} (beside success, not in it: the policy is not told where "
+          "the robot is, as on a real G1)", file=sys.stderr)
 
 
 @app.command()

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from genmimic.core.tracking import score_trajectory
+from genmimic.core.tracking import global_following, score_trajectory
 
 from .controllers import Controller
 from .corpus import load_clip_dir
@@ -20,7 +20,9 @@ class Evaluation(NamedTuple):
     """Over ``clips`` clips: ``success_rate`` (legacy: no fall, mean keypoint error < 0.25 m),
     ``strict_success_rate`` (no fall, root-relative error <= 0.25 m in every 1 s window), ``fall_rate``;
     mean errors [m] over clips: global keypoints, root-relative, of strict successes, hands, feet, head;
-    mean root error per metre travelled, mean heading error [rad]; ``per_clip`` rows."""
+    mean root error per metre travelled, mean heading error [rad]; ``travelled_rate`` and ``turned_rate``, the
+    share of clips where the robot went where the reference went (:func:`genmimic.core.tracking.global_following`,
+    beside success, not in it); ``per_clip`` rows."""
 
     clips: int
     success_rate: float
@@ -34,6 +36,8 @@ class Evaluation(NamedTuple):
     head_error: float
     root_error_per_m: float
     heading_error: float
+    travelled_rate: float
+    turned_rate: float
     per_clip: list[dict[str, Any]]
 
 
@@ -46,29 +50,36 @@ def evaluate_clips(clips: str | Path, controller: Controller) -> Evaluation:
         rows.append({"clip": Path(name).name, "fell": s.fell, "success": s.success,
                      "strict_success": s.strict_success, "error": s.mean_keypoint_error,
                      "root_relative_error": s.root_relative_error, "worst_window_error": s.worst_window_error,
-                     **groups, "root_error_per_m": s.root_error_per_m, "heading_error": s.heading_error})
+                     **groups, "root_error_per_m": s.root_error_per_m, "heading_error": s.heading_error,
+                     "final_heading_error": s.final_heading_error, **global_following(s)._asdict()})
     mean = lambda key, rs=rows: float(np.mean([r[key] for r in rs])) if rs else float("nan")  # noqa: E731
     ok = [r for r in rows if r["strict_success"]]
     return Evaluation(len(rows), mean("success"), mean("strict_success"), mean("fell"), mean("error"),
                       mean("root_relative_error"), mean("root_relative_error", ok), mean("hands_error"),
-                      mean("feet_error"), mean("head_error"), mean("root_error_per_m"), mean("heading_error"), rows)
+                      mean("feet_error"), mean("head_error"), mean("root_error_per_m"), mean("heading_error"),
+                      mean("travelled"), mean("turned"), rows)
 
 
 def summary_lines(ev: Evaluation) -> list[str]:
     """What a person reads of an :class:`Evaluation`: one line per clip (fell or up, strict success, worst 1 s
-    root-relative error, hands [cm], root drift per metre), then the totals; the JSON has every figure."""
+    root-relative error, hands [cm], root drift per metre, whether it travelled and turned with the reference),
+    then the totals; the JSON has every figure."""
     cm = lambda x: f"{100 * x:5.1f} cm"  # noqa: E731
     width = max([len(r["clip"]) for r in ev.per_clip] + [4])
     lines = [f"{r['clip']:<{width}}  {'FELL' if r['fell'] else 'up  '}  "
              f"strict {'yes' if r['strict_success'] else 'no '}  worst 1 s {cm(r['worst_window_error'])}"
-             f"  hands {cm(r['hands_error'])}  root drift {r['root_error_per_m']:.2f} m/m" for r in ev.per_clip]
+             f"  hands {cm(r['hands_error'])}  root drift {r['root_error_per_m']:.2f} m/m"
+             f"  travelled {'yes' if r['travelled'] else 'no '}  turned {'yes' if r['turned'] else 'no '}"
+             for r in ev.per_clip]
     lines.append(f"{ev.clips} clips: strict success {100 * ev.strict_success_rate:.1f} %, falls "
                  f"{round(ev.fall_rate * ev.clips)} ({100 * ev.fall_rate:.1f} %), legacy success "
                  f"{100 * ev.success_rate:.1f} %; root-relative error {100 * ev.root_relative_error:.1f} cm, "
                  f"hands {100 * ev.hands_error:.1f} cm, feet {100 * ev.feet_error:.1f} cm, "
                  f"head {100 * ev.head_error:.1f} cm; "
                  f"root drift {ev.root_error_per_m:.2f} m per m travelled, heading error "
-                 f"{np.degrees(ev.heading_error):.0f} deg")
+                 f"{np.degrees(ev.heading_error):.0f} deg; travelled with the reference on "
+                 f"{round(ev.travelled_rate * ev.clips)}, turned with it on {round(ev.turned_rate * ev.clips)} "
+                 f"(beside success, not in it)")
     return lines
 
 
