@@ -3,6 +3,7 @@ report, and the viewer (opened in headless Chromium the way a person uses it).""
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 import subprocess
@@ -122,6 +123,9 @@ def test_html_report_has_plots_numbers_and_links(tmp_path, g1_clip):
     assert text.count("data:image/png;base64,") == 4
     assert "demo &lt;test&gt;" in text and "group_errors_m.hands" in text and "0.1235" in text
     assert '<a href="robot.npz">' in text and "FELL at 1.20 s" in text
+    # each run's errors named as the demo's text names them, and where it went
+    assert re.search(r"no fall; mean keypoint error \d+\.\d cm \(root-relative \d+\.\d cm\); root 0\.00 m from "
+                     r"the reference&#x27;s at the end; heading 0 deg off at the end</li>", text)
     assert list(tmp_path.iterdir()) == [path]
 
 

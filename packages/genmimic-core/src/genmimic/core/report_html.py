@@ -22,7 +22,7 @@ import numpy as np
 from . import g1_constants as g1
 from .files import write_bytes_atomic
 from .frame_metrics import fall_event, joint_limit_margins, trajectory_errors
-from .tracking import STRICT_WINDOW_ERROR_M
+from .tracking import STRICT_WINDOW_ERROR_M, describe_global, score_trajectory
 
 _GROUPS = ("all", "hands", "feet", "head")
 
@@ -152,9 +152,10 @@ def report_html(title: str, runs: Sequence[Run], reference: Any, numbers: Mappin
     summary = []
     for run in runs:
         traj, fall = run.trajectory, fall_event(run.trajectory)
-        summary.append(f"<li><b>{e(run.name)}</b>: {traj.duration:.1f} s, mean keypoint error "
-                       f"{float(np.mean(traj.tracking_error)) * 100:.1f} cm, "
-                       f"{e(fall.label()) if fall else 'no fall'}</li>")
+        score = score_trajectory(traj, reference)
+        summary.append(f"<li><b>{e(run.name)}</b>: {traj.duration:.1f} s, {e(fall.label()) if fall else 'no fall'}; "
+                       f"mean keypoint error {score.mean_keypoint_error * 100:.1f} cm (root-relative "
+                       f"{score.root_relative_error * 100:.1f} cm); {e(describe_global(score))}</li>")
     plots = [error_plot(runs, reference), root_path_plot(runs, reference), contacts_plot(runs, reference),
              limits_plot(runs, reference)]
     table = "".join(f"<tr><td>{e(k)}</td><td>{e(v)}</td></tr>" for k, v in _rows(dict(numbers or {})))
