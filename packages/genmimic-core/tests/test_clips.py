@@ -151,7 +151,7 @@ def _corrupt(clip, **changes):
         (lambda c: {"keypoints": c.keypoints[:50]}, r"keypoints: expected shape \(T=100, K, 3\), got \(50, 19, 3\)"),
         (lambda c: {"dof_pos": c.dof_pos.astype(str)}, "dof_pos: expected a float array, got dtype <U"),
         (lambda c: {"root_pos": np.where(np.arange(3) == 2, np.nan, c.root_pos)},
-         r"root_pos: contains NaN \(first at index \(0, 2\)\)"),
+         r"root_pos: contains NaN \(first at index \(0, 2\)\); fix: make the clip again from its source"),
         (lambda c: {"keypoints": c.keypoints + np.inf}, "keypoints: contains Inf"),
         (lambda c: {"fps": np.array(0.0)}, "fps must be a positive number, got 0.0"),
         (lambda c: {"fps": np.array(-30.0)}, "fps must be a positive number"),

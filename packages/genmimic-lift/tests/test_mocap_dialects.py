@@ -7,6 +7,7 @@ field files); the importer's world joints are checked against the motion's known
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -191,6 +192,12 @@ def test_command_says_the_detected_axis_unit_and_rate(tmp_path, short_walk):
     assert "unit inch (0.0254 m per unit, given)" in result.stderr
     result = runner.invoke(lift_app, [str(path), "-o", str(out), "-q"])
     assert result.exit_code == 0 and result.stderr == ""
+    # a wrong --scale is refused with the one that fits (the file is in cm)
+    out.unlink()
+    result = runner.invoke(lift_app, [str(path), "-o", str(out), "--scale", "1"])
+    assert result.exit_code == 1 and not out.exists()
+    assert re.search(r"the unit is probably wrong; pass --scale 0.01 \(metres per unit: the file is in cm, the body "
+                     r"then 1\.4\d m\)$", result.stderr.strip()), result.stderr
     (tmp_path / "a.npz").write_bytes(_amass(short_walk, mocap_framerate=np.array(30.0)))
     result = runner.invoke(lift_app, [str(tmp_path / "a.npz"), "-o", str(out)])
     assert result.stderr.strip().endswith(f"a.npz: AMASS npz, up axis z, 30 fps, {short_walk.num_frames} frames")

@@ -113,7 +113,9 @@ class _Clip:
         if kind == "f" and not np.all(np.isfinite(arr)):
             bad = np.argwhere(~np.isfinite(arr))[0]
             what = "NaN" if np.isnan(arr[tuple(bad)]) else "Inf"
-            raise ClipError(f"{f.name}: contains {what} (first at index {tuple(int(i) for i in bad)})", key=f.name)
+            raise ClipError(f"{f.name}: contains {what} (first at index {tuple(int(i) for i in bad)}); fix: make the "
+                            "clip again from its source (a failed fit or a missing marker there), or fill or cut "
+                            "those frames", key=f.name)
         return arr
 
     def _check_values(self) -> None:

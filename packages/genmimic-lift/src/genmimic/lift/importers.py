@@ -66,14 +66,30 @@ def sniff_kind(data: bytes, source: str = "<stdin>") -> str:
                     "with one of: " + " ".join(VIDEO_EXTENSIONS + MOCAP_EXTENSIONS))
 
 
-def _fix(kind: str, violation: Violation) -> str:
+def _scale_fix(clip: SmplClip) -> str:
+    """``--scale`` that would make a BVH body human-sized: the file's unit nearest to it, else the figure."""
+    from .skeleton_map import UNITS
+
+    unit_m = float(clip.meta.get("params", {}).get("unit_m", 0.0))
+    ankles_to_head = clip.joints[:, 15] - clip.joints[:, [7, 8]].mean(axis=1)
+    extent = float(np.median(np.linalg.norm(ankles_to_head, axis=-1)))
+    if not (unit_m > 0 and extent > 0):
+        return "pass --scale METRES_PER_UNIT"
+    wanted = unit_m * 1.4 / extent  # a human: about 1.4 m from ankles to head
+    m, name = min(UNITS, key=lambda u: abs(np.log(u[0] / wanted)))
+    if abs(np.log(m / wanted)) < np.log(1.5):
+        return f"pass --scale {m:g} (metres per unit: the file is in {name}, the body then {extent * m / unit_m:.2f} m)"
+    return f"pass --scale {wanted:.3g} (metres per unit, for a body of about 1.4 m from ankles to head)"
+
+
+def _fix(kind: str, violation: Violation, clip: SmplClip) -> str:
     if violation.kind in ("upside_down", "lying"):
         other = {"bvh": "--up y or --up z (the file's up axis)", "amass": "--up y (AMASS files are z up)",
                  "gvhmr": "--up z (GVHMR results are y up)"}[kind]
         return f"the file's up axis is probably not the one assumed: pass {other}, or --no-checks if it truly " \
                "starts lying"
     if violation.kind == "size":
-        return {"bvh": "pass --scale METRES_PER_UNIT"}.get(kind, "check the file's transl and betas units")
+        return _scale_fix(clip) if kind == "bvh" else "check the file's transl and betas units"
     return "pass --no-checks to import it as it is"
 
 
@@ -89,7 +105,7 @@ def check_conventions(clip: SmplClip, source: str, kind: str) -> None:
         found = (Violation("size", f"the body is {scale:.3g} times SMPL's default size: the unit is probably "
                            "wrong"),)
     if found:
-        raise ConventionError(source, found[0].problem, _fix(kind, found[0]))
+        raise ConventionError(source, found[0].problem, _fix(kind, found[0], clip))
 
 
 def lift_any(source: str | os.PathLike[str], *, focal: float | None = None,
