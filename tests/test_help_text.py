@@ -39,3 +39,13 @@ def test_bracketed_units_survive_in_the_help(target):
             assert unit in flat, f"{target} {' '.join(path)} --help lost {unit!r}"
         checked += 1
     assert checked or target in {"genmimic.core.cli:app", "genmimic.retarget.cli:app"}
+
+
+@pytest.mark.parametrize("target", APPS)
+def test_every_option_says_what_it_does(target):
+    """A fresh user found `genmimic-deploy run --verbose` described by nothing."""
+    module, name = target.split(":")
+    root = typer.main.get_command(getattr(importlib.import_module(module), name))
+    bare = [f"{' '.join(path)} {p.opts[0]}" for path, command in _commands(root) for p in command.params
+            if isinstance(p, typer.core.TyperOption) and not (p.help or "").strip()]
+    assert not bare, f"{target}: options without help: {bare}"

@@ -48,7 +48,7 @@ def run(
     stale_periods: Annotated[int, typer.Option("--stale-periods", min=1, max=25, help="Control periods without a "
                                                "new LowState before damping (3 = 60 ms; raise only for a simulator "
                                                "on a loaded machine).")] = 3,
-    verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log progress and details on stderr.")] = False,
 ) -> None:
     """Perform a clip: start-up checks, move to the first pose, track, stand (or hold), damp.
 
@@ -141,7 +141,7 @@ def sim(
                                               "(5: G1 29-DoF rev 1.0).")] = 5,
     start_tilt: Annotated[float, typer.Option("--start-tilt", min=0.0, max=180.0, help="Start tipped forward by "
                                               "this angle [deg] (a robot that is down).")] = 0.0,
-    verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log progress and details on stderr.")] = False,
 ) -> None:
     """A simulated G1 (MuJoCo) on DDS: publishes rt/lowstate at 500 Hz, applies rt/lowcmd."""
     from .dds import connect

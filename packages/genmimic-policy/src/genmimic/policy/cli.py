@@ -199,7 +199,7 @@ def export(
 def corpus(
     out: Annotated[Path, typer.Argument(help="Directory to write G1 clips into.")],
     count: Annotated[int, typer.Option(help="Number of clips.")] = 50,
-    seed: Annotated[int, typer.Option()] = 0,
+    seed: Annotated[int, typer.Option(help="First random seed; clip i uses seed + i (held-out sets: >= 9000).")] = 0,
     duration: Annotated[float, typer.Option(help="Clip length [s].")] = 8.0,
     source: Annotated[str, typer.Option(help="auto, synth (genmimic-lift synth + retarget) or joints.")] = "auto",
 ) -> None:
