@@ -43,7 +43,18 @@ def info(clip: Annotated[str, typer.Argument(help="Clip file (.npz) or - for std
     for name, shape in summary["arrays"].items():
         typer.echo(f"  {name:22s} {tuple(shape)}")
     if c.meta:
-        typer.echo(f"  meta: {json.dumps(c.meta)[:200]}")
+        typer.echo("  meta (all of it: --json):")
+        for key, value in c.meta.items():
+            typer.echo(f"    {key:20s} {_meta_value(value)}")
+
+
+def _meta_value(value: object, width: int = 90) -> str:
+    """One meta entry on one line: a nested dict by its keys, anything else as JSON, cut at a word with "..."."""
+    text = "{" + ", ".join(map(str, value)) + "}" if isinstance(value, dict) else json.dumps(value)
+    if len(text) <= width:
+        return text
+    cut = text[:width].rsplit(" ", 1)[0] if " " in text[:width] else text[:width]
+    return cut.rstrip(",") + " ..."
 
 
 @app.command("g1-model")
