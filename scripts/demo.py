@@ -121,8 +121,10 @@ def ik_note(report) -> str:
     worst = report.keypoint_error_max * 100
     where = f" ({report.worst_keypoint} at {report.worst_time:.2f} s)" if report.worst_keypoint else ""
     share = "every IK frame" if n == total else f"{n} of {total} IK frames ({100 * n / max(total, 1):.0f} %)"
+    which = [name for name, _ in report.nonconverged_keypoints[:3]]
+    most = f"; most often the {', '.join(which)}" if which else ""
     what = (f"note: in {share} some G1 keypoint ends more than 5 cm from the scaled human's (the G1's proportions "
-            f"and joint limits cannot match the human there; largest {worst:.1f} cm{where}, mean "
+            f"and joint limits cannot match the human there{most}; largest {worst:.1f} cm{where}, mean "
             f"{report.keypoint_error_mean * 100:.1f} cm). The G1 clip is complete and is what the trackers follow")
     if worst <= 10:
         return what + "; a miss this small does not change the motion visibly"

@@ -33,6 +33,11 @@ def test_the_note_counts_ik_frames_and_says_a_small_miss_is_harmless(demo):
     assert "in every IK frame some G1 keypoint" in note and "5 cm" in note and "8.7 cm" in note
     assert "232 of 232 IK frames with a keypoint over 5 cm off" in _report(232, 0.087).summary()
     assert "does not change the motion visibly" in note
+    # which keypoints miss, in the summary and the note (the demo's: the trunk, on every frame)
+    trunk = _report(232, 0.087, nonconverged_keypoints=(("torso", 232), ("head", 232), ("left_shoulder", 232),
+                                                           ("pelvis", 9)))
+    assert trunk.summary().endswith("over 5 cm off (torso on 232, head on 232, left_shoulder on 232)")
+    assert "cannot match the human there; most often the torso, head, left_shoulder; largest" in demo.ik_note(trunk)
 
 
 def test_the_note_flags_a_large_miss(demo):

@@ -214,3 +214,18 @@ def test_a_jittery_walk_keeps_its_foot_contacts_and_its_feet_on_the_floor():
     assert out.clip.contacts.mean() > 0.5 * ref.clip.contacts.mean() > 0.2
     toe = [g1.KEYPOINT_NAMES.index(n) for n in ("left_toe", "right_toe")]
     assert np.median(out.clip.keypoints[:, toe, 2]) < np.median(ref.clip.keypoints[:, toe, 2]) + 0.03
+
+
+def test_the_report_names_the_keypoints_the_g1_cannot_reach(wave_clip):
+    """A chest 40 cm in front of the pelvis (a trunk bent further than the G1's waist pitch allows): every IK
+    frame misses the torso, and the report says so by name, so a user can tell a systematic miss from an IK
+    failure."""
+    joints = wave_clip.joints.copy()
+    joints[:, 9, 0] += 0.4  # SMPL's spine3 (the G1's torso keypoint follows it); the clip faces +x
+    report = retarget(wave_clip.replace(joints=joints)).report
+    missed = dict(report.nonconverged_keypoints)
+    assert missed.get("torso") == report.ik_frames == len(report.nonconverged_frames)
+    assert list(missed.values()) == sorted(missed.values(), reverse=True)
+    assert "torso on " in report.summary().rsplit("over 5 cm off (", 1)[1]
+    clean = retarget(wave_clip).report
+    assert clean.nonconverged_keypoints == () and "over 5 cm off (" not in clean.summary()

@@ -91,6 +91,9 @@ class RetargetReport(NamedTuple):
         config's threshold (the G1's proportions and joint limits cannot match the human there).
     input_jitter: :func:`input_jitter` of the input [m]; smoothed_hz: the low-pass cutoff applied [Hz] (0: none).
     worst_time, worst_keypoint: when [s] and where the largest keypoint error happens (-1 and "": not recorded).
+    nonconverged_keypoints: (keypoint, IK frames where it is over ``converged_error``) pairs, largest first,
+        only keypoints with any, so a keypoint the G1 cannot reach all along (its head sits lower on the
+        torso than a person's) shows as such.
     """
 
     frames_in: int
@@ -112,6 +115,7 @@ class RetargetReport(NamedTuple):
     converged_error: float = 0.05
     worst_time: float = -1.0
     worst_keypoint: str = ""
+    nonconverged_keypoints: tuple[tuple[str, int], ...] = ()
 
     @property
     def ik_frames(self) -> int:
@@ -130,8 +134,17 @@ class RetargetReport(NamedTuple):
                 f"foot slide {self.foot_slide * 100:.2f} cm/s; IK {self.ik_frames_per_second:.0f} frames/s; "
                 f"{len(self.nonconverged_frames)} of {self.ik_frames} IK frames with a keypoint over "
                 f"{self.converged_error * 100:g} cm off"
+                + (" (" + ", ".join(f"{k} on {n}" for k, n in self.nonconverged_keypoints[:3]) + ")"
+                   if self.nonconverged_frames and self.nonconverged_keypoints else "")
                 + (f"; input jitter {self.input_jitter * 1000:.0f} mm, low-passed at {self.smoothed_hz:g} Hz"
                    if self.smoothed_hz else ""))
+
+
+def _frames_over(error: np.ndarray, threshold: float) -> tuple[tuple[str, int], ...]:
+    """(keypoint, IK frames over ``threshold``) of ``error``'s (T, K) columns (``LINKS`` order), largest first."""
+    counts = (error > threshold).sum(axis=0)
+    order = np.argsort(-counts, kind="stable")
+    return tuple((LINKS[int(k)].keypoint, int(counts[k])) for k in order if counts[k] > 0)
 
 
 class RetargetResult(NamedTuple):
@@ -259,6 +272,7 @@ def retarget(clip: SmplClip, config: RetargetConfig | None = None, *, source: st
         foot_slide=foot_slide(root_pos, root_quat, dof, contacts, cfg.fps),
         contact_fraction=float(contacts.mean()),
         nonconverged_frames=np.flatnonzero(error.max(axis=1) > cfg.ik.converged_error).tolist(),
+        nonconverged_keypoints=_frames_over(error, cfg.ik.converged_error),
         converged_error=cfg.ik.converged_error,
         scales=targets.scales, input_jitter=jitter, smoothed_hz=float(smooth_hz),
     )
