@@ -69,6 +69,23 @@ def test_csv_in_wxyz_order_is_refused_and_the_option_fixes_it(tmp_path, turned_c
     np.testing.assert_allclose(load_clip(out, G1Clip).keypoints, c.keypoints, atol=1e-6)
 
 
+def test_a_csv_header_row_is_skipped_with_a_warning_and_nan_is_located(tmp_path, turned_clip, caplog):
+    """The format has no header, but pandas and spreadsheets write one: the import skips it and says so; a
+    NaN is refused with where it is and the fix."""
+    c = turned_clip
+    names = ",".join(["x", "y", "z", "qx", "qy", "qz", "qw", *(j.name for j in g1.JOINTS)])
+    body = _csv(c.root_pos, xyzw_from_wxyz(c.root_quat), c.dof_pos)
+    with caplog.at_level("WARNING"):
+        result, _, out = _import_cli(tmp_path, (names + "\n").encode() + body, ".csv")
+    assert result.exit_code == 0, result.output
+    assert "in.csv: skipped a header row (x,y,z,qx,qy,qz,qw," in caplog.text
+    np.testing.assert_allclose(load_clip(out, G1Clip).keypoints, c.keypoints, atol=1e-6)
+    dof = c.dof_pos.copy()
+    dof[4, 2] = np.nan
+    result, src, out = _import_cli(tmp_path, _csv(c.root_pos, xyzw_from_wxyz(c.root_quat), dof), ".csv")
+    _assert_refused(result, src, out, "contains NaN or Inf (first at row 5, column 10); fix: ")
+
+
 def test_gmr_in_wxyz_order_is_refused_and_extra_keys_are_ignored(tmp_path, turned_clip):
     data = pickle.loads(to_gmr(turned_clip))
     data["root_rot"] = turned_clip.root_quat  # the mistake: scalar first

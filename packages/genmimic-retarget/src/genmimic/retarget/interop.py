@@ -150,8 +150,28 @@ def _clip(root_pos, root_quat_raw, dof, fps: float, source: str, fmt: str,
     return g1_clip_from_joints(root_pos, quat, dof, fps, meta=meta)
 
 
+def _is_header(line: str) -> bool:
+    """A CSV line of column names: no field parses as a number (e.g. pandas' ``x,y,z,qx,...``)."""
+    def number(field: str) -> bool:
+        try:
+            float(field)
+        except ValueError:
+            return False
+        return True
+
+    fields = [f.strip() for f in line.split(",")]
+    return len(fields) > 1 and not any(number(f) for f in fields if f)
+
+
 def _csv_rows(data: bytes, name: str) -> np.ndarray:
     text = data.decode("utf-8-sig", errors="replace")
+    first, _, rest = text.lstrip().partition("\n")
+    if _is_header(first):  # the format has none, but spreadsheets and pandas write one
+        log.warning("%s: skipped a header row (%s)", name, first.strip()[:60] + ("..." if len(first) > 60 else ""))
+        text = rest
+        if not text.strip():
+            raise InteropError(f"{name}: a header row and no motion rows; expected x,y,z,qx,qy,qz,qw and 29 joint "
+                               "angles per row")
     try:
         rows = np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2)
     except ValueError as err:
@@ -162,7 +182,9 @@ def _csv_rows(data: bytes, name: str) -> np.ndarray:
                            f"got {rows.shape[1]}; fix: export the G1 motion with its root pose and all 29 joint "
                            "angles per row, in the Unitree SDK joint order (LAFAN1/BeyondMimic CSV)")
     if not np.all(np.isfinite(rows)):
-        raise InteropError(f"{name}: contains NaN or Inf")
+        bad = np.argwhere(~np.isfinite(rows))[0]
+        raise InteropError(f"{name}: contains NaN or Inf (first at row {bad[0] + 1}, column {bad[1] + 1}); fix: "
+                           "export it again, or fill or cut those rows")
     if len(rows) < 2:
         raise InteropError(f"{name}: a clip needs at least 2 frames, got {len(rows)}")
     return rows
@@ -208,8 +230,11 @@ def from_gmr(source: str | os.PathLike[str], options: ImportOptions = ImportOpti
                            f"{len(dof)} frames")
     if not (np.isfinite(fps) and fps > 0):
         raise InteropError(f"{name}: fps must be positive, got {fps}")
-    if not (np.all(np.isfinite(root_pos)) and np.all(np.isfinite(root_rot)) and np.all(np.isfinite(dof))):
-        raise InteropError(f"{name}: contains NaN or Inf")
+    for key, arr in (("root_pos", root_pos), ("root_rot", root_rot), ("dof_pos", dof)):
+        if not np.all(np.isfinite(arr)):
+            frame = int(np.argwhere(~np.isfinite(arr))[0][0])
+            raise InteropError(f"{name}: {key} contains NaN or Inf (first at frame {frame}); fix: retarget it "
+                               "again, or fill or cut those frames")
     if len(dof) < 2:
         raise InteropError(f"{name}: a clip needs at least 2 frames, got {len(dof)}")
     return _clip(root_pos, root_rot, dof, fps, name, "gmr", options)
