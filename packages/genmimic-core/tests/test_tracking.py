@@ -77,6 +77,10 @@ def test_a_robot_standing_while_the_reference_walks_and_turns_is_said_not_to_fol
     assert describe_global(went) == ("travelled 0.90 m of the reference's 0.90 m, 0.00 m off at the end; "
                                      "heading 0 deg off at the end")
     assert describe_global(_score(clip)) == "root 0.00 m from the reference's at the end; heading 0 deg off at the end"
+    # a standing robot's sway (~5 mm per frame at 50 Hz: ~1 m summed frame by frame) is not travel
+    noise = np.random.default_rng(0).normal(scale=0.004, size=clip.root_pos.shape) * [1, 1, 0]
+    frame_by_frame = np.linalg.norm(np.diff(noise[:, :2], axis=0), axis=-1).sum()
+    assert frame_by_frame > 0.5 and _score(clip, root_pos=clip.root_pos + noise).robot_travel < 0.1
 
 
 def test_a_hand_left_behind_fails_the_window_and_shows_in_the_hands_group(clip):

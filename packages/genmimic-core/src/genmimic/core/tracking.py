@@ -147,8 +147,8 @@ class TrackingScore(NamedTuple):
     groups: root-relative errors per keypoint group. root_error: mean horizontal root position error.
     root_error_per_m: horizontal root error at the end divided by the reference's path length (at least
     :data:`MIN_TRAVEL_M`). heading_error: mean absolute yaw error; final_heading_error: at the last frame.
-    reference_travel, robot_travel: horizontal path length of each root; final_root_error: horizontal root
-    distance at the last frame.
+    reference_travel, robot_travel: horizontal path length of each root (sampled every
+    :data:`PATH_SAMPLE_S`); final_root_error: horizontal root distance at the last frame.
     """
 
     fell: bool
@@ -188,7 +188,7 @@ def score_tracking(keypoints: np.ndarray, root_pos: np.ndarray, root_quat: np.nd
     rel_frame = rel.mean(axis=1)
     worst = float(window_means(rel_frame, round(STRICT_WINDOW_S * fps)).max())
     root_xy = np.linalg.norm(np.asarray(root_pos)[:, :2] - np.asarray(ref_root_pos)[:, :2], axis=-1)
-    travel = _path_length(ref_root_pos)
+    travel = _path_length(ref_root_pos, fps)
     yaw_err = np.abs(_wrap(yaw_from_quat(root_quat) - yaw_from_quat(ref_root_quat)))
     mean_err = float(err.mean())
     return TrackingScore(
@@ -198,12 +198,20 @@ def score_tracking(keypoints: np.ndarray, root_pos: np.ndarray, root_quat: np.nd
         groups=GroupErrors(**{g: float(rel[:, idx].mean()) for g, idx in groups.items()}),
         root_error=float(root_xy.mean()), root_error_per_m=float(root_xy[-1] / max(travel, MIN_TRAVEL_M)),
         heading_error=float(yaw_err.mean()), final_heading_error=float(yaw_err[-1]),
-        reference_travel=travel, robot_travel=_path_length(root_pos), final_root_error=float(root_xy[-1]))
+        reference_travel=travel, robot_travel=_path_length(root_pos, fps), final_root_error=float(root_xy[-1]))
 
 
-def _path_length(root_pos: Any) -> float:
-    """Horizontal path length [m] of root positions (T, 3)."""
-    return float(np.linalg.norm(np.diff(np.asarray(root_pos, float)[:, :2], axis=0), axis=-1).sum())
+#: [s] the root's path is measured between samples this far apart, so a standing robot's sway (a few mm
+#: per frame, metres over a clip at 50 Hz) is not counted as travel
+PATH_SAMPLE_S = 0.5
+
+
+def _path_length(root_pos: Any, fps: float) -> float:
+    """Horizontal path length [m] of root positions (T, 3) at ``fps``, sampled every :data:`PATH_SAMPLE_S`
+    (and the last frame)."""
+    xy = np.asarray(root_pos, float)[:, :2]
+    idx = np.unique(np.append(np.arange(0, len(xy), max(1, round(PATH_SAMPLE_S * fps))), len(xy) - 1))
+    return float(np.linalg.norm(np.diff(xy[idx], axis=0), axis=-1).sum())
 
 
 class GlobalFollowing(NamedTuple):

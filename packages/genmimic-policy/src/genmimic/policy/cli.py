@@ -168,8 +168,7 @@ def track(
     print(f"genmimic-policy: mean keypoint error {cm(s.mean_keypoint_error)} cm, root-relative "
           f"{cm(s.root_relative_error)} cm (hands {cm(s.groups.hands)}, feet {cm(s.groups.feet)}, "
           f"head {cm(s.groups.head)} cm)", file=sys.stderr)
-    print(f"genmimic-policy: {describe_global(s)} (beside success, not in it: the policy is not told where "
-          "the robot is, as on a real G1)", file=sys.stderr)
+    print(f"genmimic-policy: {describe_global(s)} (beside success, not in it)", file=sys.stderr)
 
 
 @app.command()
