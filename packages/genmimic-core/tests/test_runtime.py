@@ -87,6 +87,24 @@ def test_reference_resampling_keeps_the_frames_at_the_same_rate_and_refuses_othe
         reference_from_clip(bad, 0.02, "c.npz")
 
 
+def test_joint_angles_far_past_the_limits_are_refused_and_degrees_named():
+    """A clip in degrees made the simulation diverge and `track` exit 0 with a broken trajectory (a fresh
+    user, 2026-12-01); deploy reads clips the same way, so the robot is protected too."""
+    clip = waving_g1_clip(50, fps=50.0)
+    reference_from_clip(clip, 0.02)  # within the limits
+    knee = [j.name for j in g1.JOINTS].index("left_knee_joint")
+    near = clip.dof_pos.copy()
+    near[10, knee] = g1.JOINTS[knee].upper + 0.3  # a little past: kept (the PD targets are clamped)
+    reference_from_clip(clip.replace(dof_pos=near), 0.02)
+    with pytest.raises(ClipError, match=r"deg\.npz: dof_pos: \w+ is [\d.]+ rad past its limit at frame \d+; angles up "
+                       r"to [\d.]+ rad look like degrees; fix: convert them to radians"):
+        reference_from_clip(clip.replace(dof_pos=np.degrees(clip.dof_pos) + 30.0), 0.02, "deg.npz")
+    swapped = clip.dof_pos.copy()
+    swapped[:, knee] = -1.5  # a knee bent backwards: another robot's sign convention
+    with pytest.raises(ClipError, match="left_knee_joint is .* fix: check the joint order"):
+        reference_from_clip(clip.replace(dof_pos=swapped), 0.02, "s.npz")
+
+
 def test_the_runtime_imports_without_the_training_stack(tmp_path):
     code = ("import sys, genmimic.core.runtime, genmimic.core.tracking; "
             "assert not [m for m in sys.modules if m.split('.')[0] in ('jax', 'flax', 'optax', 'tensorboard')]")

@@ -79,6 +79,20 @@ def test_cli_track_unknown_controller_is_a_one_line_error(tmp_path):
     assert not (tmp_path / "r.npz").exists()
 
 
+def test_cli_track_refuses_a_clip_in_degrees_before_simulating(tmp_path):
+    from typer.testing import CliRunner
+
+    from genmimic.policy.cli import app
+
+    clip = waving_g1_clip(num_frames=10)
+    save_clip(clip.replace(dof_pos=np.degrees(clip.dof_pos) + 30.0), tmp_path / "deg.npz")
+    result = CliRunner().invoke(app, ["track", str(tmp_path / "deg.npz"), "-o", str(tmp_path / "r.npz")])
+    assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+    assert result.output.startswith(f"error: {tmp_path / 'deg.npz'}: dof_pos: ")
+    assert "look like degrees" in result.output
+    assert not (tmp_path / "r.npz").exists()
+
+
 def test_cli_track_says_when_and_why_the_robot_fell(tmp_path):
     """A reference 0.5 m above the floor: the replayed G1 drops under it at once, and the report says so."""
     from typer.testing import CliRunner

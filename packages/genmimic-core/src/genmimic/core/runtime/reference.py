@@ -52,11 +52,38 @@ def check_keypoints(clip: G1Clip, source: str = "clip") -> None:
                         f"(expected {len(g1.KEYPOINT_NAMES)} in genmimic order)", source, "keypoint_names")
 
 
+#: [rad] a reference joint angle this far past the G1's limits is refused (retargeted clips are within them;
+#: a clip in degrees is tens of radians past them and made the simulation diverge, 2026-12-01)
+MAX_JOINT_EXCESS_RAD = 0.5
+
+
+def check_joint_angles(clip: G1Clip, source: str = "clip") -> None:
+    """Refuse a clip whose joint angles lie far outside the G1's limits (more than
+    :data:`MAX_JOINT_EXCESS_RAD`): degrees read as radians, another robot's joint order, a broken export
+    (:class:`~genmimic.core.errors.ClipError` naming ``source``, the worst joint and the fix)."""
+    from ..conventions import joint_excess
+
+    excess = joint_excess(clip.dof_pos)
+    if excess.max() <= MAX_JOINT_EXCESS_RAD:
+        return
+    frame, joint = np.unravel_index(int(np.argmax(excess)), excess.shape)
+    biggest = float(np.abs(clip.dof_pos).max())
+    if biggest > 2 * np.pi:
+        why = (f"angles up to {biggest:.1f} rad look like degrees; fix: convert them to radians "
+               "(genmimic-retarget import --degrees for a CSV or GMR file)")
+    else:
+        why = "fix: check the joint order (the G1's SDK order) and units, or retarget the motion again"
+    raise ClipError(f"dof_pos: {g1.JOINTS[int(joint)].name} is {excess[frame, joint]:.2f} rad past its limit at frame "
+                    f"{int(frame)}; {why}", source, "dof_pos")
+
+
 def reference_from_clip(clip: G1Clip, dt: float = 0.02, source: str = "clip") -> ReferenceMotion:
     """Resample ``clip`` to period ``dt`` [s] (linear, quaternion nlerp) and differentiate velocities.
 
-    Raises :class:`~genmimic.core.errors.ClipError` when the clip's keypoints are not the G1's."""
+    Raises :class:`~genmimic.core.errors.ClipError` when the clip's keypoints are not the G1's or its joint
+    angles lie far outside the G1's limits (:func:`check_joint_angles`)."""
     check_keypoints(clip, source)
+    check_joint_angles(clip, source)
     n = max(2, int(np.floor(clip.duration / dt + 1e-6)) + 1)
     x = np.minimum(np.arange(n) * dt * clip.fps, clip.num_frames - 1)
     i0 = np.minimum(np.floor(x).astype(int), clip.num_frames - 2)
