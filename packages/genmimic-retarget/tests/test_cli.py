@@ -124,7 +124,7 @@ def test_errors_are_one_line_and_leave_no_output(args, message, human_file, robo
 
 @pytest.mark.parametrize(("content", "message"), [
     ("1,2,3\n4,5,6\n", "expected 36 columns"),
-    ("1,2,a\n4,5,6\n", "not a numeric CSV"),
+    ("1,2,a\n4,5,6\n", "not a number at motion row 1, column 3 ('a')"),
     ("a,b,c\n", "a header row and no motion rows"),
     (",".join(["0"] * 36) + "\n", "zero root quaternion"),
 ])

@@ -69,21 +69,51 @@ def test_csv_in_wxyz_order_is_refused_and_the_option_fixes_it(tmp_path, turned_c
     np.testing.assert_allclose(load_clip(out, G1Clip).keypoints, c.keypoints, atol=1e-6)
 
 
-def test_a_csv_header_row_is_skipped_with_a_warning_and_nan_is_located(tmp_path, turned_clip, caplog):
-    """The format has no header, but pandas and spreadsheets write one: the import skips it and says so; a
-    NaN is refused with where it is and the fix."""
-    c = turned_clip
+def _spreadsheet(csv: bytes, dialect: str) -> bytes:
+    """``csv`` as a spreadsheet or pandas writes it."""
+    lines = csv.decode().splitlines()
     names = ",".join(["x", "y", "z", "qx", "qy", "qz", "qw", *(j.name for j in g1.JOINTS)])
-    body = _csv(c.root_pos, xyzw_from_wxyz(c.root_quat), c.dof_pos)
+    if dialect == "header":
+        lines = [names, *lines]
+    elif dialect == "semicolons":  # a European spreadsheet: ';' between fields, ',' as the decimal mark
+        lines = [ln.replace(",", ";").replace(".", ",") for ln in lines]
+    elif dialect == "pandas_index":  # DataFrame.to_csv() without index=False: a header and an index column
+        lines = ["," + names, *(f"{i},{ln}" for i, ln in enumerate(lines))]
+    elif dialect == "trailing_comma":
+        lines = [ln + "," for ln in lines]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.parametrize(("dialect", "said"), [
+    ("header", "a header row (x,y,z,qx,qy,qz,qw,"),
+    ("semicolons", "semicolons as the separator and decimal commas"),
+    ("pandas_index", "a header row (,x,y,z,"),
+    ("trailing_comma", "a trailing separator on each row"),
+])
+def test_what_spreadsheets_and_pandas_add_to_a_csv_is_read_and_said(tmp_path, turned_clip, caplog, dialect, said):
+    """The format has no header and commas only; files users have often do. Each reads to the same clip as
+    the plain file, with a warning that says what was read."""
+    c = turned_clip
+    plain = _csv(c.root_pos, xyzw_from_wxyz(c.root_quat), c.dof_pos)
     with caplog.at_level("WARNING"):
-        result, _, out = _import_cli(tmp_path, (names + "\n").encode() + body, ".csv")
+        result, _, out = _import_cli(tmp_path, _spreadsheet(plain, dialect), ".csv")
     assert result.exit_code == 0, result.output
-    assert "in.csv: skipped a header row (x,y,z,qx,qy,qz,qw," in caplog.text
+    assert said in caplog.text
+    if dialect == "pandas_index":
+        assert "a leading index column (0, 1, 2, ...)" in caplog.text
     np.testing.assert_allclose(load_clip(out, G1Clip).keypoints, c.keypoints, atol=1e-6)
+
+
+def test_nan_and_ragged_rows_in_a_csv_are_located(tmp_path, turned_clip):
+    c = turned_clip
     dof = c.dof_pos.copy()
     dof[4, 2] = np.nan
     result, src, out = _import_cli(tmp_path, _csv(c.root_pos, xyzw_from_wxyz(c.root_quat), dof), ".csv")
-    _assert_refused(result, src, out, "contains NaN or Inf (first at row 5, column 10); fix: ")
+    _assert_refused(result, src, out, "contains NaN or Inf (first at motion row 5, column 10); fix: ")
+    lines = _csv(c.root_pos, xyzw_from_wxyz(c.root_quat), c.dof_pos).decode().splitlines()
+    lines[3] = lines[3].rsplit(",", 1)[0]  # one field short
+    result, src, out = _import_cli(tmp_path, ("\n".join(lines) + "\n").encode(), ".csv")
+    _assert_refused(result, src, out, "rows of different lengths (36 fields in the first, 35 in motion row 4)")
 
 
 def test_gmr_in_wxyz_order_is_refused_and_extra_keys_are_ignored(tmp_path, turned_clip):

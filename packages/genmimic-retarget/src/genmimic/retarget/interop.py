@@ -150,43 +150,65 @@ def _clip(root_pos, root_quat_raw, dof, fps: float, source: str, fmt: str,
     return g1_clip_from_joints(root_pos, quat, dof, fps, meta=meta)
 
 
-def _is_header(line: str) -> bool:
-    """A CSV line of column names: no field parses as a number (e.g. pandas' ``x,y,z,qx,...``)."""
-    def number(field: str) -> bool:
-        try:
-            float(field)
-        except ValueError:
-            return False
-        return True
-
-    fields = [f.strip() for f in line.split(",")]
-    return len(fields) > 1 and not any(number(f) for f in fields if f)
+def _number(field: str) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
 
 
 def _csv_rows(data: bytes, name: str) -> np.ndarray:
+    """The rows (T, 36) of a BeyondMimic CSV. What spreadsheets and pandas add is read with a warning that
+    says so: a header row of column names, semicolons as the separator (with decimal commas), a leading index
+    column (0, 1, 2, ...: pandas' ``to_csv`` without ``index=False``) and a trailing separator on each row.
+
+    Raises :class:`InteropError` naming the file, the problem and the fix."""
     text = data.decode("utf-8-sig", errors="replace")
-    first, _, rest = text.lstrip().partition("\n")
-    if _is_header(first):  # the format has none, but spreadsheets and pandas write one
-        log.warning("%s: skipped a header row (%s)", name, first.strip()[:60] + ("..." if len(first) > 60 else ""))
-        text = rest
-        if not text.strip():
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        raise InteropError(f"{name}: empty; expected x,y,z,qx,qy,qz,qw and 29 joint angles per row")
+    notes = []
+    sep = ";" if ";" in lines[0] else ","
+    if sep == ";":
+        notes.append("semicolons as the separator" + (" and decimal commas" if "," in text else ""))
+    fields = [[f.strip().replace(",", ".") if sep == ";" else f.strip() for f in ln.split(sep)] for ln in lines]
+    if not any(_number(f) for f in fields[0] if f):  # column names: the format has none
+        notes.append(f"a header row ({lines[0][:40]}{'...' if len(lines[0]) > 40 else ''})")
+        fields = fields[1:]
+        if not fields:
             raise InteropError(f"{name}: a header row and no motion rows; expected x,y,z,qx,qy,qz,qw and 29 joint "
                                "angles per row")
+    if all(row and row[-1] == "" for row in fields):
+        notes.append("a trailing separator on each row")
+        fields = [row[:-1] for row in fields]
+    widths = {len(row) for row in fields}
+    if len(widths) != 1:
+        row = next(i for i, r in enumerate(fields) if len(r) != len(fields[0]))
+        raise InteropError(f"{name}: rows of different lengths ({len(fields[0])} fields in the first, "
+                           f"{len(fields[row])} in motion row {row + 1}); fix: export each frame with the same columns")
     try:
-        rows = np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2)
-    except ValueError as err:
-        raise InteropError(f"{name}: not a numeric CSV ({str(err).splitlines()[0]}); expected x,y,z,qx,qy,qz,qw "
-                           "and 29 joint angles per row") from None
+        rows = np.array([[float(f) for f in row] for row in fields], dtype=float).reshape(len(fields), -1)
+    except ValueError:
+        bad = next((i, j) for i, r in enumerate(fields) for j, f in enumerate(r) if not _number(f))
+        raise InteropError(f"{name}: not a number at motion row {bad[0] + 1}, column {bad[1] + 1} "
+                           f"({fields[bad[0]][bad[1]][:20]!r}); expected x,y,z,qx,qy,qz,qw and 29 joint angles per "
+                           "row") from None
+    if rows.shape[1] == CSV_COLUMNS + 1 and np.array_equal(rows[:, 0], np.arange(len(rows)) + rows[0, 0]):
+        notes.append("a leading index column (0, 1, 2, ...)")
+        rows = rows[:, 1:]
     if rows.shape[1] != CSV_COLUMNS:
         raise InteropError(f"{name}: expected {CSV_COLUMNS} columns (x,y,z,qx,qy,qz,qw + 29 joints), "
                            f"got {rows.shape[1]}; fix: export the G1 motion with its root pose and all 29 joint "
                            "angles per row, in the Unitree SDK joint order (LAFAN1/BeyondMimic CSV)")
     if not np.all(np.isfinite(rows)):
         bad = np.argwhere(~np.isfinite(rows))[0]
-        raise InteropError(f"{name}: contains NaN or Inf (first at row {bad[0] + 1}, column {bad[1] + 1}); fix: "
-                           "export it again, or fill or cut those rows")
+        raise InteropError(f"{name}: contains NaN or Inf (first at motion row {bad[0] + 1}, column {bad[1] + 1}); "
+                           "fix: export it again, or fill or cut those rows")
     if len(rows) < 2:
         raise InteropError(f"{name}: a clip needs at least 2 frames, got {len(rows)}")
+    if notes:
+        log.warning("%s: read with %s (not in the format; check the motion)", name, ", ".join(notes))
     return rows
 
 
