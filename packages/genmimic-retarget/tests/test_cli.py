@@ -68,9 +68,17 @@ def test_csv_round_trip(robot_file, tmp_path):
     rows = np.loadtxt(csv, delimiter=",")
     assert rows.shape[1] == 36
     back = tmp_path / "back.npz"
-    assert runner.invoke(app, ["import", str(csv), "-o", str(back)]).exit_code == 0
+    result = runner.invoke(app, ["import", str(csv), "-o", str(back)])
+    assert result.exit_code == 0
     original, again = load_clip(robot_file), load_clip(back)
     assert again.fps == 30.0
+    # one line says what was read, and that the rate was assumed (a 120 fps file would silently be slowed)
+    assert result.stderr.strip() == (f"genmimic-retarget: {csv}: CSV, {again.num_frames} frames at 30 fps (assumed: "
+                                     f"CSV files do not say; --fps sets it), {again.duration:.2f} s; root quaternion "
+                                     "read as xyzw")
+    result = runner.invoke(app, ["import", str(csv), "-o", str(back), "--fps", "120"])
+    assert " frames at 120 fps, " in result.stderr and "assumed" not in result.stderr
+    assert runner.invoke(app, ["import", str(csv), "-o", str(back), "-q"]).stderr == ""
     np.testing.assert_allclose(again.dof_pos[0], original.dof_pos[0], atol=1e-5)
     np.testing.assert_allclose(again.root_quat[0], original.root_quat[0], atol=1e-5)
 

@@ -114,7 +114,8 @@ def import_(
     source: Annotated[str, typer.Argument(help="BeyondMimic CSV (.csv) or GMR pickle (.pkl), or - for stdin "
                                           "(told apart by content).")],
     output: Annotated[str, typer.Option("-o", "--output", help="G1 clip to write, or - for stdout.")],
-    fps: Annotated[float, typer.Option("--fps", help="Frame rate of a CSV [1/s] (CSV files do not say).")] = CSV_FPS,
+    fps: Annotated[float | None, typer.Option("--fps", help="Frame rate of a CSV [1/s] (CSV files do not say; "
+                                              f"{CSV_FPS:g} when not given).")] = None,
     quat_order: Annotated[str | None, typer.Option("--quat-order", help="Order of the root quaternion in the file: "
                                                    "xyzw (both formats' convention) or wxyz.")] = None,
     scale: Annotated[float, typer.Option("--scale", help="Metres per unit of root_pos (0.01 for cm).")] = 1.0,
@@ -122,15 +123,25 @@ def import_(
     ground: Annotated[bool, typer.Option("--ground", help="Shift the root so the feet are on z = 0.")] = False,
     no_checks: Annotated[bool, typer.Option("--no-checks", help="Import even if the root starts lying or upside "
                                             "down, the feet are off the ground or joints pass their limits.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Do not print the line saying what was read.")] = False,
 ) -> None:
     """Read a G1 motion from CSV or GMR into a G1 clip (keypoints by forward kinematics).
 
     The root must start upright, the feet be near the ground and the joints within the G1's limits;
-    otherwise the error names the likely cause and the option that fixes it."""
-    if fps <= 0:
+    otherwise the error names the likely cause and the option that fixes it. One line on stderr says what
+    was read (format, frames, rate and whether it was assumed, quaternion order)."""
+    if fps is not None and fps <= 0:
         raise GenMimicError(f"--fps must be positive, got {fps}")
     options = ImportOptions(quat_order=quat_order, scale=scale, degrees=degrees, ground=ground, check=not no_checks)
-    save_clip(import_clip(source, fps, options), output)
+    clip = import_clip(source, CSV_FPS if fps is None else fps, options)
+    save_clip(clip, output)
+    if not quiet:
+        params = clip.meta.get("params", {})
+        fmt = str(params.get("format", "")).upper()
+        rate = f"{clip.fps:g} fps" + (" (assumed: CSV files do not say; --fps sets it)"
+                                      if fmt == "CSV" and fps is None else "")
+        typer.echo(f"genmimic-retarget: {display_name(source)}: {fmt}, {clip.num_frames} frames at {rate}, "
+                   f"{clip.duration:.2f} s; root quaternion read as {params.get('quat_order', '?')}", err=True)
 
 
 @app.command()
