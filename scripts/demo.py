@@ -229,7 +229,7 @@ def run(video: Path, out: Path, make_video: bool = True, mpc_seconds: float = 4.
     err = float(robot.tracking_error.mean())
     score = score_trajectory(robot, result.clip)
     follow = global_following(score)
-    not_done = [w for w, done in (("travel", follow.travelled), ("turn", follow.turned)) if not done]
+    not_done = [w for w, done in (("travel", follow.travelled), ("turn", follow.turned)) if done is False]
     missed = f"; but it **did not {' or '.join(not_done)} as the reference did** (below)" if not_done else ""
     wave_err = raised_hand_error(robot, result.clip)
     say(f"      {'stayed up' if not robot.fell else 'FELL'}; mean keypoint error {err * 100:.1f} cm "

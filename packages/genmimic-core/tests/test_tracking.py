@@ -77,6 +77,11 @@ def test_a_robot_standing_while_the_reference_walks_and_turns_is_said_not_to_fol
     assert describe_global(went) == ("travelled 0.90 m of the reference's 0.90 m, 0.00 m off at the end; "
                                      "heading 0 deg off at the end")
     assert describe_global(_score(clip)) == "root 0.00 m from the reference's at the end; heading 0 deg off at the end"
+    # a reference that neither travels nor turns: neither applies (n/a), and a robot turning away is said so
+    assert global_following(_score(clip)) == (None, None)
+    turn = quat_from_axis_angle(np.array([0.0, 0.0, np.pi / 2]))
+    away = _score(clip, root_quat=quat_multiply(np.broadcast_to(turn, clip.root_quat.shape), clip.root_quat))
+    assert describe_global(away).endswith("heading 90 deg off at the end: turned away from it")
     # a standing robot's sway (~5 mm per frame at 50 Hz: ~1 m summed frame by frame) is not travel
     noise = np.random.default_rng(0).normal(scale=0.004, size=clip.root_pos.shape) * [1, 1, 0]
     frame_by_frame = np.linalg.norm(np.diff(noise[:, :2], axis=0), axis=-1).sum()

@@ -41,6 +41,8 @@ FOLLOW_ROOT_ERROR_PER_M = 0.5
 #: [rad] "turned with the reference": the heading at the end at most this far off (30 deg: issue 17's target
 #: for the demo's turn)
 FOLLOW_HEADING_RAD = float(np.radians(30.0))
+#: [m] a reference whose root travels less than this (path length) stays in place: "travelled" does not apply
+MIN_FOLLOW_TRAVEL_M = 0.25
 
 #: Keypoint groups reported apart (names of :data:`genmimic.core.g1_constants.KEYPOINT_NAMES`).
 KEYPOINT_GROUPS: dict[str, tuple[str, ...]] = {
@@ -148,7 +150,8 @@ class TrackingScore(NamedTuple):
     root_error_per_m: horizontal root error at the end divided by the reference's path length (at least
     :data:`MIN_TRAVEL_M`). heading_error: mean absolute yaw error; final_heading_error: at the last frame.
     reference_travel, robot_travel: horizontal path length of each root (sampled every
-    :data:`PATH_SAMPLE_S`); final_root_error: horizontal root distance at the last frame.
+    :data:`PATH_SAMPLE_S`); final_root_error: horizontal root distance at the last frame. reference_turn: the
+    reference's largest yaw away from its first frame's.
     """
 
     fell: bool
@@ -165,6 +168,7 @@ class TrackingScore(NamedTuple):
     reference_travel: float
     robot_travel: float
     final_root_error: float
+    reference_turn: float
 
 
 def score_tracking(keypoints: np.ndarray, root_pos: np.ndarray, root_quat: np.ndarray, ref_keypoints: np.ndarray,
@@ -190,6 +194,8 @@ def score_tracking(keypoints: np.ndarray, root_pos: np.ndarray, root_quat: np.nd
     root_xy = np.linalg.norm(np.asarray(root_pos)[:, :2] - np.asarray(ref_root_pos)[:, :2], axis=-1)
     travel = _path_length(ref_root_pos, fps)
     yaw_err = np.abs(_wrap(yaw_from_quat(root_quat) - yaw_from_quat(ref_root_quat)))
+    ref_yaw = yaw_from_quat(ref_root_quat)
+    ref_turn = float(np.abs(_wrap(ref_yaw - ref_yaw[0])).max())
     mean_err = float(err.mean())
     return TrackingScore(
         fell=fell, success=legacy_success(fell, mean_err),
@@ -198,7 +204,8 @@ def score_tracking(keypoints: np.ndarray, root_pos: np.ndarray, root_quat: np.nd
         groups=GroupErrors(**{g: float(rel[:, idx].mean()) for g, idx in groups.items()}),
         root_error=float(root_xy.mean()), root_error_per_m=float(root_xy[-1] / max(travel, MIN_TRAVEL_M)),
         heading_error=float(yaw_err.mean()), final_heading_error=float(yaw_err[-1]),
-        reference_travel=travel, robot_travel=_path_length(root_pos, fps), final_root_error=float(root_xy[-1]))
+        reference_travel=travel, robot_travel=_path_length(root_pos, fps), final_root_error=float(root_xy[-1]),
+        reference_turn=ref_turn)
 
 
 #: [s] the root's path is measured between samples this far apart, so a standing robot's sway (a few mm
@@ -217,33 +224,40 @@ def _path_length(root_pos: Any, fps: float) -> float:
 class GlobalFollowing(NamedTuple):
     """Whether the robot went where the reference went: ``travelled`` (root at the end within
     :data:`FOLLOW_ROOT_ERROR_PER_M` per metre the reference travelled) and ``turned`` (heading at the end
-    within :data:`FOLLOW_HEADING_RAD`). Reported beside success, never inside it."""
+    within :data:`FOLLOW_HEADING_RAD`); None where it does not apply (a reference travelling under
+    :data:`MIN_FOLLOW_TRAVEL_M`, or turning under :data:`FOLLOW_HEADING_RAD`). Reported beside success,
+    never inside it."""
 
-    travelled: bool
-    turned: bool
+    travelled: bool | None
+    turned: bool | None
 
 
 def global_following(score: TrackingScore) -> GlobalFollowing:
     """:class:`GlobalFollowing` of a score (see :func:`score_tracking`)."""
-    return GlobalFollowing(travelled=score.root_error_per_m <= FOLLOW_ROOT_ERROR_PER_M,
-                           turned=score.final_heading_error <= FOLLOW_HEADING_RAD)
+    travelled = score.root_error_per_m <= FOLLOW_ROOT_ERROR_PER_M
+    turned = score.final_heading_error <= FOLLOW_HEADING_RAD
+    return GlobalFollowing(travelled=travelled if score.reference_travel >= MIN_FOLLOW_TRAVEL_M else None,
+                           turned=turned if score.reference_turn >= FOLLOW_HEADING_RAD else None)
 
 
 def describe_global(score: TrackingScore) -> str:
     """One plain sentence on where the robot went against the reference, e.g. "travelled 0.00 m of the
     reference's 0.90 m, 0.90 m off at the end: did not follow it; heading 83 deg off at the end: did not turn
-    as it did" (a reference travelling under 0.1 m: only the root's distance at the end)."""
+    as it did" (a reference staying in place: the root's distance at the end; one not turning: "turned away"
+    when the robot's heading ends more than 30 deg off)."""
     follow = global_following(score)
-    if score.reference_travel < 0.1:
+    if follow.travelled is None:
         root = f"root {score.final_root_error:.2f} m from the reference's at the end"
     else:
         root = (f"travelled {score.robot_travel:.2f} m of the reference's {score.reference_travel:.2f} m, "
                 f"{score.final_root_error:.2f} m off at the end")
-    if not follow.travelled:
-        root += ": did not follow it"
+        if not follow.travelled:
+            root += ": did not follow it"
     heading = f"heading {np.degrees(score.final_heading_error):.0f} deg off at the end"
-    if not follow.turned:
+    if follow.turned is False:
         heading += ": did not turn as it did"
+    elif follow.turned is None and score.final_heading_error > FOLLOW_HEADING_RAD:
+        heading += ": turned away from it"
     return f"{root}; {heading}"
 
 

@@ -108,7 +108,12 @@ def _first_seconds(clip, seconds: float, source: str):
 
     if not seconds > 0:
         raise PolicyError(f"--seconds must be positive, got {seconds} (for {source})")
-    n = min(clip.num_frames, max(2, int(seconds * clip.fps) + 1))
+    return _first_frames(clip, max(2, int(seconds * clip.fps) + 1))
+
+
+def _first_frames(clip, n: int):
+    """The first ``n`` frames of a clip (all of it when shorter)."""
+    n = min(clip.num_frames, n)
     return clip.replace(**{f.name: getattr(clip, f.name)[:n] for f in clip.array_fields()
                            if f.metadata["shape"][:1] == ("T",)})
 
@@ -167,10 +172,15 @@ def track(
           f"{'yes' if s.strict_success else 'no'} "
           f"(worst 1 s root-relative error {cm(s.worst_window_error)} cm, at most "
           f"{100 * STRICT_WINDOW_ERROR_M:.0f} cm to pass)", file=sys.stderr)
+    before = ""
+    if fall and fall.frame >= 2:  # after a fall the errors are mostly the robot lying on the floor
+        up = score_trajectory(_first_frames(traj, fall.frame), g1clip)
+        before = f"; before the fall: {cm(up.mean_keypoint_error)} cm, root-relative {cm(up.root_relative_error)} cm"
     print(f"genmimic-policy: mean keypoint error {cm(s.mean_keypoint_error)} cm, root-relative "
           f"{cm(s.root_relative_error)} cm (hands {cm(s.groups.hands)}, feet {cm(s.groups.feet)}, "
-          f"head {cm(s.groups.head)} cm)", file=sys.stderr)
-    print(f"genmimic-policy: {describe_global(s)} (beside success, not in it)", file=sys.stderr)
+          f"head {cm(s.groups.head)} cm){before}", file=sys.stderr)
+    lay = f"it fell at {fall.time_s:.2f} s, so this is where it lay: " if fall else ""
+    print(f"genmimic-policy: {lay}{describe_global(s)} (beside success, not in it)", file=sys.stderr)
 
 
 @app.command()

@@ -20,9 +20,10 @@ class Evaluation(NamedTuple):
     """Over ``clips`` clips: ``success_rate`` (legacy: no fall, mean keypoint error < 0.25 m),
     ``strict_success_rate`` (no fall, root-relative error <= 0.25 m in every 1 s window), ``fall_rate``;
     mean errors [m] over clips: global keypoints, root-relative, of strict successes, hands, feet, head;
-    mean root error per metre travelled, mean heading error [rad]; ``travelled_rate`` and ``turned_rate``, the
-    share of clips where the robot went where the reference went (:func:`genmimic.core.tracking.global_following`,
-    beside success, not in it); ``per_clip`` rows."""
+    mean root error per metre travelled, mean heading error [rad]; ``travelled_rate`` and ``turned_rate``: of
+    the clips whose reference travels (turns), the share where the robot went where the reference went
+    (:func:`genmimic.core.tracking.global_following`, beside success, not in it; NaN when no clip applies);
+    ``per_clip`` rows (``travelled``/``turned`` None where they do not apply)."""
 
     clips: int
     success_rate: float
@@ -52,7 +53,10 @@ def evaluate_clips(clips: str | Path, controller: Controller) -> Evaluation:
                      "root_relative_error": s.root_relative_error, "worst_window_error": s.worst_window_error,
                      **groups, "root_error_per_m": s.root_error_per_m, "heading_error": s.heading_error,
                      "final_heading_error": s.final_heading_error, **global_following(s)._asdict()})
-    mean = lambda key, rs=rows: float(np.mean([r[key] for r in rs])) if rs else float("nan")  # noqa: E731
+    def mean(key: str, rs: list[dict[str, Any]] = rows) -> float:
+        values = [r[key] for r in rs if r[key] is not None]
+        return float(np.mean(values)) if values else float("nan")
+
     ok = [r for r in rows if r["strict_success"]]
     return Evaluation(len(rows), mean("success"), mean("strict_success"), mean("fell"), mean("error"),
                       mean("root_relative_error"), mean("root_relative_error", ok), mean("hands_error"),
@@ -62,14 +66,17 @@ def evaluate_clips(clips: str | Path, controller: Controller) -> Evaluation:
 
 def summary_lines(ev: Evaluation) -> list[str]:
     """What a person reads of an :class:`Evaluation`: one line per clip (fell or up, strict success, worst 1 s
-    root-relative error, hands [cm], root drift per metre, whether it travelled and turned with the reference),
-    then the totals; the JSON has every figure."""
+    root-relative error, legacy success, hands [cm], root drift per metre, whether it travelled and turned with
+    the reference or "n/a"), then the totals; the JSON has every figure."""
     cm = lambda x: f"{100 * x:5.1f} cm"  # noqa: E731
+    verdict = lambda v: "n/a" if v is None else ("yes" if v else "no ")  # noqa: E731
+    applies = lambda key: [r[key] for r in ev.per_clip if r[key] is not None]  # noqa: E731
     width = max([len(r["clip"]) for r in ev.per_clip] + [4])
     lines = [f"{r['clip']:<{width}}  {'FELL' if r['fell'] else 'up  '}  "
              f"strict {'yes' if r['strict_success'] else 'no '}  worst 1 s {cm(r['worst_window_error'])}"
+             f"  legacy {'yes' if r['success'] else 'no '} (global {cm(r['error'])})"
              f"  hands {cm(r['hands_error'])}  root drift {r['root_error_per_m']:.2f} m/m"
-             f"  travelled {'yes' if r['travelled'] else 'no '}  turned {'yes' if r['turned'] else 'no '}"
+             f"  travelled {verdict(r['travelled'])}  turned {verdict(r['turned'])}"
              for r in ev.per_clip]
     lines.append(f"{ev.clips} clips: strict success {100 * ev.strict_success_rate:.1f} %, falls "
                  f"{round(ev.fall_rate * ev.clips)} ({100 * ev.fall_rate:.1f} %), legacy success "
@@ -78,8 +85,8 @@ def summary_lines(ev: Evaluation) -> list[str]:
                  f"head {100 * ev.head_error:.1f} cm; "
                  f"root drift {ev.root_error_per_m:.2f} m per m travelled, heading error "
                  f"{np.degrees(ev.heading_error):.0f} deg; travelled with the reference on "
-                 f"{round(ev.travelled_rate * ev.clips)}, turned with it on {round(ev.turned_rate * ev.clips)} "
-                 f"(beside success, not in it)")
+                 f"{sum(applies('travelled'))} of {len(applies('travelled'))} clips where it travels, turned with it "
+                 f"on {sum(applies('turned'))} of {len(applies('turned'))} where it turns (beside success, not in it)")
     return lines
 
 
