@@ -122,9 +122,15 @@ def ik_note(report) -> str:
     where = f" ({report.worst_keypoint} at {report.worst_time:.2f} s)" if report.worst_keypoint else ""
     share = "every IK frame" if n == total else f"{n} of {total} IK frames ({100 * n / max(total, 1):.0f} %)"
     which = [name for name, _ in report.nonconverged_keypoints[:3]]
-    most = f"; most often the {', '.join(which)}" if which else ""
-    what = (f"note: in {share} some G1 keypoint ends more than 5 cm from the scaled human's (the G1's proportions "
-            f"and joint limits cannot match the human there{most}; largest {worst:.1f} cm{where}, mean "
+    always = [name for name, frames in report.nonconverged_keypoints if frames >= 0.9 * total]
+    if always:  # a keypoint off on (nearly) every frame: a posture the G1 cannot take, not a failed solve
+        why = (f"the {', '.join(always)} miss on (nearly) every frame: the lifted body's posture there, e.g. a "
+               "trunk bent more than the G1's waist allows, is one the G1 cannot take")
+    else:
+        why = "the G1's proportions and joint limits cannot match the human there" + (
+            f"; most often the {', '.join(which)}" if which else "")
+    what = (f"note: in {share} some G1 keypoint ends more than 5 cm from the scaled human's ({why}; "
+            f"largest {worst:.1f} cm{where}, mean "
             f"{report.keypoint_error_mean * 100:.1f} cm). The G1 clip is complete and is what the trackers follow")
     if worst <= 10:
         return what + "; a miss this small does not change the motion visibly"

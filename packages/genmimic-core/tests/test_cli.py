@@ -26,7 +26,7 @@ def test_info_summarises_a_clip(g1_clip, tmp_path):
     long_note = "a note of many words " * 10
     save_clip(g1_clip.replace(meta={"tool": "t", "params": {"a": 1, "b": {"c": 2}}, "note": long_note}), path)
     lines = runner.invoke(app, ["info", str(path)]).output.splitlines()
-    meta = lines[lines.index("  meta (all of it: --json):") + 1:]
+    meta = lines[lines.index("  meta (--json prints all of it):") + 1:]
     assert meta[0].split() == ["tool", '"t"'] and meta[1].split() == ["params", "{a,", "b}"]
     assert meta[2].endswith(" ...") and meta[2][-5] != " " and len(meta[2]) < 120  # cut after a word, said so
     assert json.loads(result.output)["arrays"]["keypoints"] == [100, 19, 3]

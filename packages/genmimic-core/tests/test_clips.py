@@ -221,12 +221,16 @@ def test_corrupted_member_inside_the_archive(g1_clip, tmp_path):
         load_clip(path)
 
 
-def test_missing_empty_and_directory_inputs(tmp_path):
+def test_missing_empty_and_directory_inputs(tmp_path, monkeypatch):
     with pytest.raises(GenMimicError, match="no_such.npz: no such file"):
         load_clip(tmp_path / "no_such.npz")
     (tmp_path / "empty.npz").write_bytes(b"")
     with pytest.raises(ClipError, match="empty input"):
         load_clip(tmp_path / "empty.npz")
+    # empty standard input: in a pipe, the command before failed
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    with pytest.raises(ClipError, match=r"<stdin>: standard input is empty: .* the error of the command before"):
+        load_clip("-")
     with pytest.raises(GenMimicError, match="is a directory"):
         load_clip(tmp_path)
 

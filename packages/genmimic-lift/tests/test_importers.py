@@ -67,7 +67,9 @@ def test_a_t_pose_the_capture_starts_with_is_dropped_and_said(tmp_path, walk_cli
     assert clip.num_frames == walk_clip.num_frames and clip.meta["params"]["calibration_frames_dropped"] == count
     np.testing.assert_allclose(clip.joints, plain.joints, atol=1e-6)
     first = "frame 0" if count == 1 else "frames 0-1"
-    assert f"{first} dropped (a calibration pose: joints leave it at " in import_summary("tposed.bvh", clip)
+    line = import_summary("tposed.bvh", clip)
+    assert f" fps, {walk_clip.num_frames + count} frames; {first} dropped (a calibration pose: joints leave it " in line
+    assert line.endswith(f" m/s), {walk_clip.num_frames} kept")
     assert plain.meta["params"]["calibration_frames_dropped"] == 0
     assert "dropped" not in import_summary("walk.bvh", plain)
 

@@ -43,7 +43,7 @@ def info(clip: Annotated[str, typer.Argument(help="Clip file (.npz) or - for std
     for name, shape in summary["arrays"].items():
         typer.echo(f"  {name:22s} {tuple(shape)}")
     if c.meta:
-        typer.echo("  meta (all of it: --json):")
+        typer.echo("  meta (--json prints all of it):")
         for key, value in c.meta.items():
             typer.echo(f"    {key:20s} {_meta_value(value)}")
 

@@ -283,6 +283,9 @@ def load_clip(source: str | os.PathLike[str], expect: type[C] | None = None) -> 
     name = display_name(source)
     try:
         data = read_bytes(source)
+        if not data and name == "<stdin>":
+            raise ClipError("standard input is empty: expected an npz clip; fix: if it comes through a pipe, look "
+                            "at the error of the command before this one (it failed and wrote nothing)")
         if not data:
             raise ClipError(f"empty input: expected an npz clip; {_REWRITE_FIX}")
         if not zipfile.is_zipfile(io.BytesIO(data)):

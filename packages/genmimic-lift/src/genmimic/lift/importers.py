@@ -61,7 +61,8 @@ def sniff_kind(data: bytes, source: str = "<stdin>") -> str:
     if looks_like_video(data[:200]):
         return "video"
     if not data:
-        raise LiftError(source, "standard input is empty: pipe a BVH, AMASS .npz, GVHMR .pt or video into it")
+        raise LiftError(source, "standard input is empty: pipe a BVH, AMASS .npz, GVHMR .pt or video into it; "
+                        "in a pipe, look at the error of the command before this one")
     raise LiftError(source, "not a BVH, AMASS-style .npz, GVHMR .pt or video (by its first bytes); pass a file "
                     "with one of: " + " ".join(VIDEO_EXTENSIONS + MOCAP_EXTENSIONS))
 
@@ -186,8 +187,8 @@ def lift_any(source: str | os.PathLike[str], *, focal: float | None = None,
 def import_summary(name: str, clip: SmplClip) -> str | None:
     """One line saying what a mocap import found, for the user to check; None for video clips.
 
-    E.g. ``x.bvh: BVH, up axis +y (detected), unit cm (0.01 m per unit, detected), 120 fps, 2751 frames,
-    frame 0 dropped (a calibration pose: joints leave it at 81 m/s)``.
+    E.g. ``x.bvh: BVH, up axis +y (detected), unit cm (0.01 m per unit, detected), 120 fps, 2752 frames; frame 0
+    dropped (a calibration pose: joints leave it at 81 m/s), 2751 kept``.
     Read from ``clip.meta["params"]`` (written by the importers), so it says what was used, not what was asked.
     """
     params = clip.meta.get("params", {})
@@ -204,10 +205,11 @@ def import_summary(name: str, clip: SmplClip) -> str | None:
         parts.append(f"unit {unit + ' ' if unit else ''}({unit_m:g} m per unit, {params['unit']})")
     elif "up" in params:
         parts.append(f"up axis {params['up']}")
-    parts.append(f"{clip.fps:g} fps, {clip.num_frames} frames")
     dropped = int(params.get("calibration_frames_dropped", 0))
     if dropped:
         first = "frame 0" if dropped == 1 else f"frames 0-{dropped - 1}"
-        parts.append(f"{first} dropped (a calibration pose: joints leave it at "
-                     f"{float(params['calibration_jump_mps']):.0f} m/s)")
+        parts.append(f"{clip.fps:g} fps, {clip.num_frames + dropped} frames; {first} dropped (a calibration pose: "
+                     f"joints leave it at {float(params['calibration_jump_mps']):.0f} m/s), {clip.num_frames} kept")
+    else:
+        parts.append(f"{clip.fps:g} fps, {clip.num_frames} frames")
     return f"{name}: " + ", ".join(parts)

@@ -52,7 +52,8 @@ def load_source(source: VideoSource) -> VideoBytes | str:
             raise LiftError("<stdin>", "standard input is a terminal: pipe a video into it (cat clip.mp4 | ...)")
         data = read_bytes(STREAM)
         if not data:
-            raise LiftError("<stdin>", "standard input is empty: pipe a video into it (cat clip.mp4 | ...)")
+            raise LiftError("<stdin>", "standard input is empty: pipe a video into it (cat clip.mp4 | ...); in a "
+                             "pipe, look at the error of the command before this one")
         return VideoBytes(data)
     return str(source)
 
