@@ -128,6 +128,12 @@ def test_variable_frame_rate_is_placed_by_timestamps(wave, tmp_path):
     # the poses of the decoded frames placed one per 1/30 s, as if the frames were evenly spaced
     naive = accuracy(clip.joints[keep], truth.joints[: len(keep)])
     assert placed.pa_mpjpe < 0.06 and naive.pa_mpjpe > placed.pa_mpjpe + 0.01, (placed, naive)
+    # and the command's line says so (a fresh user saw 75 frames become 110 without a word)
+    from genmimic.lift.importers import import_summary
+
+    assert import_summary("vfr.mp4", clip) == (f"vfr.mp4: video, {len(keep)} frames over {timing['duration']:.2f} s "
+                                               "at uneven times (a variable frame rate): resampled to 30 fps, "
+                                               f"{clip.num_frames} frames")
 
 
 def test_rotated_video_is_lifted_upright(wave, tmp_path):
@@ -138,6 +144,9 @@ def test_rotated_video_is_lifted_upright(wave, tmp_path):
     assert (info.width, info.height, info.rotation) == (360, 480, 90)
     clip = lift_video(path, focal=focal).clip
     assert clip.meta["video_timing"]["rotation_deg"] == 90 and clip.meta["image_size"] == [360, 480]
+    from genmimic.lift.importers import import_summary
+
+    assert import_summary("r.mp4", clip).endswith("at 30 fps; turned upright by its display rotation (90 deg)")
     assert accuracy(clip.joints, truth.joints).pa_mpjpe < 0.06
     assert 1.4 < stature(clip) < 2.0
 

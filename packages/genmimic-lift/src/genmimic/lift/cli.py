@@ -54,13 +54,14 @@ def lift(
                                          "optimisation (slow) instead of converting them in closed form.")] = False,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log steps and timings to stderr (and "
                                           "MediaPipe's start-up messages).")] = False,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Mocap: do not print the line saying the "
-                                        "detected up axis, unit, rate and frame count.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Do not print the line saying the detected up "
+                                        "axis, unit, rate and frame count (mocap) or the video's timing.")] = False,
     version: Version = None,
 ) -> None:
     """Lift a video, or import mocap, into an SMPL clip (genmimic.smpl/1: z up, feet on z = 0).
 
-    INPUT '-' reads standard input. Mocap imports print one line on stderr saying what was detected."""
+    INPUT '-' reads standard input. One line on stderr says what was detected (mocap) or how the video's
+    frames became the clip's (rate, a variable frame rate resampled, rotation)."""
     setup_logging(verbose)
     check_output_path(output)  # before minutes of work
     from .importers import import_summary, lift_any

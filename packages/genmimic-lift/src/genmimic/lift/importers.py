@@ -184,8 +184,24 @@ def lift_any(source: str | os.PathLike[str], *, focal: float | None = None,
     return clip
 
 
+def _video_summary(clip: SmplClip, timing: dict) -> str:
+    """What a video lift did to time: frames decoded, a variable frame rate or a new rate resampled, the
+    display rotation applied."""
+    text = f"video, {timing['source_frames']} frames over {float(timing['duration']):.2f} s"
+    if timing.get("variable"):
+        text += f" at uneven times (a variable frame rate): resampled to {clip.fps:g} fps, {clip.num_frames} frames"
+    elif timing.get("resampled"):
+        text += f", resampled to {clip.fps:g} fps (--fps): {clip.num_frames} frames"
+    else:
+        text += f" at {clip.fps:g} fps"
+    if timing.get("rotation_deg"):
+        text += f"; turned upright by its display rotation ({timing['rotation_deg']} deg)"
+    return text
+
+
 def import_summary(name: str, clip: SmplClip) -> str | None:
-    """One line saying what a mocap import found, for the user to check; None for video clips.
+    """One line saying what a mocap import found, or how a video's frames became the clip's, for the user to
+    check; None for other clips.
 
     E.g. ``x.bvh: BVH, up axis +y (detected), unit cm (0.01 m per unit, detected), 120 fps, 2752 frames; frame 0
     dropped (a calibration pose: joints leave it at 81 m/s), 2751 kept``.
@@ -193,6 +209,9 @@ def import_summary(name: str, clip: SmplClip) -> str | None:
     """
     params = clip.meta.get("params", {})
     importer = params.get("importer")
+    timing = clip.meta.get("video_timing")
+    if importer == "video" and isinstance(timing, dict):
+        return f"{name}: " + _video_summary(clip, timing)
     if importer not in ("bvh", "amass", "gvhmr"):
         return None
     parts = [importer.upper() if importer != "amass" else "AMASS npz"]
