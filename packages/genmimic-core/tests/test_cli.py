@@ -42,6 +42,17 @@ def test_info_reads_stdin_in_a_pipeline(g1_clip, tmp_path):
     assert out.stdout.startswith("-: genmimic.g1/1")
 
 
+def test_a_stream_error_names_the_stage_it_came_from():
+    """In `genmimic-lift ... | genmimic-retarget - ... | genmimic-policy track - ...`, "<stdin>" alone does not
+    say which stage failed."""
+    exe = shutil.which("genmimic-core")
+    if exe is None:
+        pytest.skip("genmimic-core is not installed as a command")
+    out = subprocess.run(f"printf '' | {exe} info -", shell=True, capture_output=True, text=True)
+    assert out.returncode == 1
+    assert out.stderr.startswith("error: <stdin of genmimic-core>: standard input is empty: "), out.stderr
+
+
 def test_info_on_a_bad_file_is_one_line_and_exit_1(tmp_path):
     bad = tmp_path / "bad.npz"
     bad.write_text("hello")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ParamSpec, TypeVar
@@ -20,7 +21,13 @@ T = TypeVar("T")
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print ``error: message`` on stderr and return the Exit to raise."""
+    """Print ``error: message`` on stderr and return the Exit to raise. Run as a genmimic command, a stream
+    in the message is named with the command (``<stdin of genmimic-retarget>``), so an error in a pipeline
+    of stages says which stage it came from."""
+    prog = os.path.basename(sys.argv[0]) if sys.argv else ""
+    if prog.startswith("genmimic"):
+        for stream in ("<stdin>", "<stdout>"):
+            message = message.replace(stream, f"{stream[:-1]} of {prog}>")
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
 
