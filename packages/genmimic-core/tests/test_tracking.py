@@ -77,6 +77,15 @@ def test_a_robot_standing_while_the_reference_walks_and_turns_is_said_not_to_fol
     assert describe_global(went) == ("travelled 0.90 m of the reference's 0.90 m, 0.00 m off at the end; "
                                      "heading 0 deg off at the end")
     assert describe_global(_score(clip)) == "root 0.00 m from the reference's at the end; heading 0 deg off at the end"
+    # out and back (path 3 m, back at the start): a robot standing through it ends where the reference does,
+    # but was 1.5 m off half way: it did not travel with it; nor does a robot that fell
+    out_back = np.concatenate([np.linspace(0, 1.5, T // 2), np.linspace(1.5, 0, T - T // 2)])[:, None] * [1, 0, 0]
+    there = score_tracking(clip.keypoints, clip.root_pos, clip.root_quat, clip.keypoints + out_back[:, None],
+                           clip.root_pos + out_back, clip.root_quat, np.zeros(T, bool), clip.fps)
+    assert there.final_root_error < 0.05 and global_following(there).travelled is False
+    fell = score_tracking(ref_kp, clip.root_pos + walk, ref_quat, ref_kp, clip.root_pos + walk, ref_quat,
+                          np.arange(T) >= T - 5, clip.fps)
+    assert global_following(fell) == (False, False)
     # a reference that neither travels nor turns: neither applies (n/a), and a robot turning away is said so
     assert global_following(_score(clip)) == (None, None)
     turn = quat_from_axis_angle(np.array([0.0, 0.0, np.pi / 2]))

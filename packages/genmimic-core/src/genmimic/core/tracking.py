@@ -35,9 +35,9 @@ SUCCESS_MEAN_ERROR_M = 0.25  #: [m] legacy success: mean global keypoint error u
 STRICT_WINDOW_S = 1.0  #: [s] window of the strict criterion
 STRICT_WINDOW_ERROR_M = 0.25  #: [m] strict success: root-relative error at most this in every window
 MIN_TRAVEL_M = 1.0  #: [m] floor of the distance that the root error is divided by (standing clips)
-#: [m per m] "travelled with the reference": the root at the end at most this far from the reference's per
-#: metre the reference travelled (at least :data:`MIN_TRAVEL_M`)
-FOLLOW_ROOT_ERROR_PER_M = 0.5
+#: "travelled with the reference": the root never farther from the reference's than this share of how far
+#: the reference gets from its start (at least :data:`MIN_TRAVEL_M`), and no fall
+FOLLOW_ROOT_ERROR_SHARE = 0.5
 #: [rad] "turned with the reference": the heading at the end at most this far off (30 deg: issue 17's target
 #: for the demo's turn)
 FOLLOW_HEADING_RAD = float(np.radians(30.0))
@@ -150,8 +150,9 @@ class TrackingScore(NamedTuple):
     root_error_per_m: horizontal root error at the end divided by the reference's path length (at least
     :data:`MIN_TRAVEL_M`). heading_error: mean absolute yaw error; final_heading_error: at the last frame.
     reference_travel, robot_travel: horizontal path length of each root (sampled every
-    :data:`PATH_SAMPLE_S`); final_root_error: horizontal root distance at the last frame. reference_turn: the
-    reference's largest yaw away from its first frame's.
+    :data:`PATH_SAMPLE_S`); final_root_error, max_root_error: horizontal root distance at the last frame and
+    its largest; reference_reach: the reference root's largest horizontal distance from its start;
+    reference_turn: the reference's largest yaw away from its first frame's.
     """
 
     fell: bool
@@ -168,6 +169,8 @@ class TrackingScore(NamedTuple):
     reference_travel: float
     robot_travel: float
     final_root_error: float
+    max_root_error: float
+    reference_reach: float
     reference_turn: float
 
 
@@ -205,7 +208,9 @@ def score_tracking(keypoints: np.ndarray, root_pos: np.ndarray, root_quat: np.nd
         root_error=float(root_xy.mean()), root_error_per_m=float(root_xy[-1] / max(travel, MIN_TRAVEL_M)),
         heading_error=float(yaw_err.mean()), final_heading_error=float(yaw_err[-1]),
         reference_travel=travel, robot_travel=_path_length(root_pos, fps), final_root_error=float(root_xy[-1]),
-        reference_turn=ref_turn)
+        max_root_error=float(root_xy.max()), reference_turn=ref_turn,
+        reference_reach=float(np.linalg.norm(np.asarray(ref_root_pos)[:, :2] - np.asarray(ref_root_pos)[0, :2],
+                                             axis=-1).max()))
 
 
 #: [s] the root's path is measured between samples this far apart, so a standing robot's sway (a few mm
@@ -222,11 +227,12 @@ def _path_length(root_pos: Any, fps: float) -> float:
 
 
 class GlobalFollowing(NamedTuple):
-    """Whether the robot went where the reference went: ``travelled`` (root at the end within
-    :data:`FOLLOW_ROOT_ERROR_PER_M` per metre the reference travelled) and ``turned`` (heading at the end
-    within :data:`FOLLOW_HEADING_RAD`); None where it does not apply (a reference travelling under
-    :data:`MIN_FOLLOW_TRAVEL_M`, or turning under :data:`FOLLOW_HEADING_RAD`). Reported beside success,
-    never inside it."""
+    """Whether the robot went where the reference went, without falling: ``travelled`` (its root never
+    farther from the reference's than :data:`FOLLOW_ROOT_ERROR_SHARE` of how far the reference gets from its
+    start, at least :data:`MIN_TRAVEL_M`; so an out-and-back walk stood through does not count) and ``turned``
+    (heading at the end within :data:`FOLLOW_HEADING_RAD`); None where it does not apply (a reference
+    travelling under :data:`MIN_FOLLOW_TRAVEL_M`, or turning under :data:`FOLLOW_HEADING_RAD`). Reported
+    beside success, never inside it."""
 
     travelled: bool | None
     turned: bool | None
@@ -234,8 +240,9 @@ class GlobalFollowing(NamedTuple):
 
 def global_following(score: TrackingScore) -> GlobalFollowing:
     """:class:`GlobalFollowing` of a score (see :func:`score_tracking`)."""
-    travelled = score.root_error_per_m <= FOLLOW_ROOT_ERROR_PER_M
-    turned = score.final_heading_error <= FOLLOW_HEADING_RAD
+    travelled = not score.fell and score.max_root_error <= FOLLOW_ROOT_ERROR_SHARE * max(score.reference_reach,
+                                                                                         MIN_TRAVEL_M)
+    turned = not score.fell and score.final_heading_error <= FOLLOW_HEADING_RAD
     return GlobalFollowing(travelled=travelled if score.reference_travel >= MIN_FOLLOW_TRAVEL_M else None,
                            turned=turned if score.reference_turn >= FOLLOW_HEADING_RAD else None)
 
