@@ -111,6 +111,21 @@ def test_a_video_given_as_a_clip_is_sent_to_genmimic_lift(tmp_path):
         load_clip(video)
 
 
+def test_a_g1_motion_file_given_as_a_clip_is_sent_to_import(tmp_path, monkeypatch):
+    """A BeyondMimic CSV or GMR pickle where a clip is wanted (by name, or CSV text on stdin)."""
+    row = ",".join(["0.1"] * 36) + "\n"
+    for name in ("walk.csv", "walk.pkl"):
+        (tmp_path / name).write_text(row * 3)
+        with pytest.raises(ClipError, match=rf"{name}: not a clip but a G1 motion file .*genmimic-retarget import"):
+            load_clip(tmp_path / name)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO((row * 3).encode())))
+    with pytest.raises(ClipError, match=r"<stdin>: not a clip but a G1 motion file"):
+        load_clip("-")
+    (tmp_path / "notes.txt").write_text("hello, world\n")
+    with pytest.raises(ClipError, match="not an npz archive"):
+        load_clip(tmp_path / "notes.txt")
+
+
 def test_a_clip_of_the_wrong_kind_names_the_command_that_makes_the_right_one(smpl_clip, g1_clip, tmp_path):
     human, robot = tmp_path / "human.npz", tmp_path / "robot.npz"
     save_clip(smpl_clip, human)

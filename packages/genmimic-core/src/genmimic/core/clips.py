@@ -175,8 +175,9 @@ class G1Clip(_Clip):
         if tuple(self.joint_names) != g1.JOINT_NAMES:
             diff = next(i for i, (a, b) in enumerate(zip(self.joint_names, g1.JOINT_NAMES, strict=True)) if a != b)
             raise ClipError(
-                f"joint_names: not the G1 SDK order (index {diff} is {self.joint_names[diff]!r}, "
-                f"expected {g1.JOINT_NAMES[diff]!r})", key="joint_names")
+                f"joint_names: not the G1 SDK order (index {diff} is {str(self.joint_names[diff])!r}, "
+                f"expected {g1.JOINT_NAMES[diff]!r}); fix: reorder the joint columns to the Unitree SDK order "
+                "(genmimic.core.g1_constants.JOINT_NAMES)", key="joint_names")
         if len(set(self.keypoint_names.tolist())) != len(self.keypoint_names):
             raise ClipError("keypoint_names: names are not unique", key="keypoint_names")
 
@@ -266,6 +267,14 @@ def clip_to_arrays(clip: Clip) -> dict[str, np.ndarray]:
 
 #: Suffixes of what genmimic-lift reads (videos, mocap), told apart from a clip by name when not an npz.
 _LIFT_INPUTS = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".bvh", ".c3d", ".fbx")
+_IMPORT_INPUTS = (".csv", ".pkl", ".pickle")
+
+
+def _looks_like_csv(data: bytes) -> bool:
+    """Text whose first line is numbers separated by commas or semicolons (a CSV motion, e.g. on stdin)."""
+    first = data[:4096].split(b"\n", 1)[0].strip()
+    return bool(first) and first.count(b",") + first.count(b";") >= 6 and all(
+        chr(c) in "0123456789.,;-+eE \t\r" for c in first)
 _REWRITE_FIX = ("fix: give a clip written by a genmimic command (genmimic-lift, genmimic-retarget, ...), "
                 "or write it again if it was cut short (a full disk or an interrupted copy)")
 
@@ -291,6 +300,9 @@ def load_clip(source: str | os.PathLike[str], expect: type[C] | None = None) -> 
         if not zipfile.is_zipfile(io.BytesIO(data)):
             if os.path.splitext(name)[1].lower() in _LIFT_INPUTS:
                 raise ClipError("not a clip but a video or mocap file; fix: run genmimic-lift on it first")
+            if os.path.splitext(name)[1].lower() in _IMPORT_INPUTS or _looks_like_csv(data):
+                raise ClipError("not a clip but a G1 motion file (CSV or GMR pickle); fix: turn it into a clip "
+                                "with genmimic-retarget import first")
             raise ClipError(f"not an npz archive (wrong file type or truncated); {_REWRITE_FIX}")
         try:
             with np.load(io.BytesIO(data), allow_pickle=False) as npz:
