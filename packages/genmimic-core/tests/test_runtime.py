@@ -105,6 +105,18 @@ def test_joint_angles_far_past_the_limits_are_refused_and_degrees_named():
         reference_from_clip(clip.replace(dof_pos=swapped), 0.02, "s.npz")
 
 
+def test_keypoints_that_are_not_the_joint_angles_motion_are_refused():
+    """Left and right leg columns swapped (a fresh user's test): the keypoints, the policy's goal, and the joint
+    angles, its start, are then two motions."""
+    clip = waving_g1_clip(50, fps=50.0)
+    legs = clip.dof_pos.copy()
+    legs[:, 0:6], legs[:, 6:12] = clip.dof_pos[:, 6:12] + [0, 0, 0, 0.6, 0, 0], clip.dof_pos[:, 0:6]
+    with pytest.raises(ClipError, match=r"sw\.npz: keypoints: \d+ cm from where the joint angles put them .* fix: "):
+        reference_from_clip(clip.replace(dof_pos=legs), 0.02, "sw.npz")
+    shifted = clip.replace(keypoints=clip.keypoints + [0.0, 0.0, 0.02])  # 2 cm: kept
+    reference_from_clip(shifted, 0.02)
+
+
 def test_the_runtime_imports_without_the_training_stack(tmp_path):
     code = ("import sys, genmimic.core.runtime, genmimic.core.tracking; "
             "assert not [m for m in sys.modules if m.split('.')[0] in ('jax', 'flax', 'optax', 'tensorboard')]")

@@ -141,7 +141,7 @@ def track(
     from genmimic.core.clips import G1Clip, Trajectory, load_clip, save_clip
     from genmimic.core.files import check_output_path, display_name
     from genmimic.core.frame_metrics import fall_event
-    from genmimic.core.runtime.reference import check_joint_angles
+    from genmimic.core.runtime.reference import check_joint_angles, check_keypoints_match_joints
     from genmimic.core.tracking import STRICT_WINDOW_ERROR_M, describe_global, score_trajectory
 
     from .track import track_clip
@@ -154,6 +154,7 @@ def track(
               "not a retargeted reference; tracking its keypoints (its arms' joint angles are a policy's own, "
               "up to 2 rad from a retargeted pose's)", file=sys.stderr)
     check_joint_angles(g1clip, display_name(clip))  # before the header line: a clip in degrees is refused
+    check_keypoints_match_joints(g1clip, display_name(clip))
     if seconds is not None:
         g1clip = _first_seconds(g1clip, seconds, display_name(clip))
     ctrl = _controller(controller, policy, baseline_dir, spec, horizon_s=horizon, num_samples=samples, seed=seed,

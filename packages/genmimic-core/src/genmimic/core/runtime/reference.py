@@ -77,13 +77,38 @@ def check_joint_angles(clip: G1Clip, source: str = "clip") -> None:
                     f"{int(frame)}; {why}", source, "dof_pos")
 
 
+#: [m] keypoints this far (median over frames of the largest) from the joint angles' forward kinematics are
+#: refused: the policy follows the keypoints and starts from the joint angles, so they must be one motion
+MAX_KEYPOINT_FK_GAP_M = 0.03
+
+
+def check_keypoints_match_joints(clip: G1Clip, source: str = "clip") -> None:
+    """Refuse a clip whose keypoints are not where its root pose and joint angles put the G1's keypoint
+    frames (every genmimic clip has them by forward kinematics; a clip edited by hand, with swapped joint
+    columns or keypoints of another robot does not): :class:`~genmimic.core.errors.ClipError` naming
+    ``source``, the gap, the worst keypoint and the fix."""
+    from ..g1_kinematics import keypoint_positions
+
+    gap = np.linalg.norm(keypoint_positions(clip.root_pos, clip.root_quat, clip.dof_pos) - clip.keypoints, axis=-1)
+    typical = float(np.median(gap.max(axis=1)))
+    if typical <= MAX_KEYPOINT_FK_GAP_M:
+        return
+    worst = g1.KEYPOINT_NAMES[int(np.argmax(np.median(gap, axis=0)))]
+    raise ClipError(f"keypoints: {typical * 100:.0f} cm from where the joint angles put them (median frame; "
+                    f"worst {worst}): the joint columns may be in another order or the keypoints from another "
+                    "source; fix: make the clip with genmimic-retarget (or import the joint motion with "
+                    "genmimic-retarget import, which computes the keypoints)", source, "keypoints")
+
+
 def reference_from_clip(clip: G1Clip, dt: float = 0.02, source: str = "clip") -> ReferenceMotion:
     """Resample ``clip`` to period ``dt`` [s] (linear, quaternion nlerp) and differentiate velocities.
 
-    Raises :class:`~genmimic.core.errors.ClipError` when the clip's keypoints are not the G1's or its joint
-    angles lie far outside the G1's limits (:func:`check_joint_angles`)."""
+    Raises :class:`~genmimic.core.errors.ClipError` when the clip's keypoints are not the G1's or not where its
+    joint angles put them (:func:`check_keypoints_match_joints`), or its joint angles lie far outside the G1's
+    limits (:func:`check_joint_angles`)."""
     check_keypoints(clip, source)
     check_joint_angles(clip, source)
+    check_keypoints_match_joints(clip, source)
     n = max(2, int(np.floor(clip.duration / dt + 1e-6)) + 1)
     x = np.minimum(np.arange(n) * dt * clip.fps, clip.num_frames - 1)
     i0 = np.minimum(np.floor(x).astype(int), clip.num_frames - 2)
