@@ -133,8 +133,9 @@ def test_evaluate_prints_a_table_for_people_and_json_for_scripts(tmp_path):
     data = json.loads(result.stdout, parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}"))
     assert data["clips"] == 2 and data["fall_rate"] == 0.5 and data["units"]["heading_error"] == "rad"
     table = result.stderr.splitlines()
-    assert re.match(r"a\.npz  up    strict yes  worst 1 s +\d+\.\d cm  legacy", table[0])
-    assert re.match(r"b\.npz  FELL  strict no ", table[1])
+    assert re.match(r"a\.npz  up              strict yes  worst 1 s +\d+\.\d cm  legacy", table[0])
+    assert re.match(r"b\.npz  FELL at +\d+\.\d s  strict no ", table[1])
+    assert re.search(r"root-relative error \d+\.\d cm \(\d+\.\d cm on strict successes\)", table[2])
     assert table[2].startswith("2 clips: strict success 50.0 %, falls 1 (50.0 %)")
     # the legacy verdict beside the strict one, with the global error it rests on
     assert re.search(r"strict yes  worst 1 s +\d+\.\d cm  legacy (yes|no ) \(global +\d+\.\d cm\)", table[0])

@@ -46,9 +46,11 @@ def evaluate_clips(clips: str | Path, controller: Controller) -> Evaluation:
     """Track every clip of ``clips`` (a directory or one file) with ``controller`` and score it."""
     rows = []
     for name, clip in load_clip_dir(clips):
-        s = score_trajectory(track_clip(clip, controller, source=name), clip)
+        traj = track_clip(clip, controller, source=name)
+        s = score_trajectory(traj, clip)
         groups = {f"{k}_error": v for k, v in s.groups._asdict().items()}
-        rows.append({"clip": Path(name).name, "fell": s.fell, "success": s.success,
+        fell_at = float(np.argmax(traj.fallen) / traj.fps) if s.fell else None
+        rows.append({"clip": Path(name).name, "fell": s.fell, "fell_at_s": fell_at, "success": s.success,
                      "strict_success": s.strict_success, "error": s.mean_keypoint_error,
                      "root_relative_error": s.root_relative_error, "worst_window_error": s.worst_window_error,
                      **groups, "root_error_per_m": s.root_error_per_m, "heading_error": s.heading_error,
@@ -72,7 +74,8 @@ def summary_lines(ev: Evaluation) -> list[str]:
     verdict = lambda v: "n/a" if v is None else ("yes" if v else "no ")  # noqa: E731
     applies = lambda key: [r[key] for r in ev.per_clip if r[key] is not None]  # noqa: E731
     width = max([len(r["clip"]) for r in ev.per_clip] + [4])
-    lines = [f"{r['clip']:<{width}}  {'FELL' if r['fell'] else 'up  '}  "
+    state = lambda r: f"FELL at {r['fell_at_s']:4.1f} s" if r["fell"] else "up"  # noqa: E731
+    lines = [f"{r['clip']:<{width}}  {state(r):<14}  "
              f"strict {'yes' if r['strict_success'] else 'no '}  worst 1 s {cm(r['worst_window_error'])}"
              f"  legacy {'yes' if r['success'] else 'no '} (global {cm(r['error'])})"
              f"  hands {cm(r['hands_error'])}  root drift {r['root_error_per_m']:.2f} m/m"
@@ -80,7 +83,8 @@ def summary_lines(ev: Evaluation) -> list[str]:
              for r in ev.per_clip]
     lines.append(f"{ev.clips} clips: strict success {100 * ev.strict_success_rate:.1f} %, falls "
                  f"{round(ev.fall_rate * ev.clips)} ({100 * ev.fall_rate:.1f} %), legacy success "
-                 f"{100 * ev.success_rate:.1f} %; root-relative error {100 * ev.root_relative_error:.1f} cm, "
+                 f"{100 * ev.success_rate:.1f} %; root-relative error {100 * ev.root_relative_error:.1f} cm "
+                 f"({100 * ev.error_of_strict_successes:.1f} cm on strict successes), "
                  f"hands {100 * ev.hands_error:.1f} cm, feet {100 * ev.feet_error:.1f} cm, "
                  f"head {100 * ev.head_error:.1f} cm; "
                  f"root drift {ev.root_error_per_m:.2f} m per m travelled, heading error "
