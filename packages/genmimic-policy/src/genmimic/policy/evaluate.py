@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from genmimic.core.frame_metrics import fall_event
 from genmimic.core.tracking import global_following, score_trajectory
 
 from .controllers import Controller
@@ -49,7 +50,8 @@ def evaluate_clips(clips: str | Path, controller: Controller) -> Evaluation:
         traj = track_clip(clip, controller, source=name)
         s = score_trajectory(traj, clip)
         groups = {f"{k}_error": v for k, v in s.groups._asdict().items()}
-        fell_at = float(np.argmax(traj.fallen) / traj.fps) if s.fell else None
+        fall = fall_event(traj)
+        fell_at = fall.time_s if fall else None
         rows.append({"clip": Path(name).name, "fell": s.fell, "fell_at_s": fell_at, "success": s.success,
                      "strict_success": s.strict_success, "error": s.mean_keypoint_error,
                      "root_relative_error": s.root_relative_error, "worst_window_error": s.worst_window_error,
