@@ -29,13 +29,22 @@ REPO = Path(__file__).resolve().parent.parent
 CMU_CLIP = REPO.parent / "shared" / "data" / "motions" / "cmu_01_01_forward_jumps.bvh"
 #: Training compute of each method, with its source.
 COMPUTE = {
-    "policy": "student v0.2: teacher 42.9 M env steps (~6.5 h, mostly on a 2-core CPU, 7 min on one H200 GPU) "
-              "+ DAgger 0.6 M env steps (31 min) (this project)",
     "twist2": "not stated in the sources reachable here (TWIST2, Ze et al. 2025); its predecessor TWIST: "
               "1-2 days on one RTX 4090",
     "mpc": "none (sampling MPC, ~40x slower than real time on 2 cores)",
     "replay": "none",
 }
+
+
+def shipped_compute() -> str:
+    """The shipped student's training compute, from the record in its policy file (never stale)."""
+    from genmimic.policy.policy_file import load_policy
+
+    training = load_policy()[1].training
+    teacher, student = training["teacher"], training["student"]
+    return (f"{training.get('name', 'the shipped student')}: teacher {teacher['env_steps'] / 1e6:.1f} M env steps "
+            f"(~{teacher['seconds'] / 3600:.0f} h, mostly on a 2-core CPU, 7 min on one H200 GPU) + DAgger "
+            f"{student['env_steps'] / 1e6:.1f} M env steps ({student['seconds'] / 60:.0f} min) (this project)")
 
 
 def _cmu_rows(methods: tuple[str, ...]) -> dict[str, dict]:
@@ -73,6 +82,7 @@ def _table(overall: list[dict], cmu: dict[str, dict], subset: list[dict]) -> str
              "| method | benchmark: strict success | falls | root-relative error | worst 1 s | hands / feet | "
              "root error per m | CMU jumps (23 s): fell | root-relative error | MPKPE | training compute |",
              "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---|"]
+    compute = {**COMPUTE, "policy": shipped_compute()}
     for r in overall:
         c = cmu.get(r["method"])
         cmu_cells = "- | - | -"
@@ -82,7 +92,7 @@ def _table(overall: list[dict], cmu: dict[str, dict], subset: list[dict]) -> str
         lines.append(f"| {r['method']} | {r['strict_%']:.1f} % ({r['clips']} clips) | {r['fall_%']:.1f} % | "
                      f"{r['rel_mm']:.0f} mm | {r['worst_1s_mm']:.0f} mm | "
                      f"{r['hands_mm']:.0f} / {r['feet_mm']:.0f} mm | "
-                     f"{r['root_err_m_per_m']:.2f} m/m | {cmu_cells} | {COMPUTE.get(r['method'], '')} |")
+                     f"{r['root_err_m_per_m']:.2f} m/m | {cmu_cells} | {compute.get(r['method'], '')} |")
     if subset:
         lines += ["", f"With the MPC, on the {len({r['clip_id'] for r in subset})} shortest clean motions:", "",
                   "| method | clips | strict success | falls | root-relative error |", "|---|---:|---:|---:|---:|"]

@@ -10,8 +10,10 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from genmimic.core.runtime import make_spec, write_spec
+from genmimic.core.tracking import root_relative_distances
 
-#: The shipped student's interface: 3 proprioception frames, goals 0, 2, 5, 10 steps ahead, 50 Hz.
+#: The interface of students v0.1 and v0.2: 3 proprioception frames, goals 0, 2, 5, 10 steps ahead, 50 Hz (the
+#: shipped v0.3 takes 10 frames; the tests that run it read its own spec).
 SPEC = make_spec(3, (0, 2, 5, 10), 0.02, np.full(29, 0.25), training={"name": "linear test policy"})
 
 
@@ -49,3 +51,20 @@ def nan_policy(tmp_path_factory) -> Path:
 def saturating_policy(tmp_path_factory) -> Path:
     """Always answers action 9: beyond the +-5 the project's policies are clipped to."""
     return write_linear_policy(tmp_path_factory.mktemp("policies") / "nine.onnx", bias=9.0)
+
+
+def _pose_error(robot, first: int, reference) -> float:
+    """Mean root-relative keypoint error [m] (``genmimic.core.tracking``'s, the strict criterion's: each pose
+    about its own pelvis in its own heading frame) of ``robot`` (a clip with keypoints and root_quat) from
+    frame ``first`` on against ``reference``'s frames from 0, over the frames both have. Global errors are not
+    compared: where a robot wanders while it waves differs between two simulations of the same policy."""
+    n = min(reference.num_frames, robot.num_frames - first)
+    rel, _ = root_relative_distances(robot.keypoints[first: first + n], robot.root_quat[first: first + n],
+                                     reference.keypoints[:n], reference.root_quat[:n])
+    return float(rel.mean())
+
+
+@pytest.fixture(scope="session")
+def pose_error():
+    """:func:`_pose_error`, for the tests that compare a deployed run with `genmimic-policy track`."""
+    return _pose_error

