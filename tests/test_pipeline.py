@@ -3,6 +3,7 @@ itself and on the sample videos in ../shared/data when present (issue 8)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -79,7 +80,11 @@ def test_a_bad_video_stops_the_pipeline_with_one_line_and_no_output(tmp_path):
 
 
 def test_the_bundled_demo_video_keeps_the_robot_up(tmp_path):
-    """make demo's input through the shell pipeline: the simulated G1 follows it without falling."""
+    """make demo's input through the shell pipeline: the simulated G1 follows it without falling, meets the
+    strict criterion and turns with the reference (v0.2, shipped before v0.3, ended 83 deg off; v0.3 3-22 deg
+    over 8 copies of the clip perturbed by 1e-6 rad). Not the global mean error: the robot steps back where the
+    lifted human leans beyond its feet (the feasibility check's "adapt" seconds), so its root leaves the
+    reference's."""
     from pathlib import Path
 
     video = Path(__file__).resolve().parents[1] / "data" / "demo" / "wave_step_turn.mp4"
@@ -88,4 +93,6 @@ def test_the_bundled_demo_video_keeps_the_robot_up(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     traj = check_trajectory(out, (232 - 1) / 25)
     assert not traj.fallen.any(), "the robot falls on the lifted demo motion"
-    assert np.mean(traj.tracking_error) < 0.25
+    assert "strict success yes" in proc.stderr, proc.stderr[-2000:]
+    heading = re.search(r"heading (\d+) deg off at the end", proc.stderr)
+    assert heading and int(heading.group(1)) <= 45, proc.stderr[-2000:]

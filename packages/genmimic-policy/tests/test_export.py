@@ -92,7 +92,7 @@ def test_the_shipped_policy_meta_reads_as_a_spec_and_round_trips(tmp_path):
     (lambda d: d["action_scale"].__setitem__(4, 0.0), "action_scale", "expected values > 0"),
     (lambda d: d.update(control_period_s=2.0), "control_period_s", "implausible control period"),
     (lambda d: d["observation"].update(gyro_scale=0.3), "observation.gyro_scale", "builds observations with 0.25"),
-    (lambda d: d["observation"].update(size=500), "observation.size", "make 507"),
+    (lambda d: d["observation"].update(size=500), "observation.size", r"history \d+ and future frames .* make \d+"),
     (lambda d: d["observation"]["blocks"][2].update(start=7), "observation.blocks[2]", "not the layout"),
     (lambda d: d.update(colour="red"), "colour", "unknown key"),
 ])

@@ -96,3 +96,50 @@ def test_the_exported_student_is_its_parameter_average(tmp_path):
     obs = np.random.default_rng(0).normal(size=(4, student_size(cfg))).astype(np.float32)
     np.testing.assert_allclose(net(obs), policy_mean(state.average, state.normalizer, obs), atol=1e-5)
     assert not np.allclose(net(obs), policy_mean(state.params, state.normalizer, obs), atol=1e-3)
+
+
+def _student_run(path: Path, seed: int, scale: float, config=None) -> tuple[RunDir, object]:
+    """A run directory holding only a student checkpoint whose average is ``scale`` x its initial weights."""
+    from genmimic.policy.checkpoint import save_checkpoint
+    from genmimic.policy.config import default_config
+    from genmimic.policy.distill import init_student, student_size
+
+    run = RunDir(path)
+    cfg = run.start(config or default_config())
+    state = init_student(jax.random.PRNGKey(seed), student_size(cfg), cfg.distill)
+    state = state._replace(average=jax.tree.map(lambda p: scale * p, state.params))
+    save_checkpoint(run.checkpoint("student"), (state, jax.random.PRNGKey(1)), {"iteration": 100 * seed})
+    return run, state
+
+
+def test_checkpoint_averaging_exports_the_mean_of_the_students_weights(tmp_path):
+    """``export_policy(average_with=...)`` (``genmimic-policy export RUN --average-with RUN2``): the
+    weights are the leaf-by-leaf mean, the normaliser this run's, and the record names what was averaged."""
+    from genmimic.core.runtime import load_npz_policy
+    from genmimic.policy.distill import student_size
+    from genmimic.policy.networks import policy_mean
+
+    a, sa = _student_run(tmp_path / "a", 1, 1.0)
+    b, sb = _student_run(tmp_path / "b", 2, 3.0)
+    path = a.export_policy({"name": "soup"}, average_with=(b,))
+    net, spec = load_npz_policy(path)
+    mean = jax.tree.map(lambda x, y: (x + y) / 2, sa.average, sb.average)
+    obs = np.random.default_rng(0).normal(size=(3, student_size(a.read_config()))).astype(np.float32)
+    np.testing.assert_allclose(net(obs), policy_mean(mean, sa.normalizer, obs), atol=1e-4)
+    assert spec.training["averaged"] == [{"run": "a", "iteration": 100}, {"run": "b", "iteration": 200}]
+    alone, _ = a.student_policy(average_with=(a,))  # a run averaged with itself is itself
+    np.testing.assert_allclose(alone(obs), policy_mean(sa.average, sa.normalizer, obs), atol=1e-5)
+
+
+def test_checkpoint_averaging_refuses_students_of_another_shape(tmp_path):
+    import dataclasses
+
+    from genmimic.policy.config import default_config
+
+    a, _ = _student_run(tmp_path / "a", 1, 1.0)
+    cfg = default_config()
+    longer = dataclasses.replace(cfg, env=dataclasses.replace(cfg.env, student_history=10))
+    b, _ = _student_run(tmp_path / "b", 2, 1.0, longer)
+    with pytest.raises(CheckpointError, match="b: its student's network differs from .*average students of one run"):
+        a.student_policy(average_with=(b,))
+    assert not a.policy_path.exists()

@@ -37,3 +37,7 @@ def test_export_shipped_policy(tmp_path):
     assert (tmp_path / "policy.json").exists()
     r = CliRunner().invoke(app, ["export", "-o", str(tmp_path / "x.onnx")])
     assert r.exit_code == 1 and "exactly one of RUN" in r.output and not (tmp_path / "x.onnx").exists()
+    r = CliRunner().invoke(app, ["export", "--shipped", "--average-with", str(tmp_path),
+                                 "-o", str(tmp_path / "y.onnx")])
+    assert r.exit_code == 1 and "--average-with needs RUN to be a run directory" in r.output
+    assert not (tmp_path / "y.onnx").exists()

@@ -82,9 +82,9 @@ def require_training_stack(command: str) -> None:
                           "pip install 'genmimic-policy[train]'")
 
 
-CONTROLLER_HELP = ("Tracker: policy (the learned student), mpc (the sampling MPC, no training; --horizon, --samples, "
-                   "--seed), replay (open-loop PD replay), twist2 (TWIST2's released tracker, --baseline-dir), onnx "
-                   "(--spec FILE) or another registered one.")
+CONTROLLER_HELP = ("Tracker: policy (the learned student), mpc (the sampling MPC, no training; {mpc}), replay "
+                   "(open-loop PD replay), twist2 (TWIST2's released tracker, --baseline-dir), onnx (--spec FILE) or "
+                   "another registered one.")
 
 
 BASELINE_HELP = "Folder holding a peer's ONNX file (twist2: twist2_1017_20k.onnx; default ../shared/baselines/twist2)."
@@ -124,7 +124,8 @@ def track(
     clip: Annotated[str, typer.Argument(help="G1 clip (.npz) or - for stdin.")],
     output: Annotated[str, typer.Option("-o", "--output", help="Trajectory clip to write (.npz) or - for stdout.")],
     policy: Annotated[str | None, typer.Option("--policy", help=POLICY_HELP)] = None,
-    controller: Annotated[str, typer.Option("--controller", help=CONTROLLER_HELP)] = "policy",
+    controller: Annotated[str, typer.Option("--controller", help=CONTROLLER_HELP.format(
+        mpc="--horizon, --samples, --seed"))] = "policy",
     baseline_dir: Annotated[Path | None, typer.Option("--baseline-dir", help=BASELINE_HELP)] = None,
     spec: Annotated[Path | None, typer.Option("--spec", help=SPEC_HELP)] = None,
     render: Annotated[Path | None, typer.Option("--render", help="Also write an MP4 of the simulated robot.")] = None,
@@ -190,6 +191,9 @@ def export(
     output: Annotated[Path, typer.Option("-o", "--output", help="ONNX file to write (the JSON goes beside it).")],
     run: Annotated[str | None, typer.Argument(help="Run directory or policy.npz.")] = None,
     shipped: Annotated[bool, typer.Option("--shipped", help="Export the policy shipped in this package.")] = False,
+    average_with: Annotated[list[Path] | None, typer.Option(
+        "--average-with", help="Another run directory (e.g. a copy of RUN's checkpoint at another iteration) whose "
+        "student's weights are averaged with RUN's (checkpoint averaging); repeat for more.")] = None,
 ) -> None:
     """Export a student (RUN, or --shipped) to ONNX, its spec as JSON beside it.
 
@@ -199,9 +203,15 @@ def export(
 
     if (run is None) == (not shipped):
         raise PolicyError("export needs exactly one of RUN (a run directory or policy.npz) and --shipped")
-    from .run_dir import load_policy_or_run
+    from .run_dir import RunDir, load_policy_or_run
 
-    net, spec = load_policy_or_run(run)
+    if average_with:
+        if run is None or not RunDir(Path(run)).checkpoint("student").is_file():
+            raise PolicyError(f"{run or 'the shipped policy'}: --average-with needs RUN to be a run directory with "
+                              "a student checkpoint (student.msgpack)")
+        net, spec = RunDir(Path(run)).student_policy(average_with=tuple(RunDir(p) for p in average_with))
+    else:
+        net, spec = load_policy_or_run(run)
     onnx_path, json_path = export_onnx(net, spec, output)
     typer.echo(f"{onnx_path}\n{json_path}")
 
@@ -227,7 +237,8 @@ def corpus(
 def evaluate(
     clips: Annotated[Path, typer.Argument(help="Directory of G1 clips (or one clip).")],
     policy: Annotated[str | None, typer.Option("--policy", help=POLICY_HELP)] = None,
-    controller: Annotated[str, typer.Option("--controller", help=CONTROLLER_HELP)] = "policy",
+    controller: Annotated[str, typer.Option("--controller", help=CONTROLLER_HELP.format(
+        mpc="with its defaults; `track` sets its horizon and samples"))] = "policy",
     baseline_dir: Annotated[Path | None, typer.Option("--baseline-dir", help=BASELINE_HELP)] = None,
     spec: Annotated[Path | None, typer.Option("--spec", help=SPEC_HELP)] = None,
 ) -> None:

@@ -83,7 +83,8 @@ def summary_lines(ev: Evaluation) -> list[str]:
              f"  hands {cm(r['hands_error'])}  root drift {r['root_error_per_m']:.2f} m/m"
              f"  travelled {verdict(r['travelled'])}  turned {verdict(r['turned'])}"
              for r in ev.per_clip]
-    lines.append(f"{ev.clips} clips: strict success {100 * ev.strict_success_rate:.1f} %, falls "
+    plural = "s" if ev.clips != 1 else ""
+    lines.append(f"{ev.clips} clip{plural}: strict success {100 * ev.strict_success_rate:.1f} %, falls "
                  f"{round(ev.fall_rate * ev.clips)} ({100 * ev.fall_rate:.1f} %), legacy success "
                  f"{100 * ev.success_rate:.1f} %; root-relative error {100 * ev.root_relative_error:.1f} cm "
                  f"({100 * ev.error_of_strict_successes:.1f} cm on strict successes), "

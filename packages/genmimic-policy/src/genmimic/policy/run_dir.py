@@ -107,10 +107,21 @@ class RunDir:
             raise CheckpointError(f"{self.path}: {what} (no policy.npz or student.msgpack)")
         return self.student_policy()
 
-    def student_policy(self, extra: dict[str, Any] | None = None) -> tuple[NumpyPolicy, PolicySpec]:
+    def student_policy(self, extra: dict[str, Any] | None = None,
+                       average_with: tuple[RunDir, ...] = ()) -> tuple[NumpyPolicy, PolicySpec]:
         """The student checkpoint as a NumPy policy and its spec (training record: both phases' info and
-        ``extra``). Reads only; needs the training stack."""
+        ``extra``). Reads only; needs the training stack.
+
+        ``average_with``: other runs (e.g. copies of this run's checkpoint at other iterations) whose
+        students' weights are averaged with this one's, leaf by leaf (checkpoint averaging: SWA, Izmailov et
+        al. 2018, "Averaging Weights Leads to Wider Optima"; the students must come from one DAgger run so
+        their weights share a basin); the observation normaliser stays this run's. The record then lists
+        the runs and their iterations under ``"averaged"``. Raises CheckpointError when a checkpoint is
+        unreadable or its network differs in shape (another history or size)."""
         try:
+            import jax
+            import numpy as np
+
             from .distill import load_student
             from .networks import numpy_policy
         except ImportError as err:
@@ -120,7 +131,19 @@ class RunDir:
         cfg = self.read_config()
         state, info = load_student(self.checkpoint("student"), cfg)
         record = {"teacher": self.read_info("teacher") or {}, "student": info, **(extra or {})}
-        return numpy_policy(state.average, state.normalizer), policy_spec(cfg.env, record)
+        weights = [state.average]
+        for other in average_with:
+            other_state, other_info = load_student(other.checkpoint("student"), other.read_config())
+            shapes = jax.tree.map(np.shape, other_state.average)
+            if jax.tree.structure(other_state.average) != jax.tree.structure(state.average) or \
+                    shapes != jax.tree.map(np.shape, state.average):
+                raise CheckpointError(f"{other.path}: its student's network differs from {self.path}'s "
+                                      "(another observation history or size); average students of one run")
+            weights.append(other_state.average)
+            record.setdefault("averaged", [{"run": self.path.name, "iteration": info.get("iteration")}]).append(
+                {"run": other.path.name, "iteration": other_info.get("iteration")})
+        average = jax.tree.map(lambda *leaves: sum(leaves) / len(leaves), *weights)
+        return numpy_policy(average, state.normalizer), policy_spec(cfg.env, record)
 
     # ------------------------------------------------------------ writes
     def start(self, config: TrainConfig | None) -> TrainConfig:
@@ -134,9 +157,10 @@ class RunDir:
         os.replace(tmp, self.config_path)
         return config
 
-    def export_policy(self, extra: dict[str, Any] | None = None) -> Path:
-        """Write ``policy.npz`` from the student checkpoint (:meth:`student_policy`); returns its path."""
-        net, spec = self.student_policy(extra)
+    def export_policy(self, extra: dict[str, Any] | None = None, average_with: tuple[RunDir, ...] = ()) -> Path:
+        """Write ``policy.npz`` from the student checkpoint (:meth:`student_policy`, averaged with
+        ``average_with``'s); returns its path."""
+        net, spec = self.student_policy(extra, average_with)
         save_npz_policy(net, spec, self.policy_path)
         return self.policy_path
 
