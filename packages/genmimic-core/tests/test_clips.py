@@ -237,8 +237,13 @@ def test_corrupted_member_inside_the_archive(g1_clip, tmp_path):
 
 
 def test_missing_empty_and_directory_inputs(tmp_path, monkeypatch):
-    with pytest.raises(GenMimicError, match="no_such.npz: no such file"):
+    with pytest.raises(GenMimicError, match="no_such.npz: no such file; fix: check the path"):
         load_clip(tmp_path / "no_such.npz")
+    (tmp_path / "robot_clip.npz").write_bytes(b"")
+    with pytest.raises(GenMimicError, match=f"robot_clp.npz: no such file; fix: did you mean {tmp_path}/robot_clip"):
+        load_clip(tmp_path / "robot_clp.npz")
+    with pytest.raises(GenMimicError, match=f"fix: check the path: {tmp_path} has no no_dir$"):
+        load_clip(tmp_path / "no_dir" / "x" / "a.npz")
     (tmp_path / "empty.npz").write_bytes(b"")
     with pytest.raises(ClipError, match="empty input"):
         load_clip(tmp_path / "empty.npz")

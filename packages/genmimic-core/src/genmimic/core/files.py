@@ -19,6 +19,19 @@ def display_name(source: str | os.PathLike[str], output: bool = False) -> str:
     return str(source)
 
 
+def missing_file_hint(path: Path) -> str:
+    """What to do about a path that does not exist: the closest name in its folder, or the first missing folder."""
+    import difflib
+
+    folder = path.parent
+    if not folder.is_dir():
+        while not folder.is_dir() and folder != folder.parent:
+            folder = folder.parent
+        return f"check the path: {folder} has no {path.relative_to(folder).parts[0]}"
+    close = difflib.get_close_matches(path.name, [p.name for p in folder.iterdir()], n=1, cutoff=0.6)
+    return f"did you mean {folder / close[0]}?" if close else f"check the path ({folder} has no {path.name})"
+
+
 def read_bytes(source: str | os.PathLike[str]) -> bytes:
     """All bytes of a file, or of stdin for ``-`` (read once to EOF, never polled)."""
     if str(source) == STREAM:
@@ -26,7 +39,7 @@ def read_bytes(source: str | os.PathLike[str]) -> bytes:
     try:
         return Path(source).read_bytes()
     except FileNotFoundError:
-        raise GenMimicError(f"{source}: no such file") from None
+        raise GenMimicError(f"{source}: no such file; fix: {missing_file_hint(Path(source))}") from None
     except IsADirectoryError:
         raise GenMimicError(f"{source}: is a directory, expected a file; fix: name a file in it "
                             f"(e.g. {source}/*.npz)") from None
