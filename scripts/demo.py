@@ -274,7 +274,8 @@ def run(video: Path, out: Path, make_video: bool = True, mpc_seconds: float = 4.
         say(f"      {n} frames -> {out}/side_by_side.mp4 ({times['video']:.1f} s)")
 
     report = {
-        "video": str(video), "success": ok, "fell": robot.fell, "mean_keypoint_error_m": err,
+        "video": str(video), "success": score.strict_success, "legacy_success": ok, "fell": robot.fell,
+        "mean_keypoint_error_m": err,
         "strict_success": score.strict_success, "worst_window_error_m": score.worst_window_error,
         "root_relative_error_m": score.root_relative_error, "group_errors_m": score.groups._asdict(),
         "right_hand_error_while_raised_m": wave_err, "final_heading_error_deg": float(np.degrees(

@@ -54,6 +54,7 @@ def test_bad_inputs_fail_on_one_line_without_output(policy_file, tmp_path):
         assert r.exit_code == 1, r.output
         assert message in r.output and r.output.count("\n") == 1, r.output
     assert not out.exists() and not (tmp_path / "x.onnx").exists()
+    assert not (tmp_path / "run").exists(), "a failed train left a run behind that a rerun would resume"
 
 
 def test_track_in_a_shell_pipeline(g1_clip, policy_file, tmp_path):

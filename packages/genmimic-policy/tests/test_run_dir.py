@@ -127,11 +127,13 @@ def test_checkpoint_averaging_exports_the_mean_of_the_students_weights(tmp_path)
     obs = np.random.default_rng(0).normal(size=(3, student_size(a.read_config()))).astype(np.float32)
     np.testing.assert_allclose(net(obs), policy_mean(mean, sa.normalizer, obs), atol=1e-4)
     assert spec.training["averaged"] == [{"run": "a", "iteration": 100}, {"run": "b", "iteration": 200}]
-    alone, _ = a.student_policy(average_with=(a,))  # a run averaged with itself is itself
-    np.testing.assert_allclose(alone(obs), policy_mean(sa.average, sa.normalizer, obs), atol=1e-5)
+    with pytest.raises(CheckpointError, match="is the run itself; fix: pass copies of its checkpoint"):
+        a.student_policy(average_with=(a,))
+    with pytest.raises(CheckpointError, match="no such folder"):
+        a.student_policy(average_with=(RunDir(tmp_path / "c"),))
 
 
-def test_checkpoint_averaging_refuses_students_of_another_shape(tmp_path):
+def test_checkpoint_averaging_refuses_students_of_another_run(tmp_path):
     import dataclasses
 
     from genmimic.policy.config import default_config
@@ -140,6 +142,10 @@ def test_checkpoint_averaging_refuses_students_of_another_shape(tmp_path):
     cfg = default_config()
     longer = dataclasses.replace(cfg, env=dataclasses.replace(cfg.env, student_history=10))
     b, _ = _student_run(tmp_path / "b", 2, 1.0, longer)
-    with pytest.raises(CheckpointError, match="b: its student's network differs from .*average students of one run"):
+    with pytest.raises(CheckpointError, match="b: not a copy of .*another config or teacher.*average students of one"):
         a.student_policy(average_with=(b,))
+    c, _ = _student_run(tmp_path / "c", 3, 1.0)  # same config, another teacher
+    (c.path / "teacher.json").write_text('{"iteration": 5, "env_steps": 10}')
+    with pytest.raises(CheckpointError, match="c: not a copy of"):
+        a.student_policy(average_with=(c,))
     assert not a.policy_path.exists()

@@ -19,12 +19,13 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple, TypeVar, Union
 
 import numpy as np
 from numpy.typing import NDArray
 
-from genmimic.core.files import STREAM, read_bytes
+from genmimic.core.files import STREAM, missing_file_hint, read_bytes
 
 from .errors import CutShortStreamError, LiftError
 
@@ -150,7 +151,7 @@ def _open(source: VideoSource):
         target = io.BytesIO(source.data)
     else:
         if not os.path.exists(name):
-            raise LiftError(name, "no such file")
+            raise LiftError(name, f"no such file; fix: {missing_file_hint(Path(name))}")
         target = name
     try:
         container = av.open(target)

@@ -209,7 +209,12 @@ def export(
         if run is None or not RunDir(Path(run)).checkpoint("student").is_file():
             raise PolicyError(f"{run or 'the shipped policy'}: --average-with needs RUN to be a run directory with "
                               "a student checkpoint (student.msgpack)")
-        net, spec = RunDir(Path(run)).student_policy(average_with=tuple(RunDir(p) for p in average_with))
+        source = RunDir(Path(run))
+        kept = {}  # what RUN's own export recorded beside the checkpoints (e.g. the number of clips)
+        if source.policy_path.is_file():
+            kept = {k: v for k, v in source.read_policy()[1].training.items()
+                    if k not in ("teacher", "student", "averaged")}
+        net, spec = source.student_policy(kept, average_with=tuple(RunDir(p) for p in average_with))
     else:
         net, spec = load_policy_or_run(run)
     onnx_path, json_path = export_onnx(net, spec, output)

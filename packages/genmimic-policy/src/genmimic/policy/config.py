@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from genmimic.core import g1_constants as g1
+from genmimic.core.files import missing_file_hint
 from genmimic.core.tracking import FALL_HEIGHT_DROP_M, FALL_TILT_RAD
 
 from .errors import ConfigError
@@ -274,7 +275,7 @@ def load_config(path: str | os.PathLike[str], base: TrainConfig | None = None) -
     try:
         data = json.loads(Path(path).read_text())
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
+        raise ConfigError(f"{path}: no such file; fix: {missing_file_hint(Path(path))}") from None
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: not a JSON config: {str(err).splitlines()[0]}") from None
     try:

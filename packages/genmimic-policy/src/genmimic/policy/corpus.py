@@ -16,6 +16,7 @@ import numpy as np
 
 from genmimic.core import g1_constants as g1
 from genmimic.core.clips import G1Clip, load_clip, save_clip
+from genmimic.core.files import missing_file_hint
 from genmimic.core.g1_kinematics import foot_contact_points, g1_clip_from_joints
 from genmimic.core.rotations import quat_from_axis_angle
 
@@ -161,5 +162,5 @@ def load_clip_dir(path: str | Path) -> list[tuple[str, G1Clip]]:
             raise PolicyError(f"{p}: no .npz clips in this directory; fix: put G1 clips there (genmimic-retarget "
                               "writes them; genmimic-policy corpus DIR makes procedural ones)")
     else:
-        raise PolicyError(f"{p}: no such file or directory")
+        raise PolicyError(f"{p}: no such file or directory; fix: {missing_file_hint(p)}")
     return [(str(f), load_clip(f, G1Clip)) for f in files]

@@ -117,7 +117,7 @@ class RunDir:
         al. 2018, "Averaging Weights Leads to Wider Optima"; the students must come from one DAgger run so
         their weights share a basin); the observation normaliser stays this run's. The record then lists
         the runs and their iterations under ``"averaged"``. Raises CheckpointError when a checkpoint is
-        unreadable or its network differs in shape (another history or size)."""
+        unreadable, is this run itself, has another config or teacher, or its network differs in shape."""
         try:
             import jax
             import numpy as np
@@ -133,6 +133,14 @@ class RunDir:
         record = {"teacher": self.read_info("teacher") or {}, "student": info, **(extra or {})}
         weights = [state.average]
         for other in average_with:
+            if other.path.resolve() == self.path.resolve():
+                raise CheckpointError(f"{other.path}: is the run itself; fix: pass copies of its checkpoint taken at "
+                                      "other iterations")
+            if not other.path.is_dir():
+                raise CheckpointError(f"{other.path}: no such folder; fix: pass a copy of a run directory")
+            if other.read_config() != cfg or other.read_info("teacher") != self.read_info("teacher"):
+                raise CheckpointError(f"{other.path}: not a copy of {self.path} (another config or teacher); "
+                                      "average students of one run")
             other_state, other_info = load_student(other.checkpoint("student"), other.read_config())
             shapes = jax.tree.map(np.shape, other_state.average)
             if jax.tree.structure(other_state.average) != jax.tree.structure(state.average) or \

@@ -195,11 +195,10 @@ def train(clips: str | Path, run: str | Path, config: TrainConfig | None = None,
     if "student" in phases:
         require_single_process("the student (DAgger) phase")
     run = RunDir(Path(run))
-    if jax.process_index() == 0:
-        cfg = run.start(config)
-    else:
-        cfg = config or (run.read_config() if run.is_run() else default_config())
-    bank = load_bank(clips, cfg.env.ctrl_dt)
+    planned = config or (run.read_config() if run.is_run() else default_config())
+    # the clips first: a bad --clips must not leave a run (config.json) behind that a corrected rerun resumes
+    bank = load_bank(clips, planned.env.ctrl_dt)
+    cfg = run.start(planned) if jax.process_index() == 0 else planned
     env = make_env(cfg, bank)
     summary: dict[str, Any] = {}
     try:
