@@ -272,8 +272,8 @@ def test_bad_unit_and_axis_errors_name_the_option(tmp_path, short_walk):
         _targets(write_dialect(short_walk, unit=0.3))
     path = tmp_path / "z.bvh"
     path.write_bytes(write_dialect(short_walk, file_from_canonical=Z_UP))
-    with pytest.raises(ConventionError, match=r"starts lying .*pass --up y or --up z") as info:
-        lift_any(path, up="y")  # the wrong up axis given: the body would lie on the ground
+    with pytest.raises(ConventionError, match=r"starts lying .*pass --up z \(this run assumed \+y up") as info:
+        lift_any(path, up="y")  # the wrong up axis given: the body would lie on the ground; the fix names the other
     assert str(path) in str(info.value)
 
 

@@ -87,6 +87,10 @@ def _fix(kind: str, violation: Violation, clip: SmplClip) -> str:
     if violation.kind in ("upside_down", "lying"):
         other = {"bvh": "--up y or --up z (the file's up axis)", "amass": "--up y (AMASS files are z up)",
                  "gvhmr": "--up z (GVHMR results are y up)"}[kind]
+        params = clip.meta.get("params", {})
+        if kind == "bvh" and params.get("up_axis") != "detected" and str(params.get("up", "")) in ("+y", "+z"):
+            # the user chose the axis: name the other one, not the one just passed
+            other = f"--up {'z' if params['up'] == '+y' else 'y'} (this run assumed {params['up']} up, as asked)"
         return f"the file's up axis is probably not the one assumed: pass {other}, or --no-checks if it truly " \
                "starts lying"
     if violation.kind == "size":
