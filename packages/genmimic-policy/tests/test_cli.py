@@ -78,7 +78,7 @@ def test_train_resumes_and_writes_a_policy(tmp_path):
     cfg = tmp_path / "c.json"
     cfg.write_text(json.dumps({"num_envs": 4, "workers": 0, "checkpoint_every": 1,
                                "ppo": {"iterations": 2, "unroll_length": 4, "hidden": [16]},
-                               "distill": {"iterations": 1, "unroll_length": 4, "hidden": [16]}}))
+                               "distill": {"iterations": 2, "unroll_length": 4, "hidden": [16], "keep_every": 1}}))
     run = tmp_path / "run"
     r = runner.invoke(app, ["train", "--clips", str(tmp_path / "clips"), "--out", str(run), "--config", str(cfg),
                             "--phase", "teacher"])
@@ -108,6 +108,13 @@ def test_train_resumes_and_writes_a_policy(tmp_path):
     assert {p: p.stat().st_mtime_ns for p in run.rglob("*")} == before
     assert [r["iteration"] for r in RunDir(run).read_metrics("teacher")] == ["1", "2", "3"]
     assert RunDir(run).export_policy() == run / "policy.npz" and (run / "policy.npz").is_file()
+    # distill.keep_every: copies of the student as it trained, averaged by export --average-with
+    assert sorted(p.name for p in (run / "kept").iterdir()) == ["it1", "it2"]
+    r = runner.invoke(app, ["export", str(run / "kept" / "it2"), "--average-with", str(run / "kept" / "it1"),
+                            "-o", str(tmp_path / "avg.onnx")])
+    assert r.exit_code == 0, r.output
+    averaged = json.loads((tmp_path / "avg.json").read_text())["training"]["averaged"]
+    assert [a["iteration"] for a in averaged] == [2, 1]
 
 
 def test_track_renders_an_mp4(g1_clip, policy_file, tmp_path):

@@ -200,6 +200,10 @@ class DistillConfig:
     # params``; the exported student is the average. Smooths the swing of held-out figures between
     # checkpoints. 0: off (the student is the last parameters).
     ema_decay: float = 0.0
+    # Every this-many iterations also keep a copy of the student checkpoint (with the config and the teacher's
+    # info) in RUN/kept/it<N>/, a run directory of its own: what `genmimic-policy export RUN --average-with
+    # RUN/kept/it<N>` averages (student v0.3: the mean of 800-1,100). 0: none.
+    keep_every: int = 0
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,22 @@ class RunDir:
         os.replace(tmp, self.config_path)
         return config
 
+    def keep_student_copy(self) -> RunDir:
+        """Write a copy of the student checkpoint (with ``config.json`` and ``teacher.json``) to
+        ``kept/it<iteration>/``, a run directory of its own (``DistillConfig.keep_every``); returns it."""
+        info = self.read_info("student")
+        if info is None:
+            raise CheckpointError(f"{self.path}: no student checkpoint to keep")
+        copy = RunDir(self.path / "kept" / f"it{int(info['iteration'])}")
+        copy.path.mkdir(parents=True, exist_ok=True)
+        for src in (self.config_path, self.path / "teacher.json", self.checkpoint("student"),
+                    self.checkpoint("student").with_suffix(".json")):
+            if src.is_file():
+                tmp = copy.path / (src.name + ".tmp")
+                tmp.write_bytes(src.read_bytes())
+                os.replace(tmp, copy.path / src.name)
+        return copy
+
     def export_policy(self, extra: dict[str, Any] | None = None, average_with: tuple[RunDir, ...] = ()) -> Path:
         """Write ``policy.npz`` from the student checkpoint (:meth:`student_policy`, averaged with
         ``average_with``'s); returns its path."""
