@@ -7,6 +7,7 @@ Layout (what ``genmimic-policy train --out RUN`` writes)::
     RUN/student.msgpack, student.json      student checkpoint (DAgger) and its info
     RUN/metrics_teacher.csv, metrics_student.csv, tb/   metrics (CSV and TensorBoard events)
     RUN/policy.npz                         the exported student (genmimic.core.runtime.save_npz_policy)
+    RUN/kept/it<N>/                        copies of the student at iteration N (distill.keep_every), runs of their own
 
 Methods whose names start with ``read``/``load`` never write; the ones that write say so (``start``,
 ``export_policy``). Checkpoint *contents* (pytrees) are restored by the trainers
