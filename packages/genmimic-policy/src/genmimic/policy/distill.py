@@ -172,9 +172,10 @@ def train_student(run: RunDir | Path, cfg: TrainConfig, env, show_progress: bool
                                    "fall_rate": falls / ended_n if ended_n else 0.0,
                                    "tracking_error": float(np.mean(errs)), **sampling_metrics(env)})
             info["finished"] = it + 1 >= d.iterations
-            if (it + 1) % cfg.checkpoint_every == 0 or (d.keep_every and (it + 1) % d.keep_every == 0):
+            keep = d.keep_every > 0 and (it + 1) % d.keep_every == 0
+            if keep or (it + 1) % cfg.checkpoint_every == 0:
                 save_training_checkpoint(ckpt, state, key, env, info)
-            if d.keep_every and (it + 1) % d.keep_every == 0:
+            if keep:
                 run.keep_student_copy()
             if cfg.max_minutes > 0 and (time.time() - t0) > 60 * cfg.max_minutes:
                 break

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from genmimic.core.files import write_bytes_atomic
 from genmimic.core.runtime import Inference, NumpyPolicy, PolicySpec, load_onnx_policy, save_npz_policy
 
 from .config import TrainConfig, config_from_dict, config_to_dict, default_config
@@ -118,10 +119,9 @@ class RunDir:
         al. 2018, "Averaging Weights Leads to Wider Optima"; the students must come from one DAgger run so
         their weights share a basin); the observation normaliser stays this run's. The record then lists
         the runs and their iterations under ``"averaged"``. Raises CheckpointError when a checkpoint is
-        unreadable, is this run itself, has another config or teacher, or its network differs in shape."""
+        unreadable, is this run itself, or has another config (hence network) or teacher."""
         try:
             import jax
-            import numpy as np
 
             from .distill import load_student
             from .networks import numpy_policy
@@ -131,7 +131,8 @@ class RunDir:
 
         cfg = self.read_config()
         state, info = load_student(self.checkpoint("student"), cfg)
-        record = {"teacher": self.read_info("teacher") or {}, "student": info, **(extra or {})}
+        teacher = self.read_info("teacher")
+        record = {"teacher": teacher or {}, "student": info, **(extra or {})}
         weights = [state.average]
         for other in average_with:
             if other.path.resolve() == self.path.resolve():
@@ -139,15 +140,10 @@ class RunDir:
                                       "other iterations")
             if not other.path.is_dir():
                 raise CheckpointError(f"{other.path}: no such folder; fix: pass a copy of a run directory")
-            if other.read_config() != cfg or other.read_info("teacher") != self.read_info("teacher"):
+            if other.read_config() != cfg or other.read_info("teacher") != teacher:
                 raise CheckpointError(f"{other.path}: not a copy of {self.path} (another config or teacher); "
                                       "average students of one run")
-            other_state, other_info = load_student(other.checkpoint("student"), other.read_config())
-            shapes = jax.tree.map(np.shape, other_state.average)
-            if jax.tree.structure(other_state.average) != jax.tree.structure(state.average) or \
-                    shapes != jax.tree.map(np.shape, state.average):
-                raise CheckpointError(f"{other.path}: its student's network differs from {self.path}'s "
-                                      "(another observation history or size); average students of one run")
+            other_state, other_info = load_student(other.checkpoint("student"), cfg)  # same config: same network
             weights.append(other_state.average)
             record.setdefault("averaged", [{"run": self.path.name, "iteration": info.get("iteration")}]).append(
                 {"run": other.path.name, "iteration": other_info.get("iteration")})
@@ -177,9 +173,7 @@ class RunDir:
         for src in (self.config_path, self.path / "teacher.json", self.checkpoint("student"),
                     self.checkpoint("student").with_suffix(".json")):
             if src.is_file():
-                tmp = copy.path / (src.name + ".tmp")
-                tmp.write_bytes(src.read_bytes())
-                os.replace(tmp, copy.path / src.name)
+                write_bytes_atomic(copy.path / src.name, src.read_bytes())
         return copy
 
     def export_policy(self, extra: dict[str, Any] | None = None, average_with: tuple[RunDir, ...] = ()) -> Path:
