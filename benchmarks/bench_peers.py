@@ -80,8 +80,9 @@ def _table(overall: list[dict], cmu: dict[str, dict], subset: list[dict]) -> str
     lines = [f"Measured {date.today().isoformat()} with `make bench` (`benchmarks/bench_peers.py`); "
              "strict success = no fall and root-relative keypoint error <= 0.25 m in every 1 s window.", "",
              "| method | benchmark: strict success | falls | root-relative error | worst 1 s | hands / feet | "
-             "root error per m | CMU jumps (23 s): fell | root-relative error | MPKPE | training compute |",
-             "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---|"]
+             "joint angles | root error per m | CMU jumps (23 s): fell | root-relative error | MPKPE | "
+             "training compute |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|"]
     compute = {**COMPUTE, "policy": shipped_compute()}
     for r in overall:
         c = cmu.get(r["method"])
@@ -91,7 +92,7 @@ def _table(overall: list[dict], cmu: dict[str, dict], subset: list[dict]) -> str
             cmu_cells = f"{fell} | {c['root_relative_mm']:.0f} mm | {c['mpkpe_mm']:.0f} mm"
         lines.append(f"| {r['method']} | {r['strict_%']:.1f} % ({r['clips']} clips) | {r['fall_%']:.1f} % | "
                      f"{r['rel_mm']:.0f} mm | {r['worst_1s_mm']:.0f} mm | "
-                     f"{r['hands_mm']:.0f} / {r['feet_mm']:.0f} mm | "
+                     f"{r['hands_mm']:.0f} / {r['feet_mm']:.0f} mm | {r['joint_deg']:.1f} deg | "
                      f"{r['root_err_m_per_m']:.2f} m/m | {cmu_cells} | {compute.get(r['method'], '')} |")
     if subset:
         lines += ["", f"With the MPC, on the {len({r['clip_id'] for r in subset})} shortest clean motions:", "",

@@ -146,6 +146,21 @@ def test_score_trajectory_resamples_the_reference(clip):
                       tracking_error=np.zeros(n), fallen=np.zeros(n, bool))
     s = score_trajectory(traj, clip)
     assert s.strict_success and s.mean_keypoint_error == pytest.approx(0.0, abs=1e-12)
+    assert s.joint_error == pytest.approx(0.0, abs=1e-12)
+
+
+def test_joint_error_sees_a_limb_turned_about_its_axis_and_is_nan_without_angles(clip):
+    """Two joints 0.58 rad off over every frame: mean absolute error 2 * 0.58 / 29, whatever the keypoints;
+    no joint angles given, no figure (nan); mismatched shapes are an error."""
+    q = clip.dof_pos.copy()
+    q[:, [g1.JOINT_NAMES.index("left_hip_yaw_joint"), g1.JOINT_NAMES.index("right_shoulder_yaw_joint")]] += 0.58
+    s = score_tracking(clip.keypoints, clip.root_pos, clip.root_quat, clip.keypoints, clip.root_pos, clip.root_quat,
+                       np.zeros(clip.num_frames, bool), clip.fps, dof_pos=q, ref_dof_pos=clip.dof_pos)
+    assert s.strict_success and s.joint_error == pytest.approx(2 * 0.58 / 29)
+    assert np.isnan(_score(clip).joint_error)
+    with pytest.raises(ValueError, match="joint angles"):
+        score_tracking(clip.keypoints, clip.root_pos, clip.root_quat, clip.keypoints, clip.root_pos, clip.root_quat,
+                       np.zeros(clip.num_frames, bool), clip.fps, dof_pos=q[:-1], ref_dof_pos=clip.dof_pos)
 
 
 def test_tilted_is_the_tilt_half_of_fallen():

@@ -161,3 +161,4 @@ def test_evaluate_writes_strict_json_when_nothing_succeeds(tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout, parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}"))
     assert data["strict_success_rate"] == 0.0 and data["error_of_strict_successes"] is None
+    assert data["joint_error"] >= 0 and data["units"]["joint_error"] == "rad"  # the replay's PD lag, in angle

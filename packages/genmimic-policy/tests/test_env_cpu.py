@@ -46,7 +46,7 @@ def test_a_longer_student_history_keeps_the_teachers_observation(bank):
 
 def test_reward_is_maximal_on_the_reference(bank):
     env = TrackingEnv(bank, CFG, seed=0, randomize=False)
-    tracking = ("keypoint_local", "keypoint_global", "root_orientation", "root_height")
+    tracking = ("keypoint_local", "keypoint_global", "root_orientation", "root_height", "joint_position")
     for clip, t in ((0, 5), (1, 40), (2, 70)):
         env.set_reference_state(clip, t)
         sim = env.sim_arrays()

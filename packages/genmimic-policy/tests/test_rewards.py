@@ -136,3 +136,14 @@ def test_root_heading_is_one_when_aligned_and_falls_with_the_yaw_error_only():
     assert r[2] < 1e-3 and r[3] < r[2]
     tilted = robot._replace(root_quat=np.tile(quat_from_axis_angle(np.array([0.3, 0.0, 0.0])), (4, 1)))  # roll, no yaw
     np.testing.assert_allclose(rewards.root_heading(np, tilted, ref, cfg), 1.0, atol=1e-6)
+
+
+def test_joint_position_is_one_on_the_reference_and_a_known_value_off_it():
+    cfg = EnvConfig()
+    robot, ref = _frames(3, np.random.default_rng(3))
+    q = np.zeros((3, 29))
+    q[1, 14] = 0.5  # one arm joint 0.5 rad off: mean squared error 0.25 / 29
+    q[2, 14], q[2, 15] = 2.5, 1.4  # the demo's arm in another posture (shoulder yaw and elbow far off)
+    r = rewards.joint_position(np, robot._replace(dof_pos=q), ref, cfg)
+    np.testing.assert_allclose(r[:2], [1.0, np.exp(-0.25 / 29 / cfg.joint_position_sigma**2)], rtol=1e-6)
+    assert 0.2 < r[2] < r[1]  # far off still pays for coming closer (a mean, not DeepMimic's sum)

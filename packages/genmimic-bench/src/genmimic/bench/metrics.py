@@ -28,7 +28,9 @@ class ClipMetrics(NamedTuple):
     root_relative_mm: the same, each set of keypoints relative to its own pelvis in its heading frame;
     worst_window_mm: its worst 1 s window mean. hands_mm, feet_mm, head_mm: root-relative, per group.
     root_error_per_m: horizontal root error at the end / reference path length (>= 1 m) [m/m];
-    heading_error_deg: mean absolute yaw error [deg]. ee_error_mm: global error of head, hands, toes.
+    heading_error_deg: mean absolute yaw error [deg]. joint_error_deg: mean absolute joint-angle error [deg]
+    (core ``TrackingScore.joint_error``: a posture reaching near the right keypoints with limbs turned about
+    their own axes shows here). ee_error_mm: global error of head, hands, toes.
     clean_mpkpe_mm: global error against the clean motion's retargeted reference (robustness).
     joint_vel_error: mean |dq - dq_ref| [rad/s]; joint_acc_error: mean |ddq - ddq_ref| [rad/s^2].
     foot_slip: mean horizontal speed of feet in contact [m/s]. energy: mean mechanical power sum|tau dq| [W].
@@ -45,6 +47,7 @@ class ClipMetrics(NamedTuple):
     head_mm: float
     root_error_per_m: float
     heading_error_deg: float
+    joint_error_deg: float
     ee_error_mm: float
     clean_mpkpe_mm: float
     joint_vel_error: float
@@ -77,6 +80,7 @@ def evaluate(traj: Trajectory, reference: G1Clip, clean: G1Clip | None = None) -
         root_relative_mm=s.root_relative_error * 1000, worst_window_mm=s.worst_window_error * 1000,
         hands_mm=s.groups.hands * 1000, feet_mm=s.groups.feet * 1000, head_mm=s.groups.head * 1000,
         root_error_per_m=s.root_error_per_m, heading_error_deg=float(np.degrees(s.heading_error)),
+        joint_error_deg=float(np.degrees(s.joint_error)),
         ee_error_mm=float(err[:, ee].mean() * 1000), clean_mpkpe_mm=clean_err,
         joint_vel_error=float(np.abs(traj.dof_vel - ref_dq[idx]).mean()),
         joint_acc_error=float(np.abs(ddq - ref_ddq[idx]).mean()), foot_slip=slip,
@@ -85,4 +89,4 @@ def evaluate(traj: Trajectory, reference: G1Clip, clean: G1Clip | None = None) -
 
 
 #: The row a method gets on a clip it could not be run on (the reference failed to retarget).
-FAILED = ClipMetrics(True, False, False, *([np.nan] * 14))
+FAILED = ClipMetrics(True, False, False, *([np.nan] * (len(ClipMetrics._fields) - 3)))

@@ -37,6 +37,7 @@ def summary_table(rows: list[Row], key: str) -> list[dict[str, Any]]:
     """Per ``key`` value and method (methods side by side within each value, in run order): clips, strict
     and legacy success and fall rates [%], root-relative error, its worst 1 s window and per group [mm],
     global MPKPE and against the clean motion [mm], root error per metre travelled, heading error [deg],
+    joint-angle error [deg],
     foot slip [cm/s], energy [W]. The metrics are :mod:`genmimic.bench.metrics`' (core definitions)."""
     order = {m: i for i, m in enumerate(_methods(rows))}
     out = []
@@ -51,7 +52,8 @@ def summary_table(rows: list[Row], key: str) -> list[dict[str, Any]]:
             "hands_mm": _mean(group, "hands_mm"), "feet_mm": _mean(group, "feet_mm"),
             "head_mm": _mean(group, "head_mm"), "mpkpe_mm": _mean(group, "mpkpe_mm"),
             "clean_mpkpe_mm": _mean(group, "clean_mpkpe_mm"), "root_err_m_per_m": _mean(group, "root_error_per_m"),
-            "heading_deg": _mean(group, "heading_error_deg"), "foot_slip_cm_s": _mean(group, "foot_slip", 100.0),
+            "heading_deg": _mean(group, "heading_error_deg"), "joint_deg": _mean(group, "joint_error_deg"),
+            "foot_slip_cm_s": _mean(group, "foot_slip", 100.0),
             "energy_w": _mean(group, "energy"),
         })
     return out

@@ -152,7 +152,10 @@ class TrackingScore(NamedTuple):
     reference_travel, robot_travel: horizontal path length of each root (sampled every
     :data:`PATH_SAMPLE_S`); final_root_error, max_root_error: horizontal root distance at the last frame and
     its largest; reference_reach: the reference root's largest horizontal distance from its start;
-    reference_turn: the reference's largest yaw away from its first frame's.
+    reference_turn: the reference's largest yaw away from its first frame's. joint_error: mean absolute
+    joint-angle error [rad] over frames and DoF (the E_dof / MPJAE of humanoid trackers' tables, e.g.
+    OmniH2O, He et al. 2024, arXiv 2406.08858), nan where joint angles were not given: keypoints alone let a
+    robot reach near the same points in another posture (a thigh or upper arm turned about its own axis).
     """
 
     fell: bool
@@ -172,11 +175,13 @@ class TrackingScore(NamedTuple):
     max_root_error: float
     reference_reach: float
     reference_turn: float
+    joint_error: float = float("nan")
 
 
 def score_tracking(keypoints: np.ndarray, root_pos: np.ndarray, root_quat: np.ndarray, ref_keypoints: np.ndarray,
                    ref_root_pos: np.ndarray, ref_root_quat: np.ndarray, fell_at: np.ndarray, fps: float,
-                   keypoint_names: tuple[str, ...] | list[str] = g1.KEYPOINT_NAMES) -> TrackingScore:
+                   keypoint_names: tuple[str, ...] | list[str] = g1.KEYPOINT_NAMES,
+                   dof_pos: np.ndarray | None = None, ref_dof_pos: np.ndarray | None = None) -> TrackingScore:
     """Score a tracked motion against its reference, frame by frame at ``fps`` [Hz].
 
     Args:
@@ -184,11 +189,19 @@ def score_tracking(keypoints: np.ndarray, root_pos: np.ndarray, root_quat: np.nd
         root_pos, ref_root_pos: (T, 3) pelvis positions [m]; root_quat, ref_root_quat: (T, 4) wxyz.
         fell_at: (T,) bool, fallen at or before each frame.
         keypoint_names: the K names; must include "pelvis" and the groups' names.
+        dof_pos, ref_dof_pos: (T, D) joint angles [rad], robot and reference, same joint order; optional
+            (``joint_error`` is nan without them).
     Raises:
         ValueError: mismatched shapes, or a keypoint name the groups need is missing.
     """
     if len(root_pos) != len(keypoints):
         raise ValueError(f"root {np.shape(root_pos)} and keypoints {np.shape(keypoints)} do not match")
+    joint_error = float("nan")
+    if dof_pos is not None and ref_dof_pos is not None:
+        if np.shape(dof_pos) != np.shape(ref_dof_pos) or len(dof_pos) != len(keypoints):
+            raise ValueError(f"joint angles {np.shape(dof_pos)} and {np.shape(ref_dof_pos)} do not match "
+                             f"{len(keypoints)} frames")
+        joint_error = float(np.abs(np.asarray(dof_pos, float) - np.asarray(ref_dof_pos, float)).mean())
     rel, groups = root_relative_distances(keypoints, root_quat, ref_keypoints, ref_root_quat, keypoint_names)
     fell = bool(np.any(fell_at))
     err = np.linalg.norm(np.asarray(keypoints, float) - np.asarray(ref_keypoints, float), axis=-1)  # (T, K)
@@ -210,7 +223,7 @@ def score_tracking(keypoints: np.ndarray, root_pos: np.ndarray, root_quat: np.nd
         reference_travel=travel, robot_travel=_path_length(root_pos, fps), final_root_error=float(root_xy[-1]),
         max_root_error=float(root_xy.max()), reference_turn=ref_turn,
         reference_reach=float(np.linalg.norm(np.asarray(ref_root_pos)[:, :2] - np.asarray(ref_root_pos)[0, :2],
-                                             axis=-1).max()))
+                                             axis=-1).max()), joint_error=joint_error)
 
 
 #: [s] the root's path is measured between samples this far apart, so a standing robot's sway (a few mm
@@ -281,5 +294,5 @@ def score_trajectory(traj: Any, reference: Any) -> TrackingScore:
     idx = reference_on_frames(reference.fps, reference.num_frames, traj.num_frames, traj.fps)
     return score_tracking(traj.keypoints, traj.root_pos, traj.root_quat, reference.keypoints[idx],
                           reference.root_pos[idx], reference.root_quat[idx], traj.fallen, traj.fps,
-                          [str(n) for n in traj.keypoint_names])
+                          [str(n) for n in traj.keypoint_names], traj.dof_pos, reference.dof_pos[idx])
 

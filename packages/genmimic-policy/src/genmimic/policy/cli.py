@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -180,7 +181,8 @@ def track(
         before = f"; before the fall: {cm(up.mean_keypoint_error)} cm, root-relative {cm(up.root_relative_error)} cm"
     print(f"genmimic-policy: mean keypoint error {cm(s.mean_keypoint_error)} cm, root-relative "
           f"{cm(s.root_relative_error)} cm (hands {cm(s.groups.hands)}, feet {cm(s.groups.feet)}, "
-          f"head {cm(s.groups.head)} cm){before}", file=sys.stderr)
+          f"head {cm(s.groups.head)} cm), joint angles {math.degrees(s.joint_error):.1f} deg off{before}",
+          file=sys.stderr)
     lay = f"it fell at {fall.time_s:.2f} s, so this is where it lay: " if fall else ""
     print(f"genmimic-policy: {lay}{describe_global(s)} (beside success, not in it)", file=sys.stderr)
 

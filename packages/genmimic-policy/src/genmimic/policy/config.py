@@ -54,6 +54,7 @@ class RewardScales:
     feet_slip: float = -0.1
     feet_contact: float = 1.0
     root_heading: float = 0.5
+    joint_position: float = 2.0
     termination: float = -10.0
 
 
@@ -120,6 +121,7 @@ class EnvConfig:
     keypoint_sigma_velocity: float = 1.0  # [m/s] (BeyondMimic's body linear-velocity std)
     orientation_sigma: float = 0.3
     heading_sigma: float = 0.5  # [rad] of the root_heading term
+    joint_position_sigma: float = 1.0  # [rad] RMS joint-angle error of the joint_position term
     height_sigma: float = 0.1  # [m]
     fall_tilt: float = FALL_TILT_RAD  # [rad] pelvis tilt that counts as a fall (genmimic.core.tracking)
     fall_height_drop: float = FALL_HEIGHT_DROP_M  # [m] pelvis this far under the reference counts as a fall

@@ -21,6 +21,7 @@ class Evaluation(NamedTuple):
     """Over ``clips`` clips: ``success_rate`` (legacy: no fall, mean keypoint error < 0.25 m),
     ``strict_success_rate`` (no fall, root-relative error <= 0.25 m in every 1 s window), ``fall_rate``;
     mean errors [m] over clips: global keypoints, root-relative, of strict successes, hands, feet, head;
+    ``joint_error`` [rad] the mean absolute joint-angle error (:class:`genmimic.core.tracking.TrackingScore`);
     mean root error per metre travelled, mean heading error [rad]; ``travelled_rate`` and ``turned_rate``: of
     the clips whose reference travels (turns), the share where the robot went where the reference went
     (:func:`genmimic.core.tracking.global_following`, beside success, not in it; NaN when no clip applies);
@@ -36,6 +37,7 @@ class Evaluation(NamedTuple):
     hands_error: float
     feet_error: float
     head_error: float
+    joint_error: float
     root_error_per_m: float
     heading_error: float
     travelled_rate: float
@@ -55,7 +57,8 @@ def evaluate_clips(clips: str | Path, controller: Controller) -> Evaluation:
         rows.append({"clip": Path(name).name, "fell": s.fell, "fell_at_s": fell_at, "success": s.success,
                      "strict_success": s.strict_success, "error": s.mean_keypoint_error,
                      "root_relative_error": s.root_relative_error, "worst_window_error": s.worst_window_error,
-                     **groups, "root_error_per_m": s.root_error_per_m, "heading_error": s.heading_error,
+                     **groups, "joint_error": s.joint_error, "root_error_per_m": s.root_error_per_m,
+                     "heading_error": s.heading_error,
                      "final_heading_error": s.final_heading_error, **global_following(s)._asdict()})
     def mean(key: str, rs: list[dict[str, Any]] = rows) -> float:
         values = [r[key] for r in rs if r[key] is not None]
@@ -64,7 +67,8 @@ def evaluate_clips(clips: str | Path, controller: Controller) -> Evaluation:
     ok = [r for r in rows if r["strict_success"]]
     return Evaluation(len(rows), mean("success"), mean("strict_success"), mean("fell"), mean("error"),
                       mean("root_relative_error"), mean("root_relative_error", ok), mean("hands_error"),
-                      mean("feet_error"), mean("head_error"), mean("root_error_per_m"), mean("heading_error"),
+                      mean("feet_error"), mean("head_error"), mean("joint_error"), mean("root_error_per_m"),
+                      mean("heading_error"),
                       mean("travelled"), mean("turned"), rows)
 
 
@@ -89,7 +93,7 @@ def summary_lines(ev: Evaluation) -> list[str]:
                  f"{100 * ev.success_rate:.1f} %; root-relative error {100 * ev.root_relative_error:.1f} cm "
                  f"({100 * ev.error_of_strict_successes:.1f} cm on strict successes), "
                  f"hands {100 * ev.hands_error:.1f} cm, feet {100 * ev.feet_error:.1f} cm, "
-                 f"head {100 * ev.head_error:.1f} cm; "
+                 f"head {100 * ev.head_error:.1f} cm, joint angles {np.degrees(ev.joint_error):.1f} deg; "
                  f"root drift {ev.root_error_per_m:.2f} m per m travelled, heading error "
                  f"{np.degrees(ev.heading_error):.0f} deg; travelled with the reference on "
                  f"{sum(applies('travelled'))} of {len(applies('travelled'))} clips where it travels, turned with it "
@@ -99,7 +103,7 @@ def summary_lines(ev: Evaluation) -> list[str]:
 
 def to_json(ev: Evaluation) -> str:
     """The evaluation as strict JSON (NaN, e.g. the error of strict successes when there are none, as null),
-    with a ``units`` entry: errors and drift in m (drift per m travelled), heading in rad."""
+    with a ``units`` entry: errors and drift in m (drift per m travelled), heading and joint angles in rad."""
     def clean(x: Any) -> Any:
         if isinstance(x, float) and not np.isfinite(x):
             return None
@@ -109,5 +113,6 @@ def to_json(ev: Evaluation) -> str:
             return [clean(v) for v in x]
         return x.item() if isinstance(x, np.generic) else x
 
-    data = {**clean(ev._asdict()), "units": {"errors": "m", "root_error_per_m": "m/m", "heading_error": "rad"}}
+    units = {"errors": "m", "root_error_per_m": "m/m", "heading_error": "rad", "joint_error": "rad"}
+    data = {**clean(ev._asdict()), "units": units}
     return json.dumps(data, allow_nan=False)

@@ -42,7 +42,9 @@ class TeacherClip(NamedTuple):
     ``hands_error`` [m] the root-relative one of all keypoints and of the hands (``genmimic.core.tracking``'s
     group errors: a robot can run to the end with its arms down); ``root_error_per_m`` the pelvis's horizontal
     distance to the reference's at the last step over the reference's path length and ``final_heading_error``
-    [rad] the yaw error at the last step (both reported beside success, not inside it)."""
+    [rad] the yaw error at the last step (both reported beside success, not inside it); ``joint_error`` [rad]
+    the mean absolute joint-angle error (a posture can reach near the keypoints with limbs turned about their
+    own axes)."""
 
     clip: str
     steps: int
@@ -54,13 +56,14 @@ class TeacherClip(NamedTuple):
     hands_error: float
     root_error_per_m: float
     final_heading_error: float
+    joint_error: float
 
 
 class TeacherEvaluation(NamedTuple):
     """``completed``: share of clips run to the end; ``strict_success``: share meeting the strict criterion;
     ``survival``: mean share of each clip survived; ``falls`` / ``drifts`` / ``limbs``: share of clips ended
     by a fall / by drift / by an end effector's height; ``mean_error`` and ``hands_error`` [m], means over
-    clips."""
+    clips; ``joint_error`` [rad] likewise."""
 
     iteration: int
     env_steps: int
@@ -73,6 +76,7 @@ class TeacherEvaluation(NamedTuple):
     limbs: float
     mean_error: float
     hands_error: float
+    joint_error: float
     per_clip: list[TeacherClip]
 
 
@@ -115,18 +119,19 @@ def evaluate_teacher(run: str | Path, clips: str | Path) -> TeacherEvaluation:
             np.stack([r.root_quat for r in robots]), np.stack([r.keypoints for r in refs]),
             np.stack([r.root_pos for r in refs]), np.stack([r.root_quat for r in refs]),
             np.zeros(len(robots), bool) if ending != "fall" else np.arange(len(robots)) == len(robots) - 1,
-            1.0 / cfg.env.ctrl_dt)
+            1.0 / cfg.env.ctrl_dt, dof_pos=np.stack([r.dof_pos for r in robots]),
+            ref_dof_pos=np.stack([r.dof_pos for r in refs]))
         rows.append(TeacherClip(Path(name).name, len(errors), int(bank.clip_len[0]), ending,
                                 ending == "end" and score.strict_success, float(np.mean(errors)),
                                 score.root_relative_error, score.groups.hands, score.root_error_per_m,
-                                score.final_heading_error))
+                                score.final_heading_error, score.joint_error))
     share = lambda f: float(np.mean([f(r) for r in rows])) if rows else float("nan")  # noqa: E731
     return TeacherEvaluation(int(info["iteration"]), int(info["env_steps"]), len(rows),
                              share(lambda r: r.ending == "end"), share(lambda r: r.strict_success),
                              share(lambda r: r.steps / max(1, r.length - 1)),
                              share(lambda r: r.ending == "fall"), share(lambda r: r.ending == "drift"),
                              share(lambda r: r.ending == "limb"), share(lambda r: r.mean_error),
-                             share(lambda r: r.hands_error), rows)
+                             share(lambda r: r.hands_error), share(lambda r: r.joint_error), rows)
 
 
 def format_evaluation(ev: TeacherEvaluation) -> str:
@@ -135,13 +140,15 @@ def format_evaluation(ev: TeacherEvaluation) -> str:
              f" {100 * r.mean_error:5.1f} cm  root-relative {100 * r.root_relative_error:5.1f} cm"
              f"  hands {100 * r.hands_error:5.1f} cm  root drift {100 * r.root_error_per_m:4.0f} %/m"
              f"  heading at the end {np.degrees(r.final_heading_error):4.0f} deg"
+             f"  joint angles {np.degrees(r.joint_error):4.1f} deg"
              for r in ev.per_clip]
     lines.append(f"teacher at iteration {ev.iteration} ({ev.env_steps / 1e6:.1f} M env steps): "
                  f"{100 * ev.completed:.0f} % of {ev.clips} clips run to the end, strict success "
                  f"{100 * ev.strict_success:.0f} %, mean survival "
                  f"{100 * ev.survival:.0f} %, falls {100 * ev.falls:.0f} %, drift {100 * ev.drifts:.0f} %, "
                  f"end effector {100 * ev.limbs:.0f} %, mean keypoint error {100 * ev.mean_error:.1f} cm, "
-                 f"hands (root-relative) {100 * ev.hands_error:.1f} cm")
+                 f"hands (root-relative) {100 * ev.hands_error:.1f} cm, joint angles "
+                 f"{np.degrees(ev.joint_error):.1f} deg")
     return "\n".join(lines)
 
 
