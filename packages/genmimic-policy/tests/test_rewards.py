@@ -113,6 +113,25 @@ def test_a_robot_that_does_not_follow_a_turn_ends_on_the_heading_bound():
     assert not rewards.drifted(np, robot, ref, lax).any()
 
 
+def test_a_limb_turned_about_its_own_axis_ends_on_the_joint_bound():
+    """Same keypoints and root as the reference, joint angles off: RMS 0.3 rad continues; the teacher's
+    measured posture (both hip yaws 1.9 rad, both shoulder yaws 2.2 rad, elbows 1.0 rad off: RMS 0.81) ends
+    by drift; the keypoint, root and heading bounds see neither."""
+    cfg = EnvConfig()
+    robot, ref = _frames(3, np.random.default_rng(8))
+    pos = np.tile([0.0, 0.0, 0.75], (3, 1))
+    ref = ref._replace(root_pos=pos, root_quat=np.tile([1.0, 0, 0, 0], (3, 1)),
+                       keypoints=np.tile(pos[:, None], (1, 19, 1)))
+    q = np.zeros((3, 29))
+    q[1] = 0.3
+    for name, angle in (("hip_yaw", 1.9), ("shoulder_yaw", 2.2), ("elbow", 1.0)):
+        for side in ("left", "right"):
+            q[2, g1.JOINT_NAMES.index(f"{side}_{name}_joint")] = angle
+    robot = robot._replace(root_pos=pos, root_quat=ref.root_quat, keypoints=ref.keypoints, dof_pos=q)
+    assert list(rewards.drifted(np, robot, ref, cfg)) == [False, False, True]
+    assert not rewards.drifted(np, robot, ref, dataclasses.replace(cfg, max_joint_position_error=0.9)).any()
+
+
 def test_feet_contact_pays_for_lifting_the_foot_the_reference_lifts():
     cfg = EnvConfig()
     robot, ref = _frames(3, np.random.default_rng(6))

@@ -133,6 +133,10 @@ class EnvConfig:
     max_root_drift: float = 0.5
     # [rad] pelvis yaw error to the reference that ends one (the pose bound is heading-free); from 46.9 M steps
     max_heading_error: float = 1.0
+    # [rad] RMS joint-angle error to the reference that ends one: the keypoint bounds let the teacher hold the
+    # thighs and upper arms turned ~110-125 deg about their own axes (measured 2026-12-01 at 123.1 M steps);
+    # from 125.9 M steps
+    max_joint_position_error: float = 0.6
     max_end_effector_height_error: float = 0.25  # [m] hand/ankle height error that ends one (BeyondMimic)
     contact_height: float = 0.06  # [m] ankle height under which a foot counts as in contact
     reward_scales: RewardScales = field(default_factory=RewardScales)
