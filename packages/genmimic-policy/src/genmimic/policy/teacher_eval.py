@@ -136,8 +136,9 @@ def evaluate_teacher(run: str | Path, clips: str | Path) -> TeacherEvaluation:
 
 def format_evaluation(ev: TeacherEvaluation) -> str:
     """A table, one clip a line, and the summary line the policy README's ledger quotes."""
-    lines = [f"{r.clip:40s} {r.steps:5d}/{r.length - 1:<5d} {r.ending:5s} {'strict' if r.strict_success else '-':6s}"
-             f" {100 * r.mean_error:5.1f} cm  root-relative {100 * r.root_relative_error:5.1f} cm"
+    lines = [f"{r.clip:40s} {r.steps:5d}/{r.length - 1:<5d} steps, ended by {r.ending:5s} strict success "
+             f"{'yes' if r.strict_success else 'no '}  mean keypoint error {100 * r.mean_error:5.1f} cm"
+             f"  root-relative {100 * r.root_relative_error:5.1f} cm"
              f"  hands {100 * r.hands_error:5.1f} cm  root drift {100 * r.root_error_per_m:4.0f} %/m"
              f"  heading at the end {np.degrees(r.final_heading_error):4.0f} deg"
              f"  joint angles {np.degrees(r.joint_error):4.1f} deg"
