@@ -7,6 +7,7 @@ from genmimic.policy.config import PPOConfig
 from genmimic.policy.mirror import MirrorMap
 from genmimic.policy.ppo import (
     EpisodeTracker,
+    action_bound_loss,
     clipped_surrogate,
     collect,
     gae,
@@ -36,6 +37,15 @@ def test_clipped_surrogate_and_log_prob_match_hand_values():
     assert float(clipped_surrogate(ratio, adv, 0.2)) == pytest.approx(0.5 / 3)
     lp = gaussian_log_prob(jnp.array([0.0, 1.0]), jnp.log(jnp.array([1.0, 2.0])), jnp.array([1.0, 1.0]))
     assert float(lp) == pytest.approx(-0.5 - np.log(2) - np.log(2 * np.pi))
+
+
+def test_bound_loss_is_zero_inside_the_clip_and_pulls_a_saturated_mean_back():
+    inside = jnp.array([[4.9, -5.0, 0.0], [1.0, 2.0, -3.0]])
+    assert float(action_bound_loss(inside, 5.0)) == 0.0
+    beyond = jnp.array([[7.0, -6.0, 0.0], [5.0, 0.0, 0.0]])  # (2^2 + 1^2) and 0, over 2 rows
+    assert float(action_bound_loss(beyond, 5.0)) == pytest.approx(2.5)
+    grad = jax.grad(lambda m: action_bound_loss(m, 5.0))(beyond)
+    np.testing.assert_allclose(grad, [[2.0, -1.0, 0.0], [0.0, 0.0, 0.0]])  # back towards the clip
 
 
 def test_symmetry_loss_is_zero_for_an_equivariant_policy_only():

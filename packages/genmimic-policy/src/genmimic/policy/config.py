@@ -164,7 +164,7 @@ class EnvConfig:
 
 @dataclass(frozen=True)
 class PPOConfig:
-    """PPO with the symmetry loss ``L = L_PPO + sym_coef * L_SYM``."""
+    """PPO with the symmetry and bounds losses ``L = L_PPO + sym_coef * L_SYM + bound_coef * L_BOUND``."""
 
     hidden: tuple[int, ...] = (256, 256, 128)
     learning_rate: float = 3e-4
@@ -177,6 +177,8 @@ class PPOConfig:
     value_coef: float = 0.5
     entropy_coef: float = 0.002
     sym_coef: float = 0.5
+    # Weight of the bounds loss on mean actions beyond the action clip (ppo.action_bound_loss); from 128.1 M
+    bound_coef: float = 1.0
     max_grad_norm: float = 1.0
     init_log_std: float = -0.7
     # Upper bound on the action noise's standard deviation [rad] (each joint), enforced after every update;

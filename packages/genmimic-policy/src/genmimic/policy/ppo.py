@@ -1,4 +1,5 @@
-"""PPO with a symmetry loss, ``L = L_PPO + sym_coef * L_SYM``, as small pure JAX functions.
+"""PPO with a symmetry loss and a bounds loss, ``L = L_PPO + sym_coef * L_SYM + bound_coef * L_BOUND``, as small
+pure JAX functions.
 
 ``gae`` and the losses are plain functions (tested against hand-worked values); :func:`make_update`
 builds one jitted update over an immutable :class:`PPOState`; :func:`collect` runs a rollout on any
@@ -14,6 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+
+from genmimic.core.runtime.policy_spec import ACTION_CLIP
 
 from .config import PPOConfig
 from .mirror import MirrorMap
@@ -54,6 +57,7 @@ class LossInfo(NamedTuple):
     entropy: Any
     symmetry: Any
     approx_kl: Any
+    bound: Any
 
 
 def gae(rewards: jax.Array, values: jax.Array, dones: jax.Array, bootstrap: jax.Array, discount: float,
@@ -97,6 +101,16 @@ def symmetry_loss(mean_fn: Callable[[jax.Array], jax.Array], obs: jax.Array, obs
     return jnp.mean(jnp.sum((mean_fn(obs) - mirrored) ** 2, -1))
 
 
+def action_bound_loss(mean: jax.Array, bound: float = ACTION_CLIP) -> jax.Array:
+    """``mean sum_j max(|mu_j| - bound, 0)^2`` over the batch: the policy's mean actions (..., 29) beyond the
+    clip the environment applies (:data:`genmimic.core.runtime.policy_spec.ACTION_CLIP`). Past the clip every
+    sampled action acts the same, so no advantage tells the mean to come back: measured 2026-12-01 at
+    123.1 M steps, the teacher's shoulder-yaw means sat at ~7 against the clip of 5 (the arms turned 126 deg
+    about their own axes) and did not move in 2.9 M steps of a joint-angle reward and termination. The bounds
+    loss of rl_games' PPO (``bounds_loss_coef``) does the same."""
+    return jnp.mean(jnp.sum(jnp.maximum(jnp.abs(mean) - bound, 0.0) ** 2, -1))
+
+
 def ppo_loss(params: ActorCriticParams, norm: Normalizer, batch: Transition, advantages: jax.Array,
              returns: jax.Array, cfg: PPOConfig, obs_mirror: MirrorMap, act_mirror: MirrorMap) -> tuple[Any, LossInfo]:
     mean = policy_mean(params.policy, norm, batch.obs)
@@ -108,9 +122,10 @@ def ppo_loss(params: ActorCriticParams, norm: Normalizer, batch: Transition, adv
     ent = gaussian_entropy(params.log_std)
     sym = symmetry_loss(lambda o: policy_mean(params.policy, norm, o), batch.obs, obs_mirror, act_mirror) \
         if cfg.sym_coef > 0 else jnp.zeros(())
-    total = pol + cfg.value_coef * val - cfg.entropy_coef * ent + cfg.sym_coef * sym
+    bound = action_bound_loss(mean)
+    total = pol + cfg.value_coef * val - cfg.entropy_coef * ent + cfg.sym_coef * sym + cfg.bound_coef * bound
     kl = jnp.mean(batch.log_prob - log_prob)
-    return total, LossInfo(total, pol, val, ent, sym, kl)
+    return total, LossInfo(total, pol, val, ent, sym, kl, bound)
 
 
 def cap_std(params: ActorCriticParams, max_std: float) -> ActorCriticParams:
