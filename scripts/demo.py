@@ -242,7 +242,8 @@ def run(video: Path, out: Path, make_video: bool = True, mpc_seconds: float = 4.
         f"-> {out}/robot.npz ({times['track']:.1f} s)")
     say(f"      strict success: {'yes' if score.strict_success else 'no'} (worst 1 s root-relative error "
         f"{score.worst_window_error * 100:.1f} cm); right hand while raised {wave_err * 100:.1f} cm; "
-        f"heading error at the end {np.degrees(score.final_heading_error):.0f} deg")
+        f"heading error at the end {np.degrees(score.final_heading_error):.0f} deg; joint angles "
+        f"{np.degrees(score.joint_error):.0f} deg off the reference's on average")
     say(f"      where it went (beside success, not in it): {describe_global(score)}")
 
     shown, shown_name, mpc_report = robot, meta.name, None
@@ -278,7 +279,8 @@ def run(video: Path, out: Path, make_video: bool = True, mpc_seconds: float = 4.
         "mean_keypoint_error_m": err,
         "strict_success": score.strict_success, "worst_window_error_m": score.worst_window_error,
         "root_relative_error_m": score.root_relative_error, "group_errors_m": score.groups._asdict(),
-        "right_hand_error_while_raised_m": wave_err, "final_heading_error_deg": float(np.degrees(
+        "right_hand_error_while_raised_m": wave_err, "joint_error_deg": float(np.degrees(score.joint_error)),
+        "final_heading_error_deg": float(np.degrees(
             score.final_heading_error)), "root_error_per_m": score.root_error_per_m,
         "travelled_with_reference": follow.travelled, "turned_with_reference": follow.turned,
         "retarget": {k: v for k, v in result.report._asdict().items() if k != "nonconverged_frames"},
@@ -294,7 +296,9 @@ def run(video: Path, out: Path, make_video: bool = True, mpc_seconds: float = 4.
              f"that steps away from the reference's path fails it): **{'yes' if ok else 'no'}** ({err * 100:.1f} cm)",
              f"- errors, root-relative: hands {score.groups.hands * 100:.1f} cm, "
              f"feet {score.groups.feet * 100:.1f} cm, head {score.groups.head * 100:.1f} cm; "
-             f"right hand while raised (the wave) {wave_err * 100:.1f} cm",
+             f"right hand while raised (the wave) {wave_err * 100:.1f} cm; joint angles "
+             f"{np.degrees(score.joint_error):.0f} deg off the reference's on average (posture: keypoints can "
+             "match with a thigh or upper arm turned about its own axis)",
              f"- where it went (beside success, not in it): {describe_global(score)} (root "
              f"{score.root_error_per_m:.2f} m off per m travelled)",
              f"- lift: {human.num_frames} frames at {human.fps:g} fps, "
