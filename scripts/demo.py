@@ -189,7 +189,7 @@ def track_mpc(clip, seconds: float, out: Path, policy_robot):
 
 
 def run(video: Path, out: Path, make_video: bool = True, mpc_seconds: float = 4.0) -> int:
-    from genmimic.core.tracking import describe_global, global_following, score_trajectory
+    from genmimic.core.tracking import MIN_TRAVEL_M, describe_global, global_following, score_trajectory
     from genmimic.lift.importers import lift_any
     from genmimic.policy.policy_file import load_policy
     from genmimic.policy.track import success, track_clip
@@ -288,6 +288,9 @@ def run(video: Path, out: Path, make_video: bool = True, mpc_seconds: float = 4.
         "feasibility": feasibility, "mpc": mpc_report, "video_controller": shown_name if make_video else None,
     }
     (out / "report.json").write_text(json.dumps(report, indent=2))
+    # per metre only where the reference travels a metre or more (below, the figure is divided by 1 m)
+    per_metre = (f" (root {score.root_error_per_m:.2f} m off per m travelled)"
+                 if score.reference_travel >= MIN_TRAVEL_M else "")
     lines = [f"# GenMimic demo: {video.name}", "",
              f"- result (strict criterion: no fall, root-relative keypoint error <= 25 cm in every 1 s window): "
              f"**{'success' if score.strict_success else 'not a success'}** "
@@ -299,8 +302,7 @@ def run(video: Path, out: Path, make_video: bool = True, mpc_seconds: float = 4.
              f"right hand while raised (the wave) {wave_err * 100:.1f} cm; joint angles "
              f"{np.degrees(score.joint_error):.0f} deg off the reference's on average (posture: keypoints can "
              "match with a thigh or upper arm turned about its own axis)",
-             f"- where it went (beside success, not in it): {describe_global(score)} (root "
-             f"{score.root_error_per_m:.2f} m off per m travelled)",
+             f"- where it went (beside success, not in it): {describe_global(score)}" + per_metre,
              f"- lift: {human.num_frames} frames at {human.fps:g} fps, "
              f"height {float(np.ptp(human.joints[0, :, 2])) + 0.1:.2f} m (approx.)",
              f"- retarget: {result.report.summary()}",

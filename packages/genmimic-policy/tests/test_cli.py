@@ -57,6 +57,19 @@ def test_bad_inputs_fail_on_one_line_without_output(policy_file, tmp_path):
     assert not (tmp_path / "run").exists(), "a failed train left a run behind that a rerun would resume"
 
 
+def test_train_out_at_or_under_a_file_fails_on_one_line(g1_clip, tmp_path):
+    """--out naming a file, or a folder under one: one line naming the file and the fix, not a traceback."""
+    (tmp_path / "clips").mkdir()
+    save_clip(g1_clip, tmp_path / "clips" / "wave.npz")
+    (tmp_path / "afile").write_text("x")
+    for out in (tmp_path / "afile", tmp_path / "afile" / "run"):
+        r = runner.invoke(app, ["train", "--clips", str(tmp_path / "clips"), "--out", str(out)])
+        assert r.exit_code == 1, r.output
+        assert f"{tmp_path / 'afile'} is a file; fix: pass --out a folder" in r.output, r.output
+        assert r.output.count("\n") == 1, r.output
+    assert (tmp_path / "afile").read_text() == "x"
+
+
 def test_track_in_a_shell_pipeline(g1_clip, policy_file, tmp_path):
     exe = shutil.which("genmimic-policy")
     if exe is None:

@@ -44,7 +44,9 @@ def load_checkpoint(path: Path, template: Any) -> tuple[Any, dict[str, Any]]:
         target = serialization.from_bytes(template, path.read_bytes())
         info = json.loads(path.with_suffix(".json").read_text())
     except FileNotFoundError as err:
-        raise CheckpointError(f"{path}: checkpoint missing ({Path(err.filename).name})") from None
+        raise CheckpointError(f"{path}: checkpoint missing ({Path(err.filename).name}); fix: train this phase "
+                              "first (`genmimic-policy train --out` on the run folder), or pass the folder "
+                              "that holds it") from None
     except (ValueError, KeyError, TypeError, json.JSONDecodeError) as err:
         raise CheckpointError(f"{path}: unreadable checkpoint ({str(err).splitlines()[0][:120]})") from None
     return target, info

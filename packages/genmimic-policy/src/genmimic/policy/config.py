@@ -258,7 +258,8 @@ def _from_dict(cls: type, data: dict[str, Any], where: str) -> Any:
             try:
                 kwargs[key] = type(default)(value)
             except (TypeError, ValueError):
-                raise ConfigError(f"{where + key}: expected {type(default).__name__}, got {value!r}") from None
+                raise ConfigError(f"{where + key}: expected {type(default).__name__}, got {value!r}; fix: write "
+                                  f"a {type(default).__name__} there, e.g. {default!r} (the default)") from None
     return cls(**kwargs)
 
 

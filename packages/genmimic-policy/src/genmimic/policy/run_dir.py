@@ -79,7 +79,8 @@ class RunDir:
         try:
             return config_from_dict(json.loads(self.config_path.read_text()))
         except json.JSONDecodeError as err:
-            raise CheckpointError(f"{self.config_path}: not valid JSON ({err})") from None
+            raise CheckpointError(f"{self.config_path}: not valid JSON ({err}); fix: restore it from the run's "
+                                  "copy in git or a backup, or start a new run in another folder") from None
 
     def read_info(self, phase: str) -> dict[str, Any] | None:
         """The info of ``phase``'s checkpoint (iteration, env_steps, seconds, finished), None if not started."""
@@ -89,7 +90,8 @@ class RunDir:
         try:
             return json.loads(path.read_text())
         except json.JSONDecodeError as err:
-            raise CheckpointError(f"{path}: not valid JSON ({err})") from None
+            raise CheckpointError(f"{path}: not valid JSON ({err}); fix: restore it from the run's copy in git or "
+                                  "a backup, or start a new run in another folder") from None
 
     def read_metrics(self, phase: str) -> list[dict[str, str]]:
         """The rows of ``metrics_<phase>.csv`` (empty when absent), values as written."""
@@ -156,6 +158,10 @@ class RunDir:
         saved config (resuming), else the defaults; written to ``config.json`` (the folder is created)."""
         if config is None:
             config = self.read_config() if self.is_run() else default_config()
+        blocker = next((p for p in (self.path, *self.path.parents) if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            raise CheckpointError(f"{self.path}: cannot be a run folder, {blocker} is a file; fix: pass --out a "
+                                  "folder (new or an earlier run's)")
         self.path.mkdir(parents=True, exist_ok=True)
         tmp = self.config_path.with_name("config.json.tmp")
         tmp.write_text(json.dumps(config_to_dict(config), indent=1))
