@@ -42,14 +42,14 @@ def test_each_clip_ends_by_termination_or_at_its_end(run_and_clips):
     ev = evaluate_teacher(run, clips)
     assert (ev.iteration, ev.env_steps, ev.clips) == (7, 1234, 2)
     for r in ev.per_clip:
-        assert r.ending in ("end", "fall", "drift", "limb")
+        assert r.ending in ("end", "fall", "drift", "posture", "limb")
         assert 1 <= r.steps <= r.length - 1
         assert (r.steps == r.length - 1) == (r.ending == "end")
         assert r.mean_error >= 0 and r.hands_error >= 0 and r.root_relative_error >= 0
         assert r.root_error_per_m >= 0 and 0 < r.joint_error < np.pi  # a random teacher is off in angle too
         assert not r.strict_success or r.ending == "end"  # strict success needs the clip run to its end
     assert 0 <= ev.strict_success <= ev.completed
-    assert ev.completed + ev.falls + ev.drifts + ev.limbs == pytest.approx(1.0)
+    assert ev.completed + ev.falls + ev.drifts + ev.postures + ev.limbs == pytest.approx(1.0)
     assert 0 < ev.survival <= 1
     text = format_evaluation(ev)
     assert "wave.npz" in text and "of 2 clips run to the end, strict success" in text and "joint angles" in text

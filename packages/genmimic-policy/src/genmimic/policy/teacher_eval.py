@@ -7,7 +7,8 @@ of every clip to its end, without observation noise, domain randomisation or pus
 length unbounded; the episode ends as in training, by the environment's termination: a fall
 (:func:`genmimic.core.tracking.fallen`, via ``rewards.fallen``), drift (``rewards.drifted``: the pose's
 root-relative error beyond ``max_root_relative_error`` or the pelvis beyond ``max_root_drift`` from the
-reference's, e.g. it stands while the reference walks away), or a hand's or ankle's height off by more than
+reference's, e.g. it stands while the reference walks away; reported apart as "posture" when the joint angles
+are what ended it, ``rewards.posture_off``), or a hand's or ankle's height off by more than
 ``max_end_effector_height_error`` (``rewards.end_effector_off``; e.g. the arm stays down while the reference
 waves). A clip run to its end is then scored by :func:`genmimic.core.tracking.score_tracking`, the one
 definition of the strict success criterion, so the ledger's figure is the issue's target figure.
@@ -36,7 +37,8 @@ from .run_dir import RunDir
 
 class TeacherClip(NamedTuple):
     """One clip: ``steps`` control steps survived out of ``length`` - 1, ``ending`` "end" (ran to the clip's
-    end), "fall", "drift" (:func:`rewards.drifted`) or "limb" (an end effector's height off,
+    end), "fall", "posture" (:func:`rewards.posture_off`: the joint angles), "drift" (:func:`rewards.drifted`,
+    the other bounds) or "limb" (an end effector's height off,
     :func:`rewards.end_effector_off`); ``strict_success``: ran to the end and met the strict criterion;
     ``mean_error`` [m] the mean world keypoint error over the steps run, ``root_relative_error`` and
     ``hands_error`` [m] the root-relative one of all keypoints and of the hands (``genmimic.core.tracking``'s
@@ -61,9 +63,9 @@ class TeacherClip(NamedTuple):
 
 class TeacherEvaluation(NamedTuple):
     """``completed``: share of clips run to the end; ``strict_success``: share meeting the strict criterion;
-    ``survival``: mean share of each clip survived; ``falls`` / ``drifts`` / ``limbs``: share of clips ended
-    by a fall / by drift / by an end effector's height; ``mean_error`` and ``hands_error`` [m], means over
-    clips; ``joint_error`` [rad] likewise."""
+    ``survival``: mean share of each clip survived; ``falls`` / ``drifts`` / ``postures`` / ``limbs``: share
+    of clips ended by a fall / by drift / by the joint angles / by an end effector's height; ``mean_error``
+    and ``hands_error`` [m], means over clips; ``joint_error`` [rad] likewise."""
 
     iteration: int
     env_steps: int
@@ -73,6 +75,7 @@ class TeacherEvaluation(NamedTuple):
     survival: float
     falls: float
     drifts: float
+    postures: float
     limbs: float
     mean_error: float
     hands_error: float
@@ -110,6 +113,7 @@ def evaluate_teacher(run: str | Path, clips: str | Path) -> TeacherEvaluation:
             refs.append(ref)
             if done:
                 ending = ("fall" if bool(rw.fallen(np, robot, ref, env_cfg)) else
+                          "posture" if bool(rw.posture_off(np, robot, ref, env_cfg)) else
                           "drift" if bool(rw.drifted(np, robot, ref, env_cfg)) else "limb")
                 break
             if truncated:
@@ -130,13 +134,14 @@ def evaluate_teacher(run: str | Path, clips: str | Path) -> TeacherEvaluation:
                              share(lambda r: r.ending == "end"), share(lambda r: r.strict_success),
                              share(lambda r: r.steps / max(1, r.length - 1)),
                              share(lambda r: r.ending == "fall"), share(lambda r: r.ending == "drift"),
+                             share(lambda r: r.ending == "posture"),
                              share(lambda r: r.ending == "limb"), share(lambda r: r.mean_error),
                              share(lambda r: r.hands_error), share(lambda r: r.joint_error), rows)
 
 
 def format_evaluation(ev: TeacherEvaluation) -> str:
     """A table, one clip a line, and the summary line the policy README's ledger quotes."""
-    lines = [f"{r.clip:40s} {r.steps:5d}/{r.length - 1:<5d} steps, ended by {r.ending:5s} strict success "
+    lines = [f"{r.clip:40s} {r.steps:5d}/{r.length - 1:<5d} steps, ended by {r.ending:7s} strict success "
              f"{'yes' if r.strict_success else 'no '}  mean keypoint error {100 * r.mean_error:5.1f} cm"
              f"  root-relative {100 * r.root_relative_error:5.1f} cm"
              f"  hands {100 * r.hands_error:5.1f} cm  root drift {100 * r.root_error_per_m:4.0f} %/m"
@@ -147,6 +152,7 @@ def format_evaluation(ev: TeacherEvaluation) -> str:
                  f"{100 * ev.completed:.0f} % of {ev.clips} clips run to the end, strict success "
                  f"{100 * ev.strict_success:.0f} %, mean survival "
                  f"{100 * ev.survival:.0f} %, falls {100 * ev.falls:.0f} %, drift {100 * ev.drifts:.0f} %, "
+                 f"posture {100 * ev.postures:.0f} %, "
                  f"end effector {100 * ev.limbs:.0f} %, mean keypoint error {100 * ev.mean_error:.1f} cm, "
                  f"hands (root-relative) {100 * ev.hands_error:.1f} cm, joint angles "
                  f"{np.degrees(ev.joint_error):.1f} deg")
