@@ -142,8 +142,13 @@ def joint_position(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) ->
     points: measured 2026-12-01 (122.9 M steps) while the bundled demo raises its right hand, the teacher held
     shoulder yaw -123 deg against the reference's 20 deg and the elbow at 120 deg against 38 deg, the hand
     17 cm off."""
-    err = xp.mean((robot.dof_pos - ref.dof_pos) ** 2, axis=-1)
-    return xp.exp(-err / cfg.joint_position_sigma**2)
+    return xp.exp(-joint_mean_squared_error(xp, robot, ref) / cfg.joint_position_sigma**2)
+
+
+def joint_mean_squared_error(xp: Any, robot: RobotFrame, ref: RefFrame) -> Any:
+    """mean_j (q_j - q_ref_j)^2 (...,) [rad^2] over the 29 DoF: what :func:`joint_position` rewards and
+    :func:`posture_off` bounds (as its square root)."""
+    return xp.mean((robot.dof_pos - ref.dof_pos) ** 2, axis=-1)
 
 
 def root_height(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> Any:
@@ -226,7 +231,7 @@ def drifted(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> Any:
 def posture_off(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> Any:
     """The RMS joint-angle error over the 29 DoF passed ``max_joint_position_error`` [rad] (part of
     :func:`drifted`)."""
-    return xp.sqrt(xp.mean((robot.dof_pos - ref.dof_pos) ** 2, axis=-1)) > cfg.max_joint_position_error
+    return xp.sqrt(joint_mean_squared_error(xp, robot, ref)) > cfg.max_joint_position_error
 
 
 def end_effector_off(xp: Any, robot: RobotFrame, ref: RefFrame, cfg: EnvConfig) -> Any:
