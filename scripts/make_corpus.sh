@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # The tracker's training corpus, reproducibly (fixed seeds; held-out evaluation uses seeds >= 9000):
 #
-#   scripts/make_corpus.sh OUT_DIR [SYNTH_CLIPS] [JOINT_CLIPS]
+#   scripts/make_corpus.sh OUT_DIR [SYNTH_CLIPS] [JOINT_CLIPS] [ARM_CLIPS]
 #
 # Writes G1 clips (.npz, float32 arrays to keep the folder small enough to carry to a GPU machine) into one
 # flat OUT_DIR:
 #   synth_*    every genmimic-synth kind, round robin, seeds 1000.. (genmimic-policy corpus --source synth)
 #   joints_*   joint-space procedural motions (genmimic-policy corpus --source joints), seeds 1000..
+#   arms_*     more genmimic-synth kinds, seeds 2000.., each with another arm posture from its first frame
+#              (genmimic-policy corpus --arm-variety: upper arms and wrists turned, elbows bent or straight):
+#              every synth clip starts with the arms untwisted, lifted videos and mocap do not, and the teacher
+#              trained without these turned those joints away within 0.1 s of such starts (2026-12-02)
 #   corrupt_*  generated-video-like versions: one motion per kind at seed 3000, corrupted by genmimic-bench's
 #              corruptions at their default severities (genmimic-bench make --from), retargeted; without the
 #              corruptions whose *reference* no robot can follow (jitter at severity 2-3, foot_skate,
@@ -17,15 +21,17 @@
 #   mocap_*    every BVH in ../shared/data/motions (when present), lifted and retargeted
 # Needs the genmimic stage commands on PATH (make install puts them in .venv/bin).
 set -euo pipefail
-OUT=${1:?usage: make_corpus.sh OUT_DIR [SYNTH_CLIPS] [JOINT_CLIPS]}
+OUT=${1:?usage: make_corpus.sh OUT_DIR [SYNTH_CLIPS] [JOINT_CLIPS] [ARM_CLIPS]}
 SYNTH=${2:-210}
 JOINTS=${3:-56}
+ARMS=${4:-140}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 [ -e "$OUT" ] && { echo "make_corpus: $OUT exists; choose a new folder" >&2; exit 2; }
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 genmimic-policy corpus "$TMP/synth" --count "$SYNTH" --seed 1000 --duration 8 --source synth
 genmimic-policy corpus "$TMP/joints" --count "$JOINTS" --seed 1000 --duration 8 --source joints
+genmimic-policy corpus "$TMP/arms" --count "$ARMS" --seed 2000 --duration 8 --source synth --arm-variety
 mkdir -p "$TMP/smpl" "$TMP/corrupt" "$TMP/mocap"
 for kind in $(genmimic-synth --list | awk '{print $1}'); do
   genmimic-synth "$kind" --seed 3000 --duration 8 -o "$TMP/smpl/$kind.npz"
@@ -48,7 +54,7 @@ from genmimic.core.clips import G1Clip, load_clip, save_clip
 tmp, out = Path(sys.argv[1]), Path(sys.argv[2])
 n = 0
 UNTRACKABLE = ("__jitter2", "__jitter3", "__foot_skate", "__global_drift", "__floating3")
-for part in ("synth", "joints", "corrupt", "mocap"):
+for part in ("synth", "joints", "arms", "corrupt", "mocap"):
     for f in sorted((tmp / part).glob("*.npz")):
         if any(tag in f.name for tag in UNTRACKABLE):
             continue

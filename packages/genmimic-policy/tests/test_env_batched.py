@@ -19,7 +19,7 @@ CFG = default_config().env
 def steady_cfg():
     """No failures for a few steps (so every row of a step is a continuing episode)."""
     return dataclasses.replace(CFG, max_root_relative_error=1e3, max_root_drift=1e3, max_heading_error=4.0,
-                               max_joint_position_error=10.0,
+                               max_joint_position_error=10.0, max_joint_error=10.0,
                                fall_tilt=3.2, fall_height_drop=5.0)
 
 

@@ -94,7 +94,7 @@ def test_falling_and_drifting_terminate_the_episode(bank):
 
 def test_episodes_are_truncated_at_the_end_of_the_clip(bank):
     steady = dataclasses.replace(CFG, max_root_relative_error=1e3, max_root_drift=1e3, max_heading_error=4.0,
-                                 max_joint_position_error=10.0,
+                                 max_joint_position_error=10.0, max_joint_error=10.0,
                                  fall_tilt=3.2, fall_height_drop=5.0)
     env = TrackingEnv(bank, steady, seed=0, randomize=False)
     n = int(bank.clip_len[0])

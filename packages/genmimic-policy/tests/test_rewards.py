@@ -129,7 +129,22 @@ def test_a_limb_turned_about_its_own_axis_ends_on_the_joint_bound():
             q[2, g1.JOINT_NAMES.index(f"{side}_{name}_joint")] = angle
     robot = robot._replace(root_pos=pos, root_quat=ref.root_quat, keypoints=ref.keypoints, dof_pos=q)
     assert list(rewards.drifted(np, robot, ref, cfg)) == [False, False, True]
-    assert not rewards.drifted(np, robot, ref, dataclasses.replace(cfg, max_joint_position_error=0.9)).any()
+    assert not rewards.drifted(np, robot, ref, dataclasses.replace(cfg, max_joint_position_error=0.9,
+                                                                    max_joint_error=2.5)).any()
+
+
+def test_one_joint_far_off_is_posture_off_though_the_rms_is_small():
+    """The mean over 29 DoF dilutes one joint: one shoulder yaw 1.2 rad off is 0.22 rad RMS, under the RMS
+    bound, and still ends the episode by the per-joint bound."""
+    cfg = EnvConfig()
+    robot, ref = _frames(3, np.random.default_rng(9))
+    q = np.zeros((3, 29))
+    yaw = g1.JOINT_NAMES.index("right_shoulder_yaw_joint")
+    q[1, yaw], q[2, yaw] = 0.9, -1.2
+    robot, ref = robot._replace(dof_pos=ref.dof_pos + q), ref
+    assert np.sqrt((q[2] ** 2).mean()) < cfg.max_joint_position_error
+    assert list(rewards.posture_off(np, robot, ref, cfg)) == [False, False, True]
+    assert not rewards.posture_off(np, robot, ref, dataclasses.replace(cfg, max_joint_error=1.3)).any()
 
 
 def test_feet_contact_pays_for_lifting_the_foot_the_reference_lifts():

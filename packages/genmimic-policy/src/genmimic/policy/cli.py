@@ -231,11 +231,14 @@ def corpus(
     seed: Annotated[int, typer.Option(help="First random seed; clip i uses seed + i (held-out sets: >= 9000).")] = 0,
     duration: Annotated[float, typer.Option(help="Clip length [s].")] = 8.0,
     source: Annotated[str, typer.Option(help="auto, synth (genmimic-lift synth + retarget) or joints.")] = "auto",
+    arm_variety: Annotated[bool, typer.Option("--arm-variety", help=(
+        "Give each clip another arm posture from its first frame (upper arms and wrists turned, elbows "
+        "straighter or more bent), as lifted videos and mocap have."))] = False,
 ) -> None:
     """Make a training corpus of G1 clips the project generates itself."""
     from .corpus import make_corpus
 
-    paths = make_corpus(out, count, seed, duration, source)
+    paths = make_corpus(out, count, seed, duration, source, arm_variety)
     typer.echo(f"wrote {len(paths)} clips to {out}")
 
 

@@ -100,6 +100,48 @@ def joint_space_motion(kind: str, seed: int, duration: float = 6.0, fps: float =
     return g1_clip_from_joints(root, quat, dof, fps, meta=meta)
 
 
+#: [rad] per arm joint, the range of the constant offset :func:`vary_arm_pose` adds (low, high for the left
+#: arm; the right arm mirrors roll and yaw). Chosen to cover the starts of lifted and mocap clips the teacher
+#: could not hold (measured 2026-12-02: the bundled demo starts with shoulder yaw 0.5 and -0.88 rad, the CMU
+#: forward jumps with an elbow bent to -0.92 and a wrist roll at 1.22 rad, where every retargeted synth clip starts
+#: within 0.05 rad of shoulder yaw 0, elbow 1.09, wrist roll 0).
+ARM_OFFSET_RANGE: dict[str, tuple[float, float]] = {
+    "shoulder_pitch": (-0.5, 0.5),
+    "shoulder_roll": (0.0, 0.4),  # outwards only: the model has no self-collision, arms would pass the torso
+    "shoulder_yaw": (-1.0, 1.0),
+    "elbow": (-2.3, 0.45),  # 0 is the forearm level with the upper arm down, pi/2 straight
+    "wrist_roll": (-1.2, 1.2),
+    "wrist_pitch": (-0.6, 0.6),
+    "wrist_yaw": (-0.6, 0.6),
+}
+_MIRRORED = ("shoulder_roll", "shoulder_yaw", "wrist_roll", "wrist_yaw")
+
+
+def vary_arm_pose(clip: G1Clip, seed: int) -> G1Clip:
+    """``clip`` with another arm posture from its first frame: per arm, a random constant offset within
+    :data:`ARM_OFFSET_RANGE` [rad] plus a slow random sway (0.1-0.4 Hz, +-0.15 rad), added to the arm joints
+    and clipped 0.05 rad inside the G1's limits; keypoints and contacts recomputed by forward kinematics
+    (root and legs unchanged, so the feet stay where they were).
+
+    Retargeted synth clips all start with the upper arms and wrists untwisted; lifted videos and mocap do
+    not, and a tracker trained only on the former turned those joints away within 0.1 s of their start
+    (2026-12-02). ``meta["arm_variety"]`` records the seed and offsets."""
+    rng = np.random.default_rng(seed)
+    dof = np.array(clip.dof_pos, dtype=float)
+    t = np.arange(clip.num_frames) / clip.fps
+    offsets: dict[str, float] = {}
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        for joint, (low, high) in ARM_OFFSET_RANGE.items():
+            c = float(rng.uniform(low, high)) * (sign if joint in _MIRRORED else 1.0)
+            sway = 0.15 * np.sin(2 * np.pi * rng.uniform(0.1, 0.4) * t + rng.uniform(0, 2 * np.pi))
+            dof[:, J(f"{side}_{joint}_joint")] += c + sway
+            offsets[f"{side}_{joint}"] = round(c, 3)
+    lo = np.array([j.lower for j in g1.JOINTS]) + 0.05
+    hi = np.array([j.upper for j in g1.JOINTS]) - 0.05
+    meta = {**clip.meta, "arm_variety": {"seed": seed, "offsets_rad": offsets}}
+    return g1_clip_from_joints(clip.root_pos, clip.root_quat, np.clip(dof, lo, hi), clip.fps, meta=meta)
+
+
 def synth_retarget_available() -> Callable[[str, int, float], G1Clip] | None:
     """A function (kind, seed, duration) -> G1Clip through genmimic.lift.synth + genmimic.retarget, or None."""
     try:
@@ -124,11 +166,11 @@ def synth_retarget_available() -> Callable[[str, int, float], G1Clip] | None:
 
 
 def make_corpus(out: str | Path, count: int, seed: int = 0, duration: float = 6.0,
-                source: str = "auto") -> list[Path]:
+                source: str = "auto", arm_variety: bool = False) -> list[Path]:
     """Write ``count`` G1 clips to directory ``out`` and return their paths.
 
     ``source``: "synth" (synth + retarget), "joints" (joint-space procedural) or "auto" (synth when it
-    works, else joints).
+    works, else joints). ``arm_variety``: each clip through :func:`vary_arm_pose` (seed: the clip's).
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -145,6 +187,8 @@ def make_corpus(out: str | Path, count: int, seed: int = 0, duration: float = 6.
         else:
             kind = KINDS[i % len(KINDS)]
             clip = joint_space_motion(kind, seed + i, duration)
+        if arm_variety:
+            clip = vary_arm_pose(clip, seed + i)
         path = out / f"{i:04d}_{kind}.npz"
         save_clip(clip, path)
         paths.append(path)

@@ -1,0 +1,67 @@
+"""The training corpus the project makes itself: arm-pose variety (``corpus --arm-variety``)."""
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from genmimic.core import g1_constants as g1
+from genmimic.core.clips import load_clip
+from genmimic.core.g1_kinematics import keypoint_positions
+from genmimic.core.runtime.reference import reference_from_clip
+from genmimic.policy.cli import app
+from genmimic.policy.corpus import ARM_OFFSET_RANGE, joint_space_motion, vary_arm_pose
+
+ARM = [i for i, n in enumerate(g1.JOINT_NAMES) if any(p in n for p in ("shoulder", "elbow", "wrist"))]
+REST = [i for i in range(g1.NUM_DOF) if i not in ARM]
+LOW = np.array([j.lower for j in g1.JOINTS])
+HIGH = np.array([j.upper for j in g1.JOINTS])
+
+
+@pytest.fixture(scope="module")
+def squat():
+    return joint_space_motion("squat", 3, duration=2.0)
+
+
+def test_only_the_arms_change_and_the_keypoints_follow_the_joints(squat):
+    varied = vary_arm_pose(squat, 11)
+    np.testing.assert_array_equal(varied.root_pos, squat.root_pos)
+    np.testing.assert_array_equal(varied.root_quat, squat.root_quat)
+    np.testing.assert_array_equal(varied.dof_pos[:, REST], squat.dof_pos[:, REST])
+    np.testing.assert_array_equal(varied.contacts, squat.contacts)  # legs unchanged: feet where they were
+    assert np.abs(varied.dof_pos[0, ARM] - squat.dof_pos[0, ARM]).max() > 0.2  # from the first frame
+    np.testing.assert_allclose(varied.keypoints,
+                               keypoint_positions(varied.root_pos, varied.root_quat, varied.dof_pos), atol=1e-9)
+    assert np.all(varied.dof_pos >= LOW) and np.all(varied.dof_pos <= HIGH)
+    reference_from_clip(varied, source="varied")  # training accepts it (keypoints where the joints put them)
+
+
+def test_the_offsets_are_the_seeds_and_recorded(squat):
+    a, b, c = vary_arm_pose(squat, 5), vary_arm_pose(squat, 5), vary_arm_pose(squat, 6)
+    np.testing.assert_array_equal(a.dof_pos, b.dof_pos)
+    assert not np.allclose(a.dof_pos, c.dof_pos)
+    offsets = a.meta["arm_variety"]["offsets_rad"]
+    assert a.meta["arm_variety"]["seed"] == 5 and set(offsets) == {
+        f"{side}_{j}" for side in ("left", "right") for j in ARM_OFFSET_RANGE}
+    i = g1.JOINT_NAMES.index("left_shoulder_yaw_joint")
+    sway = a.dof_pos[:, i] - squat.dof_pos[:, i] - offsets["left_shoulder_yaw"]
+    inside = (a.dof_pos[:, i] > LOW[i] + 0.051) & (a.dof_pos[:, i] < HIGH[i] - 0.051)
+    assert np.abs(sway[inside]).max() <= 0.15 + 1e-3  # constant offset plus at most the sway
+
+
+def test_the_starts_cover_the_turned_arms_of_lifted_clips(squat):
+    """Across seeds the first frame's shoulder yaw reaches both ways past the bundled demo's (0.5 and
+    -0.88 rad), and elbows bend as far as the CMU jump's (-0.92 rad) and straighten (pi/2)."""
+    firsts = np.stack([vary_arm_pose(squat, s).dof_pos[0] for s in range(60)])
+    for side in ("left", "right"):
+        yaw = firsts[:, g1.JOINT_NAMES.index(f"{side}_shoulder_yaw_joint")]
+        assert yaw.min() < -0.88 and yaw.max() > 0.88
+    elbow = firsts[:, g1.JOINT_NAMES.index("left_elbow_joint")]
+    assert elbow.min() < -0.92 and elbow.max() > 1.4
+
+
+def test_corpus_cli_writes_varied_clips(tmp_path):
+    r = CliRunner().invoke(app, ["corpus", str(tmp_path / "c"), "--count", "2", "--duration", "1",
+                                 "--source", "joints", "--arm-variety"])
+    assert r.exit_code == 0, r.output
+    clips = [load_clip(p) for p in sorted((tmp_path / "c").glob("*.npz"))]
+    assert len(clips) == 2 and all(c.meta["arm_variety"]["seed"] == i for i, c in enumerate(clips))
