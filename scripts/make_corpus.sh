@@ -19,13 +19,15 @@
 #              clips (adaptive sampling then drew most starts there). Generated-video-like *goals* still
 #              come from the env's goal noise (jitter, limb scaling, stale frames) and the milder corruptions.
 #   mocap_*    every BVH in ../shared/data/motions (when present), lifted and retargeted
-# Needs the genmimic stage commands on PATH (make install puts them in .venv/bin).
+# Uses the stage commands of this checkout's .venv (make install) when there is one, else those on PATH.
 set -euo pipefail
 OUT=${1:?usage: make_corpus.sh OUT_DIR [SYNTH_CLIPS] [JOINT_CLIPS] [ARM_CLIPS]}
 SYNTH=${2:-210}
 JOINTS=${3:-56}
 ARMS=${4:-140}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+[ -x "$ROOT/.venv/bin/genmimic-policy" ] && PATH="$ROOT/.venv/bin:$PATH"
+command -v genmimic-policy >/dev/null || { echo "make_corpus: genmimic-policy not found; fix: run make install first" >&2; exit 2; }
 [ -e "$OUT" ] && { echo "make_corpus: $OUT exists; choose a new folder" >&2; exit 2; }
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -44,9 +46,7 @@ for bvh in "$ROOT"/../shared/data/motions/*.bvh; do
   genmimic-lift "$bvh" -o - | genmimic-retarget - -o "$TMP/mocap/$name.npz"
 done
 mkdir -p "$OUT"
-PYTHON=$(command -v python3)
-[ -x "$ROOT/.venv/bin/python" ] && PYTHON=$ROOT/.venv/bin/python
-"$PYTHON" - "$TMP" "$OUT" <<'PYEOF'
+python3 - "$TMP" "$OUT" <<'PYEOF'
 import dataclasses, sys
 from pathlib import Path
 import numpy as np

@@ -290,3 +290,20 @@ def test_construction_validates(g1_clip):
                keypoints=np.zeros((1, 19, 3)), contacts=np.ones((1, 2), bool))
     with pytest.raises(ClipError, match="meta is not JSON-serialisable"):
         g1_clip.replace(meta={"bad": object()})
+
+
+@pytest.mark.parametrize(("dest", "message"), [
+    ("afile/robot.npz", "afile is a file, not a folder; fix: write elsewhere or move it"),
+    ("afile/sub/robot.npz", "afile is a file, not a folder"),
+    ("nodir/robot.npz", "folder nodir does not exist; fix: create it (mkdir -p nodir)"),
+    ("adir", "is a directory, expected a file name; fix: name a file in it"),
+])
+def test_an_output_path_that_cannot_be_written_is_refused_with_its_fix(tmp_path, monkeypatch, dest, message):
+    from genmimic.core.files import check_output_path
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "adir").mkdir()
+    with pytest.raises(GenMimicError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        check_output_path(dest)
+    assert check_output_path("adir/new.npz") == tmp_path.joinpath("adir/new.npz").relative_to(tmp_path)

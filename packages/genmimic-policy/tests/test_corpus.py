@@ -65,3 +65,30 @@ def test_corpus_cli_writes_varied_clips(tmp_path):
     assert r.exit_code == 0, r.output
     clips = [load_clip(p) for p in sorted((tmp_path / "c").glob("*.npz"))]
     assert len(clips) == 2 and all(c.meta["arm_variety"]["seed"] == i for i, c in enumerate(clips))
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--count", "0"], "--count must be at least 1, got 0"),
+    (["--seed", "-5"], "--seed must be 0 or more, got -5"),
+    (["--duration", "-2"], "--duration must be between 0.5 and 600 s, got -2"),
+    (["--duration", "0.2"], "--duration must be between 0.5 and 600 s, got 0.2"),
+    (["--source", "foo"], "--source 'foo' is not one of auto, synth, joints"),
+])
+def test_corpus_cli_refuses_bad_options_and_writes_nothing(tmp_path, args, message):
+    r = CliRunner().invoke(app, ["corpus", str(tmp_path / "c"), "--source", "joints", *args])
+    assert r.exit_code == 1 and message in r.output, r.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_corpus_cli_refuses_a_file_or_a_folder_with_clips(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    r = CliRunner().invoke(app, ["corpus", str(tmp_path / "afile"), "--count", "1", "--source", "joints"])
+    assert r.exit_code == 1 and "is a file; fix: name a new folder" in r.output, r.output
+    first = ["corpus", str(tmp_path / "c"), "--count", "1", "--duration", "1", "--source", "joints"]
+    assert CliRunner().invoke(app, first).exit_code == 0
+    before = (tmp_path / "c" / "0000_wave.npz").read_bytes()
+    r = CliRunner().invoke(app, [*first[:3], "2", *first[4:]])
+    assert r.exit_code == 1 and "the folder is not empty" in r.output, r.output
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["0000_wave.npz"]
+    assert (tmp_path / "c" / "0000_wave.npz").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "c"]  # no temporary folder left

@@ -58,15 +58,20 @@ def check_output_path(dest: str | os.PathLike[str]) -> Path:
     their work, so a mistyped ``-o`` fails at once rather than after minutes. (``-``, stdout, passes.)
 
     Raises:
-        GenMimicError: ``dest`` is a directory or its folder does not exist (the fix: create it).
+        GenMimicError: ``dest`` is a directory, its folder does not exist (the fix: create it) or a file
+            stands where a folder of its path should be.
     """
     path = Path(dest)
     if str(dest) == STREAM:
         return path
     if path.is_dir():
-        raise GenMimicError(f"{dest}: is a directory, expected a file name")
+        raise GenMimicError(f"{dest}: is a directory, expected a file name; fix: name a file in it, "
+                            f"e.g. {path / 'out.npz'}")
     parent = path.parent  # Path("clip.npz").parent is Path(".")
     if not parent.is_dir():
+        blocker = next((p for p in (parent, *parent.parents) if p.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise GenMimicError(f"{dest}: {blocker} is a file, not a folder; fix: write elsewhere or move it")
         raise GenMimicError(f"{dest}: folder {parent} does not exist; fix: create it (mkdir -p {parent})")
     return path
 

@@ -226,20 +226,23 @@ def export(
 @app.command()
 @reports_errors
 def corpus(
-    out: Annotated[Path, typer.Argument(help="Directory to write G1 clips into.")],
-    count: Annotated[int, typer.Option(help="Number of clips.")] = 50,
+    out: Annotated[Path, typer.Argument(help="New (or empty) folder to write the G1 clips into.")],
+    count: Annotated[int, typer.Option(help="Number of clips (at least 1).")] = 50,
     seed: Annotated[int, typer.Option(help="First random seed; clip i uses seed + i (held-out sets: >= 9000).")] = 0,
-    duration: Annotated[float, typer.Option(help="Clip length [s].")] = 8.0,
-    source: Annotated[str, typer.Option(help="auto, synth (genmimic-lift synth + retarget) or joints.")] = "auto",
+    duration: Annotated[float, typer.Option(help="Clip length [s], 0.5-600.")] = 8.0,
+    source: Annotated[str, typer.Option(help=(
+        "synth: genmimic-synth's procedural human motions (every kind in turn) retargeted to the G1; joints: "
+        "G1 motions made in joint space (arm gestures, squats, weight shifts, torso twists); auto: synth when "
+        "genmimic-lift and genmimic-retarget are installed, else joints."))] = "auto",
     arm_variety: Annotated[bool, typer.Option("--arm-variety", help=(
-        "Give each clip another arm posture from its first frame (upper arms and wrists turned, elbows "
-        "straighter or more bent), as lifted videos and mocap have."))] = False,
+        "Give each clip another arm posture, held from the first frame on (upper arms and wrists turned, "
+        "elbows bent or straight), as lifted videos and mocap have."))] = False,
 ) -> None:
     """Make a training corpus of G1 clips the project generates itself."""
     from .corpus import make_corpus
 
     paths = make_corpus(out, count, seed, duration, source, arm_variety)
-    typer.echo(f"wrote {len(paths)} clips to {out}")
+    typer.echo(f"wrote {len(paths)} clip{'s' if len(paths) != 1 else ''} to {out}")
 
 
 @app.command()

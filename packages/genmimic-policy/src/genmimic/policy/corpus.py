@@ -9,6 +9,8 @@ pelvis placed so the feet rest on the ground (via ``genmimic.core.g1_clip_from_j
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -165,34 +167,69 @@ def synth_retarget_available() -> Callable[[str, int, float], G1Clip] | None:
     return make
 
 
+SOURCES = ("auto", "synth", "joints")
+#: [s] clip lengths ``make_corpus`` accepts (genmimic-synth's own bounds)
+DURATION_RANGE = (0.5, 600.0)
+
+
 def make_corpus(out: str | Path, count: int, seed: int = 0, duration: float = 6.0,
                 source: str = "auto", arm_variety: bool = False) -> list[Path]:
-    """Write ``count`` G1 clips to directory ``out`` and return their paths.
+    """Write ``count`` G1 clips (``NNNN_<kind>.npz``) into the new directory ``out`` and return their paths.
 
-    ``source``: "synth" (synth + retarget), "joints" (joint-space procedural) or "auto" (synth when it
-    works, else joints). ``arm_variety``: each clip through :func:`vary_arm_pose` (seed: the clip's).
+    ``source``: "synth" (genmimic-synth's procedural human motions retargeted by genmimic-retarget),
+    "joints" (G1 motions made in joint space, :func:`joint_space_motion`) or "auto" (synth when those packages
+    are installed and work, else joints). ``arm_variety``: each clip through :func:`vary_arm_pose` (seed: the
+    clip's). The clips are written into a temporary folder beside ``out`` and moved there at the end, so a
+    failed or interrupted run leaves nothing.
+
+    Raises:
+        PolicyError: ``count`` < 1, ``seed`` < 0, ``duration`` outside :data:`DURATION_RANGE`, an unknown
+            ``source``, ``out`` a file or a folder that already holds clips, or synth asked for and unavailable.
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    lo, hi = DURATION_RANGE
+    if count < 1:
+        raise PolicyError(f"--count must be at least 1, got {count}")
+    if seed < 0:
+        raise PolicyError(f"--seed must be 0 or more, got {seed}")
+    if not lo <= duration <= hi:
+        raise PolicyError(f"--duration must be between {lo:g} and {hi:g} s, got {duration:g}")
+    if source not in SOURCES:
+        raise PolicyError(f"--source {source!r} is not one of {', '.join(SOURCES)}")
+    if out.exists() and not out.is_dir():
+        raise PolicyError(f"{out}: is a file; fix: name a new folder for the clips")
+    if out.is_dir() and any(out.iterdir()):
+        raise PolicyError(f"{out}: the folder is not empty (clips of another run would mix with these); "
+                          "fix: name a new folder")
+    if not out.parent.is_dir():
+        raise PolicyError(f"{out}: folder {out.parent} does not exist; fix: create it (mkdir -p {out.parent})")
     synth_fn = synth_retarget_available() if source in ("auto", "synth") else None
     if source == "synth" and synth_fn is None:
-        raise PolicyError("genmimic.lift.synth and genmimic.retarget.retarget_clip are not available")
-    paths = []
-    for i in range(count):
-        if synth_fn is not None:
-            from genmimic.lift import synth  # type: ignore[attr-defined]
+        raise PolicyError("--source synth needs genmimic-lift and genmimic-retarget installed and working; "
+                          "fix: pip install them, or pass --source joints")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        names = []
+        for i in range(count):
+            if synth_fn is not None:
+                from genmimic.lift import synth  # type: ignore[attr-defined]
 
-            kind = synth.KINDS[i % len(synth.KINDS)]
-            clip = synth_fn(kind, seed + i, duration)
-        else:
-            kind = KINDS[i % len(KINDS)]
-            clip = joint_space_motion(kind, seed + i, duration)
-        if arm_variety:
-            clip = vary_arm_pose(clip, seed + i)
-        path = out / f"{i:04d}_{kind}.npz"
-        save_clip(clip, path)
-        paths.append(path)
-    return paths
+                kind = synth.KINDS[i % len(synth.KINDS)]
+                clip = synth_fn(kind, seed + i, duration)
+            else:
+                kind = KINDS[i % len(KINDS)]
+                clip = joint_space_motion(kind, seed + i, duration)
+            if arm_variety:
+                clip = vary_arm_pose(clip, seed + i)
+            names.append(f"{i:04d}_{kind}.npz")
+            save_clip(clip, tmp / names[-1])
+        if out.is_dir():
+            out.rmdir()  # empty (checked above)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return [out / name for name in names]
 
 
 def load_clip_dir(path: str | Path) -> list[tuple[str, G1Clip]]:
