@@ -14,7 +14,7 @@ from common import Result
 
 from genmimic.core.tracking import SUCCESS_MEAN_ERROR_M as SUCCESS_ERROR
 from genmimic.policy import observation as obs_mod
-from genmimic.policy.config import default_config, load_config
+from genmimic.policy.config import action_bounds, default_config, load_config
 from genmimic.policy.controllers import PolicyController
 from genmimic.policy.corpus import KINDS, joint_space_motion, synth_retarget_available
 from genmimic.policy.env_cpu import CpuVecEnv
@@ -51,7 +51,7 @@ def _cpu_throughput(bank) -> list[Result]:
     key = jax.random.PRNGKey(0)
     state = init_state(key, obs_size, act, cfg.ppo)
     update = make_update(cfg.ppo, observation_mirror(obs_mod.teacher_layout(3, cfg.env.future_frames)),
-                         action_mirror())
+                         action_mirror(), action_bounds())
     with CpuVecEnv(bank, cfg.env, n, threads, seed=0) as env:
         _, obs = env.reset()
         tracker = EpisodeTracker(n)

@@ -39,13 +39,36 @@ def test_clipped_surrogate_and_log_prob_match_hand_values():
     assert float(lp) == pytest.approx(-0.5 - np.log(2) - np.log(2 * np.pi))
 
 
-def test_bound_loss_is_zero_inside_the_clip_and_pulls_a_saturated_mean_back():
+def test_bound_loss_is_zero_inside_the_bounds_and_pulls_a_saturated_mean_back():
     inside = jnp.array([[4.9, -5.0, 0.0], [1.0, 2.0, -3.0]])
-    assert float(action_bound_loss(inside, 5.0)) == 0.0
+    assert float(action_bound_loss(inside, -5.0, 5.0)) == 0.0
     beyond = jnp.array([[7.0, -6.0, 0.0], [5.0, 0.0, 0.0]])  # (2^2 + 1^2) and 0, over 2 rows
-    assert float(action_bound_loss(beyond, 5.0)) == pytest.approx(2.5)
-    grad = jax.grad(lambda m: action_bound_loss(m, 5.0))(beyond)
-    np.testing.assert_allclose(grad, [[2.0, -1.0, 0.0], [0.0, 0.0, 0.0]])  # back towards the clip
+    assert float(action_bound_loss(beyond, -5.0, 5.0)) == pytest.approx(2.5)
+    grad = jax.grad(lambda m: action_bound_loss(m, -5.0, 5.0))(beyond)
+    np.testing.assert_allclose(grad, [[2.0, -1.0, 0.0], [0.0, 0.0, 0.0]])  # back towards the bounds
+    low, high = jnp.array([-1.0, -5.0, 0.0]), jnp.array([0.5, 5.0, 2.0])  # per joint
+    assert float(action_bound_loss(jnp.array([[1.5, 0.0, -1.0]]), low, high)) == pytest.approx(1.0 + 1.0)
+
+
+def test_the_default_bounds_are_the_joint_limits_in_action_units():
+    """An action at a default bound puts the PD target on the joint's limit (or at the clip); the ankle roll
+    (+-0.2618 rad, default 0) is bounded well inside the clip."""
+    from genmimic.core import g1_constants as g1
+    from genmimic.core.runtime.policy_spec import ACTION_CLIP
+    from genmimic.policy.config import action_bounds, action_scale
+
+    low, high = (np.asarray(b) for b in action_bounds())
+    target = np.asarray(g1.DEFAULT_DOF_POS) + np.asarray(action_scale()) * high
+    upper = np.array([j.upper for j in g1.JOINTS])
+    at_limit = np.isclose(target, upper)
+    assert np.all(at_limit | np.isclose(high, ACTION_CLIP)) and np.all(target <= upper + 1e-9)
+    assert np.all(low < 0) and np.all(high > 0)
+    ankle = g1.JOINT_NAMES.index("left_ankle_roll_joint")
+    assert high[ankle] == pytest.approx(0.2618 / action_scale()[ankle], rel=1e-3) and high[ankle] < 1.0
+    beyond = np.zeros((1, 29), np.float32)
+    beyond[0, ankle] = 3.3  # the teacher's ankle-roll mean at 153.7 M steps
+    loss = action_bound_loss(jnp.asarray(beyond), low, high)
+    assert float(loss) == pytest.approx((3.3 - high[ankle]) ** 2, rel=1e-4)
 
 
 def test_symmetry_loss_is_zero_for_an_equivariant_policy_only():

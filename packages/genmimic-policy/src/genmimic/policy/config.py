@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from genmimic.core import g1_constants as g1
 from genmimic.core.files import missing_file_hint
 from genmimic.core.tracking import FALL_HEIGHT_DROP_M, FALL_TILT_RAD
@@ -27,6 +29,19 @@ SIM_DT = 0.005  #: physics step [s]
 def action_scale(gains: g1.PDGains = g1.TRACKING_GAINS) -> tuple[float, ...]:
     """Per-joint action scale [rad] in SDK order: ``0.25 * effort / kp`` (BeyondMimic/mjlab)."""
     return tuple(0.25 * j.motor.effort / kp for j, kp in zip(g1.JOINTS, gains.kp, strict=True))
+
+
+def action_bounds(gains: g1.PDGains = g1.TRACKING_GAINS) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-joint (low, high) of the actions that still act, SDK order: the PD target ``default + scale * a``
+    within the joint's limits (the model's actuators clamp the target to them, ``ctrlrange``) and within
+    +-``ACTION_CLIP``. Past them every action acts the same."""
+    from genmimic.core.runtime.policy_spec import ACTION_CLIP
+
+    scale = np.asarray(action_scale(gains))
+    default = np.asarray(g1.DEFAULT_DOF_POS)
+    low = np.maximum((np.array([j.lower for j in g1.JOINTS]) - default) / scale, -ACTION_CLIP)
+    high = np.minimum((np.array([j.upper for j in g1.JOINTS]) - default) / scale, ACTION_CLIP)
+    return tuple(low.tolist()), tuple(high.tolist())
 
 
 def _default_keypoint_weights() -> dict[str, float]:

@@ -101,18 +101,26 @@ def symmetry_loss(mean_fn: Callable[[jax.Array], jax.Array], obs: jax.Array, obs
     return jnp.mean(jnp.sum((mean_fn(obs) - mirrored) ** 2, -1))
 
 
-def action_bound_loss(mean: jax.Array, bound: float = ACTION_CLIP) -> jax.Array:
-    """``mean sum_j max(|mu_j| - bound, 0)^2`` over the batch: the policy's mean actions (..., 29) beyond the
-    clip the environment applies (:data:`genmimic.core.runtime.policy_spec.ACTION_CLIP`). Past the clip every
-    sampled action acts the same, so no advantage tells the mean to come back: measured 2026-12-01 at
-    123.1 M steps, the teacher's shoulder-yaw means sat at ~7 against the clip of 5 (the arms turned 126 deg
-    about their own axes) and did not move in 2.9 M steps of a joint-angle reward and termination. The bounds
-    loss of rl_games' PPO (``bounds_loss_coef``) does the same."""
-    return jnp.mean(jnp.sum(jnp.maximum(jnp.abs(mean) - bound, 0.0) ** 2, -1))
+def action_bound_loss(mean: jax.Array, low: Any = -ACTION_CLIP, high: Any = ACTION_CLIP) -> jax.Array:
+    """``mean sum_j (max(low_j - mu_j, 0)^2 + max(mu_j - high_j, 0)^2)`` over the batch: the policy's mean
+    actions (..., A) beyond the actions that still act, ``low`` and ``high`` scalars or (A,) (the G1's:
+    :func:`config.action_bounds`, the PD target within the joint's limits, which the actuators clamp it to,
+    and within ``ACTION_CLIP``). Past them
+    every sampled action acts the same, so no advantage tells the mean to come back. The bounds loss of
+    rl_games' PPO (``bounds_loss_coef``) does the same with one bound for all.
+
+    Measured: 2026-12-01 at 123.1 M steps the teacher's shoulder-yaw means sat at ~7 against the clip of 5
+    (the arms turned 126 deg about their own axes) and did not move in 2.9 M steps of a joint-angle reward and
+    termination; hence the loss, then with the clip as bound. 2026-12-02 at 153.7 M steps the ankle-roll means
+    sat at +-3.3 (targets 1.4 rad past the reference, 1.2 rad past the 0.26 rad limit: the ankles pressed
+    against their limits) and the waist-pitch mean at -3.1 (the torso at its limit, 29 deg RMS off); hence the
+    joints' own bounds."""
+    return jnp.mean(jnp.sum(jnp.maximum(low - mean, 0.0) ** 2 + jnp.maximum(mean - high, 0.0) ** 2, -1))
 
 
 def ppo_loss(params: ActorCriticParams, norm: Normalizer, batch: Transition, advantages: jax.Array,
-             returns: jax.Array, cfg: PPOConfig, obs_mirror: MirrorMap, act_mirror: MirrorMap) -> tuple[Any, LossInfo]:
+             returns: jax.Array, cfg: PPOConfig, obs_mirror: MirrorMap, act_mirror: MirrorMap,
+             bounds: tuple[Any, Any] = (-ACTION_CLIP, ACTION_CLIP)) -> tuple[Any, LossInfo]:
     mean = policy_mean(params.policy, norm, batch.obs)
     log_prob = gaussian_log_prob(mean, params.log_std, batch.action)
     ratio = jnp.exp(log_prob - batch.log_prob)
@@ -122,7 +130,7 @@ def ppo_loss(params: ActorCriticParams, norm: Normalizer, batch: Transition, adv
     ent = gaussian_entropy(params.log_std)
     sym = symmetry_loss(lambda o: policy_mean(params.policy, norm, o), batch.obs, obs_mirror, act_mirror) \
         if cfg.sym_coef > 0 else jnp.zeros(())
-    bound = action_bound_loss(mean)
+    bound = action_bound_loss(mean, *bounds)
     total = pol + cfg.value_coef * val - cfg.entropy_coef * ent + cfg.sym_coef * sym + cfg.bound_coef * bound
     kl = jnp.mean(batch.log_prob - log_prob)
     return total, LossInfo(total, pol, val, ent, sym, kl, bound)
@@ -164,11 +172,14 @@ def minibatch_epochs(step: Callable, carry: Any, n: int, num_minibatches: int, n
     return jax.lax.scan(epoch, carry, jax.random.split(key, num_epochs))
 
 
-def make_update(cfg: PPOConfig, obs_mirror: MirrorMap, act_mirror: MirrorMap):
+def make_update(cfg: PPOConfig, obs_mirror: MirrorMap, act_mirror: MirrorMap,
+                action_bounds: tuple[Any, Any] = (-ACTION_CLIP, ACTION_CLIP)):
     """A jitted ``update(state, rollout, bootstrap, key) -> (state, LossInfo)``: normaliser update, GAE,
-    then ``num_epochs`` passes of ``num_minibatches`` shuffled minibatches."""
+    then ``num_epochs`` passes of ``num_minibatches`` shuffled minibatches. ``action_bounds``: (low, high),
+    scalars or per action, of the bounds loss (:func:`action_bound_loss`)."""
     opt = make_optimizer(cfg)
     om, am = obs_mirror.to_jax(), act_mirror.to_jax()
+    bounds = tuple(jnp.asarray(b, jnp.float32) for b in action_bounds)
     grad_fn = jax.grad(ppo_loss, has_aux=True)
 
     @jax.jit
@@ -180,7 +191,7 @@ def make_update(cfg: PPOConfig, obs_mirror: MirrorMap, act_mirror: MirrorMap):
         def minibatch(carry, idx):
             params, opt_state = carry
             b = jax.tree.map(lambda x: x[idx], flat)
-            grads, info = grad_fn(params, norm, b[0], b[1], b[2], cfg, om, am)
+            grads, info = grad_fn(params, norm, b[0], b[1], b[2], cfg, om, am, bounds)
             updates, opt_state = opt.update(grads, opt_state, params)
             return (optax.apply_updates(params, updates), opt_state), info
 

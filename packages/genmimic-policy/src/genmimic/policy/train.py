@@ -17,6 +17,7 @@ import numpy as np
 
 from genmimic.core.cli_support import progress
 from genmimic.core.runtime import observation as obs_mod
+from genmimic.core.runtime.policy_spec import ACTION_CLIP
 from genmimic.core.stopping import stop_on_signals
 
 from .checkpoint import (  # noqa: F401  (read_checkpoint, load_teacher, ...: also this module's names)
@@ -31,7 +32,7 @@ from .checkpoint import (  # noqa: F401  (read_checkpoint, load_teacher, ...: al
     save_training_checkpoint,
     teacher_sizes,
 )
-from .config import TrainConfig, default_config
+from .config import TrainConfig, action_bounds, default_config
 from .corpus import load_clip_dir
 from .distill import train_student
 from .errors import ConfigError
@@ -122,7 +123,9 @@ def train_teacher(run: RunDir | Path, cfg: TrainConfig, env, show_progress: bool
             return info
         obs = env.snapshot().teacher if hasattr(env, "snapshot") else obs
         log.info("resuming teacher at iteration %d (%d env steps)", info["iteration"], info["env_steps"])
-    update = make_update(cfg.ppo, obs_mirror, act_mirror)
+    # the G1's joints bound the actions that act; another env's (the tests' toy) only the clip
+    bounds = action_bounds() if mirrors is None else (-ACTION_CLIP, ACTION_CLIP)
+    update = make_update(cfg.ppo, obs_mirror, act_mirror, bounds)
     metrics = MetricsLog(run.path, "teacher", int(info["iteration"])) if writes else None
     tracker = EpisodeTracker(obs.shape[0])
     start, t0, seconds0 = info["iteration"], time.time(), info["seconds"]
