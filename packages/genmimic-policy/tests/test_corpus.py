@@ -6,6 +6,7 @@ from typer.testing import CliRunner
 
 from genmimic.core import g1_constants as g1
 from genmimic.core.clips import load_clip
+from genmimic.core.files import current_umask
 from genmimic.core.g1_kinematics import keypoint_positions
 from genmimic.core.runtime.reference import reference_from_clip
 from genmimic.policy.cli import app
@@ -92,3 +93,6 @@ def test_corpus_cli_refuses_a_file_or_a_folder_with_clips(tmp_path):
     assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["0000_wave.npz"]
     assert (tmp_path / "c" / "0000_wave.npz").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "c"]  # no temporary folder left
+    assert (tmp_path / "c").stat().st_mode & 0o777 == 0o777 & ~current_umask()  # not mkdtemp's 0700
+    r = CliRunner().invoke(app, ["corpus", str(tmp_path / "afile" / "sub"), "--count", "1", "--source", "joints"])
+    assert r.exit_code == 1 and "afile is a file, not a folder" in r.output, r.output

@@ -47,7 +47,8 @@ def read_bytes(source: str | os.PathLike[str]) -> bytes:
         raise GenMimicError(f"{source}: cannot read: {err.strerror or err}") from None
 
 
-def _umask() -> int:
+def current_umask() -> int:
+    """The process's file-mode creation mask (read without changing it)."""
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
@@ -95,7 +96,7 @@ def write_bytes_atomic(dest: str | os.PathLike[str], data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-            os.fchmod(fh.fileno(), 0o666 & ~_umask())  # mkstemp makes 0600; a new file gets the usual mode
+            os.fchmod(fh.fileno(), 0o666 & ~current_umask())  # mkstemp makes 0600; a new file gets the usual mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

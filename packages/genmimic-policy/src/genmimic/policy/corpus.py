@@ -18,7 +18,7 @@ import numpy as np
 
 from genmimic.core import g1_constants as g1
 from genmimic.core.clips import G1Clip, load_clip, save_clip
-from genmimic.core.files import missing_file_hint
+from genmimic.core.files import check_output_path, current_umask, missing_file_hint
 from genmimic.core.g1_kinematics import foot_contact_points, g1_clip_from_joints
 from genmimic.core.rotations import quat_from_axis_angle
 
@@ -185,6 +185,7 @@ def make_corpus(out: str | Path, count: int, seed: int = 0, duration: float = 6.
     Raises:
         PolicyError: ``count`` < 1, ``seed`` < 0, ``duration`` outside :data:`DURATION_RANGE`, an unknown
             ``source``, ``out`` a file or a folder that already holds clips, or synth asked for and unavailable.
+        GenMimicError: the folder ``out`` would be in does not exist, or a file stands in its path.
     """
     out = Path(out)
     lo, hi = DURATION_RANGE
@@ -201,13 +202,14 @@ def make_corpus(out: str | Path, count: int, seed: int = 0, duration: float = 6.
     if out.is_dir() and any(out.iterdir()):
         raise PolicyError(f"{out}: the folder is not empty (clips of another run would mix with these); "
                           "fix: name a new folder")
-    if not out.parent.is_dir():
-        raise PolicyError(f"{out}: folder {out.parent} does not exist; fix: create it (mkdir -p {out.parent})")
+    if not out.is_dir():
+        check_output_path(out)  # its folder exists (or says which file stands in the way)
     synth_fn = synth_retarget_available() if source in ("auto", "synth") else None
     if source == "synth" and synth_fn is None:
         raise PolicyError("--source synth needs genmimic-lift and genmimic-retarget installed and working; "
                           "fix: pip install them, or pass --source joints")
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp.chmod(0o777 & ~current_umask())  # mkdtemp makes 0700; a new folder gets the usual mode
     try:
         names = []
         for i in range(count):
