@@ -118,3 +118,20 @@ def test_the_action_noise_never_exceeds_max_std_after_an_update():
             state, _ = update(state, rollout, boot, jax.random.PRNGKey(100 + i))
         std = np.exp(np.asarray(state.params.log_std))
         assert (std <= 0.3 + 1e-6).all() == below, std
+
+
+def test_the_normaliser_is_exact_without_a_cap_and_follows_a_shift_with_one():
+    from genmimic.policy.networks import normalizer_init, normalizer_update
+
+    rng = np.random.default_rng(0)
+    first, later = rng.normal(0.0, 1.0, (20, 100, 2)), rng.normal(5.0, 2.0, (20, 100, 2))
+    exact, capped = normalizer_init(2), normalizer_init(2)
+    for batch in (*first, *later):
+        exact = normalizer_update(exact, jnp.asarray(batch))
+        capped = normalizer_update(capped, jnp.asarray(batch), max_count=500.0)
+    both = np.concatenate([first, later]).reshape(-1, 2)
+    np.testing.assert_allclose(exact.mean, both.mean(0), atol=1e-4)  # every sample alike
+    np.testing.assert_allclose(exact.var, both.var(0), rtol=1e-3)
+    assert float(capped.count) == 500.0
+    np.testing.assert_allclose(capped.mean, 5.0, atol=0.3)  # the old data forgotten
+    np.testing.assert_allclose(np.sqrt(capped.var), 2.0, atol=0.3)

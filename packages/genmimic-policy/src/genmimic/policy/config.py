@@ -206,6 +206,12 @@ class PPOConfig:
     # 3 of 8 tries, the policy mean (what `teacher_eval` runs and the student is distilled from) ended
     # by the heading bound at 2.8 s every time. A cap makes the mean carry the skill.
     max_std: float = 0.0
+    # Samples the observation normaliser's running statistics count at most, so new data keeps moving them
+    # (0: no cap, every sample ever counts alike). Measured 2026-12-02 at 157.5 M steps without a cap: the
+    # statistics held the old posture (the robot's own shoulder yaw at mean 1.4 rad, where the robot now holds
+    # ~0) and the synth-only references (reference wrist roll std 0.11 rad, so a reference wrist roll past
+    # 0.55 rad reached the network clipped at 5 std) while the arm-variety clips were new; from 157.6 M.
+    normalizer_max_count: float = 2e7
     iterations: int = 2000
 
 

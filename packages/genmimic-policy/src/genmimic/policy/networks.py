@@ -42,15 +42,18 @@ def normalizer_init(size: int) -> Normalizer:
     return Normalizer(jnp.zeros(size), jnp.ones(size), jnp.asarray(1e-4))
 
 
-def normalizer_update(norm: Normalizer, batch: jax.Array) -> Normalizer:
-    """Merge a batch (..., D) into the running statistics (parallel Welford)."""
+def normalizer_update(norm: Normalizer, batch: jax.Array, max_count: float = 0.0) -> Normalizer:
+    """Merge a batch (..., D) into the running statistics (parallel Welford). ``max_count`` > 0: the
+    statistics so far count as at most ``max_count - n`` samples against the batch's n, so they follow a
+    changing distribution (an exponential forgetting once the cap is reached); 0: every sample alike."""
     x = batch.reshape(-1, batch.shape[-1])
     n = x.shape[0]
     mean_b, var_b = jnp.mean(x, 0), jnp.var(x, 0)
-    total = norm.count + n
+    prior = jnp.minimum(norm.count, max(max_count - n, 1.0)) if max_count > 0 else norm.count
+    total = prior + n
     delta = mean_b - norm.mean
     mean = norm.mean + delta * n / total
-    m2 = norm.var * norm.count + var_b * n + delta**2 * norm.count * n / total
+    m2 = norm.var * prior + var_b * n + delta**2 * prior * n / total
     return Normalizer(mean, m2 / total, total)
 
 

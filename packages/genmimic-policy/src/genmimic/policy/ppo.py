@@ -185,7 +185,7 @@ def make_update(cfg: PPOConfig, obs_mirror: MirrorMap, act_mirror: MirrorMap,
     @jax.jit
     def update(state: PPOState, rollout: Transition, bootstrap: jax.Array, key: jax.Array):
         adv, ret = gae(rollout.reward, rollout.value, rollout.done, bootstrap, cfg.discount, cfg.gae_lambda)
-        norm = normalizer_update(state.normalizer, rollout.obs)
+        norm = normalizer_update(state.normalizer, rollout.obs, cfg.normalizer_max_count)
         flat = jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), (rollout, adv, ret))
 
         def minibatch(carry, idx):
