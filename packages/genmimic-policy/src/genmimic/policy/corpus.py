@@ -37,6 +37,13 @@ def _smooth(rng: np.random.Generator, t: np.ndarray, amp: float, fmin: float = 0
     return out * np.minimum(t, 1.0)
 
 
+def _inside_limits(dof: np.ndarray, margin: float = 0.05) -> np.ndarray:
+    """Joint angles (T, 29) [rad] clipped ``margin`` [rad] inside the G1's limits."""
+    lo = np.array([j.lower for j in g1.JOINTS]) + margin
+    hi = np.array([j.upper for j in g1.JOINTS]) - margin
+    return np.clip(dof, lo, hi)
+
+
 def _arm(dof, t, rng, side: str, amp: float) -> None:
     s = 1.0 if side == "left" else -1.0
     dof[:, J(f"{side}_shoulder_pitch_joint")] += _smooth(rng, t, 1.6 * amp) - 0.5 * amp * np.minimum(t, 1)
@@ -88,9 +95,7 @@ def joint_space_motion(kind: str, seed: int, duration: float = 6.0, fps: float =
         elif part == "twist":
             dof[:, J("waist_yaw_joint")] += _smooth(rng, t, 0.8 * amp, 0.15, 0.6)
             dof[:, J("waist_pitch_joint")] += np.abs(_smooth(rng, t, 0.3 * amp, 0.15, 0.5))
-    lo = np.array([j.lower for j in g1.JOINTS]) + 0.05
-    hi = np.array([j.upper for j in g1.JOINTS]) - 0.05
-    dof = np.clip(dof, lo, hi)
+    dof = _inside_limits(dof)
     quat = np.tile([1.0, 0.0, 0.0, 0.0], (n, 1))
     yaw = rng.uniform(-np.pi, np.pi)
     quat[:] = quat_from_axis_angle(np.array([0.0, 0.0, yaw]))
@@ -138,10 +143,8 @@ def vary_arm_pose(clip: G1Clip, seed: int) -> G1Clip:
             sway = 0.15 * np.sin(2 * np.pi * rng.uniform(0.1, 0.4) * t + rng.uniform(0, 2 * np.pi))
             dof[:, J(f"{side}_{joint}_joint")] += c + sway
             offsets[f"{side}_{joint}"] = round(c, 3)
-    lo = np.array([j.lower for j in g1.JOINTS]) + 0.05
-    hi = np.array([j.upper for j in g1.JOINTS]) - 0.05
     meta = {**clip.meta, "arm_variety": {"seed": seed, "offsets_rad": offsets}}
-    return g1_clip_from_joints(clip.root_pos, clip.root_quat, np.clip(dof, lo, hi), clip.fps, meta=meta)
+    return g1_clip_from_joints(clip.root_pos, clip.root_quat, _inside_limits(dof), clip.fps, meta=meta)
 
 
 def synth_retarget_available() -> Callable[[str, int, float], G1Clip] | None:
