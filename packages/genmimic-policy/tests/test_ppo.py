@@ -1,3 +1,5 @@
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -5,6 +7,7 @@ import pytest
 
 from genmimic.policy.config import PPOConfig
 from genmimic.policy.mirror import MirrorMap
+from genmimic.policy.networks import policy_mean
 from genmimic.policy.ppo import (
     EpisodeTracker,
     action_bound_loss,
@@ -135,3 +138,66 @@ def test_the_normaliser_is_exact_without_a_cap_and_follows_a_shift_with_one():
     assert float(capped.count) == 500.0
     np.testing.assert_allclose(capped.mean, 5.0, atol=0.3)  # the old data forgotten
     np.testing.assert_allclose(np.sqrt(capped.var), 2.0, atol=0.3)
+
+
+def test_reference_loss_pulls_the_weighted_means_to_the_reference_actions_within_the_bounds():
+    """Known answers: zero where the mean is the reference's action, the target clipped to the bounds, and
+    unweighted actions left alone; its gradient points towards the target."""
+    from genmimic.policy.ppo import ReferencePrior, reference_action_loss
+
+    prior = ReferencePrior(start=1, scale=jnp.array([0.5, 0.5, 1.0]), weight=jnp.array([1.0, 1.0, 0.0]))
+    obs = jnp.array([[9.0, 0.5, -1.0, 3.0, 7.0]])  # reference block [0.5, -1.0, 3.0] -> actions [1, -2, 3]
+    assert float(reference_action_loss(jnp.array([[1.0, -2.0, -4.0]]), obs, prior)) == 0.0
+    # in radians of PD target: (0.5 * 1)^2 + (0.5 * 2)^2
+    assert float(reference_action_loss(jnp.array([[0.0, 0.0, 0.0]]), obs, prior)) == pytest.approx(0.25 + 1)
+    low, high = jnp.array([-5.0, -1.5, -5.0]), jnp.array([5.0, 5.0, 5.0])  # -2 clipped to -1.5
+    assert float(reference_action_loss(jnp.array([[1.0, -1.5, 0.0]]), obs, prior, low, high)) == 0.0
+    grad = jax.grad(lambda m: reference_action_loss(m, obs, prior))(jnp.array([[2.0, 0.0, 0.0]]))
+    np.testing.assert_allclose(grad, [[0.5, 1.0, 0.0]])  # 2 s^2 (mu - target)
+
+
+def test_the_g1_reference_prior_reads_the_reference_arm_angles_from_the_teacher_observation(bank):
+    """The prior's block is the reference's joint angles about the default pose in the teacher observation
+    the env builds, and it weights the 14 arm joints only."""
+    from genmimic.core import g1_constants as g1
+    from genmimic.policy.config import action_scale, default_config
+    from genmimic.policy.env_cpu import TrackingEnv
+    from genmimic.policy.train import reference_prior
+
+    cfg = default_config()
+    prior = reference_prior(cfg)
+    env = TrackingEnv(bank, dataclasses.replace(cfg.env), seed=0, randomize=False)
+    _, teacher = env.reset(clip=0, start=7)
+    ref = bank.dof_pos[bank.frame(0, 7)] - np.asarray(g1.DEFAULT_DOF_POS)
+    np.testing.assert_allclose(teacher[prior.start:prior.start + 29], ref, atol=1e-6)
+    np.testing.assert_allclose(prior.scale, action_scale(), rtol=1e-6)
+    arms = [n for n, w in zip(g1.JOINT_NAMES, prior.weight, strict=True) if w > 0]
+    assert len(arms) == 14 and all(("shoulder" in n or "elbow" in n or "wrist" in n) for n in arms)
+
+
+def test_a_reference_prior_update_moves_the_arm_means_towards_the_reference():
+    """One jitted PPO update with only the prior weighted (no advantage signal: equal rewards) brings the
+    weighted means closer to the reference's actions; with coef 0 the update is the one without a prior."""
+    from genmimic.policy.ppo import ReferencePrior, Transition, reference_action_loss
+
+    obs_mirror = MirrorMap(np.arange(4), np.ones(4))
+    act_mirror = MirrorMap(np.arange(2), np.ones(2))
+    prior = ReferencePrior(start=2, scale=np.array([0.5, 0.5]), weight=np.array([1.0, 0.0]))
+    cfg = PPOConfig(hidden=(16,), num_minibatches=1, num_epochs=16, sym_coef=0.0, learning_rate=1e-2,
+                    reference_coef=1.0)
+    key = jax.random.PRNGKey(0)
+    T, N = 4, 8
+    obs = jax.random.normal(key, (T, N, 4))
+    rollout = Transition(obs, jnp.zeros((T, N, 2)), jnp.zeros((T, N)), jnp.ones((T, N)), jnp.zeros((T, N)),
+                         jnp.zeros((T, N)))
+    state = init_state(key, 4, 2, cfg)
+    loss = lambda s: float(reference_action_loss(  # noqa: E731
+        policy_mean(s.params.policy, s.normalizer, obs.reshape(-1, 4)), obs.reshape(-1, 4), prior))
+    new, info = make_update(cfg, obs_mirror, act_mirror, prior=prior)(state, rollout, jnp.zeros(N), key)
+    assert float(info.reference) > 0 and loss(new) < 0.5 * loss(state)
+    zero = dataclasses.replace(cfg, reference_coef=0.0)
+    off, _ = make_update(zero, obs_mirror, act_mirror, prior=prior)(state, rollout, jnp.zeros(N), key)
+    plain, info_plain = make_update(zero, obs_mirror, act_mirror)(state, rollout, jnp.zeros(N), key)
+    assert float(info_plain.reference) == 0.0
+    for a, b in zip(jax.tree.leaves(off.params), jax.tree.leaves(plain.params), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)  # coef 0: the prior is off

@@ -183,7 +183,8 @@ class EnvConfig:
 
 @dataclass(frozen=True)
 class PPOConfig:
-    """PPO with the symmetry and bounds losses ``L = L_PPO + sym_coef * L_SYM + bound_coef * L_BOUND``."""
+    """PPO with the symmetry and bounds losses and the reference prior, ``L = L_PPO + sym_coef * L_SYM +
+    bound_coef * L_BOUND + reference_coef * L_REF`` (:mod:`genmimic.policy.ppo`)."""
 
     hidden: tuple[int, ...] = (256, 256, 128)
     learning_rate: float = 3e-4
@@ -198,6 +199,9 @@ class PPOConfig:
     sym_coef: float = 0.5
     # Weight of the bounds loss on mean actions beyond the action clip (ppo.action_bound_loss); from 128.1 M
     bound_coef: float = 1.0
+    # Weight of the pull of the arm joints' mean actions towards the reference's arm angles
+    # (ppo.reference_action_loss, the G1 teacher only; 0: off). From 169.5 M steps (2026-12-02).
+    reference_coef: float = 0.0
     max_grad_norm: float = 1.0
     init_log_std: float = -0.7
     # Upper bound on the action noise's standard deviation [rad] (each joint), enforced after every update;

@@ -15,6 +15,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from genmimic.core import g1_constants as g1
 from genmimic.core.cli_support import progress
 from genmimic.core.runtime import observation as obs_mod
 from genmimic.core.runtime.policy_spec import ACTION_CLIP
@@ -32,12 +33,12 @@ from .checkpoint import (  # noqa: F401  (read_checkpoint, load_teacher, ...: al
     save_training_checkpoint,
     teacher_sizes,
 )
-from .config import TrainConfig, action_bounds, default_config
+from .config import TrainConfig, action_bounds, action_scale, default_config
 from .corpus import load_clip_dir
 from .distill import train_student
 from .errors import ConfigError
 from .mirror import MirrorMap, action_mirror, observation_mirror
-from .ppo import EpisodeTracker, collect, init_state, make_update
+from .ppo import EpisodeTracker, ReferencePrior, collect, init_state, make_update
 from .reference import ReferenceBank, make_bank, reference_from_clip
 from .rewards import RewardTerms
 from .run_dir import RunDir
@@ -83,6 +84,21 @@ def drop_env_state(path: Path, cfg: TrainConfig) -> None:
     save_checkpoint(path, (state, key), info)
 
 
+#: The G1 joints whose mean actions :func:`reference_prior` pulls towards the reference's: both arms.
+ARM_JOINT_WORDS = ("shoulder", "elbow", "wrist")
+
+
+def reference_prior(cfg: TrainConfig) -> ReferencePrior:
+    """The G1 teacher's reference prior (:func:`genmimic.policy.ppo.reference_action_loss`): the arm joints'
+    (:data:`ARM_JOINT_WORDS`, 14 of 29) mean actions pulled towards the reference's arm angles, read from the
+    teacher observation's ``ref_dof_pos`` block, at the action scale of :func:`config.action_scale`."""
+    layout = obs_mod.teacher_layout(cfg.env.history, cfg.env.future_frames)
+    names = [b.name for b in layout]
+    start = sum(b.size for b in layout[:names.index("ref_dof_pos")])
+    weight = [1.0 if any(w in name for w in ARM_JOINT_WORDS) else 0.0 for name in g1.JOINT_NAMES]
+    return ReferencePrior(start, np.asarray(action_scale(), np.float32), np.asarray(weight, np.float32))
+
+
 def train_teacher(run: RunDir | Path, cfg: TrainConfig, env, show_progress: bool = True,
                   mirrors: tuple[MirrorMap, MirrorMap] | None = None) -> dict[str, Any]:
     """PPO on the teacher observation; resumes from the run's teacher checkpoint. Returns its info.
@@ -125,7 +141,8 @@ def train_teacher(run: RunDir | Path, cfg: TrainConfig, env, show_progress: bool
         log.info("resuming teacher at iteration %d (%d env steps)", info["iteration"], info["env_steps"])
     # the G1's joints bound the actions that act; another env's (the tests' toy) only the clip
     bounds = action_bounds() if mirrors is None else (-ACTION_CLIP, ACTION_CLIP)
-    update = make_update(cfg.ppo, obs_mirror, act_mirror, bounds)
+    prior = reference_prior(cfg) if mirrors is None and cfg.ppo.reference_coef > 0 else None
+    update = make_update(cfg.ppo, obs_mirror, act_mirror, bounds, prior)
     metrics = MetricsLog(run.path, "teacher", int(info["iteration"])) if writes else None
     tracker = EpisodeTracker(obs.shape[0])
     start, t0, seconds0 = info["iteration"], time.time(), info["seconds"]
