@@ -51,7 +51,7 @@ def _cpu_throughput(bank) -> list[Result]:
     key = jax.random.PRNGKey(0)
     state = init_state(key, obs_size, act, cfg.ppo)
     update = make_update(cfg.ppo, observation_mirror(obs_mod.teacher_layout(3, cfg.env.future_frames)),
-                         action_mirror(), action_bounds())
+                         action_mirror(), action_bounds(cfg.env.action_clip_to_limits))
     with CpuVecEnv(bank, cfg.env, n, threads, seed=0) as env:
         _, obs = env.reset()
         tracker = EpisodeTracker(n)

@@ -77,6 +77,31 @@ def test_spec_errors_name_the_file_and_the_field(tmp_path):
         read_spec(tmp_path / "bad.json")
 
 
+def test_a_per_joint_action_clip_round_trips_and_clips_each_joint_to_its_own_bound(tmp_path):
+    """A spec without ``action_clip`` (every spec before 2026-12-02) clips all to +-ACTION_CLIP and writes no
+    such key; one with it clips each joint to its own bound, there and in the holding action, and reads back
+    equal; a bad clip is refused naming the field."""
+    from genmimic.core.runtime.policy_spec import ACTION_CLIP
+
+    assert SPEC.action_clip is None and "action_clip" not in SPEC.to_dict()
+    np.testing.assert_allclose(SPEC.clip_action(np.full(29, 9.0)), ACTION_CLIP)
+    clip = np.full(29, ACTION_CLIP)
+    clip[[20, 21]] = 21.5  # the wrists' pitch and yaw of the left arm
+    wide = make_spec(3, (0, 2, 5, 10), 0.02, np.full(29, 0.25), action_clip=clip)
+    assert read_spec(write_spec(wide, tmp_path / "w.json")) == wide == spec_from_dict(wide.to_dict())
+    raw = np.full(29, 30.0)
+    raw[0] = float("nan")
+    out = wide.clip_action(raw)
+    assert out[0] == 0.0 and out[20] == out[21] == 21.5 and np.all(out[22:] == ACTION_CLIP)
+    far = np.asarray(g1.DEFAULT_DOF_POS) + 0.25 * 10.0  # 10 actions from the default pose on every joint
+    held = wide.holding_action(far)
+    assert held[20] == pytest.approx(10.0) and held[0] == ACTION_CLIP
+    d = wide.to_dict()
+    d["action_clip"][3] = -1.0
+    with pytest.raises(PolicySpecError, match=r"^x.json: policy spec field 'action_clip'"):
+        spec_from_dict(d, "x.json")
+
+
 def test_reference_resampling_keeps_the_frames_at_the_same_rate_and_refuses_other_keypoints():
     clip = waving_g1_clip(50, fps=50.0)
     ref = reference_from_clip(clip, 0.02)

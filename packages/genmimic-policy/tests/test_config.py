@@ -57,3 +57,36 @@ def test_a_config_file_overrides_a_resumed_runs_saved_config_not_the_defaults(tm
     f.write_text(json.dumps({"env": {"max_root_drift_m": 1}}))
     with pytest.raises(ConfigError, match=r"over.json: unknown config key 'env.max_root_drift_m'"):
         load_config(f, base=saved)
+
+
+def test_the_clip_to_limits_lets_every_pd_target_reach_both_joint_limits():
+    """Known answer: the G1's wrist pitch (+-1.614 rad, scale 0.075 rad) needs a clip of ~21.7, where +-5
+    reached 0.37 rad; every joint's PD targets at its bounds reach both limits, and without the option every
+    clip is ACTION_CLIP."""
+    import numpy as np
+
+    from genmimic.core import g1_constants as g1
+    from genmimic.core.runtime.policy_spec import ACTION_CLIP
+    from genmimic.policy.config import action_bounds, action_clip, action_scale
+
+    assert action_clip() == (ACTION_CLIP,) * 29
+    clip, scale = np.asarray(action_clip(True)), np.asarray(action_scale())
+    wrist = g1.JOINT_NAMES.index("left_wrist_pitch_joint")
+    assert scale[wrist] * ACTION_CLIP == pytest.approx(0.375, abs=0.01) and clip[wrist] == pytest.approx(21.7, abs=0.1)
+    assert np.all(clip >= ACTION_CLIP)
+    low, high = (np.asarray(b) for b in action_bounds(True))
+    default = np.asarray(g1.DEFAULT_DOF_POS)
+    np.testing.assert_allclose(default + scale * high, [j.upper for j in g1.JOINTS], atol=1e-9)
+    np.testing.assert_allclose(default + scale * low, [j.lower for j in g1.JOINTS], atol=1e-9)
+
+
+def test_a_students_spec_carries_the_clip_it_was_trained_with():
+    import numpy as np
+
+    from genmimic.policy.config import action_clip
+    from genmimic.policy.policy_file import policy_spec
+
+    env = default_config().env
+    assert policy_spec(env).action_clip is None  # as every spec before the option
+    wide = policy_spec(dataclasses.replace(env, action_clip_to_limits=True))
+    np.testing.assert_allclose(wide.action_bound, action_clip(True))

@@ -273,3 +273,28 @@ def test_checkpoints_without_or_with_a_mismatched_env_snapshot_still_load(bank, 
         _, _, info = load_training_checkpoint(new, state, key, env)
     assert info["iteration"] == 8 and "another number of envs" in caplog.text
     np.testing.assert_array_equal(env.snapshot().teacher, t0)
+
+
+@pytest.mark.parametrize("to_limits", [False, True])
+def test_both_envs_clip_each_action_to_its_joints_clip(bank, to_limits):
+    """A wrist-pitch action of 20 reaches the PD target with the clip to limits (the batched env and the
+    single one alike) and is held at ACTION_CLIP without it; NaN acts as 0."""
+    from genmimic.core.runtime.policy_spec import ACTION_CLIP
+    from genmimic.policy.config import action_scale
+
+    cfg = dataclasses.replace(CFG, action_clip_to_limits=to_limits)
+    wrist = 20  # left_wrist_pitch_joint
+    action = np.zeros((2, 29))
+    action[:, wrist] = 20.0
+    action[1, 0] = np.nan
+    expected = 20.0 if to_limits else ACTION_CLIP
+    target = np.asarray(core.DEFAULT)[wrist] + action_scale()[wrist] * expected
+    with CpuVecEnv(bank, cfg, 2, threads=1, seed=0, randomize=False) as env:
+        env.reset()
+        env.step(action)
+        np.testing.assert_allclose(env.ctrl[:, wrist], target)
+        assert env.ctrl[1, 0] == pytest.approx(core.DEFAULT[0])
+    single = TrackingEnv(bank, cfg, seed=0, randomize=False)
+    single.reset(clip=0, start=0)
+    single.physics_step(action[0])
+    assert single.data.ctrl[wrist] == pytest.approx(target)

@@ -31,16 +31,32 @@ def action_scale(gains: g1.PDGains = g1.TRACKING_GAINS) -> tuple[float, ...]:
     return tuple(0.25 * j.motor.effort / kp for j, kp in zip(g1.JOINTS, gains.kp, strict=True))
 
 
-def action_bounds(gains: g1.PDGains = g1.TRACKING_GAINS) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """Per-joint (low, high) of the actions that still act, SDK order: the PD target ``default + scale * a``
-    within the joint's limits (the model's actuators clamp the target to them, ``ctrlrange``) and within
-    +-``ACTION_CLIP``. Past them every action acts the same."""
+def action_clip(to_limits: bool = False, gains: g1.PDGains = g1.TRACKING_GAINS) -> tuple[float, ...]:
+    """Per-joint clip of the actions (29,), SDK order: +-``ACTION_CLIP`` for every joint, or with
+    ``to_limits`` (:attr:`EnvConfig.action_clip_to_limits`) widened where that clip would keep the PD
+    target ``default + scale * a`` from one of the joint's limits (the G1's wrist pitch and yaw: 21.7 for
+    +-1.61 rad at a scale of 0.075 rad; knees, hips and shoulders a little)."""
     from genmimic.core.runtime.policy_spec import ACTION_CLIP
 
+    if not to_limits:
+        return (ACTION_CLIP,) * g1.NUM_DOF
     scale = np.asarray(action_scale(gains))
     default = np.asarray(g1.DEFAULT_DOF_POS)
-    low = np.maximum((np.array([j.lower for j in g1.JOINTS]) - default) / scale, -ACTION_CLIP)
-    high = np.minimum((np.array([j.upper for j in g1.JOINTS]) - default) / scale, ACTION_CLIP)
+    upper, lower = np.array([j.upper for j in g1.JOINTS]), np.array([j.lower for j in g1.JOINTS])
+    reach = np.maximum(upper - default, default - lower)
+    return tuple(np.maximum(reach / scale, ACTION_CLIP).tolist())
+
+
+def action_bounds(to_limits: bool = False, gains: g1.PDGains = g1.TRACKING_GAINS
+                  ) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-joint (low, high) of the actions that still act, SDK order: the PD target ``default + scale * a``
+    within the joint's limits (the model's actuators clamp the target to them, ``ctrlrange``) and within
+    the clip (:func:`action_clip` of ``to_limits``). Past them every action acts the same."""
+    scale = np.asarray(action_scale(gains))
+    default = np.asarray(g1.DEFAULT_DOF_POS)
+    clip = np.asarray(action_clip(to_limits, gains))
+    low = np.maximum((np.array([j.lower for j in g1.JOINTS]) - default) / scale, -clip)
+    high = np.minimum((np.array([j.upper for j in g1.JOINTS]) - default) / scale, clip)
     return tuple(low.tolist()), tuple(high.tolist())
 
 
@@ -158,6 +174,10 @@ class EnvConfig:
     max_joint_error: float = 1.0
     max_end_effector_height_error: float = 0.25  # [m] hand/ankle height error that ends one (BeyondMimic)
     contact_height: float = 0.06  # [m] ankle height under which a foot counts as in contact
+    # Each action clipped to where its PD target reaches the joint's limits (action_clip) instead of +-5 for
+    # all, which held the wrists' pitch and yaw to +-0.37 of their +-1.61 rad (measured 2026-12-02: on the
+    # CMU jumps the teacher's wrist yaw stayed 50-60 deg off the reference's); from 171 M steps
+    action_clip_to_limits: bool = False
     reward_scales: RewardScales = field(default_factory=RewardScales)
     noise: NoiseConfig = field(default_factory=NoiseConfig)
     randomization: RandomizationConfig = field(default_factory=RandomizationConfig)

@@ -22,12 +22,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from genmimic.core import g1_constants as g1
-from genmimic.core.runtime.policy_spec import ACTION_CLIP  # one clip for training, track and deploy
 
 from . import observation as obs_mod
 from . import rewards as rw
 from . import sampling
-from .config import EnvConfig, action_scale
+from .config import EnvConfig, action_clip, action_scale
 from .reference import ReferenceBank
 
 ACTION_SCALE = np.asarray(action_scale(), np.float64)
@@ -68,7 +67,8 @@ class SimArrays(NamedTuple):
 class Statics(NamedTuple):
     """Constant arrays of an env: the reference bank, future frame offsets (F,), action scale and default
     pose (29,), joint addresses in qpos/qvel (29,), the qpos column order of a reference state (nq,),
-    observation-noise amplitudes (93,), the sampling bins and ``randomize`` (scalar 0.0 or 1.0)."""
+    observation-noise amplitudes (93,), the sampling bins, ``randomize`` (scalar 0.0 or 1.0) and the
+    actions' clip (29,) (:func:`config.action_clip`)."""
 
     bank: ReferenceBank
     future: Any
@@ -81,6 +81,7 @@ class Statics(NamedTuple):
     noise_amp: Any
     bins: sampling.SamplingBins
     randomize: Any
+    action_clip: Any
 
 
 class Rng(NamedTuple):
@@ -188,7 +189,7 @@ def make_statics(xp: Any, bank: ReferenceBank, cfg: EnvConfig, qpos_idx: np.ndar
     bins = sampling.make_bins(np.asarray(bank.clip_len), cfg.ctrl_dt, cfg.sampling)
     return Statics(fb, i(cfg.future_frames), f(ACTION_SCALE), f(DEFAULT), i(qpos_idx), i(qvel_idx), i(qorder),
                    i(vorder), f(amp), sampling.SamplingBins(f(bins.valid), i(bins.frames), i(bins.bin_frames)),
-                   f(1.0 if randomize else 0.0))
+                   f(1.0 if randomize else 0.0), f(action_clip(cfg.action_clip_to_limits)))
 
 
 def rng_init(xp: Any, seed: int) -> Rng:
@@ -343,7 +344,7 @@ def begin(xp: Any, st: Statics, cfg: EnvConfig, draw: ResetDraw, qpos: Any, qvel
     """New episodes in the reference state (keypoints (N, 19, 3) from forward kinematics of it): the
     episode state and the first student and teacher observations."""
     row = frame(xp, st, draw.clip, draw.start)
-    last = xp.clip((st.bank.dof_pos[row] - st.default) / st.action_scale, -ACTION_CLIP, ACTION_CLIP)
+    last = xp.clip((st.bank.dof_pos[row] - st.default) / st.action_scale, -st.action_clip, st.action_clip)
     p = proprio(xp, st, qpos, qvel, last, noise.proprio)
     length = st.bank.clip_len[draw.clip]
     limit = xp.maximum(1, xp.minimum(cfg.episode_length, length - 1 - draw.start)).astype(xp.int32)
@@ -358,9 +359,9 @@ def begin(xp: Any, st: Statics, cfg: EnvConfig, draw: ResetDraw, qpos: Any, qvel
 # ---------------------------------------------------------------- step
 
 
-def clip_action(xp: Any, action: Any) -> Any:
-    """Actions (N, 29) with NaN as 0, clipped to +-ACTION_CLIP."""
-    return xp.clip(xp.nan_to_num(action, nan=0.0), -ACTION_CLIP, ACTION_CLIP)
+def clip_action(xp: Any, st: Statics, action: Any) -> Any:
+    """Actions (N, 29) with NaN as 0, each clipped to +- its ``st.action_clip``."""
+    return xp.clip(xp.nan_to_num(action, nan=0.0), -st.action_clip, st.action_clip)
 
 
 def controls(st: Statics, action: Any) -> Any:

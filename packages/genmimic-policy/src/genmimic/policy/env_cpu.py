@@ -28,11 +28,11 @@ from . import env_core as core
 from . import observation as obs_mod
 from . import rewards as rw
 from . import sampling
-from .config import SIM_DT, EnvConfig
-from .env_core import ACTION_CLIP, ACTION_SCALE, DEFAULT, SimArrays, StepBatch
+from .config import SIM_DT, EnvConfig, action_clip
+from .env_core import ACTION_SCALE, DEFAULT, SimArrays, StepBatch
 from .reference import ReferenceBank
 
-__all__ = ["ACTION_CLIP", "ACTION_SCALE", "DEFAULT", "CpuVecEnv", "SimArrays", "StepBatch",
+__all__ = ["ACTION_SCALE", "DEFAULT", "CpuVecEnv", "SimArrays", "StepBatch",
            "TrackingEnv", "keypoint_site_ids", "ref_frame", "tracking_model"]
 
 
@@ -52,6 +52,7 @@ class TrackingEnv:
         self.bank, self.cfg = bank, cfg
         self.randomize = cfg.randomize if randomize is None else randomize
         self.rng = np.random.default_rng(seed)
+        self.action_clip = np.asarray(action_clip(cfg.action_clip_to_limits))
         self.model = load_mujoco_model(gains=g1.TRACKING_GAINS)
         self.model.opt.timestep = SIM_DT
         self.data = mujoco.MjData(self.model)
@@ -103,7 +104,7 @@ class TrackingEnv:
         d.qvel[0:3], d.qvel[3:6], d.qvel[self.qvel_idx] = b.root_lin_vel[row], b.root_ang_vel[row], b.dof_vel[row]
         d.ctrl[:] = b.dof_pos[row]
         mujoco.mj_forward(self.model, d)
-        self.last_action = np.clip((b.dof_pos[row] - DEFAULT) / ACTION_SCALE, -ACTION_CLIP, ACTION_CLIP)
+        self.last_action = np.clip((b.dof_pos[row] - DEFAULT) / ACTION_SCALE, -self.action_clip, self.action_clip)
         self.prev_kp = d.site_xpos[self.sites].copy()
 
     def _goals(self) -> np.ndarray:
@@ -165,7 +166,7 @@ class TrackingEnv:
         return self.observe(sim, self.robot(sim))
 
     def physics_step(self, action: np.ndarray) -> None:
-        a = np.clip(np.nan_to_num(action, nan=0.0), -ACTION_CLIP, ACTION_CLIP)
+        a = np.clip(np.nan_to_num(action, nan=0.0), -self.action_clip, self.action_clip)
         self.data.ctrl[:] = DEFAULT + ACTION_SCALE * a
         if self.randomize:
             self.push_in -= 1
@@ -188,7 +189,7 @@ class TrackingEnv:
         ref = ref_frame(self.bank, self.bank.frame(self.clip, self.t))
         bad = not np.all(np.isfinite(sim.qpos))
         done = bool(rw.terminated(np, robot, ref, self.cfg)) or bad
-        a = np.clip(action, -ACTION_CLIP, ACTION_CLIP)
+        a = np.clip(action, -self.action_clip, self.action_clip)
         terms = rw.reward_terms(np, robot, ref, a, self.last_action, np.asarray(done), self.cfg)
         reward = float(rw.total_reward(terms, self.cfg.reward_scales))
         err = float(rw.mean_keypoint_error(np, robot.keypoints, ref.keypoints))
@@ -336,7 +337,7 @@ class CpuVecEnv:
     def step(self, actions: np.ndarray) -> StepBatch:
         """Advance all envs one control step with ``actions`` (N, 29); ended episodes restart at once."""
         st, cfg, n = self.statics, self.cfg, self.num_envs
-        a = core.clip_action(np, np.asarray(actions, np.float64))
+        a = core.clip_action(np, st, np.asarray(actions, np.float64))
         noise = core.step_noise(np, self.rng, n, len(cfg.future_frames))
         ep, kick = core.pushes(np, cfg, st, self.episode, noise)
         self.physics[:, self.qvel_cols.start:self.qvel_cols.start + 2] += kick

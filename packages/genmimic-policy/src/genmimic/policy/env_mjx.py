@@ -110,7 +110,7 @@ class MjxTracking:
         """One control step of every env; ``force`` (bool scalar) restarts all of them (a reset: then the
         sampler is not updated)."""
         cfg, n = self.cfg, action.shape[0]
-        a = core.clip_action(jnp, action)
+        a = core.clip_action(jnp, st, action)
         noise = core.step_noise(jnp, state.rng, n, self.nf)
         ep, kick = core.pushes(jnp, cfg, st, state.episode, noise)
         data = jax.vmap(self._substeps)(state.data, ep.dr, core.controls(st, a), kick)

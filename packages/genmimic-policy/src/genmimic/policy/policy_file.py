@@ -12,15 +12,18 @@ from typing import Any
 from genmimic.core import g1_constants as g1
 from genmimic.core.runtime import NumpyPolicy, PolicySpec, load_npz_policy, make_spec
 
-from .config import EnvConfig, action_scale
+from .config import EnvConfig, action_clip, action_scale
 
 SHIPPED = "g1_student.npz"
 
 
 def policy_spec(env: EnvConfig, training: dict[str, Any] | None = None) -> PolicySpec:
-    """The spec of a student trained in ``env`` (observation, control period) with the project's tracking
-    gains and action scale; ``training``: its training record."""
-    return make_spec(env.student_frames, env.future_frames, env.ctrl_dt, action_scale(), g1.TRACKING_GAINS, training)
+    """The spec of a student trained in ``env`` (observation, control period, the actions' clip) with the
+    project's tracking gains and action scale; ``training``: its training record. The clip enters the spec
+    only where it is not +-ACTION_CLIP for all (``env.action_clip_to_limits``), so older specs read the same."""
+    clip = action_clip(env.action_clip_to_limits) if env.action_clip_to_limits else None
+    return make_spec(env.student_frames, env.future_frames, env.ctrl_dt, action_scale(), g1.TRACKING_GAINS, training,
+                     clip)
 
 
 def load_policy(source: str | os.PathLike[str] | None = None) -> tuple[NumpyPolicy, PolicySpec]:

@@ -140,7 +140,7 @@ def train_teacher(run: RunDir | Path, cfg: TrainConfig, env, show_progress: bool
         obs = env.snapshot().teacher if hasattr(env, "snapshot") else obs
         log.info("resuming teacher at iteration %d (%d env steps)", info["iteration"], info["env_steps"])
     # the G1's joints bound the actions that act; another env's (the tests' toy) only the clip
-    bounds = action_bounds() if mirrors is None else (-ACTION_CLIP, ACTION_CLIP)
+    bounds = action_bounds(cfg.env.action_clip_to_limits) if mirrors is None else (-ACTION_CLIP, ACTION_CLIP)
     prior = reference_prior(cfg) if mirrors is None and cfg.ppo.reference_coef > 0 else None
     update = make_update(cfg.ppo, obs_mirror, act_mirror, bounds, prior)
     metrics = MetricsLog(run.path, "teacher", int(info["iteration"])) if writes else None

@@ -39,7 +39,8 @@ ACTION_RULE = "joint position target = default_dof_pos + action_scale * action (
 NORMALIZATION = "inside the network"
 CONTROL_PERIOD_RANGE_S = (0.002, 0.1)  #: plausible control periods [s] (500 Hz to 10 Hz)
 #: The project's policies' actions are clipped to +- this before :meth:`PolicySpec.targets`, in training
-#: (genmimic.policy's env) and everywhere they run (track, deploy): :meth:`PolicySpec.clip_action`.
+#: (genmimic.policy's env) and everywhere they run (track, deploy): :meth:`PolicySpec.clip_action`; a spec
+#: with an ``action_clip`` (29,) clips each joint to its own bound instead.
 ACTION_CLIP = 5.0
 
 
@@ -77,7 +78,9 @@ class PolicySpec:
     keypoints and of the joints. default_dof_pos (29,) [rad], action_scale (29,) [rad]: joint targets are
     ``default_dof_pos + action_scale * action``. kp (29,) [Nm/rad], kd (29,) [Nm s/rad]: the PD gains it was
     trained with. control_period_s [s]. training: the record of its training (JSON object: teacher and
-    student iterations, env steps, corpus, held-out figures, ``name``), never read to run it.
+    student iterations, env steps, corpus, held-out figures, ``name``), never read to run it. action_clip
+    (29,) or None: each action is clipped to +- its entry (None, as in every spec written before 2026-12-02:
+    +-:data:`ACTION_CLIP` for all), in training and wherever the policy runs.
     """
 
     observation: ObservationSpec
@@ -89,6 +92,7 @@ class PolicySpec:
     kd: tuple[float, ...]
     control_period_s: float
     training: Mapping[str, Any] = field(default_factory=dict)
+    action_clip: tuple[float, ...] | None = None
     action: str = ACTION_RULE
     format: str = FORMAT
 
@@ -105,19 +109,25 @@ class PolicySpec:
         """Joint position targets (..., 29) [rad] for actions (..., 29)."""
         return np.asarray(self.default_dof_pos) + np.asarray(self.action_scale) * np.asarray(action)
 
+    @property
+    def action_bound(self) -> np.ndarray:
+        """Each action's clip (29,): ``action_clip``, or :data:`ACTION_CLIP` for all where the spec has none."""
+        return np.asarray(self.action_clip if self.action_clip is not None else (ACTION_CLIP,) * len(self.kp))
+
     def clip_action(self, action: np.ndarray) -> np.ndarray:
         """The network's raw action (..., 29) as the policy was trained to act: NaN as 0, clipped to
-        +-:data:`ACTION_CLIP`. (Until 2026-12-01 genmimic-deploy sent raw actions: a student whose raw outputs
+        +-:attr:`action_bound`. (Until 2026-12-01 genmimic-deploy sent raw actions: a student whose raw outputs
         reached +-9 was fed back actions it never saw in training and fell over DDS within 1.3 s.)"""
-        return np.clip(np.nan_to_num(np.asarray(action, float), nan=0.0), -ACTION_CLIP, ACTION_CLIP)
+        bound = self.action_bound
+        return np.clip(np.nan_to_num(np.asarray(action, float), nan=0.0), -bound, bound)
 
-    def holding_action(self, dof_pos: np.ndarray, clip: float = ACTION_CLIP) -> np.ndarray:
-        """The action (..., 29) whose :meth:`targets` are ``dof_pos`` (..., 29) [rad], clipped to +-``clip``
-        (:data:`ACTION_CLIP`): the "last action" a policy sees on its first
+    def holding_action(self, dof_pos: np.ndarray) -> np.ndarray:
+        """The action (..., 29) whose :meth:`targets` are ``dof_pos`` (..., 29) [rad], clipped to
+        +-:attr:`action_bound`: the "last action" a policy sees on its first
         step, as in training, where episodes start in the reference state with the PD targets holding it.
         A zero last action there instead tells the policy its arms were last sent to the default pose."""
         scaled = (np.asarray(dof_pos, float) - np.asarray(self.default_dof_pos)) / np.asarray(self.action_scale)
-        return np.clip(scaled, -clip, clip)
+        return np.clip(scaled, -self.action_bound, self.action_bound)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (format :data:`FORMAT`); :func:`spec_from_dict` reads it back equal."""
@@ -132,7 +142,7 @@ class PolicySpec:
             "default_dof_pos": list(self.default_dof_pos), "action": self.action,
             "action_scale": list(self.action_scale), "kp": list(self.kp), "kd": list(self.kd),
             "control_period_s": self.control_period_s, "training": dict(self.training),
-        }
+        } | ({"action_clip": list(self.action_clip)} if self.action_clip is not None else {})
 
 
 def observation_spec(history: int, future_frames: Sequence[int]) -> ObservationSpec:
@@ -144,13 +154,16 @@ def observation_spec(history: int, future_frames: Sequence[int]) -> ObservationS
 
 
 def make_spec(history: int, future_frames: Sequence[int], control_period_s: float, action_scale: Sequence[float],
-              gains: g1.PDGains = g1.TRACKING_GAINS, training: Mapping[str, Any] | None = None) -> PolicySpec:
-    """The spec of a G1 student with this observation, period [s], action scale (29,) [rad] and gains."""
+              gains: g1.PDGains = g1.TRACKING_GAINS, training: Mapping[str, Any] | None = None,
+              action_clip: Sequence[float] | None = None) -> PolicySpec:
+    """The spec of a G1 student with this observation, period [s], action scale (29,) [rad], gains and
+    per-action clip (29,) (None: +-:data:`ACTION_CLIP` for all)."""
     return spec_from_dict(PolicySpec(
         observation_spec(history, future_frames), tuple(g1.KEYPOINT_NAMES), tuple(g1.JOINT_NAMES),
         tuple(float(x) for x in g1.DEFAULT_DOF_POS), tuple(float(x) for x in action_scale),
         tuple(float(x) for x in gains.kp), tuple(float(x) for x in gains.kd), float(control_period_s),
-        dict(training or {})).to_dict(), "<new spec>")
+        dict(training or {}), None if action_clip is None else tuple(float(x) for x in action_clip)).to_dict(),
+        "<new spec>")
 
 
 # ---------------------------------------------------------------- the validator
@@ -236,7 +249,7 @@ def spec_from_dict(d: Mapping[str, Any], source: str | os.PathLike[str] = "<spec
         PolicySpecError: naming ``source`` and the field (dotted path) that is missing or wrong: an unknown
             format or key, an observation layout or scale other than what
             :mod:`~genmimic.core.runtime.observation` builds, keypoints or joints in another order, vectors
-            that are not 29 finite numbers (action scale > 0, gains >= 0), a control period outside
+            that are not 29 finite numbers (action scale and clip > 0, gains >= 0), a control period outside
             :data:`CONTROL_PERIOD_RANGE_S`.
     """
     source = str(source)
@@ -264,7 +277,10 @@ def spec_from_dict(d: Mapping[str, Any], source: str | os.PathLike[str] = "<spec
         action_scale=_vector(_get(d, "action_scale", source), source, "action_scale", positive=True),
         kp=_vector(_get(d, "kp", source), source, "kp", nonnegative=True),
         kd=_vector(_get(d, "kd", source), source, "kd", nonnegative=True),
-        control_period_s=period, training=dict(training), action=str(d.get("action", ACTION_RULE)))
+        control_period_s=period, training=dict(training),
+        action_clip=(_vector(d["action_clip"], source, "action_clip", positive=True) if "action_clip" in d
+                     else None),
+        action=str(d.get("action", ACTION_RULE)))
 
 
 def spec_from_json(text: str | bytes, source: str | os.PathLike[str]) -> PolicySpec:
