@@ -187,6 +187,7 @@ def test_load_rejects_bad_g1_clips_with_the_file_name(g1_clip, tmp_path, change,
         load_clip(path)
     assert str(err.value).startswith(f"{path}: ")
     assert "\n" not in str(err.value)
+    assert str(err.value).count("fix:") == 1  # its own fix, or how to write a clip that keeps the format
 
 
 def test_a_one_frame_clip_is_rejected(g1_clip, tmp_path):

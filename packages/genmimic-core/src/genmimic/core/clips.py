@@ -232,7 +232,8 @@ def _parse_format(value: Any) -> type:
     cls = CLIP_TYPES[kind]
     if int(version) > cls.VERSION:
         raise ClipError(
-            f"clip format {text!r} is newer than this genmimic-core reads ({cls.format_id()}): upgrade genmimic-core",
+            f"clip format {text!r} is newer than this genmimic-core reads ({cls.format_id()}); "
+            "fix: upgrade genmimic-core",
             key="format")
     if int(version) < 1:
         raise ClipError(f"unknown clip format version {text!r}", key="format")
@@ -277,6 +278,10 @@ def _looks_like_csv(data: bytes) -> bool:
         chr(c) in "0123456789.,;-+eE \t\r" for c in first)
 _REWRITE_FIX = ("fix: give a clip written by a genmimic command (genmimic-lift, genmimic-retarget, ...), "
                 "or write it again if it was cut short (a full disk or an interrupted copy)")
+#: The fix a clip that opens but breaks the format (a missing array, a wrong shape, NaN) gets when its problem
+#: names none of its own: such files come from code that wrote the arrays itself.
+_FORMAT_FIX = ("fix: write clips with genmimic.core.clips.save_clip (it validates them) or a "
+               "genmimic command, not np.savez by hand")
 
 
 def load_clip(source: str | os.PathLike[str], expect: type[C] | None = None) -> C:
@@ -319,6 +324,8 @@ def load_clip(source: str | os.PathLike[str], expect: type[C] | None = None) -> 
                             f"{_wrong_kind_fix(expect, type(clip))}", key="format")
         return clip  # type: ignore[return-value]
     except ClipError as err:
+        if "fix:" not in err.problem:
+            err = ClipError(f"{err.problem}; {_FORMAT_FIX}", key=err.key)
         raise err.at(name) from None
 
 
