@@ -114,8 +114,10 @@ def joint_space_motion(kind: str, seed: int, duration: float = 6.0, fps: float =
 #: within 0.05 rad of shoulder yaw 0, elbow 1.09, wrist roll 0).
 ARM_OFFSET_RANGE: dict[str, tuple[float, float]] = {
     "shoulder_pitch": (-0.5, 0.5),
-    "shoulder_roll": (0.0, 0.4),  # outwards only: the model has no self-collision, arms would pass the torso
-    "shoulder_yaw": (-1.0, 1.0),
+    # mostly outwards: the model has no self-collision, arms would pass the torso; a little inwards, as lifted
+    # videos have (the bundled demo's left shoulder roll reaches -0.31 rad, where no synth clip goes below 0)
+    "shoulder_roll": (-0.25, 0.4),
+    "shoulder_yaw": (-1.4, 1.4),  # the demo's right shoulder yaw reaches -2.33 rad (to -1.0 until 2026-12-02)
     "elbow": (-2.3, 0.45),  # 0 is the forearm level with the upper arm down, pi/2 straight
     "wrist_roll": (-1.2, 1.2),
     "wrist_pitch": (-0.6, 0.6),
