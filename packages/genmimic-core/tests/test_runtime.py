@@ -71,7 +71,7 @@ def test_spec_errors_name_the_file_and_the_field(tmp_path):
     d["observation"]["history"] = 0
     with pytest.raises(PolicySpecError, match=r"^x.json: policy spec field 'observation.history'") as err:
         spec_from_dict(d, "x.json")
-    assert err.value.field == "observation.history"
+    assert err.value.field == "observation.history" and "fix: export the policy again" in str(err.value)
     (tmp_path / "bad.json").write_text("{nope")
     with pytest.raises(PolicyFileError, match="bad.json: not valid JSON"):
         read_spec(tmp_path / "bad.json")

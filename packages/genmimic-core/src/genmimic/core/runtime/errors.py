@@ -16,9 +16,16 @@ class PolicyFileError(GenMimicError):
         super().__init__(f"{self.source}: {problem}")
 
 
+#: The fix a spec error names unless its problem names its own.
+SPEC_FIX = ("fix: export the policy again (genmimic-policy export RUN -o policy.onnx writes the spec), or correct "
+            "this field in the policy's JSON")
+
+
 class PolicySpecError(PolicyFileError):
-    """A policy spec with a missing or wrong field. Attributes: source, field (dotted path), problem."""
+    """A policy spec with a missing or wrong field. Attributes: source, field (dotted path), problem (with a
+    fix: :data:`SPEC_FIX` unless it names its own)."""
 
     def __init__(self, source: str, field: str, problem: str) -> None:
         self.field = field
-        super().__init__(source, f"policy spec field '{field}': {problem}")
+        fix = "" if "fix:" in problem else f"; {SPEC_FIX}"
+        super().__init__(source, f"policy spec field '{field}': {problem}{fix}")
