@@ -219,9 +219,15 @@ class PPOConfig:
     sym_coef: float = 0.5
     # Weight of the bounds loss on mean actions beyond the action clip (ppo.action_bound_loss); from 128.1 M
     bound_coef: float = 1.0
-    # Weight of the pull of the arm joints' mean actions towards the reference's arm angles
-    # (ppo.reference_action_loss, the G1 teacher only; 0: off). From 169.5 M steps (2026-12-02).
+    # Weight of the pull of some joints' mean actions towards the reference's angles (ppo.reference_action_loss,
+    # the G1 teacher only; 0: off). From 170.34 M steps (2026-12-02)
     reference_coef: float = 0.0
+    # The joints it pulls: those whose SDK name contains one of these. Not the joints that carry the body's
+    # weight (hip pitch and roll, knees, ankles, waist roll and pitch), whose PD targets must lead the
+    # reference by what gravity needs. Arms only until 179.2 M steps; then hip and waist yaw too: at 179.2 M
+    # on held-out arm-variety starts the hip-yaw targets sat 0.74 rad outside the reference's (right +, left -)
+    # and on the demo the thighs were turned ~30 deg outwards.
+    reference_joints: tuple[str, ...] = ("shoulder", "elbow", "wrist", "hip_yaw", "waist_yaw")
     max_grad_norm: float = 1.0
     init_log_std: float = -0.7
     # Upper bound on the action noise's standard deviation [rad] (each joint), enforced after every update;

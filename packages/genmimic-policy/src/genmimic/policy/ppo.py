@@ -139,7 +139,7 @@ def reference_action_loss(mean: jax.Array, obs: jax.Array, prior: ReferencePrior
     would otherwise weigh 34 times as much as a shoulder (0.44 rad) for the same angle.
 
     It is a prior, not the objective: with a small coefficient PPO's advantage still sets the offsets a joint
-    needs (gravity, dynamics). Applied to the G1's arm joints (:func:`genmimic.policy.train.reference_prior`)
+    needs (gravity, dynamics). Applied to the G1's arm and yaw joints (:func:`genmimic.policy.train.reference_prior`)
     because nothing else taught the teacher to read the reference's arm angles: measured 2026-12-02 at
     169.5 M steps, on the bundled demo the teacher's right shoulder-yaw target stayed at 0.0 rad while the
     reference held -1.15 rad (the left elbow's at 0.3 against 1.3), and on the arm-variety held-out set

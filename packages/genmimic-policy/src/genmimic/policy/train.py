@@ -84,18 +84,15 @@ def drop_env_state(path: Path, cfg: TrainConfig) -> None:
     save_checkpoint(path, (state, key), info)
 
 
-#: The G1 joints whose mean actions :func:`reference_prior` pulls towards the reference's: both arms.
-ARM_JOINT_WORDS = ("shoulder", "elbow", "wrist")
-
-
 def reference_prior(cfg: TrainConfig) -> ReferencePrior:
-    """The G1 teacher's reference prior (:func:`genmimic.policy.ppo.reference_action_loss`): the arm joints'
-    (:data:`ARM_JOINT_WORDS`, 14 of 29) mean actions pulled towards the reference's arm angles, read from the
-    teacher observation's ``ref_dof_pos`` block, at the action scale of :func:`config.action_scale`."""
+    """The G1 teacher's reference prior (:func:`genmimic.policy.ppo.reference_action_loss`): the mean actions of
+    the joints named by ``cfg.ppo.reference_joints`` (arms, hip and waist yaw: 17 of 29 by default) pulled
+    towards the reference's angles, read from the teacher observation's ``ref_dof_pos`` block, at the action
+    scale of :func:`config.action_scale`."""
     layout = obs_mod.teacher_layout(cfg.env.history, cfg.env.future_frames)
     names = [b.name for b in layout]
     start = sum(b.size for b in layout[:names.index("ref_dof_pos")])
-    weight = [1.0 if any(w in name for w in ARM_JOINT_WORDS) else 0.0 for name in g1.JOINT_NAMES]
+    weight = [1.0 if any(w in name for w in cfg.ppo.reference_joints) else 0.0 for name in g1.JOINT_NAMES]
     return ReferencePrior(start, np.asarray(action_scale(), np.float32), np.asarray(weight, np.float32))
 
 
