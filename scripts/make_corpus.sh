@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The tracker's training corpus, reproducibly (fixed seeds; held-out evaluation uses seeds >= 9000):
 #
-#   scripts/make_corpus.sh OUT_DIR [SYNTH_CLIPS] [JOINT_CLIPS] [ARM_CLIPS]
+#   scripts/make_corpus.sh OUT_DIR [SYNTH_CLIPS] [JOINT_CLIPS] [ARM_CLIPS] [LIFTED_PER_KIND]
 #
 # Writes G1 clips (.npz, float32 arrays to keep the folder small enough to carry to a GPU machine) into one
 # flat OUT_DIR:
@@ -19,12 +19,15 @@
 #              clips (adaptive sampling then drew most starts there). Generated-video-like *goals* still
 #              come from the env's goal noise (jitter, limb scaling, stale frames) and the milder corruptions.
 #   mocap_*    every BVH in ../shared/data/motions (when present), lifted and retargeted
+#   lifted_*   every genmimic-synth kind rendered as a video, lifted back by genmimic-lift and retargeted
+#              (scripts/make_lifted.sh), LIFTED seeds a kind from 4000: what the pipeline gives for a video
 # Uses the stage commands of this checkout's .venv (make install) when there is one, else those on PATH.
 set -euo pipefail
-OUT=${1:?usage: make_corpus.sh OUT_DIR [SYNTH_CLIPS] [JOINT_CLIPS] [ARM_CLIPS]}
+OUT=${1:?usage: make_corpus.sh OUT_DIR [SYNTH_CLIPS] [JOINT_CLIPS] [ARM_CLIPS] [LIFTED_PER_KIND]}
 SYNTH=${2:-210}
 JOINTS=${3:-56}
 ARMS=${4:-140}
+LIFTED=${5:-2}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 [ -x "$ROOT/.venv/bin/genmimic-policy" ] && PATH="$ROOT/.venv/bin:$PATH"
 command -v genmimic-policy >/dev/null || { echo "make_corpus: genmimic-policy not found; fix: run make install first" >&2; exit 2; }
@@ -45,6 +48,7 @@ for bvh in "$ROOT"/../shared/data/motions/*.bvh; do
   name=$(basename "$bvh" .bvh)
   genmimic-lift "$bvh" -o - | genmimic-retarget - -o "$TMP/mocap/$name.npz"
 done
+[ "$LIFTED" -gt 0 ] && "$ROOT/scripts/make_lifted.sh" "$TMP/lifted" "$LIFTED" 4000 8
 mkdir -p "$OUT"
 python3 - "$TMP" "$OUT" <<'PYEOF'
 import dataclasses, sys
@@ -54,7 +58,7 @@ from genmimic.core.clips import G1Clip, load_clip, save_clip
 tmp, out = Path(sys.argv[1]), Path(sys.argv[2])
 n = 0
 UNTRACKABLE = ("__jitter2", "__jitter3", "__foot_skate", "__global_drift", "__floating3")
-for part in ("synth", "joints", "arms", "corrupt", "mocap"):
+for part in ("synth", "joints", "arms", "corrupt", "mocap", "lifted"):
     for f in sorted((tmp / part).glob("*.npz")):
         if any(tag in f.name for tag in UNTRACKABLE):
             continue

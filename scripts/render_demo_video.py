@@ -3,6 +3,10 @@
 The motion is genmimic-synth's ``wave_step_turn`` (seed 0); the figure and camera are genmimic-lift's
 closed-loop renderer. The project ships this video (it is its own render); run this script to make it again:
 ``MUJOCO_GL=osmesa .venv/bin/python scripts/render_demo_video.py [-o data/demo/wave_step_turn.mp4]``.
+
+``--kind K --seed S --duration D`` renders another genmimic-synth motion the same way: the training corpus's
+``lifted_*`` clips are such renders lifted back by genmimic-lift (``scripts/make_corpus.sh``), so the tracker
+trains on what a video's lift really gives (its lag, jitter and foot slide), not only on procedural motion.
 """
 
 from __future__ import annotations
@@ -18,8 +22,11 @@ DEFAULT = Path(__file__).resolve().parents[1] / "data" / "demo" / "wave_step_tur
 FPS = 25.0
 
 
-def render_demo_video(dest: Path = DEFAULT) -> Path:
-    clip = synthesize("wave_step_turn", seed=0, fps=FPS)
+def render_demo_video(dest: Path = DEFAULT, kind: str = "wave_step_turn", seed: int = 0,
+                      duration: float | None = None) -> Path:
+    """Write genmimic-synth's ``kind`` (``seed``, ``duration`` [s] or its natural length) as an MP4 at 25 fps,
+    360 x 480, the figure 4.2 m from the camera; returns ``dest``. Raises SynthError for an unknown kind."""
+    clip = synthesize(kind, seed=seed, fps=FPS, duration=duration)
     dest.parent.mkdir(parents=True, exist_ok=True)
     write_video(dest, render_frames(clip, RenderSetup(width=360, height=480, distance=4.2)), FPS)
     return dest
@@ -28,4 +35,8 @@ def render_demo_video(dest: Path = DEFAULT) -> Path:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-o", "--output", type=Path, default=DEFAULT)
-    print(render_demo_video(parser.parse_args().output))
+    parser.add_argument("--kind", default="wave_step_turn")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--duration", type=float, default=None)
+    args = parser.parse_args()
+    print(render_demo_video(args.output, args.kind, args.seed, args.duration))

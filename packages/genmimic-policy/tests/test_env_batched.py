@@ -298,3 +298,32 @@ def test_both_envs_clip_each_action_to_its_joints_clip(bank, to_limits):
     single.reset(clip=0, start=0)
     single.physics_step(action[0])
     assert single.data.ctrl[wrist] == pytest.approx(target)
+
+
+@pytest.mark.parametrize("randomize", [True, False])
+def test_reset_joint_noise_moves_only_the_named_joints_within_amplitude_and_limits(bank, randomize):
+    """Reference state init with joint noise: the arm joints start up to +-0.3 rad off the reference (the PD
+    targets with them), every other joint on it; without randomisation, or in the single env without noise,
+    exactly on it."""
+    cfg = dataclasses.replace(CFG, randomization=dataclasses.replace(CFG.randomization, reset_joint_noise=0.3))
+    arm = np.array(["shoulder" in n or "elbow" in n or "wrist" in n for n in core.g1.JOINT_NAMES])
+    lower = np.array([j.lower for j in core.g1.JOINTS])
+    upper = np.array([j.upper for j in core.g1.JOINTS])
+    with CpuVecEnv(bank, cfg, 16, threads=1, seed=4, randomize=randomize) as env:
+        env.reset()
+        ep = env.episode
+        ref = bank.dof_pos[core.frame(np, env.statics, ep.clip, ep.t)]
+        q = env.physics[:, env.qpos_cols][:, np.asarray(env.statics.qpos_idx)]
+        off = q - ref
+        np.testing.assert_allclose(env.ctrl, q, atol=1e-6)
+        np.testing.assert_allclose(off[:, ~arm], 0.0, atol=1e-6)
+        assert (q >= lower - 1e-6).all() and (q <= upper + 1e-6).all()
+        if randomize:
+            assert np.abs(off[:, arm]).max() <= 0.3 + 1e-6 and np.abs(off[:, arm]).mean() > 0.05
+        else:
+            np.testing.assert_allclose(off, 0.0, atol=1e-6)
+    single = TrackingEnv(bank, cfg, seed=0, randomize=randomize)
+    single.reset(clip=0, start=5)
+    off = single.data.qpos[single.qpos_idx] - bank.dof_pos[bank.frame(0, 5)]
+    np.testing.assert_allclose(off[~arm], 0.0, atol=1e-9)
+    assert np.abs(off).max() <= 0.3 + 1e-9 and (np.abs(off[arm]).max() > 0.0) == randomize

@@ -111,6 +111,15 @@ class RandomizationConfig:
     gain_scale: tuple[float, float] = (0.9, 1.1)  # multiplies kp and kd
     push_interval_s: tuple[float, float] = (3.0, 6.0)
     push_velocity: float = 0.4  # [m/s] max horizontal velocity kick
+    # Reference state init with joint noise: uniform +- this [rad] added to the reference's angles of the
+    # joints whose names contain one of ``reset_joint_noise_joints`` at every reset (clipped to the joint's
+    # limits; the keypoints come from the perturbed state), as BeyondMimic perturbs its reset around the
+    # reference (Liao et al. 2025, arXiv 2508.08241). Without it the policy starts every episode on the
+    # reference and rarely sees its own arm away from the reference's, where it must read the reference to
+    # come back (measured 2026-12-02: the teacher at 186-193 M held the demo's right upper arm 37-46 deg
+    # turned away from its reference). 0 = off.
+    reset_joint_noise: float = 0.0  # [rad]
+    reset_joint_noise_joints: tuple[str, ...] = ("shoulder", "elbow", "wrist")
 
 
 @dataclass(frozen=True)

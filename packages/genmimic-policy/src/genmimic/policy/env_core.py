@@ -67,8 +67,9 @@ class SimArrays(NamedTuple):
 class Statics(NamedTuple):
     """Constant arrays of an env: the reference bank, future frame offsets (F,), action scale and default
     pose (29,), joint addresses in qpos/qvel (29,), the qpos column order of a reference state (nq,),
-    observation-noise amplitudes (93,), the sampling bins, ``randomize`` (scalar 0.0 or 1.0) and the
-    actions' clip (29,) (:func:`config.action_clip`)."""
+    observation-noise amplitudes (93,), the sampling bins, ``randomize`` (scalar 0.0 or 1.0), the
+    actions' clip (29,) (:func:`config.action_clip`), the reset's joint-noise amplitudes (29,) [rad]
+    (:attr:`config.RandomizationConfig.reset_joint_noise`) and the joints' lower and upper limits (29,) [rad]."""
 
     bank: ReferenceBank
     future: Any
@@ -82,6 +83,9 @@ class Statics(NamedTuple):
     bins: sampling.SamplingBins
     randomize: Any
     action_clip: Any
+    reset_joint_noise: Any
+    dof_lower: Any
+    dof_upper: Any
 
 
 class Rng(NamedTuple):
@@ -126,13 +130,15 @@ class StepNoise(NamedTuple):
 
 
 class ResetNoise(NamedTuple):
-    """A reset's uniforms: bin, frame, push_interval, limb (N,), dr (N, 3), and the first observation's noise."""
+    """A reset's uniforms: bin, frame, push_interval, limb (N,), dr (N, 3), dof (N, 29) (the joint noise of
+    the reference state init), and the first observation's noise."""
 
     bin: Any
     frame: Any
     push_interval: Any
     limb: Any
     dr: Any
+    dof: Any
     obs: ObsNoise
 
 
@@ -189,7 +195,16 @@ def make_statics(xp: Any, bank: ReferenceBank, cfg: EnvConfig, qpos_idx: np.ndar
     bins = sampling.make_bins(np.asarray(bank.clip_len), cfg.ctrl_dt, cfg.sampling)
     return Statics(fb, i(cfg.future_frames), f(ACTION_SCALE), f(DEFAULT), i(qpos_idx), i(qvel_idx), i(qorder),
                    i(vorder), f(amp), sampling.SamplingBins(f(bins.valid), i(bins.frames), i(bins.bin_frames)),
-                   f(1.0 if randomize else 0.0), f(action_clip(cfg.action_clip_to_limits)))
+                   f(1.0 if randomize else 0.0), f(action_clip(cfg.action_clip_to_limits)),
+                   f(reset_joint_noise(cfg)), f([j.lower for j in g1.JOINTS]), f([j.upper for j in g1.JOINTS]))
+
+
+def reset_joint_noise(cfg: EnvConfig) -> np.ndarray:
+    """Amplitudes (29,) [rad], SDK order, of the reset's joint noise: ``randomization.reset_joint_noise`` on
+    the joints named by ``randomization.reset_joint_noise_joints`` (substrings of the joint names), else 0."""
+    r = cfg.randomization
+    return np.array([r.reset_joint_noise if any(w in name for w in r.reset_joint_noise_joints) else 0.0
+                     for name in g1.JOINT_NAMES])
 
 
 def rng_init(xp: Any, seed: int) -> Rng:
@@ -253,7 +268,8 @@ def reset_noise(xp: Any, rng: Rng, n: int, num_future: int, rows: Any = None) ->
     """A reset's random numbers for ``n`` envs, or only for ``rows`` of them (the same numbers)."""
     return ResetNoise(uniform(xp, rng, 10, (n,), rows), uniform(xp, rng, 11, (n,), rows),
                       uniform(xp, rng, 12, (n,), rows), uniform(xp, rng, 13, (n,), rows),
-                      uniform(xp, rng, 14, (n, 3), rows), _obs_noise(xp, rng, 20, n, num_future, rows))
+                      uniform(xp, rng, 14, (n, 3), rows), uniform(xp, rng, 15, (n, g1.NUM_DOF), rows),
+                      _obs_noise(xp, rng, 20, n, num_future, rows))
 
 
 # ---------------------------------------------------------------- pieces
@@ -330,13 +346,19 @@ def draw_resets(xp: Any, st: Statics, cfg: EnvConfig, sampler: sampling.SamplerS
                      interval(xp, cfg, noise.push_interval))
 
 
-def reference_state(xp: Any, st: Statics, clip: Any, start: Any) -> tuple[Any, Any, Any]:
+def reference_state(xp: Any, st: Statics, clip: Any, start: Any, dof_noise: Any = None) -> tuple[Any, Any, Any]:
     """qpos (N, nq), qvel (N, nv) and ctrl (N, 29) of the reference state at frame ``start`` of ``clip``
-    (reference state initialisation: root pose and velocities, joints)."""
+    (reference state initialisation: root pose and velocities, joints). ``dof_noise``: uniforms (N, 29) in
+    [0, 1) (:attr:`ResetNoise.dof`) that move each joint by up to +- ``st.reset_joint_noise`` [rad] (when
+    ``st.randomize``), within its limits; the PD targets (ctrl) are the perturbed angles."""
     b, row = st.bank, frame(xp, st, clip, start)
-    pos = xp.concatenate([b.root_pos[row], b.root_quat[row], b.dof_pos[row]], -1)
+    dof = b.dof_pos[row]
+    if dof_noise is not None:
+        amp = st.randomize * st.reset_joint_noise
+        dof = xp.clip(dof + amp * (2.0 * dof_noise - 1.0), st.dof_lower, st.dof_upper).astype(dof.dtype)
+    pos = xp.concatenate([b.root_pos[row], b.root_quat[row], dof], -1)
     vel = xp.concatenate([b.root_lin_vel[row], b.root_ang_vel[row], b.dof_vel[row]], -1)
-    return pos[:, st.qpos_order], vel[:, st.qvel_order], b.dof_pos[row]
+    return pos[:, st.qpos_order], vel[:, st.qvel_order], dof
 
 
 def begin(xp: Any, st: Statics, cfg: EnvConfig, draw: ResetDraw, qpos: Any, qvel: Any, keypoints: Any,

@@ -64,6 +64,7 @@ class TrackingEnv:
         self._nominal = (self.model.geom_friction[self.floor].copy(), float(self.model.body_mass[self.torso]),
                          self.model.actuator_gainprm[:, 0].copy(), self.model.actuator_biasprm[:, 1:3].copy())
         self.future = np.asarray(cfg.future_frames)
+        self._limits = (np.array([j.lower for j in g1.JOINTS]), np.array([j.upper for j in g1.JOINTS]))
         self.dr = np.array([1.0, 0.0, 1.0])  # friction scale, torso mass offset [kg], gain scale
         self.history: np.ndarray | None = None  # (H, 93) proprioception, newest first
         self.clip = 0
@@ -94,15 +95,17 @@ class TrackingEnv:
         lo, hi = self.cfg.randomization.push_interval_s
         return int(self.rng.uniform(lo, hi) / self.cfg.ctrl_dt)
 
-    def set_reference_state(self, clip: int, t: int) -> None:
-        """Put the robot exactly in the reference state of frame ``t`` of ``clip`` (RSI)."""
+    def set_reference_state(self, clip: int, t: int, dof_offset: np.ndarray | None = None) -> None:
+        """Put the robot in the reference state of frame ``t`` of ``clip`` (RSI), its joints moved by
+        ``dof_offset`` (29,) [rad] within their limits when given (the PD targets too)."""
         b, row = self.bank, self.bank.frame(clip, t)
         self.clip, self.t = clip, t
         d = self.data
         mujoco.mj_resetData(self.model, d)
-        d.qpos[0:3], d.qpos[3:7], d.qpos[self.qpos_idx] = b.root_pos[row], b.root_quat[row], b.dof_pos[row]
+        dof = b.dof_pos[row] if dof_offset is None else np.clip(b.dof_pos[row] + dof_offset, *self._limits)
+        d.qpos[0:3], d.qpos[3:7], d.qpos[self.qpos_idx] = b.root_pos[row], b.root_quat[row], dof
         d.qvel[0:3], d.qvel[3:6], d.qvel[self.qvel_idx] = b.root_lin_vel[row], b.root_ang_vel[row], b.dof_vel[row]
-        d.ctrl[:] = b.dof_pos[row]
+        d.ctrl[:] = dof
         mujoco.mj_forward(self.model, d)
         self.last_action = np.clip((b.dof_pos[row] - DEFAULT) / ACTION_SCALE, -self.action_clip, self.action_clip)
         self.prev_kp = d.site_xpos[self.sites].copy()
@@ -158,7 +161,8 @@ class TrackingEnv:
         start = int(self.rng.integers(max(1, length - 10))) if start is None else start
         self._randomize()
         self.limb_scale = 1.0 + self.cfg.noise.goal_limb_scale * self.rng.uniform(-1, 1) if self.randomize else 1.0
-        self.set_reference_state(clip, start)
+        amp = core.reset_joint_noise(self.cfg) if self.randomize else np.zeros(g1.NUM_DOF)
+        self.set_reference_state(clip, start, amp * self.rng.uniform(-1, 1, size=g1.NUM_DOF) if amp.any() else None)
         self.steps, self.limit = 0, max(1, min(self.cfg.episode_length, length - 1 - start))
         self.push_in = self._next_push()
         self.history = None
@@ -320,7 +324,7 @@ class CpuVecEnv:
         their physics, return their episode state and first observations."""
         noise = core.reset_noise(np, self.rng, self.num_envs, len(self.cfg.future_frames), rows)
         draw = core.draw_resets(np, self.statics, self.cfg, self.sampler, noise)
-        qpos, qvel, ctrl = core.reference_state(np, self.statics, draw.clip, draw.start)
+        qpos, qvel, ctrl = core.reference_state(np, self.statics, draw.clip, draw.start, noise.dof)
         phys, kp = self._reference_physics(qpos, qvel)
         self.physics[rows], self.ctrl[rows] = phys, ctrl
         self._set_dynamics(rows, draw.dr)

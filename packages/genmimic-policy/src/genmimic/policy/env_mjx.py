@@ -88,7 +88,7 @@ class MjxTracking:
         """Fresh episodes for all ``n`` envs: (data, episode, student, teacher)."""
         noise = core.reset_noise(jnp, rng, n, self.nf)
         draw = core.draw_resets(jnp, st, self.cfg, sampler, noise)
-        qpos, qvel, ctrl = core.reference_state(jnp, st, draw.clip, draw.start)
+        qpos, qvel, ctrl = core.reference_state(jnp, st, draw.clip, draw.start, noise.dof)
         data = jax.vmap(self._forward)(qpos, qvel, ctrl)
         ep, s, t = core.begin(jnp, st, self.cfg, draw, data.qpos, data.qvel, data.site_xpos[:, self.sites], noise.obs)
         return data, ep, s, t
