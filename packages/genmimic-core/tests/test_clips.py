@@ -165,6 +165,8 @@ def _corrupt(clip, **changes):
         (lambda c: {"dof_pos": c.dof_pos[:, :28]}, r"dof_pos: expected shape \(T=100, 29\), got \(100, 28\)"),
         (lambda c: {"keypoints": c.keypoints[:50]}, r"keypoints: expected shape \(T=100, K, 3\), got \(50, 19, 3\)"),
         (lambda c: {"dof_pos": c.dof_pos.astype(str)}, "dof_pos: expected a float array, got dtype <U"),
+        (lambda c: {"dof_pos": np.round(c.dof_pos * 3).astype(np.int64)},
+         r"dof_pos: stored as integers \(int64\), so its angles \[rad\] or positions \[m\] were rounded"),
         (lambda c: {"root_pos": np.where(np.arange(3) == 2, np.nan, c.root_pos)},
          r"root_pos: contains NaN \(first at index \(0, 2\)\); fix: make the clip again from its source"),
         (lambda c: {"keypoints": c.keypoints + np.inf}, "keypoints: contains Inf"),
@@ -188,6 +190,14 @@ def test_load_rejects_bad_g1_clips_with_the_file_name(g1_clip, tmp_path, change,
     assert str(err.value).startswith(f"{path}: ")
     assert "\n" not in str(err.value)
     assert str(err.value).count("fix:") == 1  # its own fix, or how to write a clip that keeps the format
+
+
+def test_an_all_zero_integer_array_reads_as_floats(g1_clip, tmp_path):
+    """Zeros written as integers (np.zeros(..., int)) lose nothing: read as float zeros."""
+    path = tmp_path / "zeros.npz"
+    _write_npz(path, _corrupt(g1_clip, root_pos=np.zeros((100, 3), np.int32)))
+    clip = load_clip(path)
+    assert clip.root_pos.dtype == np.float64 and not clip.root_pos.any()
 
 
 def test_a_one_frame_clip_is_rejected(g1_clip, tmp_path):

@@ -255,6 +255,12 @@ def clip_from_arrays(arrays: dict[str, np.ndarray]) -> Clip:
     for f in cls.array_fields():
         if f.name not in arrays:
             raise ClipError(f"missing key {f.name!r} for a {cls.format_id()} clip", key=f.name)
+        stored = np.asarray(arrays[f.name])
+        if f.metadata["kind"] == "f" and stored.dtype.kind in "iu" and np.any(stored != 0):
+            # whole numbers in an angle or position array: rounded on the way (an integer cast), not a motion
+            raise ClipError(f"{f.name}: stored as integers ({stored.dtype}), so its angles [rad] or positions [m] "
+                            "were rounded to whole numbers; fix: save it as floats (float32 or float64), e.g. "
+                            "with genmimic.core.clips.save_clip", key=f.name)
         kwargs[f.name] = arrays[f.name]
     return cls(**kwargs)
 
