@@ -28,6 +28,15 @@ for kind in $(genmimic-synth --list | awk '{print $1}'); do
     python3 "$ROOT/scripts/render_demo_video.py" --kind "$kind" --seed "$seed" --duration "$DURATION" \
       -o "$TMP/video.mp4" >/dev/null
     genmimic-lift "$TMP/video.mp4" -o - 2>/dev/null | genmimic-retarget - -o "$TMP/clip.npz" 2>/dev/null
+    # genmimic-synth motions keep the G1's pelvis between 0.42 m (the deepest crouch) and 0.79 m (standing),
+    # so a pelvis above 1.0 m or below 0.35 m is the lift losing the figure's depth, not a motion (seen
+    # 2026-12-02 on 2 of 48: crouch 4000 rising to 1.09 m, walk_speed 9000 sinking to 0.30 m): skip it
+    if ! python3 -c "import sys; from genmimic.core.clips import G1Clip, load_clip; \
+z = load_clip(sys.argv[1], G1Clip).root_pos[:, 2]; sys.exit(int(z.max() > 1.0 or z.min() < 0.35))" \
+        "$TMP/clip.npz"; then
+      echo "make_lifted: skipped $kind seed $seed: the lifted pelvis leaves 0.35-1.0 m (a failed lift)" >&2
+      continue
+    fi
     mv "$TMP/clip.npz" "$OUT/${kind}_${seed}.npz"
     echo "make_lifted: $OUT/${kind}_${seed}.npz" >&2
   done
