@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from genmimic.lift.figure import RenderSetup, render_frames
+from genmimic.lift.figure import RenderSetup, fit_distance, render_frames
 from genmimic.lift.render import write_video
 from genmimic.lift.synth import synthesize
 
@@ -25,10 +25,13 @@ FPS = 25.0
 def render_demo_video(dest: Path = DEFAULT, kind: str = "wave_step_turn", seed: int = 0,
                       duration: float | None = None) -> Path:
     """Write genmimic-synth's ``kind`` (``seed``, ``duration`` [s] or its natural length) as an MP4 at 25 fps,
-    360 x 480, the figure 4.2 m from the camera; returns ``dest``. Raises SynthError for an unknown kind."""
+    360 x 480, the static camera 4.2 m in front of the figure's start, or further back where the figure
+    travels (:func:`genmimic.lift.figure.fit_distance`); returns ``dest``. Raises SynthError for an unknown
+    kind."""
     clip = synthesize(kind, seed=seed, fps=FPS, duration=duration)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    write_video(dest, render_frames(clip, RenderSetup(width=360, height=480, distance=4.2)), FPS)
+    setup = fit_distance(clip, RenderSetup(width=360, height=480, distance=4.2))  # the demo's: 4.2 m
+    write_video(dest, render_frames(clip, setup), FPS)
     return dest
 
 

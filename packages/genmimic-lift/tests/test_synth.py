@@ -245,3 +245,22 @@ def test_walk_is_deterministic():
     b = synthesize_detailed("walk_turn", seed=11)
     np.testing.assert_array_equal(a.clip.joints, b.clip.joints)
     np.testing.assert_array_equal(a.planted, b.planted)
+
+
+def test_fit_distance_keeps_a_walking_figure_in_front_of_and_in_view_of_the_camera():
+    """A static render camera moved back just enough: the pelvis's whole path at least 3 m in front of it and,
+    with 0.5 m either side, inside the horizontal field of view (the tightest frame exactly on a bound); a
+    figure that stays in place, or a following camera, leaves the setup as it was."""
+    from genmimic.lift.figure import RenderSetup, fit_distance
+
+    setup = RenderSetup(width=360, height=480, distance=4.2)
+    assert fit_distance(synthesize("stand", seed=0, duration=3.0), setup) == setup
+    walk = synthesize("walk", seed=4000, duration=8.0, fps=25.0)
+    assert fit_distance(walk, setup._replace(follow=True)) == setup._replace(follow=True)
+    fitted = fit_distance(walk, setup)
+    pelvis = walk.joints[:, 0, :2]
+    assert pelvis[:, 0].max() > 4.0 and fitted.distance > 7.0  # 4.8 m forward: it would walk into the camera
+    ahead = fitted.distance - pelvis[:, 0]
+    half_width = np.tan(np.radians(setup.fovy) / 2.0) * setup.width / setup.height
+    slack = np.minimum(ahead - 3.0, ahead * half_width - np.abs(pelvis[:, 1]) - 0.5)
+    assert slack.min() == pytest.approx(0.0, abs=1e-9)

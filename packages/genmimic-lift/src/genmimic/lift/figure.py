@@ -74,6 +74,21 @@ def camera_of(setup: RenderSetup) -> Camera:
     return Camera(float(f), setup.width / 2.0, setup.height / 2.0)
 
 
+def fit_distance(clip: SmplClip, setup: RenderSetup, nearest: float = 3.0, margin: float = 0.5) -> RenderSetup:
+    """``setup`` with the static camera moved back along +x (it looks along -x at the person's start) until
+    the pelvis's whole path stays at least ``nearest`` [m] in front of it and, ``margin`` [m] added to each
+    side, inside its horizontal field of view; never nearer than ``setup.distance``. Without it a figure that
+    walks forward for a few seconds walks into the camera and its lift is lost (measured 2026-12-02: an 8 s
+    walk of 4.8 m rendered with the camera 4.2 m away lifted to 2.3 m of travel). ``follow`` setups are
+    returned unchanged. Shapes: the clip's joints (T, 24, 3) [m], z up."""
+    if setup.follow:
+        return setup
+    pelvis = clip.joints[:, 0, :2]
+    half_width = np.tan(np.radians(setup.fovy) / 2.0) * setup.width / setup.height  # tan of half the hfov
+    need = pelvis[:, 0] + np.maximum(nearest, (np.abs(pelvis[:, 1]) + margin) / half_width)
+    return setup._replace(distance=float(max(setup.distance, need.max())))
+
+
 def _mjcf(setup: RenderSetup) -> str:
     bodies = []
     for name, _, _, r, colour, _ in SEGMENTS:
