@@ -27,7 +27,12 @@ for kind in $(genmimic-synth --list | awk '{print $1}'); do
     [ -f "$OUT/${kind}_${seed}.npz" ] && continue
     python3 "$ROOT/scripts/render_demo_video.py" --kind "$kind" --seed "$seed" --duration "$DURATION" \
       -o "$TMP/video.mp4" >/dev/null
-    genmimic-lift "$TMP/video.mp4" -o - 2>/dev/null | genmimic-retarget - -o "$TMP/clip.npz" 2>/dev/null
+    # a lift that fails (a far figure the detector does not find) skips the clip, with the lift's error
+    if ! genmimic-lift "$TMP/video.mp4" -o "$TMP/smpl.npz" 2>"$TMP/lift.err" \
+        || ! genmimic-retarget "$TMP/smpl.npz" -o "$TMP/clip.npz" 2>"$TMP/lift.err"; then
+      echo "make_lifted: skipped $kind seed $seed: $(grep -i error "$TMP/lift.err" | tail -1)" >&2
+      continue
+    fi
     # genmimic-synth motions keep the G1's pelvis between 0.42 m (the deepest crouch) and 0.79 m (standing),
     # so a pelvis above 1.0 m or below 0.35 m is the lift losing the figure's depth, not a motion (seen
     # 2026-12-02 on 2 of 48: crouch 4000 rising to 1.09 m, walk_speed 9000 sinking to 0.30 m): skip it
