@@ -119,7 +119,10 @@ def test_the_robot_stays_up_standing_after_the_clip(shipped_onnx, g1_clip, tmp_p
     assert "the robot will fall unless it is supported" in run.stderr
     standing = data["phase"] == 6
     assert standing.sum() >= 500, "10 s on the standing reference"
-    assert _tilt_deg(data["imu_quat"][standing]).max() < 20.0  # up all along
+    tilt = _tilt_deg(data["imu_quat"][standing]).max()
+    if tilt >= 20.0:  # a run that ends cleanly can still have swayed on commands late under load
+        _skip_if_the_machine_broke_real_time(data, f"the pelvis tilted {tilt:.0f} deg")
+    assert tilt < 20.0, f"tilted {tilt:.1f} deg while standing, with real time kept"  # up all along
     assert np.all(data["published"][standing]) and set(data["fault"].tolist()) == {""}
     assert data["phase"][-1] == 4
 
