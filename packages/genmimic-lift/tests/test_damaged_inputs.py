@@ -41,6 +41,18 @@ def test_a_word_in_the_motion_section_is_named_not_a_numpy_error(tmp_path):
     assert "inhomogeneous" not in str(info.value)
 
 
+def test_a_bvh_cut_inside_its_hierarchy_says_so_and_a_bad_line_inside_gets_a_fix(tmp_path):
+    cut = tmp_path / "cut.bvh"
+    cut.write_text(HIERARCHY[:HIERARCHY.index("Xrotation Yrotation\n    End")])  # cut mid-line, as a copy stops
+    with pytest.raises(LiftError, match=r"cut.bvh: line 9: bad CHANNELS line .*without a MOTION section "
+                                        r"\(cut short\?\); fix: re-export or re-copy it"):
+        lift_any(cut)
+    bad = tmp_path / "bad.bvh"
+    bad.write_text(HIERARCHY.replace("CHANNELS 3 Zrotation", "CHANNELS 3 Wrotation") + "0 " * 9 + "\n" * 3)
+    with pytest.raises(LiftError, match=r"bad.bvh: line 9: bad CHANNELS line .*; fix: correct that line"):
+        lift_any(bad)
+
+
 def test_a_text_file_named_mp4_gets_a_fix(tmp_path):
     pytest.importorskip("av")
     bad = tmp_path / "notvideo.mp4"
