@@ -161,10 +161,9 @@ def parse_bvh(text: str, source: str = "<bvh>") -> BvhMotion:
         else:
             raise LiftError(source, "no MOTION section (truncated file?)")
     except (ValueError, IndexError) as err:
-        last = i + 1 >= len([ln for ln in lines if ln.strip()]) or not any(ln.strip().upper() == "MOTION"
-                                                                            for ln in lines[i:])
+        cut = not any(ln.strip().upper() == "MOTION" for ln in lines[i:])
         fix = ("the file ends in its HIERARCHY, without a MOTION section (cut short?); fix: re-export or re-copy it"
-               if last else "fix: correct that line, or re-export the file from its source")
+               if cut else "fix: correct that line, or re-export the file from its source")
         raise LiftError(source, f"line {i + 1}: {err}; {fix}") from None
     if stack or not names:
         raise LiftError(source, "the HIERARCHY is incomplete (truncated file?)")
