@@ -74,17 +74,19 @@ def closed_loop(kind: str = "wave", seed: int = 0, duration: float = 3.0, fps: f
     """Render the synthetic motion ``kind`` with the capsule figure, lift the video, compare with the truth.
 
     The render's camera and the lift's world agree: both have z up, and the figure starts at the origin
-    facing +x, as the lift's world does (x the way the person faces first, pelvis above the origin).
+    facing +x, as the lift's world does (x the way the person faces first, pelvis above the origin). The
+    camera is 3.4 m in front of the figure's start, or further back where it travels
+    (:func:`genmimic.lift.figure.fit_distance`).
     """
     import time
 
-    from .figure import RenderSetup, camera_of, render_frames
+    from .figure import RenderSetup, camera_of, fit_distance, render_frames
     from .lift_video import lift_video
     from .render import write_video
     from .synth import synthesize
 
     truth = synthesize(kind, seed=seed, duration=duration, fps=fps)
-    setup = RenderSetup()
+    setup = fit_distance(truth, RenderSetup())  # a travelling figure stays in view
     with tempfile.TemporaryDirectory() as tmp:
         path = str(video_path) if video_path is not None else os.path.join(tmp, f"{kind}.mp4")
         start = time.perf_counter()

@@ -7,7 +7,11 @@ uses the 2D keypoints (reprojection) and MediaPipe's metric 3D pose relative to 
 scale comes from MediaPipe's bone lengths (or, with a body model, ``betas`` fitted to them), and the
 distance from the camera from the 2D size. Then the world: z up along the person's mean vertical
 (shoulders over ankles), x the way the person faces in the first frame, the first pelvis above the origin,
-and the ground at a low percentile of the sole heights (frames where a foot is down).
+and the ground at a low percentile of the sole heights (frames where a foot is down). A person who
+travels has the path levelled along the plane of the feet's contacts
+(:func:`genmimic.lift.retarget_joints.ground_tilt`, ``meta["ground_tilt_deg"]``): the detector's 3D pose
+leans towards the camera, so without it a walk towards the camera climbs. The ground's slower drift (a few
+cm, from depth error) is left to genmimic-retarget, whose ground follows the feet.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from .fit import Camera, _swing, fit_sequence, initial_pose
 from .frame_times import nearest, resample_times, uniform_rate
 from .people import Person, choose, follow, frame_ranges, jumps, keypoint_box
 from .pose2d import JOINT_WEIGHTS, Keypoints, SeveralPeople, consistent_sides, detect, fill_missing, resample
-from .retarget_joints import body_scale, conform_to_skeleton, ground_offset
+from .retarget_joints import body_scale, conform_to_skeleton, ground_offset, ground_tilt
 from .video import (
     DecodeStats,
     TimedFrame,
@@ -63,7 +67,8 @@ class Timings(NamedTuple):
 
 class VideoLift(NamedTuple):
     """A lifted video: the clip (world frame), the keypoints, the camera and its pose in the world
-    (``T_camera_to_world`` (4, 4): world point = R @ camera point + t) and the timings."""
+    (``T_camera_to_world`` (4, 4): world point = R @ camera point + t, exact for the pelvis; each body
+    stands along its own mean vertical) and the timings."""
 
     clip: SmplClip
     keypoints: Keypoints
@@ -200,13 +205,17 @@ def lift_keypoints(kp: Keypoints, camera: Camera, fps: float, *, body_model: str
     pelvis = (res.joints[:, 0]) @ R.T
     origin = np.array([pelvis[0, 0], pelvis[0, 1], 0.0])
     joints_w = res.joints @ R.T - origin
-    ground = ground_offset(joints_w, scale)
-    origin[2] = ground
-    joints_w[..., 2] -= ground
-    transl = pelvis - origin - rest[0]
+    # the path is levelled along the feet's contacts; each body stays stood along its own mean vertical
+    tilt = ground_tilt(joints_w, scale)
+    path = (pelvis - origin) @ tilt.T
+    path[:, :2] -= path[0, :2]
+    joints_w += (path - (pelvis - origin))[:, None]
+    path[:, 2] -= ground_offset(joints_w, scale)
+    transl = path - rest[0]
     check, _ = smpl.forward_kinematics(go, res.body_pose, transl, rest)
     T_cw = np.eye(4)
-    T_cw[:3, :3], T_cw[:3, 3] = R, -origin
+    T_cw[:3, :3] = tilt @ R
+    T_cw[:3, 3] = path[0] - T_cw[:3, :3] @ res.joints[0, 0]  # the path is the pelvis's, rigidly
     missing = np.flatnonzero(~kp.found).tolist()
     from . import __version__
 
@@ -215,6 +224,7 @@ def lift_keypoints(kp: Keypoints, camera: Camera, fps: float, *, body_model: str
     meta.update({
         "body_scale": scale, "frames_with_person": int(kp.found.sum()), "interpolated_frames": missing,
         "T_camera_to_world": T_cw.round(6).tolist(), "image_size": list(image_size),
+        "ground_tilt_deg": round(float(np.degrees(np.arccos(np.clip(tilt[2, 2], -1.0, 1.0)))), 2),
         "fit_losses": {k: round(v, 6) for k, v in res.losses.items()},
     })
     clip = SmplClip(fps=fps, meta=meta, global_orient=go, body_pose=res.body_pose, transl=transl,

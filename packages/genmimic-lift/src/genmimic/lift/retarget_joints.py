@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from genmimic.core import SmplClip, smpl
+from genmimic.core import rotations as rot
 
 from .gait import ANKLE_HEIGHT, BALL_HEIGHT
 
@@ -62,18 +63,62 @@ def conform_to_skeleton(joints: Array, weights: Array, rest: Array) -> Array:
     return out
 
 
+def sole_points(joints: Array, scale: float = 1.0) -> Array:
+    """Lowest sole point (T, 3) [m] under either foot, z up: of the ankle and ball-of-foot joints, the one
+    lowest once its height above the sole (genmimic.core's default skeleton times ``scale``) is taken off."""
+    idx = [_J("left_ankle"), _J("right_ankle"), _J("left_foot"), _J("right_foot")]
+    points = joints[:, idx].copy()
+    points[..., 2] -= np.array([ANKLE_HEIGHT, ANKLE_HEIGHT, BALL_HEIGHT, BALL_HEIGHT]) * scale
+    return points[np.arange(len(points)), np.argmin(points[..., 2], axis=1)]
+
+
 def sole_heights(joints: Array, scale: float = 1.0) -> Array:
-    """Lowest sole point (T,) [m] under either foot: ankle or ball-of-foot joints less their height above
-    the sole (genmimic.core's default skeleton times ``scale``)."""
-    ankles = joints[:, [_J("left_ankle"), _J("right_ankle")], 2] - ANKLE_HEIGHT * scale
-    balls = joints[:, [_J("left_foot"), _J("right_foot")], 2] - BALL_HEIGHT * scale
-    return np.minimum(ankles, balls).min(axis=1)
+    """Lowest sole point's height (T,) [m] under either foot (:func:`sole_points`)."""
+    return sole_points(joints, scale)[:, 2]
 
 
 def ground_offset(joints: Array, scale: float = 1.0, percentile: float = 10.0) -> float:
     """Height [m] of the ground under ``joints`` (T, 24, 3), z up: a low percentile of the per-frame lowest
     sole, so that frames with a foot down rest on it and a few outliers (or jumps) do not move it."""
     return float(np.percentile(sole_heights(joints, scale), percentile))
+
+
+def ground_tilt(joints: Array, scale: float = 1.0, spread: float = 0.15, max_tilt: float = 25.0) -> Array:
+    """Rotation (3, 3) that levels the ground under a travelling person: it turns the normal of the plane
+    through the feet's contacts to +z (about the horizontal axis, the least rotation).
+
+    ``joints`` (T, 24, 3) [m], z up along the body's mean vertical. A monocular lift takes its vertical from
+    the body, and a detector's 3D pose leans towards the camera (MediaPipe: 12-17 degrees on the project's
+    renders), so a walk towards or away from the camera climbs or sinks along that lean (measured 2026-12-02:
+    a 6 m walk towards the camera rose 1.7 m, the soles 0.25-1.67 m in the air). The contacts are the
+    per-frame lowest soles (:func:`sole_points`); the plane ``z = a x + b y + c`` is fitted to them by least
+    squares on their lower envelope (three passes, each dropping contacts more than 5 cm above the last
+    plane, as airborne frames are), with a ridge that takes the slope to 0 where the contacts spread less
+    than about ``spread`` [m] along a direction (a person in place fixes no slope). At most ``max_tilt``
+    [deg]; the identity when nothing is to be levelled.
+    """
+    pts = sole_points(joints, scale)
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    if len(pts) < 3:
+        return np.eye(3)
+    keep = np.ones(len(pts), bool)
+    slope = np.zeros(2)
+    for _ in range(3):
+        xy, z = pts[keep, :2], pts[keep, 2]
+        centred = xy - xy.mean(axis=0)
+        cov = centred.T @ centred
+        slope = np.linalg.solve(cov + len(z) * spread**2 * np.eye(2), centred.T @ (z - z.mean()))
+        resid = pts[:, 2] - (z.mean() + (pts[:, :2] - xy.mean(axis=0)) @ slope)
+        keep = resid < 0.05
+        if keep.sum() < 3:
+            break
+    normal = np.array([-slope[0], -slope[1], 1.0])
+    normal /= np.linalg.norm(normal)
+    angle = min(float(np.arccos(np.clip(normal[2], -1.0, 1.0))), np.radians(max_tilt))
+    axis = np.cross(normal, [0.0, 0.0, 1.0])
+    if np.linalg.norm(axis) < 1e-9 or angle < 1e-6:
+        return np.eye(3)
+    return rot.matrix_from_axis_angle(axis / np.linalg.norm(axis) * angle)
 
 
 def clip_from_positions(joints: Array, weights: Array, fps: float, meta: dict, *, iterations: int = 100,
