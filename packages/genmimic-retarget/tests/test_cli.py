@@ -58,7 +58,8 @@ def test_shell_pipeline_through_stdin_and_stdout(human_file, tmp_path):
     assert not out.exists()
     proc = subprocess.run(f"cat {human_file} | {exe} - -o - > {out}", shell=True, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr.startswith("<stdin>: "), proc.stderr  # its report names stdin as lift does, not "-"
+    # its report names the tool and stdin as lift does, not "-" (lines of a pipeline's stages interleave)
+    assert proc.stderr.startswith("genmimic-retarget: <stdin>: "), proc.stderr
     assert load_clip(out, G1Clip).num_frames == 74
 
 

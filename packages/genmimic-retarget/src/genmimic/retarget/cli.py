@@ -62,7 +62,7 @@ def run(
     if report is not None:
         write_bytes_atomic(report, json.dumps(_report_json(result.report), indent=2).encode())
     if not quiet:
-        typer.echo(f"{display_name(source)}: {result.report.summary()}", err=True)
+        typer.echo(f"genmimic-retarget: {display_name(source)}: {result.report.summary()}", err=True)
 
 
 @app.command()
@@ -165,7 +165,7 @@ def check(
     report = check_feasibility(clip)
     if json_out is not None:
         write_bytes_atomic(json_out, json.dumps(report.to_json()).encode())
-    typer.echo(f"{display_name(source)}: {report.summary()}", err=True)
+    typer.echo(f"genmimic-retarget: {display_name(source)}: {report.summary()}", err=True)
     if strict and report.verdict != "feasible":
         raise typer.Exit(2)
 
