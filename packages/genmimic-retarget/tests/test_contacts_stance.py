@@ -41,10 +41,34 @@ def _right_planted(ankle: np.ndarray, toe: np.ndarray) -> tuple[np.ndarray, np.n
 
 def test_a_foot_skimming_the_floor_is_not_in_contact():
     t = np.arange(50) / FPS
-    ankle, toe = _foot(np.full(50, 0.005), 0.6 * t)  # 5 mm up, 0.6 m/s forward
-    assert not detect_contacts(ankle, toe, FPS, ContactConfig()).any()
+    ankle, toe = _right_planted(*_foot(np.full(50, 0.005), 0.6 * t))  # left: 5 mm up, 0.6 m/s forward
+    contacts = detect_contacts(ankle, toe, FPS, ContactConfig())
+    assert not contacts[:, 0].any() and contacts[:, 1].all()
     ankle, toe = _foot(np.full(50, 0.005), 0.0 * t)  # the same foot at rest
     assert detect_contacts(ankle, toe, FPS, ContactConfig()).all()
+
+
+def test_a_glide_is_no_flight():
+    """Both feet sliding near the floor (a lifted video's glide) for longer than a flight that low could
+    last: the lower foot bears the body on every frame; a flight as high as its length allows stays one."""
+    t = np.arange(50) / FPS
+    ankle, toe = _foot(np.full(50, 0.005), 0.6 * t)  # both 5 mm up, 0.6 m/s forward, for 1 s
+    ankle[:, 1, 2] += 0.003  # the right a little higher
+    toe[:, 1, 2] += 0.003
+    contacts = detect_contacts(ankle, toe, FPS, ContactConfig())
+    assert contacts[:, 0].all() and not contacts[:, 1].any()
+    # a run's flight of 0.2 s: ballistic, rising g T^2 / 8 = 4.9 cm
+    height = np.zeros(50)
+    s = (np.arange(10) + 0.5) / 10
+    height[20:30] = 0.049 * 4 * s * (1 - s)
+    speed = np.where(height > 0, 3.0, 0.0)
+    ankle, toe = _foot(height, np.cumsum(speed) / FPS)
+    contacts = detect_contacts(ankle, toe, FPS, ContactConfig())
+    assert not contacts[21:29].any() and contacts[:15].all() and contacts[35:].all()
+    # the same 0.2 s only 1 cm up is no ballistic flight: a hover, and the lower foot stands
+    height[20:30] = 0.01
+    contacts = detect_contacts(*_foot(height, np.cumsum(speed) / FPS), FPS, ContactConfig())
+    assert contacts.any(axis=1).all()
 
 
 def test_contact_starts_only_when_the_landing_foot_slows_down():
