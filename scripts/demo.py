@@ -238,7 +238,8 @@ def run(video: Path, out: Path, make_video: bool = True, mpc_seconds: float = 4.
     not_done = [w for w, done in (("travel", follow.travelled), ("turn", follow.turned)) if done is False]
     missed = f"; but it **did not {' or '.join(not_done)} as the reference did** (below)" if not_done else ""
     wave_err = raised_hand_error(robot, result.clip)
-    say(f"      {'stayed up' if not robot.fell else 'FELL'}; mean keypoint error {err * 100:.1f} cm "
+    say(f"      {'stayed up' if not robot.fell else 'FELL'}; mean keypoint error {err * 100:.1f} cm in the world "
+        "(with the root's drift; strict success is root-relative) "
         f"-> {out}/robot.npz ({times['track']:.1f} s)")
     say(f"      strict success: {'yes' if score.strict_success else 'no'} (worst 1 s root-relative error "
         f"{score.worst_window_error * 100:.1f} cm); right hand while raised {wave_err * 100:.1f} cm; "
