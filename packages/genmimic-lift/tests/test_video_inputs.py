@@ -259,6 +259,16 @@ def test_fps_is_refused_for_mocap(tmp_path):
     assert result.exit_code == 1 and "for videos" in result.output and not out.exists()
 
 
+@pytest.mark.parametrize("options", [["--up", "y"], ["--scale", "0.01", "--no-checks"]])
+def test_mocap_options_are_refused_for_a_video(cut_short, tmp_path, options):
+    out = tmp_path / "o.npz"
+    result = CliRunner().invoke(lift_app, [str(cut_short[0]), "-o", str(out), *options])
+    assert result.exit_code == 1 and not out.exists()
+    line = result.output.strip().splitlines()[-1]
+    assert f"{cut_short[0]}: {', '.join(o for o in options if o.startswith('--'))} " in line, line
+    assert "for mocap files" in line and "drop it" in line
+
+
 def test_empty_or_terminal_stdin_is_an_error(monkeypatch):
     import io
     import sys

@@ -71,6 +71,13 @@ def lift(
     if is_video_input(input):
         from .lift_video import lift_video
 
+        mocap_only = [name for name, given in (("--up", up is not None), ("--scale", scale is not None),
+                                               ("--no-checks", no_checks), ("--refine", refine)) if given]
+        if mocap_only:
+            raise LiftError(input, f"{', '.join(mocap_only)} {'is' if len(mocap_only) == 1 else 'are'} for mocap "
+                            "files (BVH, AMASS, GVHMR); this input is a video: drop it (a video's world is "
+                            "z up from the person's vertical)")
+
         clip = lift_video(input, focal=focal, body_model=body_model, render=render, progress=bar, fps=fps,
                           allow_partial=allow_partial).clip
     elif allow_partial:
