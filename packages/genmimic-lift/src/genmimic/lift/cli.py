@@ -11,7 +11,7 @@ import typer
 
 from genmimic.core import save_clip
 from genmimic.core.cli_support import HelpTyper, progress, reports_errors, setup_logging, version_option
-from genmimic.core.files import check_output_path
+from genmimic.core.files import check_output_path, display_name
 
 from .errors import LiftError
 
@@ -74,14 +74,17 @@ def lift(
         mocap_only = [name for name, given in (("--up", up is not None), ("--scale", scale is not None),
                                                ("--no-checks", no_checks), ("--refine", refine)) if given]
         if mocap_only:
-            raise LiftError(input, f"{', '.join(mocap_only)} {'is' if len(mocap_only) == 1 else 'are'} for mocap "
-                            "files (BVH, AMASS, GVHMR); this input is a video: drop it (a video's world is "
-                            "z up from the person's vertical)")
+            files = "BVH files" if "--up" not in mocap_only and "--no-checks" not in mocap_only else \
+                "mocap files (BVH, AMASS, GVHMR)"
+            why = " (a video's world is z up from the person's vertical)" if "--up" in mocap_only else ""
+            raise LiftError(display_name(input), f"{', '.join(mocap_only)} "
+                            f"{'is' if len(mocap_only) == 1 else 'are'} for {files}; this input is a video: "
+                            f"drop {'it' if len(mocap_only) == 1 else 'them'}{why}")
 
         clip = lift_video(input, focal=focal, body_model=body_model, render=render, progress=bar, fps=fps,
                           allow_partial=allow_partial).clip
     elif allow_partial:
-        raise LiftError(input, "--allow-partial is for videos; this input is mocap")
+        raise LiftError(display_name(input), "--allow-partial is for videos; this input is mocap: drop it")
     else:
         clip = lift_any(input, focal=focal, body_model=body_model, render=render, progress=bar, fps=fps, up=up,
                         scale=scale, check=not no_checks, refine=refine)

@@ -344,7 +344,8 @@ def lift_video(source: VideoSource, *, focal: float | None = None,
                         f"{times[bad - 1]:.4f} s; re-encode the video (e.g. ffmpeg -i IN -c:v libx264 OUT.mp4)")
     timing = uniform_rate(times, fps)
     if not kp.found.any():
-        raise LiftError(name, f"no person found in any of its {T} frames")
+        raise LiftError(name, f"no person found in any of its {T} frames; fix: use a video where one person's "
+                        "whole body is in view and at least about a fifth of the picture's height")
     kp, swapped = consistent_sides(fill_missing(kp))
     if timing.resampled:
         at = resample_times(times, timing.fps)
