@@ -11,6 +11,7 @@ from genmimic.retarget.contacts import (
     TOE_HEIGHT,
     ContactConfig,
     detect_contacts,
+    foot_rest_offsets,
     ground_heights,
     hysteresis,
 )
@@ -82,6 +83,22 @@ def test_contact_starts_only_when_the_landing_foot_slows_down():
     cfg = ContactConfig()
     assert speed[first] < cfg.speed / cfg.hysteresis  # not at 2 cm while still moving fast
     assert first >= 20
+
+
+def test_each_foot_rests_on_the_ground():
+    """A foot whose sole rests 1.5 cm up (a mocap marker placed higher: CMU 01_01's right) is taken down by
+    that much; a foot held still 20 cm up, or never still, is no offset."""
+    t = np.arange(100) / FPS
+    ankle, toe = _right_planted(*_foot(np.zeros(100), 0.0 * t))
+    ankle[:, 1, 2] += 0.015
+    toe[:, 1, 2] += 0.015
+    np.testing.assert_allclose(foot_rest_offsets(ankle, toe, FPS, ContactConfig()), [0.0, 0.015], atol=1e-9)
+    held = ankle.copy(), toe.copy()
+    held[0][:, 0, 2] += 0.2  # the left foot held up, still
+    held[1][:, 0, 2] += 0.2
+    np.testing.assert_allclose(foot_rest_offsets(*held, FPS, ContactConfig()), [0.0, 0.015], atol=1e-9)
+    moving = _foot(np.full(100, 0.01), 0.6 * t)  # both feet slide 1 cm up: never still
+    np.testing.assert_allclose(foot_rest_offsets(*moving, FPS, ContactConfig()), [0.0, 0.0])
 
 
 def test_hysteresis_stops_a_foot_at_the_threshold_from_flickering():

@@ -17,6 +17,7 @@ from . import __version__
 from .contacts import (
     ContactConfig,
     detect_contacts,
+    foot_rest_offsets,
     foot_slide,
     ground_heights,
     pin_feet,
@@ -224,6 +225,11 @@ def retarget(clip: SmplClip, config: RetargetConfig | None = None, *, source: st
     shift[:, 0, 2] = ground
     pos = pos - shift
     feet = {part: points - shift for part, points in feet.items()}
+    rest = foot_rest_offsets(feet["ankle"], feet["toe"], fps_ik, cfg.contact)  # each sole down to the ground
+    for side, name in enumerate(("left", "right")):
+        for part in ("ankle", "toe"):
+            pos[:, index[f"{name}_{part}"], 2] -= rest[side]
+            feet[part][:, side, 2] -= rest[side]
     contacts = detect_contacts(feet["ankle"], feet["toe"], fps_ik, cfg.contact)
     pos, rot = pin_feet(pos, rot, index, contacts, fps_ik, cfg.contact)
 
@@ -255,7 +261,7 @@ def retarget(clip: SmplClip, config: RetargetConfig | None = None, *, source: st
 
     meta = make_meta(
         "genmimic-retarget", __version__, source=source, parent=clip.meta,
-        params={"config": asdict(cfg), "scales": targets.scales,
+        params={"config": asdict(cfg), "scales": targets.scales, "foot_rest_offsets_m": rest.round(4).tolist(),
                 "mapping": {link.keypoint: link.smpl_joint for link in LINKS}},
     )
     out = g1_clip_from_joints(root_pos, root_quat, dof, cfg.fps, meta=meta, contacts=contacts)
