@@ -74,8 +74,7 @@ def lift(
         mocap_only = [name for name, given in (("--up", up is not None), ("--scale", scale is not None),
                                                ("--no-checks", no_checks), ("--refine", refine)) if given]
         if mocap_only:
-            files = "BVH files" if "--up" not in mocap_only and "--no-checks" not in mocap_only else \
-                "mocap files (BVH, AMASS, GVHMR)"
+            files = "mocap files (BVH, AMASS, GVHMR)" if {"--up", "--no-checks"} & set(mocap_only) else "BVH files"
             why = " (a video's world is z up from the person's vertical)" if "--up" in mocap_only else ""
             raise LiftError(display_name(input), f"{', '.join(mocap_only)} "
                             f"{'is' if len(mocap_only) == 1 else 'are'} for {files}; this input is a video: "

@@ -94,6 +94,13 @@ def hysteresis(enter: np.ndarray, stay: np.ndarray) -> np.ndarray:
     return out
 
 
+def _ankle_speed(ankle: np.ndarray, fps: float) -> np.ndarray:
+    """Horizontal speed (T, 2) [m/s] of the ankles (T, 2, 3) (0 for a single frame)."""
+    if len(ankle) < 2:
+        return np.zeros(ankle.shape[:2])
+    return np.linalg.norm(np.gradient(ankle[..., :2], 1.0 / fps, axis=0), axis=-1)
+
+
 def detect_contacts(ankle: np.ndarray, toe: np.ndarray, fps: float, config: ContactConfig) -> np.ndarray:
     """Contact flags (T, 2) for (left, right) from ankle and toe keypoints (T, 2, 3) [m].
 
@@ -106,8 +113,7 @@ def detect_contacts(ankle: np.ndarray, toe: np.ndarray, fps: float, config: Cont
     ``config.min_duration`` are dropped and gaps shorter than it filled.
     """
     height = sole_height(ankle, toe)
-    vel = np.gradient(ankle[..., :2], 1.0 / fps, axis=0) if len(ankle) > 1 else np.zeros_like(ankle[..., :2])
-    speed = np.linalg.norm(vel, axis=-1)
+    speed = _ankle_speed(ankle, fps)
     k = config.hysteresis
     stay = (height < config.height) & (speed < config.speed)
     raw = hysteresis((height < config.height / k) & (speed < config.speed / k), stay)
@@ -134,8 +140,7 @@ def foot_rest_offsets(ankle: np.ndarray, toe: np.ndarray, fps: float, config: Co
         ankle, toe: (T, 2, 3) foot keypoints [m], z-up, the ground at z = 0.
     """
     height = sole_height(ankle, toe)
-    vel = np.gradient(ankle[..., :2], 1.0 / fps, axis=0) if len(ankle) > 1 else np.zeros_like(ankle[..., :2])
-    still = np.linalg.norm(vel, axis=-1) < config.speed / config.hysteresis
+    still = _ankle_speed(ankle, fps) < config.speed / config.hysteresis
     out = np.zeros(2)
     for side in range(2):
         if still[:, side].sum() >= 0.2 * fps:
@@ -154,13 +159,12 @@ def _is_hover(lower: np.ndarray, fps: float, config: ContactConfig) -> bool:
 
 def _glides(height: np.ndarray, contacts: np.ndarray, fps: float, config: ContactConfig) -> np.ndarray:
     """Contacts (T, 2) for the lower foot where the body would otherwise float: a run of frames with no
-    foot in contact whose lower sole stays under ``config.hover_ratio`` times the height a ballistic
-    flight of that length reaches (g T^2 / 8) and under ``config.max_hover`` is no flight, whatever the
-    feet's speed. Lifted videos glide (both feet sliding near the floor at the body's speed, never slow
-    enough to count as planted): measured 2026-12-02, the bundled generated turn-around video had no
-    contact on any of its 137 frames, its G1 feet hovering at a median 4.5 cm, and a lifted 10 s walk had
-    none on 54 % of its frames; the feasibility check found the whole body weight unsupported there.
-    The same hover rule as :func:`ground_heights`'s."""
+    foot in contact that :func:`_is_hover` calls a hover (the rule of :func:`ground_heights`) is no flight,
+    whatever the feet's speed. Lifted videos glide (both feet sliding near the floor at the body's speed,
+    never slow enough to count as planted): measured 2026-12-02, a lifted 10 s walk had no contact on 54 %
+    of its frames, and the feasibility check found the whole body weight unsupported there (270 of 501
+    frames infeasible; 29 with this rule). Feet that jump higher than the hover bound (the bundled
+    generated turn-around video's, 2-8 cm) still get none."""
     out = np.zeros(contacts.shape, bool)
     lower = height.min(axis=1)
     for start, stop in _runs(~contacts.any(axis=1)):
