@@ -50,7 +50,7 @@ def test_a_stream_error_names_the_stage_it_came_from():
         pytest.skip("genmimic-core is not installed as a command")
     out = subprocess.run(f"printf '' | {exe} info -", shell=True, capture_output=True, text=True)
     assert out.returncode == 1
-    assert out.stderr.startswith("error: <stdin of genmimic-core>: standard input is empty: "), out.stderr
+    assert out.stderr.startswith("genmimic-core: error: <stdin>: standard input is empty: "), out.stderr
 
 
 def test_info_on_a_bad_file_is_one_line_and_exit_1(tmp_path):

@@ -54,7 +54,7 @@ def test_shell_pipeline_through_stdin_and_stdout(human_file, tmp_path):
     # the second stage gets a G1 clip, not an SMPL clip: refused with a one-line error
     assert proc.returncode == 1
     last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: <stdin of genmimic-retarget>: expected a genmimic.smpl/1 clip, got genmimic.g1/1")
+    assert last.startswith("genmimic-retarget: error: <stdin>: expected a genmimic.smpl/1 clip, got genmimic.g1/1")
     assert not out.exists()
     proc = subprocess.run(f"cat {human_file} | {exe} - -o - > {out}", shell=True, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

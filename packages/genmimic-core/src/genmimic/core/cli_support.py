@@ -20,15 +20,18 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print ``error: message`` on stderr and return the Exit to raise. Run as a genmimic command, a stream
-    in the message is named with the command (``<stdin of genmimic-retarget>``), so an error in a pipeline
-    of stages says which stage it came from."""
+def error_line(message: str) -> str:
+    """The one line an error is reported as: ``genmimic-retarget: error: message`` when run as a genmimic command,
+    so that an error in a pipeline of stages (``genmimic-lift ... | genmimic-retarget - ... | genmimic-policy
+    track - ...``) says which stage it came from, as Unix tools do; ``error: message`` otherwise (e.g. a
+    command run in-process by typer's ``CliRunner`` or ``python -c``)."""
     prog = os.path.basename(sys.argv[0]) if sys.argv else ""
-    if prog.startswith("genmimic"):
-        for stream in ("<stdin>", "<stdout>"):
-            message = message.replace(stream, f"{stream[:-1]} of {prog}>")
-    typer.echo(f"error: {message}", err=True)
+    return f"{prog}: error: {message}" if prog.startswith("genmimic") else f"error: {message}"
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print :func:`error_line` of ``message`` on stderr and return the Exit to raise."""
+    typer.echo(error_line(message), err=True)
     return typer.Exit(code)
 
 

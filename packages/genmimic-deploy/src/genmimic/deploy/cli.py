@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from genmimic.core.cli_support import reports_errors, setup_logging, stage_app
+from genmimic.core.cli_support import error_line, reports_errors, setup_logging, stage_app
 from genmimic.core.clips import G1Clip, load_clip
 from genmimic.core.stopping import stop_on_signals
 
@@ -116,7 +116,7 @@ def run(
     typer.echo(f"done: {len(compute)} steps, compute p50 {float(_pct(compute, 50)):.2f} ms, "
                f"p99 {float(_pct(compute, 99)):.2f} ms, missed deadlines {int(arrays['missed'].sum())}", err=True)
     if controller.fault is not None:
-        typer.echo(f"error: stopped in damping mode: {controller.damp_reason}", err=True)
+        typer.echo(error_line(f"stopped in damping mode: {controller.damp_reason}"), err=True)
         raise typer.Exit(2)
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from genmimic.core.cli_support import progress, reports_errors, stage_app
+from genmimic.core.cli_support import error_line, progress, reports_errors, stage_app
 from genmimic.core.clips import G1Clip, SmplClip, load_clip, save_clip
 from genmimic.core.errors import GenMimicError
 from genmimic.core.files import display_name, write_bytes_atomic
@@ -82,7 +82,7 @@ def batch(
     for item in retarget_folder(folder, output, cfg, workers):
         if item.error:
             failed += 1
-            typer.echo(f"error: {item.error}", err=True)
+            typer.echo(error_line(item.error), err=True)
         else:
             typer.echo(f"{item.source.name}: {item.report.summary()}", err=True)
         items.append({"source": str(item.source), "output": str(item.output), "error": item.error,
