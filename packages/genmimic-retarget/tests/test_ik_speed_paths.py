@@ -14,7 +14,7 @@ from pink.tasks import FrameTask
 
 from genmimic.core import g1_constants as g1
 from genmimic.core.g1_model import KEYPOINT_PREFIX
-from genmimic.retarget.ik import CONFIG_LIMIT_GAIN, G1IK, _robot, pinocchio_q
+from genmimic.retarget.ik import CONFIG_LIMIT_GAIN, G1IK, _robot, pinocchio_q, posture_costs
 from genmimic.retarget.keypoint_task import KeypointTasks
 from genmimic.retarget.mapping import LINKS
 
@@ -90,6 +90,8 @@ def test_ik_step_is_pinks_solve_ik(velocity_limit):
     for limit in pink_limits:  # the same joints bounded
         np.testing.assert_array_equal(limit.indices, robot.bounded)
     posture = PostureTask(cost=ik.config.posture_cost)
+    posture.cost = np.zeros(robot.model.nv - 6)  # per joint (IKConfig.posture_joint_costs), in Pinocchio's order
+    posture.cost[robot.dof_q_index - 7] = posture_costs(ik.config)
     posture.set_target(pinocchio_q(np.zeros(3), np.array([1.0, 0, 0, 0]), np.array(g1.DEFAULT_DOF_POS)))
     rng = np.random.default_rng(11)
     lower, upper = np.array([j.lower for j in g1.JOINTS]), np.array([j.upper for j in g1.JOINTS])

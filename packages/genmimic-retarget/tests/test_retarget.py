@@ -45,10 +45,15 @@ def test_ik_recovers_keypoints_made_by_the_g1s_own_kinematics():
     frames = {f.name: f for f in g1.KEYPOINT_FRAMES}
     positions = keypoint_positions(root, quat, dof)[:, ORDER]
     rotations = np.stack([poses.rot[:, body_index(frames[link.keypoint].parent)] for link in LINKS], axis=1)
-    sol = G1IK(IKConfig(iterations=3)).solve(positions, rotations, fps)
+    sol = G1IK(IKConfig(iterations=3, posture_joint_costs=())).solve(positions, rotations, fps)
     recovered = keypoint_positions(sol.root_pos, sol.root_quat, sol.dof_pos)[:, ORDER]
     error = np.linalg.norm(recovered - positions, axis=-1)
     assert error.max() < 0.01, f"max keypoint error {error.max():.4f} m"
+    # the default twist costs hold shoulder yaw and wrist roll towards 0 (this motion turns them up to ~1 rad):
+    # the keypoints then miss by a little, never by much
+    sol = G1IK(IKConfig(iterations=3)).solve(positions, rotations, fps)
+    error = np.linalg.norm(keypoint_positions(sol.root_pos, sol.root_quat, sol.dof_pos)[:, ORDER] - positions, axis=-1)
+    assert error.mean() < 0.005 and error.max() < 0.03, (error.mean(), error.max())
 
 
 def test_mirrored_motion_gives_the_mirrored_robot_motion():
