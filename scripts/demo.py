@@ -123,9 +123,10 @@ def ik_note(report) -> str:
     share = "every IK frame" if n == total else f"{n} of {total} IK frames ({100 * n / max(total, 1):.0f} %)"
     which = [name for name, _ in report.nonconverged_keypoints[:3]]
     always = [name for name, frames in report.nonconverged_keypoints if frames >= 0.9 * total]
-    if always:  # a keypoint off on (nearly) every frame: a posture the G1 cannot take, not a failed solve
-        why = (f"the {', '.join(always)} miss on (nearly) every frame: the lifted body's posture there, e.g. a "
-               "trunk bent more than the G1's waist allows, is one the G1 cannot take")
+    if always:  # a keypoint off on (nearly) every frame: the G1's build, not a failed solve
+        why = (f"the {', '.join(always)} miss on (nearly) every frame: the G1's build differs there from the lifted "
+               "body's, a constant difference (e.g. the G1's shoulders and head sit lower on its torso than a "
+               "video-lifted person's) or a posture it cannot take (a trunk bent more than its waist allows)")
     else:
         why = "the G1's proportions and joint limits cannot match the human there" + (
             f"; most often the {', '.join(which)}" if which else "")

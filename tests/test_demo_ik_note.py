@@ -37,8 +37,8 @@ def test_the_note_counts_ik_frames_and_says_a_small_miss_is_harmless(demo):
     trunk = _report(232, 0.087, nonconverged_keypoints=(("torso", 232), ("head", 232), ("left_shoulder", 232),
                                                            ("pelvis", 9)))
     assert trunk.summary().endswith("over 5 cm off (torso on 232, head on 232, left_shoulder on 232)")
-    assert ("(the torso, head, left_shoulder miss on (nearly) every frame: the lifted body's posture there"
-            in demo.ik_note(trunk))
+    assert ("(the torso, head, left_shoulder miss on (nearly) every frame: the G1's build differs there from the "
+            "lifted body's" in demo.ik_note(trunk))
     scattered = _report(40, 0.087, nonconverged_keypoints=(("right_hand", 30), ("head", 12)))
     assert "cannot match the human there; most often the right_hand, head; largest" in demo.ik_note(scattered)
 
