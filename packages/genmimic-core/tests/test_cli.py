@@ -96,6 +96,21 @@ def test_log_lines_name_the_command_and_the_module_only_with_verbose(capsys):
         logging.basicConfig(force=True)
 
 
+def test_a_shared_modules_log_line_names_the_command_that_runs(capsys, monkeypatch):
+    """genmimic-core's signal handling inside `genmimic-policy train` said "genmimic-core: ..." (2026-12-02)."""
+    import logging
+
+    from genmimic.core.cli_support import setup_logging
+
+    monkeypatch.setattr("sys.argv", ["/venv/bin/genmimic-policy", "train"])
+    try:
+        setup_logging(False)
+        logging.getLogger("genmimic.core.stopping").warning("teacher PPO: SIGTERM received")
+        assert capsys.readouterr().err == "genmimic-policy: teacher PPO: SIGTERM received\n"
+    finally:
+        logging.basicConfig(force=True)
+
+
 def test_version_option_as_every_stage_command():
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.startswith("genmimic-core ")

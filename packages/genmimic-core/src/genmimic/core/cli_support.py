@@ -86,7 +86,9 @@ def counts_progress(description: str, total: int) -> Iterator[Callable[[int, int
 
 class _CommandFormatter(logging.Formatter):
     """``genmimic-<stage>: message`` for the project's loggers (``genmimic.<stage>.<module>``), as the
-    commands name themselves in their own lines; ``-v`` keeps the module (``genmimic.lift.lift_video``)."""
+    commands name themselves in their own lines: the running genmimic command's name (so a shared module's
+    line, e.g. genmimic-core's signal handling inside ``genmimic-policy train``, names the command the user
+    ran), else the logger's stage; ``-v`` keeps the module (``genmimic.lift.lift_video``)."""
 
     def __init__(self, verbose: bool) -> None:
         super().__init__("%(message)s")
@@ -94,7 +96,9 @@ class _CommandFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         parts = record.name.split(".")
-        who = record.name if self.verbose or parts[0] != "genmimic" or len(parts) < 2 else f"genmimic-{parts[1]}"
+        prog = os.path.basename(sys.argv[0]) if sys.argv else ""
+        stage = prog if prog.startswith("genmimic") else f"genmimic-{parts[1]}" if len(parts) > 1 else record.name
+        who = record.name if self.verbose or parts[0] != "genmimic" else stage
         return f"{who}: {super().format(record)}"
 
 
