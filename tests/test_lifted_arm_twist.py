@@ -17,7 +17,8 @@ from genmimic.lift.evaluate import closed_loop
 from genmimic.retarget.ik import IKConfig, posture_costs
 from genmimic.retarget.pipeline import RetargetConfig, retarget
 
-TWIST_JOINTS = ("left_shoulder_yaw_joint", "right_shoulder_yaw_joint", "left_wrist_roll_joint", "right_wrist_roll_joint")
+TWIST_JOINTS = ("left_shoulder_yaw_joint", "right_shoulder_yaw_joint", "left_wrist_roll_joint",
+                "right_wrist_roll_joint")
 
 
 def _twist_error_deg(lifted, truth) -> np.ndarray:

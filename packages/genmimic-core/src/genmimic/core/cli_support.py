@@ -20,13 +20,19 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 
+def _command_name() -> str:
+    """The running genmimic command's name (``genmimic-retarget``), or "" when not run as one."""
+    prog = os.path.basename(sys.argv[0]) if sys.argv else ""
+    return prog if prog.startswith("genmimic") else ""
+
+
 def error_line(message: str) -> str:
     """The one line an error is reported as: ``genmimic-retarget: error: message`` when run as a genmimic command,
     so that an error in a pipeline of stages (``genmimic-lift ... | genmimic-retarget - ... | genmimic-policy
     track - ...``) says which stage it came from, as Unix tools do; ``error: message`` otherwise (e.g. a
     command run in-process by typer's ``CliRunner`` or ``python -c``)."""
-    prog = os.path.basename(sys.argv[0]) if sys.argv else ""
-    return f"{prog}: error: {message}" if prog.startswith("genmimic") else f"error: {message}"
+    prog = _command_name()
+    return f"{prog}: error: {message}" if prog else f"error: {message}"
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -96,8 +102,7 @@ class _CommandFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         parts = record.name.split(".")
-        prog = os.path.basename(sys.argv[0]) if sys.argv else ""
-        stage = prog if prog.startswith("genmimic") else f"genmimic-{parts[1]}" if len(parts) > 1 else record.name
+        stage = _command_name() or (f"genmimic-{parts[1]}" if len(parts) > 1 else record.name)
         who = record.name if self.verbose or parts[0] != "genmimic" else stage
         return f"{who}: {super().format(record)}"
 

@@ -154,8 +154,8 @@ class _Tree:
     def fail(self, found: list[str], missing: str) -> LiftError:
         listed = ", ".join(self.names[:40]) + (" ..." if len(self.names) > 40 else "")
         return LiftError(self.source, f"cannot map the skeleton to SMPL: found {'; '.join(found) or 'nothing'}; "
-                         f"missing {missing} (joints in the file: {listed}); fix: export the whole body (a root with two legs, "
-                         "a spine up to the neck and both arms)")
+                         f"missing {missing} (joints in the file: {listed}); fix: export the whole body (a root with "
+                         "two legs, a spine up to the neck and both arms)")
 
 
 def _limb(tree: _Tree, start: int, chain: list[int]) -> tuple[int, int, int, int | None, int | None]:

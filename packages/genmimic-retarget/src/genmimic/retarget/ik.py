@@ -49,10 +49,9 @@ class IKConfig:
         in a video lift): with ``posture_cost`` alone the IK left them wherever the noise took them. Measured
         2026-12-02 on 8 genmimic-synth kinds (seed 4000, 8 s) rendered, lifted by genmimic-lift and retargeted,
         against the same motions retargeted from the truth (README, "Arm twist"; ``tests/test_lifted_arm_twist.py``
-        checks one such motion): shoulder-yaw error
-        43 -> 8 deg RMS, wrist roll 17 -> 2 deg, all joints 18 -> 14 deg, the hands' root-relative error unchanged
-        (11.6 cm); on CMU 01_01 (mocap) the arm keypoints move 0.3 cm on average (1.8 cm at most) and the
-        mean keypoint error is unchanged at 1.2 cm.
+        checks one such motion): shoulder-yaw error 43 -> 8 deg RMS, wrist roll 17 -> 2 deg, all joints 18 -> 14
+        deg, the hands' root-relative error unchanged (11.6 cm); on CMU 01_01 (mocap) the arm keypoints move 0.3 cm
+        on average (1.8 cm at most) and the mean keypoint error is unchanged at 1.2 cm.
     damping: Tikhonov damping of the QP.
     converged_error: a frame whose largest keypoint error exceeds this [m] counts as not converged.
     solver: QP solver; "daqp", the one the IK calls (kept here so the output's meta names it).
