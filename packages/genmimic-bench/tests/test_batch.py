@@ -141,8 +141,8 @@ def test_time_limit_and_memory_limit(inputs, tmp_path):
     assert r.status == "failed" and "time limit of 0.05 s" in r.error and r.failed_stage == "worker"
     with pytest.raises(GenMimicError, match="--memory-mb 300 is less than the .* MiB"):
         limit_memory(300)  # this process uses more: refused before any limit is set
-    with pytest.raises(GenMimicError, match="cannot start: no worker was ready within 0.5 s"):
-        run_batch(task, tmp_path / "s", BatchOptions(startup_s=0.5), backend="local", workers=1)
+    with pytest.raises(GenMimicError, match="cannot start: no worker was ready within 0.01 s"):
+        run_batch(task, tmp_path / "s", BatchOptions(startup_s=0.01), backend="local", workers=1)
 
 
 def test_a_failed_input_keeps_only_the_outputs_its_record_lists(tmp_path):
