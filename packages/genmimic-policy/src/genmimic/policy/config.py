@@ -231,12 +231,19 @@ class PPOConfig:
     # Weight of the pull of some joints' mean actions towards the reference's angles (ppo.reference_action_loss,
     # the G1 teacher only; 0: off). From 170.34 M steps (2026-12-02)
     reference_coef: float = 0.0
-    # The joints it pulls: those whose SDK name contains one of these. Not the joints that carry the body's
+    # The joints it pulls: those whose SDK name contains one of these: the joints that turn a limb or the
+    # body about its own axis, which the keypoint terms barely see. Not the joints that carry the body's
     # weight (hip pitch and roll, knees, ankles, waist roll and pitch), whose PD targets must lead the
-    # reference by what gravity needs. Arms only until 179.2 M steps; then hip and waist yaw too: at 179.2 M
-    # on held-out arm-variety starts the hip-yaw targets sat 0.74 rad outside the reference's (right +, left -)
-    # and on the demo the thighs were turned ~30 deg outwards.
-    reference_joints: tuple[str, ...] = ("shoulder", "elbow", "wrist", "hip_yaw", "waist_yaw")
+    # reference by what gravity needs, and (from 227.89 M steps) not the arms' pitch, roll and elbow joints,
+    # for the same reason: measured 2026-12-02 with the teacher at 227.9 M on lifted `wave` and `point`
+    # clips, the arm's PD targets sat on the reference's angles (-60 to +12 ms of lead) while the joints lagged
+    # 60-130 ms, and the hand fell 0.25 m under the raise within 1 s; the same teacher with its arm targets
+    # replaced by the inverse-dynamics feed-forward ``q_ref + (tau_ID + kd qdot_ref) / kp`` (peak 21 of 25 Nm
+    # on the shoulder, i.e. targets up to 1.5 rad ahead of the reference at these gains) ran the lifted wave
+    # to its end. A pull towards ``q_ref`` works against exactly that lead. Arms only until 179.2 M steps;
+    # then hip and waist yaw too: at 179.2 M on held-out arm-variety starts the hip-yaw targets sat 0.74 rad
+    # outside the reference's (right +, left -) and on the demo the thighs were turned ~30 deg outwards.
+    reference_joints: tuple[str, ...] = ("shoulder_yaw", "wrist_roll", "hip_yaw", "waist_yaw")
     max_grad_norm: float = 1.0
     init_log_std: float = -0.7
     # Upper bound on the action noise's standard deviation [rad] (each joint), enforced after every update;
