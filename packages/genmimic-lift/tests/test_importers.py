@@ -221,6 +221,10 @@ def test_gvhmr_import_converts_y_up(tmp_path, walk_clip):
 def test_unknown_extension_and_misplaced_options(tmp_path):
     with pytest.raises(LiftError, match="unknown file type '.txt'"):
         lift_any(tmp_path / "a.txt")
+    # robot motion (a BeyondMimic CSV, a GMR pickle) is named as such, with the command that imports it
+    for name in ("motion.csv", "motion.pkl"):
+        with pytest.raises(LiftError, match=rf"robot motion .*genmimic-retarget import .*{name} -o g1.npz"):
+            lift_any(tmp_path / name)
     with pytest.raises(LiftError, match="--render"):
         lift_any(tmp_path / "a.bvh", render=tmp_path / "r.mp4")
 

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".webm", ".mkv", ".m4v")
 MOCAP_EXTENSIONS = (".bvh", ".npz", ".pt", ".pth")
 UP_AXES = ("y", "z")
+# robot-motion files that genmimic-retarget imports (its interop module: BeyondMimic/mjlab CSV, GMR pickle)
+ROBOT_MOTION_EXTENSIONS = (".csv", ".pkl", ".pickle")
 
 
 def input_kind(source: str | os.PathLike[str]) -> str:
@@ -38,6 +40,9 @@ def input_kind(source: str | os.PathLike[str]) -> str:
     known = " ".join(VIDEO_EXTENSIONS + MOCAP_EXTENSIONS)
     if name != "-" and Path(name).is_dir():
         raise LiftError(name, f"is a directory; give one motion or video file ({known})")
+    if suffix in ROBOT_MOTION_EXTENSIONS:
+        raise LiftError(name, f"a {suffix} file is robot motion (G1 joint angles), not human motion: import it with "
+                        f"`genmimic-retarget import {name} -o g1.npz`")
     raise LiftError(name, f"unknown file type {suffix or '(no extension)'!r}; expected one of: {known} (or - for "
                     "standard input)")
 
