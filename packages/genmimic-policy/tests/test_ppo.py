@@ -159,7 +159,7 @@ def test_reference_loss_pulls_the_weighted_means_to_the_reference_actions_within
 def test_the_g1_reference_prior_reads_the_reference_arm_angles_from_the_teacher_observation(bank):
     """The prior's block is the reference's joint angles about the default pose in the teacher observation
     the env builds, and it weights the joints that turn a limb or the body about its own axis only (shoulder
-    yaw, wrist roll, hip and waist yaw: the configured ``reference_joints``), not the arms' pitch, roll and
+    yaw, the wrists, hip and waist yaw: the configured ``reference_joints``), not the arms' pitch, roll and
     elbow joints, whose PD targets must lead the reference in fast motion."""
     from genmimic.core import g1_constants as g1
     from genmimic.policy.config import action_scale, default_config
@@ -175,7 +175,8 @@ def test_the_g1_reference_prior_reads_the_reference_arm_angles_from_the_teacher_
     np.testing.assert_allclose(prior.scale, action_scale(), rtol=1e-6)
     pulled = [n for n, w in zip(g1.JOINT_NAMES, prior.weight, strict=True) if w > 0]
     assert set(pulled) == {"left_hip_yaw_joint", "right_hip_yaw_joint", "waist_yaw_joint", "left_shoulder_yaw_joint",
-                           "right_shoulder_yaw_joint", "left_wrist_roll_joint", "right_wrist_roll_joint"}
+                           "right_shoulder_yaw_joint"} | {f"{side}_wrist_{axis}_joint" for side in ("left", "right")
+                                                         for axis in ("roll", "pitch", "yaw")}
     arms_only = reference_prior(dataclasses.replace(cfg, ppo=dataclasses.replace(
         cfg.ppo, reference_joints=("shoulder", "elbow", "wrist"))))
     assert int(np.sum(arms_only.weight)) == 14
