@@ -67,3 +67,20 @@ def test_not_a_run_is_one_line_error(tmp_path, run_and_clips, capsys):
     assert main([str(tmp_path), str(clips)]) == 1
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and str(tmp_path) in err
+
+
+def test_falls_only_runs_each_clip_until_a_fall_or_its_end(run_and_clips, capsys):
+    """Only a fall ends a clip: no clip ends by drift, posture or an end effector, and none ends earlier than
+    with the training's endings (the same deterministic teacher, the same states until the first ending)."""
+    run, clips = run_and_clips
+    trained, lifted = evaluate_teacher(run, clips), evaluate_teacher(run, clips, falls_only=True)
+    assert lifted.falls_only and not trained.falls_only
+    assert lifted.drifts == lifted.postures == lifted.limbs == 0.0
+    assert lifted.completed + lifted.falls == pytest.approx(1.0)
+    for a, b in zip(trained.per_clip, lifted.per_clip, strict=True):
+        assert b.ending in ("end", "fall") and b.steps >= a.steps
+    assert any(b.steps > a.steps for a, b in zip(trained.per_clip, lifted.per_clip, strict=True)), \
+        "an untrained teacher is ended early by the training's bounds"
+    assert main([str(run), str(clips), "--falls-only"]) == 0
+    assert "only falls end a clip" in capsys.readouterr().out
+    assert main([str(run), "--falls-only"]) == 2

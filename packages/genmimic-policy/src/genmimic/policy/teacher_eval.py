@@ -13,7 +13,15 @@ are what ended it, ``rewards.posture_off``), or a hand's or ankle's height off b
 waves). A clip run to its end is then scored by :func:`genmimic.core.tracking.score_tracking`, the one
 definition of the strict success criterion, so the ledger's figure is the issue's target figure.
 
-Run: ``python -m genmimic.policy.teacher_eval RUN/ CLIPS/`` (prints a table and the summary line).
+With ``falls_only`` (``--falls-only``) only a fall ends a clip, as in ``track`` and the benchmark, which score
+the student: the training's drift, posture and end-effector bounds are there to stop hopeless episodes and
+steer adaptive sampling, not part of the strict criterion, which is then scored over the whole clip. Measured
+2026-12-03 at 268.0 M env steps on the lifted held-out set: 45 % strict with the training's endings, 80 % with
+falls only (the drift endings were 0.5 m of pelvis lag on lifted walks whose root-relative pose still met
+the criterion).
+
+Run: ``python -m genmimic.policy.teacher_eval RUN/ CLIPS/ [--falls-only]`` (prints a table and the summary
+line).
 """
 
 from __future__ import annotations
@@ -64,11 +72,13 @@ class TeacherClip(NamedTuple):
 class TeacherEvaluation(NamedTuple):
     """``completed``: share of clips run to the end; ``strict_success``: share meeting the strict criterion;
     ``survival``: mean share of each clip survived; ``falls`` / ``drifts`` / ``postures`` / ``limbs``: share
-    of clips ended by a fall / by drift / by the joint angles / by an end effector's height; ``mean_error``
+    of clips ended by a fall / by drift / by the joint angles / by an end effector's height (``falls_only``:
+    only falls ended clips); ``mean_error``
     and ``hands_error`` [m], means over clips; ``joint_error`` [rad] likewise."""
 
     iteration: int
     env_steps: int
+    falls_only: bool
     clips: int
     completed: float
     strict_success: float
@@ -83,8 +93,15 @@ class TeacherEvaluation(NamedTuple):
     per_clip: list[TeacherClip]
 
 
-def evaluate_teacher(run: str | Path, clips: str | Path) -> TeacherEvaluation:
-    """Run the teacher of ``run`` (its ``config.json`` and ``teacher.msgpack``) on every G1 clip of ``clips``.
+#: The training's bounds that ``falls_only`` lifts (heading: pi, beyond which no error goes).
+FALLS_ONLY = {"max_root_relative_error": np.inf, "max_root_drift": np.inf, "max_heading_error": np.pi,
+              "max_joint_position_error": np.inf, "max_joint_error": np.inf,
+              "max_end_effector_height_error": np.inf}
+
+
+def evaluate_teacher(run: str | Path, clips: str | Path, *, falls_only: bool = False) -> TeacherEvaluation:
+    """Run the teacher of ``run`` (its ``config.json`` and ``teacher.msgpack``) on every G1 clip of ``clips``;
+    with ``falls_only`` only a fall ends a clip (:data:`FALLS_ONLY`).
 
     Raises CheckpointError when ``run`` is not a run or has no readable teacher; the clip loader's errors for
     ``clips``."""
@@ -97,7 +114,7 @@ def evaluate_teacher(run: str | Path, clips: str | Path) -> TeacherEvaluation:
     cfg = run_dir.read_config()
     state, info = load_teacher(run_dir.checkpoint("teacher"), cfg)
     mean = jax.jit(lambda o: policy_mean(state.params.policy, state.normalizer, o))
-    env_cfg = dataclasses.replace(cfg.env, episode_length=10**9)
+    env_cfg = dataclasses.replace(cfg.env, episode_length=10**9, **(FALLS_ONLY if falls_only else {}))
     rows = []
     for name, clip in load_clip_dir(clips):
         bank = make_bank([reference_from_clip(clip, cfg.env.ctrl_dt, source=name)])
@@ -130,7 +147,7 @@ def evaluate_teacher(run: str | Path, clips: str | Path) -> TeacherEvaluation:
                                 score.root_relative_error, score.groups.hands, score.root_error_per_m,
                                 score.final_heading_error, score.joint_error))
     share = lambda f: float(np.mean([f(r) for r in rows])) if rows else float("nan")  # noqa: E731
-    return TeacherEvaluation(int(info["iteration"]), int(info["env_steps"]), len(rows),
+    return TeacherEvaluation(int(info["iteration"]), int(info["env_steps"]), falls_only, len(rows),
                              share(lambda r: r.ending == "end"), share(lambda r: r.strict_success),
                              share(lambda r: r.steps / max(1, r.length - 1)),
                              share(lambda r: r.ending == "fall"), share(lambda r: r.ending == "drift"),
@@ -148,7 +165,8 @@ def format_evaluation(ev: TeacherEvaluation) -> str:
              f"  heading at the end {np.degrees(r.final_heading_error):4.0f} deg"
              f"  joint angles {np.degrees(r.joint_error):4.1f} deg"
              for r in ev.per_clip]
-    lines.append(f"teacher at iteration {ev.iteration} ({ev.env_steps / 1e6:.1f} M env steps): "
+    lines.append(f"teacher at iteration {ev.iteration} ({ev.env_steps / 1e6:.1f} M env steps"
+                 f"{', only falls end a clip' if ev.falls_only else ''}): "
                  f"{100 * ev.completed:.0f} % of {ev.clips} clips run to the end, strict success "
                  f"{100 * ev.strict_success:.0f} %, mean survival "
                  f"{100 * ev.survival:.0f} %, falls {100 * ev.falls:.0f} %, drift {100 * ev.drifts:.0f} %, "
@@ -160,12 +178,14 @@ def format_evaluation(ev: TeacherEvaluation) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 2:
-        print("usage: python -m genmimic.policy.teacher_eval RUN_DIR CLIPS", file=sys.stderr)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    falls_only = "--falls-only" in argv
+    paths = [a for a in argv if a != "--falls-only"]
+    if len(paths) != 2 or any(a.startswith("-") for a in paths):
+        print("usage: python -m genmimic.policy.teacher_eval RUN_DIR CLIPS [--falls-only]", file=sys.stderr)
         return 2
     try:
-        print(format_evaluation(evaluate_teacher(argv[0], argv[1])))
+        print(format_evaluation(evaluate_teacher(paths[0], paths[1], falls_only=falls_only)))
     except GenMimicError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
