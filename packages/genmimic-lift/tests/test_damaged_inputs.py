@@ -44,12 +44,22 @@ def test_a_word_in_the_motion_section_is_named_not_a_numpy_error(tmp_path):
 def test_a_bvh_cut_inside_its_hierarchy_says_so_and_a_bad_line_inside_gets_a_fix(tmp_path):
     cut = tmp_path / "cut.bvh"
     cut.write_text(HIERARCHY[:HIERARCHY.index("Xrotation Yrotation\n    End")])  # cut mid-line, as a copy stops
-    with pytest.raises(LiftError, match=r"cut.bvh: line 9: bad CHANNELS line .*without a MOTION section "
+    with pytest.raises(LiftError, match=r"cut.bvh: line 9: CHANNELS says 3 but lists 1 .*without a MOTION section "
                                         r"\(cut short\?\); fix: re-export or re-copy it"):
         lift_any(cut)
     bad = tmp_path / "bad.bvh"
     bad.write_text(HIERARCHY.replace("CHANNELS 3 Zrotation", "CHANNELS 3 Wrotation") + "0 " * 9 + "\n" * 3)
     with pytest.raises(LiftError, match=r"bad.bvh: line 9: bad CHANNELS line .*; fix: correct that line"):
+        lift_any(bad)
+
+
+@pytest.mark.parametrize("count, said", [(5, "5 but lists 6"), (7, "7 but lists 6")])
+def test_a_channel_count_that_disagrees_with_its_names_is_named(tmp_path, count, said):
+    """A hand-edited or mis-exported CHANNELS line: the count and the names listed are both given (before, a
+    count of 5 with 6 names read as "unexpected 'Yrotation'")."""
+    bad = tmp_path / "count.bvh"
+    bad.write_text(HIERARCHY.replace("CHANNELS 6 Xposition", f"CHANNELS {count} Xposition") + "0 " * 9 + "\n" * 3)
+    with pytest.raises(LiftError, match=rf"count.bvh: line 5: .*CHANNELS.* {said}.*; fix: correct that line"):
         lift_any(bad)
 
 

@@ -147,6 +147,10 @@ def parse_bvh(text: str, source: str = "<bvh>") -> BvhMotion:
                 elif key == "CHANNELS":
                     n = int(tok[1])
                     chans = tuple(tok[2:2 + n])
+                    listed = [t for t in tok[2:] if t[1:].lower() in ("position", "rotation") and t[0].upper() in "XYZ"]
+                    if len(listed) != n and len(listed) == len(tok) - 2:  # every word a channel, a wrong count
+                        raise ValueError(f"CHANNELS says {n} but lists {len(listed)} channel names "
+                                         f"({' '.join(listed)})")
                     if len(chans) != n or any(c[1:].lower() not in ("position", "rotation") or c[0].upper() not in "XYZ"
                                               for c in chans):
                         raise ValueError(f"bad CHANNELS line {lines[i].strip()!r}")
