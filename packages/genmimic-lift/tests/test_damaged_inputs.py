@@ -63,6 +63,14 @@ def test_a_channel_count_that_disagrees_with_its_names_is_named(tmp_path, count,
         lift_any(bad)
 
 
+def test_a_channel_count_that_is_not_a_number_is_named(tmp_path):
+    bad = tmp_path / "six.bvh"
+    bad.write_text(HIERARCHY.replace("CHANNELS 6 Xposition", "CHANNELS six Xposition") + "0 " * 9 + "\n" * 3)
+    with pytest.raises(LiftError, match=r"six.bvh: line 5: CHANNELS needs a count of channels, got 'six'; fix") as info:
+        lift_any(bad)
+    assert "invalid literal" not in str(info.value)
+
+
 def test_a_text_file_named_mp4_gets_a_fix(tmp_path):
     pytest.importorskip("av")
     bad = tmp_path / "notvideo.mp4"

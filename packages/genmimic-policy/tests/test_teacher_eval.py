@@ -84,3 +84,6 @@ def test_falls_only_runs_each_clip_until_a_fall_or_its_end(run_and_clips, capsys
     assert main([str(run), str(clips), "--falls-only"]) == 0
     assert "only falls end a clip" in capsys.readouterr().out
     assert main([str(run), "--falls-only"]) == 2
+    assert main([str(run), str(clips), "--fall-only"]) == 2
+    assert "unknown option --fall-only" in capsys.readouterr().err
+    assert main(["--help"]) == 0 and "--falls-only  only a fall ends a clip" in capsys.readouterr().out

@@ -145,6 +145,8 @@ def parse_bvh(text: str, source: str = "<bvh>") -> BvhMotion:
                         offsets[stack[-1]] = [float(x) for x in tok[1:4]]
                     tok = tok[4:]
                 elif key == "CHANNELS":
+                    if len(tok) < 2 or not tok[1].isdigit():
+                        raise ValueError(f"CHANNELS needs a count of channels, got {' '.join(tok[1:2]) or 'nothing'!r}")
                     n = int(tok[1])
                     chans = tuple(tok[2:2 + n])
                     listed = [t for t in tok[2:] if t[1:].lower() in ("position", "rotation") and t[0].upper() in "XYZ"]

@@ -167,7 +167,7 @@ def format_evaluation(ev: TeacherEvaluation) -> str:
              for r in ev.per_clip]
     lines.append(f"teacher at iteration {ev.iteration} ({ev.env_steps / 1e6:.1f} M env steps"
                  f"{', only falls end a clip' if ev.falls_only else ''}): "
-                 f"{100 * ev.completed:.0f} % of {ev.clips} clips run to the end, strict success "
+                 f"{100 * ev.completed:.0f} % of {ev.clips} clip{"s" if ev.clips != 1 else ""} run to the end, strict success "
                  f"{100 * ev.strict_success:.0f} %, mean survival "
                  f"{100 * ev.survival:.0f} %, falls {100 * ev.falls:.0f} %, drift {100 * ev.drifts:.0f} %, "
                  f"posture {100 * ev.postures:.0f} %, "
@@ -179,10 +179,19 @@ def format_evaluation(ev: TeacherEvaluation) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    usage = "usage: python -m genmimic.policy.teacher_eval RUN_DIR CLIPS [--falls-only]"
+    if any(a in ("-h", "--help") for a in argv):
+        print(f"{usage}\n\nRun the teacher of RUN_DIR on every G1 clip of CLIPS (a folder or one .npz) and print a "
+              "table and the summary line the ledger quotes.\n  --falls-only  only a fall ends a clip (as `track` "
+              "and the benchmark score a student); by default the training's drift, posture and end-effector "
+              "bounds end it too.")
+        return 0
+    unknown = [a for a in argv if a.startswith("-") and a != "--falls-only"]
     falls_only = "--falls-only" in argv
-    paths = [a for a in argv if a != "--falls-only"]
-    if len(paths) != 2 or any(a.startswith("-") for a in paths):
-        print("usage: python -m genmimic.policy.teacher_eval RUN_DIR CLIPS [--falls-only]", file=sys.stderr)
+    paths = [a for a in argv if not a.startswith("-")]
+    if unknown or len(paths) != 2:
+        problem = f"unknown option {unknown[0]}" if unknown else f"expected 2 paths, got {len(paths)}"
+        print(f"error: {problem}\n{usage}", file=sys.stderr)
         return 2
     try:
         print(format_evaluation(evaluate_teacher(paths[0], paths[1], falls_only=falls_only)))
