@@ -167,7 +167,8 @@ def format_evaluation(ev: TeacherEvaluation) -> str:
              for r in ev.per_clip]
     lines.append(f"teacher at iteration {ev.iteration} ({ev.env_steps / 1e6:.1f} M env steps"
                  f"{', only falls end a clip' if ev.falls_only else ''}): "
-                 f"{100 * ev.completed:.0f} % of {ev.clips} clip{"s" if ev.clips != 1 else ""} run to the end, strict success "
+                 f"{100 * ev.completed:.0f} % of {ev.clips} clip{'s' if ev.clips != 1 else ''} run to the end, "
+                 f"strict success "
                  f"{100 * ev.strict_success:.0f} %, mean survival "
                  f"{100 * ev.survival:.0f} %, falls {100 * ev.falls:.0f} %, drift {100 * ev.drifts:.0f} %, "
                  f"posture {100 * ev.postures:.0f} %, "
