@@ -88,6 +88,11 @@ def decode_bvh(data: bytes, source: str = "<bvh>") -> str:
         return data.decode("latin-1")
 
 
+def _is_channel(word: str) -> bool:
+    """A BVH channel name: X, Y or Z then position or rotation, in any case."""
+    return word[:1].upper() in ("X", "Y", "Z") and word[1:].lower() in ("position", "rotation")
+
+
 def parse_bvh(text: str, source: str = "<bvh>") -> BvhMotion:
     """Parse BVH text (a byte-order mark, blank lines, tabs, CRLF, ``{`` on the joint's line accepted);
     raises :class:`LiftError` naming ``source`` and the line of a problem."""
@@ -149,12 +154,11 @@ def parse_bvh(text: str, source: str = "<bvh>") -> BvhMotion:
                         raise ValueError(f"CHANNELS needs a count of channels, got {' '.join(tok[1:2]) or 'nothing'!r}")
                     n = int(tok[1])
                     chans = tuple(tok[2:2 + n])
-                    listed = [t for t in tok[2:] if t[1:].lower() in ("position", "rotation") and t[0].upper() in "XYZ"]
+                    listed = [t for t in tok[2:] if _is_channel(t)]
                     if len(listed) != n and len(listed) == len(tok) - 2:  # every word a channel, a wrong count
                         raise ValueError(f"CHANNELS says {n} but lists {len(listed)} channel names "
                                          f"({' '.join(listed)})")
-                    if len(chans) != n or any(c[1:].lower() not in ("position", "rotation") or c[0].upper() not in "XYZ"
-                                              for c in chans):
+                    if len(chans) != n or not all(_is_channel(c) for c in chans):
                         raise ValueError(f"bad CHANNELS line {lines[i].strip()!r}")
                     channels[stack[-1]] = tuple(c[0].upper() + c[1:].lower() for c in chans)
                     tok = tok[2 + n:]

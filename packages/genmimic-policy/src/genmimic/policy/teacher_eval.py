@@ -73,8 +73,8 @@ class TeacherEvaluation(NamedTuple):
     """``completed``: share of clips run to the end; ``strict_success``: share meeting the strict criterion;
     ``survival``: mean share of each clip survived; ``falls`` / ``drifts`` / ``postures`` / ``limbs``: share
     of clips ended by a fall / by drift / by the joint angles / by an end effector's height (``falls_only``:
-    only falls ended clips); ``mean_error``
-    and ``hands_error`` [m], means over clips; ``joint_error`` [rad] likewise."""
+    only falls ended clips); ``mean_error`` and ``hands_error`` [m], means over clips; ``joint_error`` [rad]
+    likewise."""
 
     iteration: int
     env_steps: int
