@@ -40,12 +40,20 @@ def test_every_kind_builds_a_valid_clip(synthesis):
     assert clip.meta["params"]["kind"] == clip.meta["source"].removeprefix("synth:")
 
 
+def _kind(synthesis) -> str:
+    return synthesis.clip.meta["params"]["kind"]
+
+
 def test_feet_on_the_ground(synthesis):
     soles = sole_height(synthesis.clip.joints)
-    assert np.abs(soles.min(axis=1)).max() < 0.005, "the lowest foot is on z = 0 in every frame"
     planted = synthesis.planted
+    airborne = ~planted.any(axis=1)
+    assert np.abs(soles.min(axis=1)[~airborne]).max() < 0.005, "the lowest foot is on z = 0 while one is down"
     assert np.abs(soles[planted]).max() < 0.005, "a planted foot rests on the ground"
-    assert planted.any(axis=1).all(), "there is always a foot on the ground (no flight phase)"
+    if _kind(synthesis) == "jump":
+        assert airborne.any() and (soles[airborne] > -0.001).all(), "a jump's flight: both feet off the ground"
+    else:
+        assert not airborne.any(), "there is always a foot on the ground (no flight phase)"
 
 
 def test_no_foot_slide_during_stance(synthesis):
@@ -63,12 +71,48 @@ def test_joint_angles_in_human_ranges(synthesis):
 
 
 def test_motion_is_smooth(synthesis):
-    """No jumps: joint speeds a person can make (< 6 m/s) and accelerations well under 200 m/s^2."""
+    """No glitches: joint speeds a person can make (< 6 m/s) and accelerations well under 200 m/s^2, but for
+    the touchdown of a jump (the feet stop at once: an impact)."""
     j = synthesis.clip.joints
     fps = synthesis.clip.fps
     vel = np.linalg.norm(np.diff(j, axis=0), axis=-1) * fps
     acc = np.linalg.norm(np.diff(j, 2, axis=0), axis=-1) * fps**2
-    assert vel.max() < 6.0 and acc.max() < 200.0
+    down = synthesis.planted.any(axis=1)
+    touchdown = np.flatnonzero(down[1:] & ~down[:-1]) + 1
+    impact = np.zeros(len(acc), bool)
+    for k in touchdown:
+        impact[max(0, k - 2):k + 1] = True
+    assert vel.max() < 6.0 and acc[~impact].max() < 200.0
+
+
+def test_jump_flies_a_ballistic_arc_and_lands_where_planned():
+    from genmimic.lift.gait import GRAVITY, Jump, feet_apart, sample_lower_body, LowerPlan
+
+    jump = Jump(1.0, 1.36, feet_apart(0.3, 0.0, 0.2), crouch=0.15, landing=0.1)
+    first, bottom, up, down, absorbed, stood = jump.phases
+    assert first < bottom < up == 1.0 < down == 1.36 < absorbed < stood
+    fps = 200.0
+    t = np.arange(0.0, 3.5, 1.0 / fps)
+    lower = sample_lower_body(LowerPlan(jumps=(jump,)), t)
+    z = lower.pelvis[:, 2]
+    flight = (t > up + 0.01) & (t < down - 0.01)
+    acc = np.diff(z, 2) * fps**2
+    np.testing.assert_allclose(acc[flight[1:-1]], -GRAVITY, atol=0.05)
+    assert abs(z[flight].max() - z[np.searchsorted(t, up)] - jump.apex) < 0.005
+    assert jump.apex == pytest.approx(GRAVITY * 0.36**2 / 8)
+    assert (~lower.planted[flight]).all() and lower.planted[(t < up) | (t >= down)].all()
+    assert z[(t > bottom - 0.01) & (t < bottom + 0.01)].min() == pytest.approx(z[0] - 0.15, abs=0.01)
+    np.testing.assert_allclose(lower.ankle_target[-1, :, :2], [[jump.target[s].x, jump.target[s].y]
+                                                              for s in ("left", "right")], atol=1e-9)
+    np.testing.assert_allclose(lower.heading[-1], 0.2, atol=1e-3)
+    np.testing.assert_allclose(z[-1], z[0], atol=1e-6)  # standing again
+
+
+def test_jump_clip_leaves_the_ground_and_moves_on():
+    clip = synthesize("jump", seed=3, duration=8.0, fps=50.0)
+    soles = sole_height(clip.joints).min(axis=1)
+    assert soles.max() > 0.08, "the feet leave the ground"
+    assert 1 <= np.count_nonzero(np.diff((soles > 0.02).astype(int)) == 1) <= 3, "one to three jumps"
 
 
 def test_walk_moves_forward_in_a_line():

@@ -68,12 +68,21 @@ def test_corpus_cli_writes_varied_clips(tmp_path):
     assert len(clips) == 2 and all(c.meta["arm_variety"]["seed"] == i for i, c in enumerate(clips))
 
 
+def test_corpus_cli_makes_only_the_kinds_named(tmp_path):
+    r = CliRunner().invoke(app, ["corpus", str(tmp_path / "c"), "--count", "3", "--duration", "1",
+                                 "--source", "joints", "--kinds", "squat, twist"])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["0000_squat.npz", "0001_twist.npz",
+                                                                 "0002_squat.npz"]
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--count", "0"], "--count must be at least 1, got 0"),
     (["--seed", "-5"], "--seed must be 0 or more, got -5"),
     (["--duration", "-2"], "--duration must be between 0.5 and 600 s, got -2"),
     (["--duration", "0.2"], "--duration must be between 0.5 and 600 s, got 0.2"),
     (["--source", "foo"], "--source 'foo' is not one of auto, synth, joints"),
+    (["--kinds", "wave,moonwalk"], "--kinds: moonwalk not made by the joints source; fix: choose from wave,"),
 ])
 def test_corpus_cli_refuses_bad_options_and_writes_nothing(tmp_path, args, message):
     r = CliRunner().invoke(app, ["corpus", str(tmp_path / "c"), "--source", "joints", *args])

@@ -1,8 +1,9 @@
 """Feet, pelvis and legs: footstep plans turned into planted-foot leg motion.
 
 A :class:`LowerPlan` lists where each foot starts, the steps it takes (swing start and end [s], landing
-footprint) and keyframes of the pelvis height, its backward shift and pitch (for squats). Between steps a
-foot stays exactly where it landed; swinging, it follows a minimum-jerk path with a bell-shaped lift.
+footprint), two-footed jumps (:class:`Jump`) and keyframes of the pelvis height, its backward shift and pitch
+(for squats). Between steps a foot stays exactly where it landed; swinging, it follows a minimum-jerk path
+with a bell-shaped lift. In a jump's flight the pelvis follows a ballistic arc and both feet leave the ground.
 The body's centre of mass follows a linear inverted pendulum whose zero-moment point (ZMP) stays in the
 stance foot during single support and passes to the next foot in double support (:func:`zmp_reference`,
 :func:`lipm_com`): the sway toward the stance foot and the speeding and slowing over each step follow
@@ -73,13 +74,81 @@ class Footprint:
 
 @dataclass(frozen=True)
 class Step:
-    """One foot's swing from time ``start`` to ``end`` [s], landing on ``target``; ``clearance`` [m]."""
+    """One foot's swing from time ``start`` to ``end`` [s], landing on ``target``; ``clearance`` [m]: the
+    highest lift, a smooth bump (:func:`timing.bump`), or with ``ballistic`` a parabola ``4 tau (1 - tau)``
+    (the foot leaves and lands with the speed of a jump's flight, :class:`Jump`)."""
 
     foot: str
     start: float
     end: float
     target: Footprint
     clearance: float = 0.07
+    ballistic: bool = False
+
+
+@dataclass(frozen=True)
+class Jump:
+    """A two-footed jump: crouch, push off, fly from ``start`` to ``end`` [s] (takeoff to touchdown), land on
+    ``target`` (left and right footprints), absorb the landing and stand up.
+
+    The pelvis, from its standing height: down by ``crouch`` [m] over ``prepare`` [s] (minimum jerk), then up
+    at constant acceleration to takeoff at the standing height with the flight's vertical speed
+    ``v0 = g T / 2`` (T the flight time), a ballistic arc ``v0 s - g s^2 / 2`` of apex ``g T^2 / 8`` (0.11 m
+    for 0.3 s, 0.20 m for 0.4 s), at constant deceleration from ``-v0`` down by ``landing`` [m], and up again
+    over ``recover`` [s]. Both feet leave the ground at takeoff on a parabola ``tuck`` [m] higher than the
+    pelvis's (the knees bend a little in the air). The push's ~1 g above gravity and a human's 0.1-0.2 m
+    countermovement are those of a standing jump (Linthorne 2001, "Analysis of standing vertical jumps using
+    a force platform", Am. J. Phys. 69).
+    """
+
+    start: float
+    end: float
+    target: dict[str, Footprint]
+    crouch: float = 0.12
+    landing: float = 0.10
+    prepare: float = 0.5
+    recover: float = 0.6
+    tuck: float = 0.04
+
+    @property
+    def takeoff_speed(self) -> float:
+        """Vertical speed at takeoff and touchdown [m/s]."""
+        return GRAVITY * (self.end - self.start) / 2.0
+
+    @property
+    def apex(self) -> float:
+        """Height of the flight's arc above the takeoff [m]."""
+        return GRAVITY * (self.end - self.start) ** 2 / 8.0
+
+    @property
+    def phases(self) -> tuple[float, float, float, float, float, float]:
+        """Times [s]: crouch starts, crouch bottom, takeoff, touchdown, landing absorbed, standing again."""
+        v0 = self.takeoff_speed
+        bottom = self.start - 2.0 * self.crouch / v0
+        absorbed = self.end + 2.0 * self.landing / v0
+        return bottom - self.prepare, bottom, self.start, self.end, absorbed, absorbed + self.recover
+
+    def steps(self) -> tuple[Step, ...]:
+        """Both feet's flights (ballistic :class:`Step`s, each from wherever the foot is at takeoff)."""
+        return tuple(Step(side, self.start, self.end, self.target[side], self.apex + self.tuck, ballistic=True)
+                     for side in ("left", "right"))
+
+    def height(self, t: Array) -> Array:
+        """The pelvis's height (T,) [m] relative to standing at times ``t`` (T,) [s]; 0 outside the jump."""
+        t0, bottom, up, down, absorbed, stood = self.phases
+        v0, out = self.takeoff_speed, np.zeros(len(t))
+        crouching = (t >= t0) & (t < bottom)
+        out[crouching] = -self.crouch * minimum_jerk((t[crouching] - t0) / self.prepare)
+        push = (t >= bottom) & (t < up)
+        out[push] = -self.crouch * (1.0 - ((t[push] - bottom) / (up - bottom)) ** 2)
+        flight = (t >= up) & (t < down)
+        s = t[flight] - up
+        out[flight] = v0 * s - 0.5 * GRAVITY * s**2
+        absorb = (t >= down) & (t < absorbed)
+        out[absorb] = -self.landing * (1.0 - (1.0 - (t[absorb] - down) / (absorbed - down)) ** 2)
+        rising = (t >= absorbed) & (t < stood)
+        out[rising] = -self.landing * (1.0 - minimum_jerk((t[rising] - absorbed) / self.recover))
+        return out
 
 
 def feet_apart(x: float = 0.0, y: float = 0.0, yaw: float = 0.0,
@@ -93,6 +162,7 @@ def feet_apart(x: float = 0.0, y: float = 0.0, yaw: float = 0.0,
 class LowerPlan:
     """The lower body over a clip: initial footprints, steps and pelvis keyframes.
 
+    ``jumps`` lift both feet at once (:class:`Jump`; their pelvis heights add to ``height``'s).
     ``height`` is (times [s], pelvis heights [m]); ``back`` shifts the pelvis backward along the heading
     [m] and ``pitch`` tilts it forward [rad] (both as (times, values)). The pelvis's sway toward the
     stance foot is not a parameter: it follows from the steps (:func:`zmp_reference`, :func:`lipm_com`).
@@ -100,6 +170,7 @@ class LowerPlan:
 
     start: dict[str, Footprint] = field(default_factory=feet_apart)
     steps: tuple[Step, ...] = ()
+    jumps: tuple[Jump, ...] = ()
     height: tuple[tuple[float, ...], tuple[float, ...]] = ((0.0,), (STAND_HEIGHT,))
     back: tuple[tuple[float, ...], tuple[float, ...]] = ((0.0,), (0.0,))
     pitch: tuple[tuple[float, ...], tuple[float, ...]] = ((0.0,), (0.0,))
@@ -145,7 +216,8 @@ def foot_track(start: Footprint, steps: list[Step], t: Array) -> FootTrack:
                                                                             step.target.y - prev.y])
         yaw[after] = prev.yaw + s[after] * d_yaw
         swing = after & (t < step.end)
-        lift[swing] = step.clearance * bump(tau[swing])
+        shape = 4.0 * tau[swing] * (1.0 - tau[swing]) if step.ballistic else bump(tau[swing])
+        lift[swing] = step.clearance * shape
         planted[swing] = False
         prev = Footprint(step.target.x, step.target.y, prev.yaw + d_yaw)
     ankle = np.column_stack([xy, ANKLE_HEIGHT + lift])
@@ -171,7 +243,8 @@ def sample_lower_body(plan: LowerPlan, t: Array, rest_joints: Array = smpl.DEFAU
     from scipy.ndimage import gaussian_filter1d  # here: importing SciPy's ndimage takes ~1 s (mocap imports skip it)
 
     fps = 1.0 / max(float(np.median(np.diff(t))), 1e-6) if len(t) > 1 else 30.0
-    feet = {side: foot_track(plan.start[side], [s for s in plan.steps if s.foot == side], t)
+    steps = [*plan.steps, *(s for jump in plan.jumps for s in jump.steps())]
+    feet = {side: foot_track(plan.start[side], [s for s in steps if s.foot == side], t)
             for side in ("left", "right")}
     heading = gaussian_filter1d(0.5 * (feet["left"].yaw + feet["right"].yaw), 0.1 * fps, mode="nearest")
     fwd, _ = _heading_frame(heading)
@@ -183,7 +256,7 @@ def sample_lower_body(plan: LowerPlan, t: Array, rest_joints: Array = smpl.DEFAU
         pelvis = np.column_stack([center, np.zeros(len(t))]) - back[:, None] * fwd
     else:
         pelvis = np.column_stack([center - np.asarray(com_offset, float), np.zeros(len(t))])
-    pelvis[:, 2] = sample_values(*plan.height, t)
+    pelvis[:, 2] = sample_values(*plan.height, t) + sum((jump.height(t) for jump in plan.jumps), np.zeros(len(t)))
     pelvis_rot = (axis_rotation([0, 0, 1], heading) @ axis_rotation([0, 1, 0], pitch)) @ smpl.CANONICAL_TO_WORLD
     rest = np.asarray(rest_joints, float)
     pelvis[:, 2] -= _reach_dip(pelvis, pelvis_rot, feet, rest, fps)
@@ -227,7 +300,9 @@ def zmp_reference(plan: LowerPlan, feet: dict[str, FootTrack], t: Array) -> ZmpR
     heel to toe (:data:`ZMP_ALONG` +- :data:`ZMP_ROLL` ahead of the ankle, :data:`ZMP_OUTWARD` toward
     the outer edge), handed to the next stance foot in minimum-jerk during double support, between the
     feet when standing. The weight is shifted onto the stance foot in the :data:`WEIGHT_SHIFT` [s]
-    before a step from standing and back to both feet in the same time after the last one.
+    before a step from standing and back to both feet in the same time after the last one. Over a jump's
+    flight (:class:`Jump`) it moves at constant speed from between the feet at takeoff to between them at
+    touchdown, with the double-support weight (no ZMP exists in the air; the pendulum carries the body).
     ``feet`` (left, right) are the tracks from :func:`foot_track` at times ``t`` (T,) [s].
     The pattern (centre of pressure rolling from heel to toe in single support, transferred during
     double support) is that of human walking (Perry and Burnfield, Gait Analysis, 2nd ed., 2010, ch. 2).
@@ -244,7 +319,7 @@ def zmp_reference(plan: LowerPlan, feet: dict[str, FootTrack], t: Array) -> ZmpR
         left, right = print_at("left", time), print_at("right", time)
         return 0.5 * (_foot_point(left, ZMP_ALONG, 0.0, "left") + _foot_point(right, ZMP_ALONG, 0.0, "right"))
 
-    steps = sorted(plan.steps, key=lambda s: s.start)
+    steps = sorted([*plan.steps, *plan.jumps], key=lambda s: s.start)
     position = np.tile(between(float(t[0]) if n else 0.0), (n, 1))
     weight = np.full(n, ZMP_DOUBLE_SUPPORT_WEIGHT)
     single = np.zeros(n, bool)
@@ -258,6 +333,13 @@ def zmp_reference(plan: LowerPlan, feet: dict[str, FootTrack], t: Array) -> ZmpR
 
     prev_end, prev_point = None, position[0] if n else np.zeros(2)
     for step in steps:
+        if isinstance(step, Jump):  # between the feet from the crouch on, carried to the landing in the air
+            first, *_ = step.phases
+            if prev_end is not None:
+                ramp(prev_end, max(first, prev_end + 1e-3), prev_point, between(step.start))
+            ramp(step.start, step.end, between(step.start), between(step.end), shape=lambda tau: np.clip(tau, 0, 1))
+            prev_end, prev_point = step.end, between(step.end)
+            continue
         other = "right" if step.foot == "left" else "left"
         hold = print_at(other, 0.5 * (step.start + step.end))
         heel = _foot_point(hold, ZMP_ALONG - ZMP_ROLL, ZMP_OUTWARD, other)
@@ -331,6 +413,9 @@ def lipm_zmp(com: Array, t: Array, com_height: float | None = None) -> Array:
     return com - (COM_HEIGHT if com_height is None else com_height) / GRAVITY * acc
 
 
+#: The least vertical load on the feet, as a fraction of the body's weight, for which :func:`multibody_zmp`
+#: gives a ZMP.
+MIN_LOAD = 0.2
 #: Segment masses (fractions of body mass) and where each segment's centre of mass lies between two
 #: joints (0 at the first), after de Leva (1996, "Adjustments to Zatsiorsky-Seluyanov's segment inertia
 #: parameters", J. Biomech. 29(9)), male values, mapped onto SMPL joints; the trunk's 43.5 % is spread
@@ -363,7 +448,8 @@ def multibody_zmp(joints: Array, t: Array) -> Array:
     (T, 24, 3) [m] and uniform times ``t`` (T,) [s]: ``sum m ((z'' + g) x - x'' z) / sum m (z'' + g)``
     (Kajita et al., Introduction to Humanoid Robotics, 2014, ch. 3; point masses, so the segments' spin
     is left out). Unlike :func:`lipm_zmp` it counts the vertical motion of the body and of each limb,
-    e.g. a swing leg lifted beside the stance foot. Accelerations by central differences."""
+    e.g. a swing leg lifted beside the stance foot. Accelerations by central differences. NaN where the
+    feet bear less than :data:`MIN_LOAD` of the body's weight (a jump's flight, where no ZMP exists)."""
     joints = np.asarray(joints, float)
     dt = float(np.median(np.diff(t)))
     points = np.stack([joints[:, J(a)] + at * (joints[:, J(b)] - joints[:, J(a)]) for a, b, _, at in _SEGMENTS], 1)
@@ -371,7 +457,9 @@ def multibody_zmp(joints: Array, t: Array) -> Array:
     acc = _acceleration(points, dt)
     load = mass * (acc[..., 2] + GRAVITY)  # (T, S) vertical force on each segment [N/kg of body]
     moment = load[..., None] * points[..., :2] - mass[..., None] * acc[..., :2] * points[..., 2:3]
-    return moment.sum(1) / load.sum(1)[:, None]
+    total = load.sum(1)
+    zmp = moment.sum(1) / np.where(total > MIN_LOAD * GRAVITY, total, np.nan)[:, None]
+    return zmp
 
 
 def _reach_dip(pelvis: Array, pelvis_rot: Array, feet: dict[str, FootTrack], rest: Array, fps: float) -> Array:

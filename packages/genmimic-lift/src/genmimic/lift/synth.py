@@ -1,12 +1,12 @@
 """The project's procedural human motions, as SMPL clips: gestures, compositions, squats, steps, turns,
-walks (also with an upper-body action) and random blends.
+walks (also with an upper-body action), jumps and random blends.
 
 >>> from genmimic.lift.synth import KINDS, synthesize
 >>> clip = synthesize("wave", seed=3, duration=4.0, fps=30.0)   # an SmplClip, z up, feet on z = 0
 
 Every movement follows a minimum-jerk profile (bell-shaped velocity); feet are planted: a foot that is
 down stays exactly where it landed (the legs are solved by inverse kinematics), the sole of the lowest
-foot is on z = 0 and joint rotations stay in human ranges (:mod:`.limits`). The same ``(kind, seed,
+foot is on z = 0 (except in a jump's flight, where both feet are in the air) and joint rotations stay in human ranges (:mod:`.limits`). The same ``(kind, seed,
 duration, fps)`` always gives the same clip. The body is genmimic.core's default skeleton (``betas`` 0);
 it starts facing +x at the origin.
 """
@@ -28,6 +28,7 @@ from genmimic.core.errors import GenMimicError
 from . import gestures as g
 from .gait import (
     STAND_HEIGHT,
+    Jump,
     LowerBody,
     LowerPlan,
     Step,
@@ -258,6 +259,46 @@ def _crouch(rng: RNG, duration: float | None) -> Program:
     return Program(tl, plan, length=times[-1] + rng.uniform(0.3, 0.6))
 
 
+def _jump(rng: RNG, duration: float | None) -> Program:
+    """Two-footed jumps (:class:`gait.Jump`): forward (0.15-0.7 m), in place, or turning up to 45 degrees,
+    0.28-0.46 s in the air (0.1-0.26 m high), with a 0.12-0.22 m crouch before, the arms swung back in the
+    crouch and forward through the takeoff, and a landing absorbed in the knees."""
+    half_width = rng.uniform(0.09, 0.13)
+    feet, t = feet_apart(half_width=half_width), rng.uniform(0.3, 0.6)
+    count = 1 if duration is None else max(1, int((duration - 0.6) / 3.0))
+    jumps, tl = [], g.Timeline()
+    times, pitch, back = [0.0], [0.0], [0.0]
+    swing_back = ArmPose(direction=(0.15, -0.95, -0.3), bend=(0.0, 0.0, 1.0), elbow=0.3)
+    swing_up = ArmPose(direction=(0.15, -0.05, 1.0), bend=(0.0, 1.0, 0.0), elbow=0.3)
+    forward = ArmPose(direction=(0.15, -0.6, 0.8), bend=(0.0, 1.0, 0.0), elbow=0.4)
+    for _ in range(count):
+        yaw = feet["left"].yaw
+        distance = 0.0 if rng.random() < 0.3 else rng.uniform(0.15, 0.7)
+        turn = rng.uniform(-np.pi / 4, np.pi / 4) if rng.random() < 0.25 else 0.0
+        x = 0.5 * (feet["left"].x + feet["right"].x) + distance * np.cos(yaw)
+        y = 0.5 * (feet["left"].y + feet["right"].y) + distance * np.sin(yaw)
+        crouch, flight, prepare = rng.uniform(0.12, 0.22), rng.uniform(0.28, 0.46), rng.uniform(0.4, 0.6)
+        v0 = 9.81 * flight / 2.0
+        start = t + prepare + 2.0 * crouch / v0
+        jump = Jump(start, start + flight, feet_apart(x, y, yaw + turn, half_width), crouch=crouch,
+                    landing=rng.uniform(0.08, 0.15), prepare=prepare, recover=rng.uniform(0.5, 0.8),
+                    tuck=rng.uniform(0.02, 0.08))
+        first, bottom, up, down, absorbed, stood = jump.phases
+        tl.hold(first - tl.end)
+        tl.move(bottom - first, dataclasses.replace(REST, left=swing_back, right=swing_back, lean=0.3))
+        tl.move(up + 0.35 - bottom, dataclasses.replace(REST, left=swing_up, right=swing_up, lean=0.05))
+        tl.move(absorbed + 0.1 - tl.end, dataclasses.replace(REST, left=forward, right=forward, lean=0.25))
+        tl.move(stood - tl.end, REST)
+        times += [first, bottom, up, absorbed, stood]
+        pitch += [0.0, 1.6 * crouch, 0.05, 1.6 * jump.landing, 0.0]
+        back += [0.0, 0.3 * crouch, 0.0, 0.3 * jump.landing, 0.0]
+        jumps.append(jump)
+        feet, t = jump.target, stood + rng.uniform(0.3, 0.8)
+    plan = LowerPlan(start=feet_apart(half_width=half_width), jumps=tuple(jumps),
+                     pitch=(tuple(times), tuple(pitch)), back=(tuple(times), tuple(back)))
+    return Program(tl, plan, length=t)
+
+
 def _dance(rng: RNG, duration: float | None) -> Program:
     """Dance-like whole-body motion: side steps to and fro in rhythm with the pelvis bobbing and swaying,
     while the arms run through random gestures."""
@@ -317,7 +358,7 @@ BUILDERS: dict[str, Callable[[RNG, float | None], Program]] = {
     "composition": _composition, "stand": _stand, "squat": _squat, "step": _step, "turn": _turn,
     "walk": _walk, "walk_with_action": _walk_with_action, "wave_step_turn": _wave_step_turn, "random": _random,
     "walk_speed": _walk_speed, "walk_turn": _walk_turn, "side_step": _side_step, "walk_back": _walk_back,
-    "stop_and_go": _stop_and_go, "crouch": _crouch, "dance": _dance,
+    "stop_and_go": _stop_and_go, "crouch": _crouch, "dance": _dance, "jump": _jump,
 }
 #: Passes correcting the pelvis so that the whole body's centre of mass follows the planned path.
 COM_PASSES = 2
@@ -383,7 +424,7 @@ def synthesize_detailed(kind: str, seed: int = 0, duration: float | None = None,
     for _ in range(COM_PASSES):
         com = body_com(joints)
         if len(t) >= 5:
-            shift = lipm_zmp(com[:, :2], t) - multibody_zmp(joints, t)
+            shift = np.nan_to_num(lipm_zmp(com[:, :2], t) - multibody_zmp(joints, t))  # 0 in the air
         lower = sample_lower_body(program.lower, t, com_offset=com[:, :2] - lower.pelvis[:, :2], zmp_shift=shift)
         global_orient, body_pose, transl, joints = _assemble(program, lower, t, fps)
     from . import __version__

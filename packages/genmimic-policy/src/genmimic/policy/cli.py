@@ -237,11 +237,15 @@ def corpus(
     arm_variety: Annotated[bool, typer.Option("--arm-variety", help=(
         "Give each clip another arm posture, held from the first frame on (upper arms and wrists turned, "
         "elbows bent or straight), as lifted videos and mocap have."))] = False,
+    kinds: Annotated[str, typer.Option(help=(
+        "Comma-separated kinds to make, in turn (e.g. jump,crouch); all of the source's by default "
+        "(genmimic-synth --list names the synth kinds)."))] = "",
 ) -> None:
     """Make a training corpus of G1 clips the project generates itself."""
     from .corpus import make_corpus
 
-    paths = make_corpus(out, count, seed, duration, source, arm_variety)
+    chosen = tuple(k.strip() for k in kinds.split(",") if k.strip())
+    paths = make_corpus(out, count, seed, duration, source, arm_variety, chosen)
     typer.echo(f"wrote {len(paths)} clip{'s' if len(paths) != 1 else ''} to {out}")
 
 

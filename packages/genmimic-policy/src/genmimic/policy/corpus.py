@@ -178,18 +178,20 @@ DURATION_RANGE = (0.5, 600.0)
 
 
 def make_corpus(out: str | Path, count: int, seed: int = 0, duration: float = 6.0,
-                source: str = "auto", arm_variety: bool = False) -> list[Path]:
+                source: str = "auto", arm_variety: bool = False, kinds: tuple[str, ...] = ()) -> list[Path]:
     """Write ``count`` G1 clips (``NNNN_<kind>.npz``) into the new directory ``out`` and return their paths.
 
     ``source``: "synth" (genmimic-synth's procedural human motions retargeted by genmimic-retarget),
     "joints" (G1 motions made in joint space, :func:`joint_space_motion`) or "auto" (synth when those packages
     are installed and work, else joints). ``arm_variety``: each clip through :func:`vary_arm_pose` (seed: the
-    clip's). The clips are written into a temporary folder beside ``out`` and moved there at the end, so a
-    failed or interrupted run leaves nothing.
+    clip's). ``kinds``: only these kinds of the source, in turn (all of them by default). The clips are
+    written into a temporary folder beside ``out`` and moved there at the end, so a failed or interrupted run
+    leaves nothing.
 
     Raises:
         PolicyError: ``count`` < 1, ``seed`` < 0, ``duration`` outside :data:`DURATION_RANGE`, an unknown
-            ``source``, ``out`` a file or a folder that already holds clips, or synth asked for and unavailable.
+            ``source``, a kind the source does not make, ``out`` a file or a folder that already holds clips, or
+            synth asked for and unavailable.
         GenMimicError: the folder ``out`` would be in does not exist, or a file stands in its path.
     """
     out = Path(out)
@@ -213,19 +215,25 @@ def make_corpus(out: str | Path, count: int, seed: int = 0, duration: float = 6.
     if source == "synth" and synth_fn is None:
         raise PolicyError("--source synth needs genmimic-lift and genmimic-retarget installed and working; "
                           "fix: pip install them, or pass --source joints")
+    if synth_fn is not None:
+        from genmimic.lift import synth  # type: ignore[attr-defined]
+
+        known = synth.KINDS
+    else:
+        known = KINDS
+    unknown = [k for k in kinds if k not in known]
+    if unknown:
+        raise PolicyError(f"--kinds: {', '.join(unknown)} not made by the {'synth' if synth_fn else 'joints'} "
+                          f"source; fix: choose from {', '.join(known)}")
+    cycle = tuple(kinds) or known
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     tmp.chmod(0o777 & ~current_umask())  # mkdtemp makes 0700; a new folder gets the usual mode
     try:
         names = []
         for i in range(count):
-            if synth_fn is not None:
-                from genmimic.lift import synth  # type: ignore[attr-defined]
-
-                kind = synth.KINDS[i % len(synth.KINDS)]
-                clip = synth_fn(kind, seed + i, duration)
-            else:
-                kind = KINDS[i % len(KINDS)]
-                clip = joint_space_motion(kind, seed + i, duration)
+            kind = cycle[i % len(cycle)]
+            clip = synth_fn(kind, seed + i, duration) if synth_fn is not None else joint_space_motion(
+                kind, seed + i, duration)
             if arm_variety:
                 clip = vary_arm_pose(clip, seed + i)
             names.append(f"{i:04d}_{kind}.npz")
