@@ -78,3 +78,12 @@ def test_a_text_file_named_mp4_gets_a_fix(tmp_path):
     with pytest.raises(LiftError, match=r"notvideo.mp4: cannot open as a video.*pass a video file") as info:
         lift_any(bad)
     assert "Errno" not in str(info.value)
+
+
+def test_a_hierarchy_missing_a_closing_brace_gets_a_fix(tmp_path):
+    bad = tmp_path / "brace.bvh"
+    bad.write_text(HIERARCHY.replace("  }\n}\nMOTION", "  }\nMOTION") + "0 " * 9 + "\n" * 3)
+    with pytest.raises(LiftError, match=r"brace.bvh: the HIERARCHY is incomplete \(1 '\{' without a matching '\}'.*; "
+                                        r"fix: re-export the file") as info:
+        lift_any(str(bad))
+    assert "\n" not in str(info.value)

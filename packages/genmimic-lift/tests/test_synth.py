@@ -186,6 +186,7 @@ def test_cli_writes_to_stdout_and_lists_kinds():
     assert result.exit_code == 0
     with np.load(io.BytesIO(result.stdout_bytes)) as npz:
         assert str(npz["format"]) == "genmimic.smpl/1"
+    assert result.stderr.startswith("genmimic-synth: squat seed 0: ") and result.stderr.rstrip().endswith("-> stdout")
     listed = runner.invoke(synth_app, ["--list"])
     assert listed.exit_code == 0 and all(k in listed.output for k in KINDS)
     assert runner.invoke(synth_app, ["--version"]).output.startswith("genmimic-lift")

@@ -176,7 +176,9 @@ def parse_bvh(text: str, source: str = "<bvh>") -> BvhMotion:
                if cut else "fix: correct that line, or re-export the file from its source")
         raise LiftError(source, f"line {i + 1}: {err}; {fix}") from None
     if stack or not names:
-        raise LiftError(source, "the HIERARCHY is incomplete (truncated file?)")
+        what = f"{len(stack)} '{{' without a matching '}}'" if stack else "no joints"
+        raise LiftError(source, f"the HIERARCHY is incomplete ({what}; truncated or hand-edited?); fix: re-export "
+                                "the file from its source, or close each joint's braces before MOTION")
     header: dict[str, str] = {}
     j = i + 1
     while j < len(lines) and len(header) < 2:

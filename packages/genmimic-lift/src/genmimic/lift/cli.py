@@ -119,4 +119,8 @@ def synth(
     """Write a procedural human motion (the project's own library) as an SMPL clip."""
     from .synth import synthesize
 
-    save_clip(synthesize(kind, seed=seed, duration=duration, fps=fps), output)
+    clip = synthesize(kind, seed=seed, duration=duration, fps=fps)
+    save_clip(clip, output)
+    where = "stdout" if str(output) == "-" else str(output)
+    typer.echo(f"genmimic-synth: {kind} seed {seed}: {clip.num_frames} frames at {clip.fps:g} fps "
+               f"({clip.duration:.2f} s) -> {where}", err=True)
