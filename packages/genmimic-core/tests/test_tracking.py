@@ -171,3 +171,23 @@ def test_tilted_is_the_tilt_half_of_fallen():
     assert tilted(np, quats).tolist() == [False, False, True, True]
     high = np.tile([0.0, 0.0, 10.0], (4, 1))  # never under the reference: only the tilt can trip
     assert fallen(np, high, quats, np.zeros(4)).tolist() == tilted(np, quats).tolist()
+
+
+def test_a_robot_standing_through_a_jump_is_said_not_to_jump(clip):
+    """A reference whose root rises 0.2 m for 0.4 s (a jump): a robot standing through it meets the strict
+    criterion (root-relative), and the plain-words line says its root did not rise as the reference's."""
+    T = clip.num_frames
+    t = np.arange(T) / clip.fps
+    flight = np.clip(1.0 - ((t - 1.5) / 0.2) ** 2, 0.0, None) * 0.2  # a 0.2 m arc from 1.3 to 1.7 s
+    up = flight[:, None] * np.array([0.0, 0.0, 1.0])
+    stood = score_tracking(clip.keypoints, clip.root_pos, clip.root_quat, clip.keypoints + up[:, None],
+                           clip.root_pos + up, clip.root_quat, np.zeros(T, bool), clip.fps)
+    assert stood.strict_success
+    assert stood.reference_rise == pytest.approx(0.2, abs=1e-3) and stood.robot_rise == pytest.approx(0.0, abs=1e-3)
+    assert describe_global(stood).endswith("; the root rose 0 cm above standing where the reference's rose 20 cm: "
+                                           "did not jump as it did")
+    jumped = score_tracking(clip.keypoints + up[:, None], clip.root_pos + up, clip.root_quat,
+                            clip.keypoints + up[:, None], clip.root_pos + up, clip.root_quat, np.zeros(T, bool),
+                            clip.fps)
+    assert describe_global(jumped).endswith("; the root rose 20 cm above standing where the reference's rose 20 cm")
+    assert "rose" not in describe_global(_score(clip)), "no jump in the reference: nothing said"

@@ -43,6 +43,13 @@ FOLLOW_ROOT_ERROR_SHARE = 0.5
 FOLLOW_HEADING_RAD = float(np.radians(30.0))
 #: [m] a reference whose root travels less than this (path length) stays in place: "travelled" does not apply
 MIN_FOLLOW_TRAVEL_M = 0.25
+#: [m] a reference whose root rises this far above its standing height (:func:`rise`) jumps: the plain-words
+#: line then says how far the robot's root rose (a robot that stands through a jump meets the strict
+#: criterion, which is root-relative)
+JUMP_RISE_M = 0.05
+#: the share of frames, from the lowest, whose root height is taken as standing (:func:`rise`): a jump's
+#: flight is a small share of a clip, crouches and squats lie below it
+STANDING_QUANTILE = 0.8
 
 #: Keypoint groups reported apart (names of :data:`genmimic.core.g1_constants.KEYPOINT_NAMES`).
 KEYPOINT_GROUPS: dict[str, tuple[str, ...]] = {
@@ -152,7 +159,8 @@ class TrackingScore(NamedTuple):
     reference_travel, robot_travel: horizontal path length of each root (sampled every
     :data:`PATH_SAMPLE_S`); final_root_error, max_root_error: horizontal root distance at the last frame and
     its largest; reference_reach: the reference root's largest horizontal distance from its start;
-    reference_turn: the reference's largest yaw away from its first frame's. joint_error: mean absolute
+    reference_turn: the reference's largest yaw away from its first frame's. reference_rise, robot_rise: how far
+    each root gets above its standing height (:func:`rise`; the robot's up to a fall). joint_error: mean absolute
     joint-angle error [rad] over frames and DoF (the E_dof / MPJAE of humanoid trackers' tables, e.g.
     OmniH2O, He et al. 2024, arXiv 2406.08858), nan where joint angles were not given: keypoints alone let a
     robot reach near the same points in another posture (a thigh or upper arm turned about its own axis).
@@ -176,6 +184,15 @@ class TrackingScore(NamedTuple):
     reference_reach: float
     reference_turn: float
     joint_error: float = float("nan")
+    reference_rise: float = float("nan")
+    robot_rise: float = float("nan")
+
+
+def rise(root_height: Any) -> float:
+    """How far [m] a root's height (T,) [m] gets above its standing height: the highest frame less the
+    :data:`STANDING_QUANTILE` quantile (a jump's apex; about 0 for a walk, a squat or a crouch)."""
+    z = np.asarray(root_height, float)
+    return float(z.max() - np.quantile(z, STANDING_QUANTILE)) if len(z) else float("nan")
 
 
 def score_tracking(keypoints: np.ndarray, root_pos: np.ndarray, root_quat: np.ndarray, ref_keypoints: np.ndarray,
@@ -223,7 +240,9 @@ def score_tracking(keypoints: np.ndarray, root_pos: np.ndarray, root_quat: np.nd
         reference_travel=travel, robot_travel=_path_length(root_pos, fps), final_root_error=float(root_xy[-1]),
         max_root_error=float(root_xy.max()), reference_turn=ref_turn,
         reference_reach=float(np.linalg.norm(np.asarray(ref_root_pos)[:, :2] - np.asarray(ref_root_pos)[0, :2],
-                                             axis=-1).max()), joint_error=joint_error)
+                                             axis=-1).max()), joint_error=joint_error,
+        reference_rise=rise(np.asarray(ref_root_pos)[:, 2]),
+        robot_rise=rise(np.asarray(root_pos)[~np.asarray(fell_at, bool), 2]))
 
 
 #: [s] the root's path is measured between samples this far apart, so a standing robot's sway (a few mm
@@ -264,7 +283,8 @@ def describe_global(score: TrackingScore) -> str:
     """One plain sentence on where the robot went against the reference, e.g. "travelled 0.00 m of the
     reference's 0.90 m, 0.90 m off at the end: did not follow it; heading 83 deg off at the end: did not turn
     as it did" (a reference staying in place: the root's distance at the end; one not turning: "turned away"
-    when the robot's heading ends more than 30 deg off)."""
+    when the robot's heading ends more than 30 deg off; a reference that jumps, :data:`JUMP_RISE_M` or
+    more: how far the robot's root rose, and "did not jump as it did" under half the reference's rise)."""
     follow = global_following(score)
     if follow.travelled is None:
         root = f"root {score.final_root_error:.2f} m from the reference's at the end"
@@ -278,7 +298,13 @@ def describe_global(score: TrackingScore) -> str:
         heading += ": did not turn as it did"
     elif follow.turned is None and score.final_heading_error > FOLLOW_HEADING_RAD:
         heading += ": turned away from it"
-    return f"{root}; {heading}"
+    jump = ""
+    if score.reference_rise >= JUMP_RISE_M:
+        jump = (f"; the root rose {score.robot_rise * 100:.0f} cm above standing where the reference's rose "
+                f"{score.reference_rise * 100:.0f} cm")
+        if not score.robot_rise >= 0.5 * score.reference_rise:
+            jump += ": did not jump as it did"
+    return f"{root}; {heading}{jump}"
 
 
 def reference_on_frames(ref_fps: float, ref_frames: int, num_frames: int, fps: float) -> np.ndarray:
