@@ -8,6 +8,8 @@ units where 1 cm of joint error costs 1,
 - 3D: weighted squared distance of joints to targets (absolute, or relative to the hip centre);
 - 2D: weighted squared reprojection error [px] of joints through ``x = f X/Z + c`` (camera frame: x right,
   y down, z forward);
+- ground (optional, :class:`Ground`): the lowest sole under a plane costs its squared depth, above it a
+  bounded cost (a foot in the air is allowed, a foot in the floor is not);
 - smoothness: squared joint acceleration; priors: knees and elbows bend about their hinge axis, joints
   stay within :data:`genmimic.lift.limits.MAX_ANGLE`, unobserved joints stay near their rest rotation.
 """
@@ -40,6 +42,23 @@ class Camera(NamedTuple):
     focal: float
     cx: float
     cy: float
+
+
+class Ground(NamedTuple):
+    """The ground plane in the fitting frame: points ``X`` with ``normal @ X == offset`` (``normal`` (3,) a
+    unit vector pointing up, ``offset`` [m]); ``sole_heights`` (4,) [m]: how far the sole is below the left
+    and right ankle and ball-of-foot joints (in that order). The lowest sole (a soft minimum over the four,
+    1 cm wide) costs ``weight`` times its squared depth under the plane (1: 1 cm under costs as much as 1 cm
+    of error at every joint), and above it ``air_weight`` times a Geman-McClure penalty of scale ``air``
+    [m], bounded by ``air_weight * air**2`` (a foot a little above the floor is pulled down, a jump's
+    flight is left in the air)."""
+
+    normal: Array
+    offset: float
+    sole_heights: Array
+    weight: float = 1.0
+    air: float = 0.05
+    air_weight: float = 1.0
 
 
 class FitResult(NamedTuple):
@@ -182,6 +201,7 @@ def fit_sequence(
     init_local: Array | None = None,
     init_transl: Array | None = None,
     fit_scale: bool = False,
+    ground: Ground | None = None,
     smooth: float = 1.0,
     hinge_weight: float = 1.0,
     weight3d: float = 1.0,
@@ -199,6 +219,7 @@ def fit_sequence(
             camera frame then.
         init_local, init_transl: local rotations (T, 24, 3, 3) and ``transl`` (T, 3) to start from
             (:func:`initial_pose`); rest rotations and zeros by default.
+        ground: a ground plane the lowest sole should rest on (:class:`Ground`); none by default.
         smooth: weight of the acceleration term (1.0: 10 m/s^2 cost as much as 1 cm of error).
         hinge_weight: weight of the knee/elbow hinge prior; weight3d: of the 3D term against the 2D one.
         iterations: L-BFGS iterations.
@@ -209,13 +230,13 @@ def fit_sequence(
     torch.set_num_threads(max(1, threads))
     try:
         return _fit(rest_joints, fps, targets3d, weights3d, relative3d, keypoints2d, weights2d, camera, init_local,
-                    init_transl, fit_scale, smooth, hinge_weight, weight3d, iterations)
+                    init_transl, fit_scale, ground, smooth, hinge_weight, weight3d, iterations)
     finally:
         torch.set_num_threads(previous)
 
 
 def _fit(rest_joints, fps, targets3d, weights3d, relative3d, keypoints2d, weights2d, camera, init_local,
-         init_transl, fit_scale, smooth, hinge_weight, weight3d, iterations) -> FitResult:
+         init_transl, fit_scale, ground, smooth, hinge_weight, weight3d, iterations) -> FitResult:
     rest_t = torch.as_tensor(rest_joints, dtype=torch.float32)
     T = len(targets3d if targets3d is not None else keypoints2d)
     local0 = np.tile(np.eye(3), (T, smpl.NUM_JOINTS, 1, 1)) if init_local is None else init_local.copy()
@@ -243,6 +264,10 @@ def _fit(rest_joints, fps, targets3d, weights3d, relative3d, keypoints2d, weight
     lh, rh = _J("left_hip"), _J("right_hip")
     eye = torch.eye(3)
     dt2 = float(fps) ** 2
+    feet = [_J("left_ankle"), _J("right_ankle"), _J("left_foot"), _J("right_foot")]
+    if ground is not None:
+        up = torch.as_tensor(ground.normal, dtype=torch.float32)
+        sole_h = torch.as_tensor(ground.sole_heights, dtype=torch.float32)
 
     def evaluate() -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
         local = _sixd_to_matrix(d6)
@@ -260,6 +285,12 @@ def _fit(rest_joints, fps, targets3d, weights3d, relative3d, keypoints2d, weight
                               camera.focal * joints[..., 1] / z + camera.cy], -1)
             # [px^2] to about [cm^2] at 3 m from the camera
             terms["2d"] = (w2 * ((uv - kp2) ** 2).sum(-1)).sum() / w2.sum().clamp(min=1e-6) / camera.focal**2 * 9e4
+        if ground is not None:
+            h = joints[:, feet] @ up - sole_h * torch.exp(log_scale) - ground.offset
+            low = -0.01 * torch.logsumexp(-h / 0.01, dim=1)
+            under, above = torch.relu(-low) ** 2, torch.relu(low) ** 2
+            terms["ground"] = 1e4 * (ground.weight * under
+                                     + ground.air_weight * ground.air**2 * above / (above + ground.air**2)).mean()
         if T >= 3 and smooth > 0:
             acc = (joints[2:] - 2 * joints[1:-1] + joints[:-2]) * dt2
             terms["smooth"] = smooth * 1e-2 * (acc**2).sum(-1).mean()

@@ -83,6 +83,32 @@ def ground_offset(joints: Array, scale: float = 1.0, percentile: float = 10.0) -
     return float(np.percentile(sole_heights(joints, scale), percentile))
 
 
+def contact_plane(points: Array, spread: float = 0.15) -> tuple[Array, float]:
+    """The plane ``z = a x + b y + c`` through contact points (N, 3) [m], z up: ``((a, b), c)``.
+
+    Least squares on their lower envelope (three passes, each dropping points more than 5 cm above the last
+    plane, as airborne frames are), with a ridge that takes the slope to 0 where the points spread less than
+    about ``spread`` [m] along a direction (a person in place fixes no slope). A level plane at the points'
+    median height when there are fewer than 3.
+    """
+    pts = points[np.isfinite(points).all(axis=1)]
+    if len(pts) < 3:
+        return np.zeros(2), float(np.median(pts[:, 2])) if len(pts) else 0.0
+    keep = np.ones(len(pts), bool)
+    slope, c = np.zeros(2), float(pts[:, 2].mean())
+    for _ in range(3):
+        xy, z = pts[keep, :2], pts[keep, 2]
+        centred = xy - xy.mean(axis=0)
+        cov = centred.T @ centred
+        slope = np.linalg.solve(cov + len(z) * spread**2 * np.eye(2), centred.T @ (z - z.mean()))
+        c = float(z.mean() - xy.mean(axis=0) @ slope)
+        resid = pts[:, 2] - (c + pts[:, :2] @ slope)
+        keep = resid < 0.05
+        if keep.sum() < 3:
+            break
+    return slope, c
+
+
 def ground_tilt(joints: Array, scale: float = 1.0, spread: float = 0.15, max_tilt: float = 25.0) -> Array:
     """Rotation (3, 3) that levels the ground under a travelling person: it turns the normal of the plane
     through the feet's contacts to +z (about the horizontal axis, the least rotation).
@@ -91,27 +117,13 @@ def ground_tilt(joints: Array, scale: float = 1.0, spread: float = 0.15, max_til
     the body, and a detector's 3D pose leans towards the camera (MediaPipe: 12-17 degrees on the project's
     renders), so a walk towards or away from the camera climbs or sinks along that lean (measured 2026-12-02:
     a 6 m walk towards the camera rose 1.7 m, the soles 0.25-1.67 m in the air). The contacts are the
-    per-frame lowest soles (:func:`sole_points`); the plane ``z = a x + b y + c`` is fitted to them by least
-    squares on their lower envelope (three passes, each dropping contacts more than 5 cm above the last
-    plane, as airborne frames are), with a ridge that takes the slope to 0 where the contacts spread less
-    than about ``spread`` [m] along a direction (a person in place fixes no slope). At most ``max_tilt``
+    per-frame lowest soles (:func:`sole_points`), the plane :func:`contact_plane`'s. At most ``max_tilt``
     [deg]; the identity when nothing is to be levelled.
     """
     pts = sole_points(joints, scale)
-    pts = pts[np.isfinite(pts).all(axis=1)]
-    if len(pts) < 3:
+    if np.isfinite(pts).all(axis=1).sum() < 3:
         return np.eye(3)
-    keep = np.ones(len(pts), bool)
-    slope = np.zeros(2)
-    for _ in range(3):
-        xy, z = pts[keep, :2], pts[keep, 2]
-        centred = xy - xy.mean(axis=0)
-        cov = centred.T @ centred
-        slope = np.linalg.solve(cov + len(z) * spread**2 * np.eye(2), centred.T @ (z - z.mean()))
-        resid = pts[:, 2] - (z.mean() + (pts[:, :2] - xy.mean(axis=0)) @ slope)
-        keep = resid < 0.05
-        if keep.sum() < 3:
-            break
+    slope, _ = contact_plane(pts, spread)
     normal = np.array([-slope[0], -slope[1], 1.0])
     normal /= np.linalg.norm(normal)
     angle = min(float(np.arccos(np.clip(normal[2], -1.0, 1.0))), np.radians(max_tilt))
