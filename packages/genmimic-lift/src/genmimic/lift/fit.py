@@ -264,7 +264,7 @@ def _fit(rest_joints, fps, targets3d, weights3d, relative3d, keypoints2d, weight
     lh, rh = _J("left_hip"), _J("right_hip")
     eye = torch.eye(3)
     dt2 = float(fps) ** 2
-    feet = [_J("left_ankle"), _J("right_ankle"), _J("left_foot"), _J("right_foot")]
+    feet = [_J("left_ankle"), _J("right_ankle")]
     if ground is not None:
         up = torch.as_tensor(ground.normal, dtype=torch.float32)
         sole_h = torch.as_tensor(ground.sole_heights, dtype=torch.float32)

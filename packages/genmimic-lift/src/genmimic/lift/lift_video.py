@@ -38,7 +38,15 @@ from .gait import ANKLE_HEIGHT, BALL_HEIGHT
 from .frame_times import nearest, resample_times, uniform_rate
 from .people import Person, choose, follow, frame_ranges, jumps, keypoint_box
 from .pose2d import JOINT_WEIGHTS, Keypoints, SeveralPeople, consistent_sides, detect, fill_missing, resample
-from .retarget_joints import body_scale, conform_to_skeleton, contact_plane, ground_offset, ground_tilt, sole_points
+from .retarget_joints import (
+    body_scale,
+    conform_to_skeleton,
+    contact_plane,
+    ground_offset,
+    ground_tilt,
+    level,
+    sole_points,
+)
 from .video import (
     DecodeStats,
     TimedFrame,
@@ -186,7 +194,7 @@ def ground_plane(joints_cam: Array, scale: float) -> Ground | None:
     normal = np.array([-ab[0], -ab[1], 1.0])
     norm = float(np.linalg.norm(normal))
     return Ground(LEVEL_CAMERA.T @ (normal / norm), c / norm,
-                  np.array([ANKLE_HEIGHT, ANKLE_HEIGHT, BALL_HEIGHT, BALL_HEIGHT]), weight=GROUND_WEIGHT)
+                  np.array([ANKLE_HEIGHT, ANKLE_HEIGHT]), weight=GROUND_WEIGHT)
 
 
 def _confidence(kp: Keypoints) -> Array:
@@ -264,8 +272,15 @@ def lift_keypoints(kp: Keypoints, camera: Camera, fps: float, *, body_model: str
     mapped = np.broadcast_to((kp.xyz != 0).any(-1).any(0), weights.shape).astype(float)
     targets = conform_to_skeleton(rel, mapped, rest) + hips_cam[:, None]
     local, transl = initial_pose(targets, mapped, rest)
-    # the floor under the initial guess's soles (the distance from the 2D size) holds the feet on it
+    # the floor under the initial guess's soles (the distance from the 2D size) holds the feet on it; the
+    # detector's 3D pose, which leans with the view, is first stood up along the floor's normal (a body
+    # leaning against its floor made the fit bend the spine, and the G1 could not follow)
     ground = ground_plane(targets, scale) if GROUND_WEIGHT > 0 else None
+    if ground is not None:
+        rel = rel @ _swing(_body_up(rel)[None], ground.normal[None])[0].T
+        targets = conform_to_skeleton(rel, mapped, rest) + hips_cam[:, None]
+        local, transl = initial_pose(targets, mapped, rest)
+        ground = ground_plane(targets, scale) or ground
     res = fit_sequence(rest, fps, targets3d=targets, weights3d=fit_w, relative3d=True, keypoints2d=kp.uv,
                        weights2d=fit_w, camera=camera, init_local=local, init_transl=transl, smooth=smooth,
                        hinge_weight=5.0, weight3d=weight3d, iterations=iterations, ground=ground)
@@ -274,8 +289,9 @@ def lift_keypoints(kp: Keypoints, camera: Camera, fps: float, *, body_model: str
     pelvis = (res.joints[:, 0]) @ R.T
     origin = np.array([pelvis[0, 0], pelvis[0, 1], 0.0])
     joints_w = res.joints @ R.T - origin
-    # the path is levelled along the feet's contacts; each body stays stood along its own mean vertical
-    tilt = ground_tilt(joints_w, scale)
+    # the path is levelled along the floor the fit stood the feet on (else along the plane of the feet's
+    # contacts); each body stays stood along its own mean vertical
+    tilt = level(R @ ground.normal) if ground is not None else ground_tilt(joints_w, scale)
     path = (pelvis - origin) @ tilt.T
     path[:, :2] -= path[0, :2]
     joints_w += (path - (pelvis - origin))[:, None]

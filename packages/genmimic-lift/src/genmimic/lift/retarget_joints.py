@@ -124,8 +124,13 @@ def ground_tilt(joints: Array, scale: float = 1.0, spread: float = 0.15, max_til
     if np.isfinite(pts).all(axis=1).sum() < 3:
         return np.eye(3)
     slope, _ = contact_plane(pts, spread)
-    normal = np.array([-slope[0], -slope[1], 1.0])
-    normal /= np.linalg.norm(normal)
+    return level(np.array([-slope[0], -slope[1], 1.0]), max_tilt)
+
+
+def level(normal: Array, max_tilt: float = 25.0) -> Array:
+    """Rotation (3, 3) that turns the ground's upward ``normal`` (3,) to +z about the horizontal axis (the least
+    rotation), by at most ``max_tilt`` [deg]; the identity when it is already +z."""
+    normal = np.asarray(normal, float) / np.linalg.norm(normal)
     angle = min(float(np.arccos(np.clip(normal[2], -1.0, 1.0))), np.radians(max_tilt))
     axis = np.cross(normal, [0.0, 0.0, 1.0])
     if np.linalg.norm(axis) < 1e-9 or angle < 1e-6:
