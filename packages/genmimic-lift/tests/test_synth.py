@@ -86,7 +86,7 @@ def test_motion_is_smooth(synthesis):
 
 
 def test_jump_flies_a_ballistic_arc_and_lands_where_planned():
-    from genmimic.lift.gait import GRAVITY, Jump, feet_apart, sample_lower_body, LowerPlan
+    from genmimic.lift.gait import GRAVITY, Jump, LowerPlan, feet_apart, sample_lower_body
 
     jump = Jump(1.0, 1.36, feet_apart(0.3, 0.0, 0.2), crouch=0.15, landing=0.1)
     first, bottom, up, down, absorbed, stood = jump.phases

@@ -46,12 +46,13 @@ class Camera(NamedTuple):
 
 class Ground(NamedTuple):
     """The ground plane in the fitting frame: points ``X`` with ``normal @ X == offset`` (``normal`` (3,) a
-    unit vector pointing up, ``offset`` [m]); ``sole_heights`` (4,) [m]: how far the sole is below the left
-    and right ankle and ball-of-foot joints (in that order). The lowest sole (a soft minimum over the four,
-    1 cm wide) costs ``weight`` times its squared depth under the plane (1: 1 cm under costs as much as 1 cm
-    of error at every joint), and above it ``air_weight`` times a Geman-McClure penalty of scale ``air``
-    [m], bounded by ``air_weight * air**2`` (a foot a little above the floor is pulled down, a jump's
-    flight is left in the air)."""
+    unit vector pointing up, ``offset`` [m]); ``sole_heights`` (2,) [m]: how far the sole is below the left
+    and right ankle joints (a flat foot's; the balls of the feet are left out, else the fit stood on tiptoe
+    to reach the floor). The lowest sole (a soft minimum over the two, 1 cm wide) costs ``weight`` times
+    its squared depth under the plane (1: 1 cm under costs as much as 1 cm of error at every joint), and
+    above it ``air_weight`` times a Geman-McClure penalty of scale ``air`` [m], bounded by
+    ``air_weight * air**2`` (a foot a little above the floor is pulled down, a jump's flight is left in the
+    air)."""
 
     normal: Array
     offset: float

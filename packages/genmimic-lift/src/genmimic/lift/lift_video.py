@@ -8,11 +8,12 @@ scale comes from MediaPipe's bone lengths (or, with a body model, ``betas`` fitt
 distance from the camera from the 2D size. The fit keeps the lowest sole on the floor
 (:func:`ground_plane`, ``meta["floor"]``): a crouching figure looks smaller, and read by its size alone it
 walks away from the camera (measured 2026-12-03: a lifted crouch's pelvis went 1.0-1.6 m away and back
-against a true 0.15 m), while its feet, still in the image, would sink through the floor. Then the world: z up along the person's mean vertical
-(shoulders over ankles), x the way the person faces in the first frame, the first pelvis above the origin,
-and the ground at a low percentile of the sole heights (frames where a foot is down). A person who
-travels has the path levelled along the plane of the feet's contacts
-(:func:`genmimic.lift.retarget_joints.ground_tilt`, ``meta["ground_tilt_deg"]``): the detector's 3D pose
+against a true 0.15 m), while its feet, still in the image, would sink through the floor; the detector's 3D
+pose, which leans with the view, is stood up along the floor's normal first. Then the world: z up along the
+person's mean vertical (shoulders over ankles), x the way the person faces in the first frame, the first
+pelvis above the origin, and the ground at a low percentile of the sole heights (frames where a foot is
+down). The path is levelled along the floor (where none was found: along the plane of the feet's contacts,
+:func:`genmimic.lift.retarget_joints.ground_tilt`; ``meta["ground_tilt_deg"]``): the detector's 3D pose
 leans towards the camera, so without it a walk towards the camera climbs. The ground's slower drift (a few
 cm, from depth error) is left to genmimic-retarget, whose ground follows the feet.
 """
@@ -34,8 +35,8 @@ from genmimic.core import rotations as rot
 
 from .errors import LiftError
 from .fit import Camera, Ground, _swing, fit_sequence, initial_pose
-from .gait import ANKLE_HEIGHT, BALL_HEIGHT
 from .frame_times import nearest, resample_times, uniform_rate
+from .gait import ANKLE_HEIGHT
 from .people import Person, choose, follow, frame_ranges, jumps, keypoint_box
 from .pose2d import JOINT_WEIGHTS, Keypoints, SeveralPeople, consistent_sides, detect, fill_missing, resample
 from .retarget_joints import (
@@ -280,7 +281,7 @@ def lift_keypoints(kp: Keypoints, camera: Camera, fps: float, *, body_model: str
         rel = rel @ _swing(_body_up(rel)[None], ground.normal[None])[0].T
         targets = conform_to_skeleton(rel, mapped, rest) + hips_cam[:, None]
         local, transl = initial_pose(targets, mapped, rest)
-        ground = ground_plane(targets, scale) or ground
+        # (the floor is kept from the first guess: found again from the stood-up pose it came out worse)
     res = fit_sequence(rest, fps, targets3d=targets, weights3d=fit_w, relative3d=True, keypoints2d=kp.uv,
                        weights2d=fit_w, camera=camera, init_local=local, init_transl=transl, smooth=smooth,
                        hinge_weight=5.0, weight3d=weight3d, iterations=iterations, ground=ground)

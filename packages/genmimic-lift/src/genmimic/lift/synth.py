@@ -6,9 +6,9 @@ walks (also with an upper-body action), jumps and random blends.
 
 Every movement follows a minimum-jerk profile (bell-shaped velocity); feet are planted: a foot that is
 down stays exactly where it landed (the legs are solved by inverse kinematics), the sole of the lowest
-foot is on z = 0 (except in a jump's flight, where both feet are in the air) and joint rotations stay in human ranges (:mod:`.limits`). The same ``(kind, seed,
-duration, fps)`` always gives the same clip. The body is genmimic.core's default skeleton (``betas`` 0);
-it starts facing +x at the origin.
+foot is on z = 0 (except in a jump's flight, where both feet are in the air) and joint rotations stay in
+human ranges (:mod:`.limits`). The same ``(kind, seed, duration, fps)`` always gives the same clip. The
+body is genmimic.core's default skeleton (``betas`` 0); it starts facing +x at the origin.
 """
 
 from __future__ import annotations
@@ -283,7 +283,7 @@ def _jump(rng: RNG, duration: float | None) -> Program:
         jump = Jump(start, start + flight, feet_apart(x, y, yaw + turn, half_width), crouch=crouch,
                     landing=rng.uniform(0.08, 0.15), prepare=prepare, recover=rng.uniform(0.5, 0.8),
                     tuck=rng.uniform(0.02, 0.08))
-        first, bottom, up, down, absorbed, stood = jump.phases
+        first, bottom, up, _, absorbed, stood = jump.phases
         tl.hold(first - tl.end)
         tl.move(bottom - first, dataclasses.replace(REST, left=swing_back, right=swing_back, lean=0.3))
         tl.move(up + 0.35 - bottom, dataclasses.replace(REST, left=swing_up, right=swing_up, lean=0.05))
