@@ -120,12 +120,18 @@ class Jump:
         """Height of the flight's arc above the takeoff [m]."""
         return GRAVITY * (self.end - self.start) ** 2 / 8.0
 
+    @staticmethod
+    def push_time(crouch: float, flight: float) -> float:
+        """How long [s] the push from a ``crouch`` [m] deep to a takeoff for ``flight`` [s] in the air lasts
+        (constant acceleration from rest to the takeoff speed: also the landing's, for its depth)."""
+        return 2.0 * crouch / (GRAVITY * flight / 2.0)
+
     @property
     def phases(self) -> tuple[float, float, float, float, float, float]:
         """Times [s]: crouch starts, crouch bottom, takeoff, touchdown, landing absorbed, standing again."""
-        v0 = self.takeoff_speed
-        bottom = self.start - 2.0 * self.crouch / v0
-        absorbed = self.end + 2.0 * self.landing / v0
+        flight = self.end - self.start
+        bottom = self.start - self.push_time(self.crouch, flight)
+        absorbed = self.end + self.push_time(self.landing, flight)
         return bottom - self.prepare, bottom, self.start, self.end, absorbed, absorbed + self.recover
 
     def steps(self) -> tuple[Step, ...]:
@@ -458,8 +464,7 @@ def multibody_zmp(joints: Array, t: Array) -> Array:
     load = mass * (acc[..., 2] + GRAVITY)  # (T, S) vertical force on each segment [N/kg of body]
     moment = load[..., None] * points[..., :2] - mass[..., None] * acc[..., :2] * points[..., 2:3]
     total = load.sum(1)
-    zmp = moment.sum(1) / np.where(total > MIN_LOAD * GRAVITY, total, np.nan)[:, None]
-    return zmp
+    return moment.sum(1) / np.where(total > MIN_LOAD * GRAVITY, total, np.nan)[:, None]
 
 
 def _reach_dip(pelvis: Array, pelvis_rot: Array, feet: dict[str, FootTrack], rest: Array, fps: float) -> Array:

@@ -139,8 +139,8 @@ def camera_to_world(joints_cam: Array) -> Array:
 #: closed loop (:func:`genmimic.lift.evaluate.closed_loop`'s render and detection, refitted) on 14 renders
 #: of 8-10 s (crouch, squat, jump, walk, walk_back, walk_speed, side_step, turn, wave, dance, random, point,
 #: composition, walk_with_action; camera 1 m high, 4.2 m or further away): without the floor / with it,
-#: PA-MPJPE 56.0 / 55.5 mm, MPJPE 83.3 / 79.7 mm, root trajectory error 159 / 87 mm (crouch 307 / 96,
-#: squat 271 / 157, jump 136 / 103, walk 411 / 155 mm); weights 1 and 30 did no better overall.
+#: PA-MPJPE 56.0 / 55.9 mm, MPJPE 83.3 / 79.7 mm, root trajectory error 159 / 80 mm; weights 1 and 30 did no
+#: better overall (measured on an earlier form of the term).
 GROUND_WEIGHT = 10.0
 #: Rows: a level camera's world axes in camera coordinates (x right, y forward, z up): the floor's slope
 #: where the contacts do not fix it.

@@ -278,8 +278,7 @@ def _jump(rng: RNG, duration: float | None) -> Program:
         x = 0.5 * (feet["left"].x + feet["right"].x) + distance * np.cos(yaw)
         y = 0.5 * (feet["left"].y + feet["right"].y) + distance * np.sin(yaw)
         crouch, flight, prepare = rng.uniform(0.12, 0.22), rng.uniform(0.28, 0.46), rng.uniform(0.4, 0.6)
-        v0 = 9.81 * flight / 2.0
-        start = t + prepare + 2.0 * crouch / v0
+        start = t + prepare + Jump.push_time(crouch, flight)
         jump = Jump(start, start + flight, feet_apart(x, y, yaw + turn, half_width), crouch=crouch,
                     landing=rng.uniform(0.08, 0.15), prepare=prepare, recover=rng.uniform(0.5, 0.8),
                     tuck=rng.uniform(0.02, 0.08))
