@@ -47,6 +47,17 @@ def test_a_crouch_read_as_receding_does_not_move_the_floor():
     assert abs(_floor_pitch(ground)) < 1.0
 
 
+def test_a_long_crouch_read_as_receding_loses_to_the_nearer_floor():
+    """Half the frames crouching, read 1.3x farther along their rays: their soles lie on a level line of their
+    own, with more contacts than the true floor; the floor is still the nearer line, where the figure stands."""
+    cam = _seen(synthesize("stand", seed=1, duration=4.0, fps=25.0).joints, 4.0)
+    ramp = np.concatenate([np.linspace(0.0, 1.0, 3), np.ones(50), np.linspace(1.0, 0.0, 3)])
+    cam[22:78] *= (1.0 + 0.3 * ramp)[:, None, None]
+    ground = ground_plane(cam, 1.0)
+    assert ground.offset == pytest.approx(-CAMERA_HEIGHT, abs=0.02)
+    assert abs(_floor_pitch(ground)) < 1.0
+
+
 @pytest.mark.parametrize("pitch", [0.0, 8.0])
 def test_a_walk_towards_a_pitched_camera_gives_its_pitch(pitch):
     walk = synthesize("walk", seed=2, duration=6.0, fps=25.0).joints

@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from .pose2d import Keypoints, _landmarks, _pose_tracker, _row, native_stderr_hidden
+from .pose2d import SETTLE_READS, Keypoints, _landmarks, _pose_tracker, _row, native_stderr_hidden, settle
 
 Array = NDArray[np.float64]
 #: Most people :func:`find_people` looks for in a frame.
@@ -163,8 +163,11 @@ def follow(frames: Iterable[NDArray[np.uint8]], width: int, height: int, people:
         for t, frame in enumerate(frames):
             seen: list[Array | None] = []
             for k, pose in enumerate(trackers):
+                image = paint_outside(frame, _window(boxes[k], missed[k]))
                 with native_stderr_hidden() if t == 0 else contextlib.nullcontext():
-                    lm = _landmarks(pose.process(paint_outside(frame, _window(boxes[k], missed[k]))))
+                    if t == 0:
+                        settle(pose, [image] * SETTLE_READS)
+                    lm = _landmarks(pose.process(image))
                 if lm is None:
                     missed[k] += 1
                     seen.append(None)

@@ -31,6 +31,17 @@ MEDIAPIPE_TO_SMPL: dict[str, tuple[tuple[int, ...], float]] = {
     "right_elbow": ((14,), 1.0), "left_wrist": ((15,), 1.0), "right_wrist": ((16,), 1.0),
     "left_hand": ((17, 19), 0.5), "right_hand": ((18, 20), 0.5), "head": ((7, 8), 0.5),
 }
+#: Times a fresh tracker reads a run's first frame before its landmarks count. A fresh tracker reads its
+#: first frame from the person detector's coarse box and later frames from the previous frame's landmarks, so
+#: its first frames drift while that box settles. Measured 2026-12-03 on the demo's video (frames 0 and 150,
+#: the largest joint distance from a tracker that read the frame 12 times): 5.0 and 6.0 cm unsettled, 2.1 and
+#: 3.6 cm one frame later, 0.3 and 1.0 cm with 5 readings. Unsettled, the lifted feet slid 0.5 m/s over the
+#: first three frames of a person standing still, and the retargeted demo clip began with a pelvis that no foot
+#: force could carry (its feasibility verdict, infeasible on frames 0-1 only).
+SETTLE_READS = 5
+#: Frames of the previous run a later run's tracker reads first (:func:`detect` with ``workers`` > 1), so it
+#: starts from the motion, not from a fresh detection, and the runs join without a step.
+RUN_LEAD = 8
 #: Weight (24,) of each SMPL joint's correspondence (0 for joints MediaPipe does not give).
 JOINT_WEIGHTS: Array = np.array([MEDIAPIPE_TO_SMPL.get(n, ((), 0.0))[1] for n in smpl.JOINT_NAMES])
 
@@ -145,10 +156,20 @@ class SeveralPeople(Exception):
         super().__init__(f"{len(people)} people in view")
 
 
+def settle(pose, frames: Iterable[NDArray[np.uint8]]) -> None:
+    """Let a fresh MediaPipe tracker ``pose`` read ``frames`` (RGB images) and forget its landmarks: the
+    frames before a run (:data:`RUN_LEAD`), or its first frame :data:`SETTLE_READS` times."""
+    for frame in frames:
+        pose.process(frame)
+
+
 def _detect_run(frames: Iterable[NDArray[np.uint8]], width: int, height: int,
-                check: PeopleCheck | None = None, first: bool = False) -> list[tuple[Array, ...]]:
+                check: PeopleCheck | None = None, first: bool = False,
+                lead: list[NDArray[np.uint8]] | None = None) -> list[tuple[Array, ...]]:
     """Per frame (uv, xyz, visibility, found) of one tracking run over consecutive ``frames``; the
-    ``first`` run with a ``check`` looks for other people in its first frame (see :func:`detect`)."""
+    ``first`` run with a ``check`` looks for other people in its first frame (see :func:`detect`). The
+    tracker first reads ``lead`` (the frames just before the run), or without it the run's first frame
+    :data:`SETTLE_READS` times (:func:`settle`)."""
     pose = _pose_tracker()
     out = []
     try:
@@ -164,6 +185,7 @@ def _detect_run(frames: Iterable[NDArray[np.uint8]], width: int, height: int,
                         if len(check.people) > 1:
                             check.several.set()
                             return []
+                    settle(pose, lead if lead else [frame] * SETTLE_READS)
                     lm = _landmarks(pose.process(frame))
             else:
                 lm = _landmarks(pose.process(frame))
@@ -191,7 +213,8 @@ def detect(frames: Iterable[NDArray[np.uint8]], width: int, height: int, *, work
 
     With ``workers`` > 1 the video is cut into runs of ``chunk`` frames tracked by that many MediaPipe
     instances in threads (MediaPipe releases the GIL; 1.7x on 2 cores); each run starts with a fresh
-    detection, so at most ``workers + 1`` runs of frames are held in memory.
+    detection that first reads the previous run's last :data:`RUN_LEAD` frames (the first run: its first
+    frame :data:`SETTLE_READS` times), so at most ``workers + 1`` runs of frames are held in memory.
 
     With ``one_person``, the first frame is searched for other people first (:func:`people.people_in`,
     three more inferences), and :class:`SeveralPeople` is raised when there are several: a fresh
@@ -203,10 +226,11 @@ def detect(frames: Iterable[NDArray[np.uint8]], width: int, height: int, *, work
     else:
         from concurrent.futures import ThreadPoolExecutor
 
-        rows, pending = [], []
+        rows, pending, lead = [], [], None
         with ThreadPoolExecutor(workers) as pool:
             for run in _chunks(frames, chunk):
-                pending.append(pool.submit(_detect_run, run, width, height, check, not pending and not rows))
+                pending.append(pool.submit(_detect_run, run, width, height, check, not pending and not rows, lead))
+                lead = run[-RUN_LEAD:]
                 if check is not None and check.several.is_set():
                     break
                 if len(pending) > workers:
