@@ -111,7 +111,7 @@ def test_bad_videos_fail_with_one_line(tmp_path, loop, case):
         problem = "no person found in any of its 5 frames"
     else:
         path.write_bytes(b"")
-        problem = "cannot open as a video"
+        problem = r"the file is empty \(0 bytes\)"
     out = tmp_path / "out.npz"
     result = CliRunner().invoke(lift_app, [str(path), "-o", str(out)])
     assert result.exit_code == 1

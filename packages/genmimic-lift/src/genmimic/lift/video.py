@@ -152,6 +152,9 @@ def _open(source: VideoSource):
     else:
         if not os.path.exists(name):
             raise LiftError(name, f"no such file; fix: {missing_file_hint(Path(name))}")
+        if os.path.isfile(name) and os.path.getsize(name) == 0:
+            raise LiftError(name, "the file is empty (0 bytes): copy or download the video again, or check the "
+                            "command that wrote it")
         target = name
     try:
         container = av.open(target)
