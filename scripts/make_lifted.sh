@@ -35,9 +35,14 @@ for kind in $(genmimic-synth --list | awk '{print $1}'); do
     fi
     # genmimic-synth motions keep the G1's pelvis between 0.42 m (the deepest crouch) and 0.79 m (standing),
     # so a pelvis above 1.0 m or below 0.35 m is the lift losing the figure's depth, not a motion (seen
-    # 2026-12-02 on 2 of 48: crouch 4000 rising to 1.09 m, walk_speed 9000 sinking to 0.30 m): skip it
-    if ! python3 -c "import sys; from genmimic.core.clips import G1Clip, load_clip; \
-z = load_clip(sys.argv[1], G1Clip).root_pos[:, 2]; sys.exit(int(z.max() > 1.0 or z.min() < 0.35))" \
+    # 2026-12-02 on 2 of 48: crouch 4000 rising to 1.09 m, walk_speed 9000 sinking to 0.30 m): skip it. Except
+    # a jump's flight: its apex passes 1.0 m for at most a flight's time (0.28-0.46 s; the lifted jumps of
+    # seeds 4000 and 4001 rose to 1.04 and 1.06 m for 0.20 and 0.22 s, 2026-12-03), so above 1.0 m counts only
+    # for longer than 0.5 s at a stretch
+    if ! python3 -c "import sys, numpy as np; from genmimic.core.clips import G1Clip, load_clip; \
+c = load_clip(sys.argv[1], G1Clip); z = c.root_pos[:, 2]; up = np.r_[0, (z > 1.0).astype(int), 0]; \
+d = np.diff(up); runs = np.flatnonzero(d == -1) - np.flatnonzero(d == 1); \
+sys.exit(int(runs.max(initial=0) > 0.5 * c.fps or z.min() < 0.35))" \
         "$TMP/clip.npz"; then
       echo "make_lifted: skipped $kind seed $seed: the lifted pelvis leaves 0.35-1.0 m (a failed lift)" >&2
       continue
