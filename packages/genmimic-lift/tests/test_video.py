@@ -210,13 +210,22 @@ def test_occluded_limbs_follow_the_detector():
     assert seen < 0.04 and faint < 1.2 * seen and unseen > 2 * faint, (seen, faint, unseen)
 
 
-def test_detection_in_two_threads_matches_one(loop):
+@pytest.fixture(scope="module")
+def detected(loop):
+    """The loop's video, its probe and its one-thread detection (:func:`genmimic.lift.pose2d.detect`)."""
     from genmimic.lift.pose2d import detect
     from genmimic.lift.video import read_frames
 
     _, path = loop
     info = probe(path)
-    one = detect(read_frames(path), info.width, info.height)
+    return path, info, detect(read_frames(path), info.width, info.height)
+
+
+def test_detection_in_two_threads_matches_one(detected):
+    from genmimic.lift.pose2d import detect
+    from genmimic.lift.video import read_frames
+
+    path, info, one = detected
     two = detect(read_frames(path), info.width, info.height, workers=2, chunk=20)
     assert len(two.found) == len(one.found) == info.frames and two.found.all()
     assert np.median(np.linalg.norm(two.uv - one.uv, axis=-1)) < 3.0, "runs restart tracking, not the answer"
@@ -225,16 +234,12 @@ def test_detection_in_two_threads_matches_one(loop):
     assert np.linalg.norm(two.xyz[20] - one.xyz[20], axis=-1).max() < 0.025
 
 
-def test_a_fresh_tracker_settles_before_its_first_frame_counts(loop):
+def test_a_fresh_tracker_settles_before_its_first_frame_counts(detected):
     """The wave's figure stands still for its first frames: its legs' keypoints must too. A tracker reads its
-    first frame from the person detector's coarse box; unsettled, the legs moved 0.8-2.0 cm a frame over the
-    first five frames here (0.4 cm a frame later on), and on the demo's video the lifted feet slid at 0.5 m/s."""
-    from genmimic.lift.pose2d import detect
-    from genmimic.lift.video import read_frames
-
-    _, path = loop
-    info = probe(path)
-    kp = detect(read_frames(path), info.width, info.height)
+    first frame from the person detector's coarse box; unsettled, the legs moved 0.4-2.0 cm a frame over the
+    first five frames here (0.36 cm a frame at the median later on), and on the demo's video the lifted feet
+    slid at 0.5 m/s."""
+    _, _, kp = detected
     legs = [smpl.JOINT_NAMES.index(f"{side}_{part}") for side in ("left", "right")
             for part in ("hip", "knee", "ankle", "foot")]
     step = np.linalg.norm(np.diff(kp.xyz[:6, legs], axis=0), axis=-1).max(axis=1)

@@ -288,7 +288,6 @@ def lift_keypoints(kp: Keypoints, camera: Camera, fps: float, *, body_model: str
         rel = rel @ _swing(_body_up(rel)[None], np.array([[0.0, -1.0, 0.0]]))[0].T
     mapped = np.broadcast_to((kp.xyz != 0).any(-1).any(0), weights.shape).astype(float)
     targets = conform_to_skeleton(rel, mapped, rest) + hips_cam[:, None]
-    local, transl = initial_pose(targets, mapped, rest)
     # the floor under the initial guess's soles (the distance from the 2D size) holds the feet on it; the
     # detector's 3D pose, which leans with the view, is first stood up along the floor's normal (a body
     # leaning against its floor made the fit bend the spine, and the G1 could not follow)
@@ -296,8 +295,8 @@ def lift_keypoints(kp: Keypoints, camera: Camera, fps: float, *, body_model: str
     if ground is not None:
         rel = rel @ _swing(_body_up(rel)[None], ground.normal[None])[0].T
         targets = conform_to_skeleton(rel, mapped, rest) + hips_cam[:, None]
-        local, transl = initial_pose(targets, mapped, rest)
         # (the floor is kept from the first guess: found again from the stood-up pose it came out worse)
+    local, transl = initial_pose(targets, mapped, rest)
     res = fit_sequence(rest, fps, targets3d=targets, weights3d=fit_w, relative3d=True, keypoints2d=kp.uv,
                        weights2d=fit_w, camera=camera, init_local=local, init_transl=transl, smooth=smooth,
                        hinge_weight=5.0, weight3d=weight3d, iterations=iterations, ground=ground)

@@ -120,10 +120,7 @@ def ground_tilt(joints: Array, scale: float = 1.0, spread: float = 0.15, max_til
     per-frame lowest soles (:func:`sole_points`), the plane :func:`contact_plane`'s. At most ``max_tilt``
     [deg]; the identity when nothing is to be levelled.
     """
-    pts = sole_points(joints, scale)
-    if np.isfinite(pts).all(axis=1).sum() < 3:
-        return np.eye(3)
-    slope, _ = contact_plane(pts, spread)
+    slope, _ = contact_plane(sole_points(joints, scale), spread)  # level (slope 0) from under 3 contacts
     return level(np.array([-slope[0], -slope[1], 1.0]), max_tilt)
 
 
