@@ -181,11 +181,45 @@ def test_set_pd_gains_writes_position_actuators(model):
     assert m.actuator_gainprm[a, 0] == 300 and tuple(m.actuator_biasprm[a, 1:3]) == (-300, -6)
 
 
-def test_tracking_gains_follow_the_armature_formula():
+def test_tracking_gains_follow_the_armature_formula_and_stiffen_the_waist():
     i = g1.JOINT_NAMES.index("left_knee_joint")
     w = 2 * np.pi * 10
-    assert g1.TRACKING_GAINS.kp[i] == pytest.approx(0.025102 * w**2)
-    assert g1.TRACKING_GAINS.kd[i] == pytest.approx(4 * 0.025102 * w)
+    assert g1.TRACKING_GAINS.kp[i] == g1.ARMATURE_GAINS.kp[i] == pytest.approx(0.025102 * w**2)
+    assert g1.TRACKING_GAINS.kd[i] == g1.ARMATURE_GAINS.kd[i] == pytest.approx(4 * 0.025102 * w)
+    for name in ("waist_roll_joint", "waist_pitch_joint"):
+        j = g1.JOINT_NAMES.index(name)
+        assert g1.ARMATURE_GAINS.kp[j] == pytest.approx(2 * 0.003609725 * w**2, rel=1e-3)  # two 5020 motors
+        assert g1.TRACKING_GAINS.kp[j] == pytest.approx(g1.WAIST_STIFFNESS * g1.ARMATURE_GAINS.kp[j])
+        assert g1.TRACKING_GAINS.kd[j] == pytest.approx(np.sqrt(g1.WAIST_STIFFNESS) * g1.ARMATURE_GAINS.kd[j])
+
+
+def _waist_roll_under_a_raised_arm(gains: g1.PDGains) -> float:
+    """Waist roll [deg] after 2 s with the pelvis fixed, every PD target at the default pose but the right arm
+    raised sideways above the shoulder (shoulder roll -1.5 rad)."""
+    import mujoco
+
+    spec = mujoco.MjSpec.from_string(g1_mjcf(gains))
+    spec.delete(spec.joint("floating_base"))
+    for key in list(spec.keys):
+        spec.delete(key)
+    m = spec.compile()
+    d = mujoco.MjData(m)
+    target = np.asarray(g1.DEFAULT_DOF_POS, float).copy()
+    target[g1.JOINT_NAMES.index("right_shoulder_roll_joint")] = -1.5
+    target[g1.JOINT_NAMES.index("right_elbow_joint")] = 0.0
+    d.qpos[:] = target
+    for _ in range(400):
+        d.ctrl[:] = target
+        mujoco.mj_step(m, d)
+    return float(np.degrees(d.qpos[g1.JOINT_NAMES.index("waist_roll_joint")]))
+
+
+def test_the_tracking_gains_hold_the_upper_body_up_under_a_raised_arm():
+    """The armature gains leave the upper body ~9 Nm/rad on the waist roll (kp 28.5 against m g l = 19.3):
+    the right arm raised sideways tips it to the joint's 30 deg limit; the tracking gains hold it at 6 deg."""
+    soft, stiff = (_waist_roll_under_a_raised_arm(g) for g in (g1.ARMATURE_GAINS, g1.TRACKING_GAINS))
+    assert abs(soft) > 10.0
+    assert abs(stiff) < 0.4 * abs(soft)
 
 
 def test_an_external_mjcf_is_accepted_and_checked(tmp_path):

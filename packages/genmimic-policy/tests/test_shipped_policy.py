@@ -8,7 +8,7 @@ from genmimic.core import load_clip, save_clip
 from genmimic.core.clips import Trajectory
 from genmimic.core.runtime import observation as obs
 from genmimic.policy.cli import app
-from genmimic.policy.config import default_config
+from genmimic.policy.config import action_scale, default_config
 from genmimic.policy.policy_file import load_policy
 
 
@@ -21,6 +21,16 @@ def test_shipped_policy_has_the_documented_interface():
     assert spec.observation.size == 1158 and spec.control_period_s == cfg.ctrl_dt
     assert net.weights[-1].shape[1] == 29 and spec.joint_names == g1.JOINT_NAMES
     assert spec.training["student"]["env_steps"] > 0 and spec.training["teacher"]["env_steps"] > 100e6
+
+
+def test_the_shipped_policy_runs_at_the_tracking_gains():
+    """v0.3.1 is v0.3's network at the tracking gains (the waist's roll and pitch twice as stiff as the
+    armature gains v0.3 was trained at; g1_constants.TRACKING_GAINS), and its actions keep v0.3's scale."""
+    _, spec = load_policy()
+    np.testing.assert_allclose(spec.kp, g1.TRACKING_GAINS.kp)
+    np.testing.assert_allclose(spec.kd, g1.TRACKING_GAINS.kd)
+    np.testing.assert_allclose(spec.action_scale, action_scale())
+    assert spec.training["name"] == "genmimic G1 student v0.3.1"
 
 
 def test_track_uses_the_shipped_policy_and_keeps_the_robot_up(g1_clip, tmp_path):

@@ -323,11 +323,39 @@ def _armature_gains(natural_freq_hz: float = 10.0, damping_ratio: float = 2.0) -
     """BeyondMimic/mjlab gains: kp = armature * w^2, kd = 2 * zeta * armature * w, w = 2 pi f."""
     w = 2.0 * math.pi * natural_freq_hz
     arm = [j.motor.armature for j in JOINTS]
-    return PDGains("tracking", tuple(a * w * w for a in arm), tuple(2.0 * damping_ratio * a * w for a in arm))
+    return PDGains("armature", tuple(a * w * w for a in arm), tuple(2.0 * damping_ratio * a * w for a in arm))
 
 
-#: Tracking gains derived from the motor armature (mjlab / BeyondMimic); soft, need a balancing policy.
-TRACKING_GAINS = _armature_gains()
+#: The gains of BeyondMimic/mjlab derived from the motor armature (soft, they need a balancing policy). The
+#: action scale is defined by them (``genmimic.policy.config.action_scale``).
+ARMATURE_GAINS = _armature_gains()
+
+#: How much stiffer :data:`TRACKING_GAINS` hold the waist's roll and pitch than :data:`ARMATURE_GAINS`.
+WAIST_STIFFNESS = 2.0
+
+
+def _stiffer_waist(gains: PDGains, factor: float) -> PDGains:
+    """``gains`` with the waist's roll and pitch ``kp`` times ``factor`` and ``kd`` times its square root (the
+    same damping ratio against the same armature)."""
+    kp, kd = list(gains.kp), list(gains.kd)
+    for name in ("waist_roll_joint", "waist_pitch_joint"):
+        i = JOINT_NAMES.index(name)
+        kp[i] *= factor
+        kd[i] *= math.sqrt(factor)
+    return PDGains("tracking", tuple(kp), tuple(kd))
+
+
+#: The tracker's PD gains: :data:`ARMATURE_GAINS` with the waist's roll and pitch :data:`WAIST_STIFFNESS`
+#: times stiffer (57.0 Nm/rad, natural frequency 14 Hz). At the armature gains (28.5 Nm/rad) the upper body
+#: barely stands on the waist: its 14.9 kg sit 0.13 m above the roll axis in the default pose, m g l = 19.3
+#: Nm/rad, so 9 Nm/rad is left, and the 3.3 Nm of a raised arm tips the torso ~20 deg unless the policy leads
+#: the target by as much. Measured 2026-12-03: the teacher at 330 M env steps had not learnt that lead; it held
+#: the waist roll 15-20 deg off the reference's on synthetic waves, the raised right hand 20-27 cm off. The
+#: same teacher at twice the stiffness, not retrained (`teacher_eval --falls-only`): hands on the held-out
+#: synthetic wave 13.5 -> 8.6 cm, on the bundled demo 12.3 -> 10.8 cm; falls on the 22 held-out synthetic
+#: clips and on the 21 lifted ones 1 -> 0 each (it drifted more: mean world keypoint error 14.9 -> 18.1 cm).
+#: BeyondMimic's robots take the same gains; Unitree's SDK example holds the waist at 40 Nm/rad.
+TRACKING_GAINS = _stiffer_waist(ARMATURE_GAINS, WAIST_STIFFNESS)
 
 #: Unitree's low-level SDK example (500 Hz loop): legs 60,60,60,100,40,40, waist 60,40,40, arms 40.
 UNITREE_LOWLEVEL_GAINS = PDGains(
@@ -355,7 +383,7 @@ HOLD_GAINS = PDGains(
                 "shoulder_yaw": 1.5, "elbow": 1.5, "wrist_roll": 0.5, "wrist_pitch": 0.3, "wrist_yaw": 0.3}),
 )
 
-GAINS: dict[str, PDGains] = {g.name: g for g in (TRACKING_GAINS, UNITREE_LOWLEVEL_GAINS, HOLD_GAINS)}
+GAINS: dict[str, PDGains] = {g.name: g for g in (TRACKING_GAINS, ARMATURE_GAINS, UNITREE_LOWLEVEL_GAINS, HOLD_GAINS)}
 
 #: Total mass of the rev 1.0 robot [kg] (sum of the URDF link masses).
 TOTAL_MASS = 33.341142

@@ -26,12 +26,14 @@ CTRL_DT = 0.02  #: policy period [s] (50 Hz)
 SIM_DT = 0.005  #: physics step [s]
 
 
-def action_scale(gains: g1.PDGains = g1.TRACKING_GAINS) -> tuple[float, ...]:
-    """Per-joint action scale [rad] in SDK order: ``0.25 * effort / kp`` (BeyondMimic/mjlab)."""
+def action_scale(gains: g1.PDGains = g1.ARMATURE_GAINS) -> tuple[float, ...]:
+    """Per-joint action scale [rad] in SDK order: ``0.25 * effort / kp`` (BeyondMimic/mjlab), by default at
+    the armature gains (:data:`genmimic.core.g1_constants.ARMATURE_GAINS`, which the tracking gains stiffen
+    at the waist: a policy's action keeps the meaning it was trained with)."""
     return tuple(0.25 * j.motor.effort / kp for j, kp in zip(g1.JOINTS, gains.kp, strict=True))
 
 
-def action_clip(to_limits: bool = False, gains: g1.PDGains = g1.TRACKING_GAINS) -> tuple[float, ...]:
+def action_clip(to_limits: bool = False, gains: g1.PDGains = g1.ARMATURE_GAINS) -> tuple[float, ...]:
     """Per-joint clip of the actions (29,), SDK order: +-``ACTION_CLIP`` for every joint, or with
     ``to_limits`` (:attr:`EnvConfig.action_clip_to_limits`) widened where that clip would keep the PD
     target ``default + scale * a`` from one of the joint's limits (the G1's wrist pitch and yaw: 21.7 for
@@ -47,7 +49,7 @@ def action_clip(to_limits: bool = False, gains: g1.PDGains = g1.TRACKING_GAINS) 
     return tuple(np.maximum(reach / scale, ACTION_CLIP).tolist())
 
 
-def action_bounds(to_limits: bool = False, gains: g1.PDGains = g1.TRACKING_GAINS
+def action_bounds(to_limits: bool = False, gains: g1.PDGains = g1.ARMATURE_GAINS
                   ) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Per-joint (low, high) of the actions that still act, SDK order: the PD target ``default + scale * a``
     within the joint's limits (the model's actuators clamp the target to them, ``ctrlrange``) and within
