@@ -66,6 +66,20 @@ def test_mirrored_motion_gives_the_mirrored_robot_motion():
     np.testing.assert_array_equal(b.contacts, a.contacts[:, ::-1])
 
 
+def test_the_report_names_the_joint_held_at_its_limit(wave_clip):
+    """A motion that bends past the G1 (large random joint angles) leaves a joint on its limit: the summary
+    names the joint on it most often and on how many output frames; a wave within the G1's range names none."""
+    result = retarget(random_smpl_clip(40, 30.0, seed=0, amplitude=0.8))
+    margin = np.minimum(result.clip.dof_pos - LOWER, UPPER - result.clip.dof_pos)
+    at_limit = (margin < 0.01).sum(axis=0)
+    assert at_limit.max() > 0
+    report = result.report
+    assert (report.limit_joint, report.limit_frames) == (g1.JOINT_NAMES[int(at_limit.argmax())], at_limit.max())
+    assert f"({report.limit_joint} at its limit on {report.limit_frames} frames" in report.summary()
+    clean = retarget(wave_clip).report
+    assert clean.limit_frames == 0 and "at its limit" not in clean.summary()
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_joint_limits_hold_on_random_motions(seed):
     result = retarget(random_smpl_clip(40, 30.0, seed=seed, amplitude=0.8))

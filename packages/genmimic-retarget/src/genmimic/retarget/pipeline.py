@@ -44,6 +44,8 @@ FPS_RANGE = (5.0, 1000.0)
 #: [Hz] cutoff of the automatic low-pass: the usual cutoff for human gait kinematics (Winter, "Biomechanics
 #: and Motor Control of Human Movement", 4th ed. 2009, ch. 3).
 AUTO_SMOOTH_HZ = 6.0
+#: A joint this close to a limit [rad] counts as at it (the IK clamps joints onto their limits).
+LIMIT_CONTACT = 0.01
 #: [m] input jitter (median shake above AUTO_SMOOTH_HZ, :func:`input_jitter`) over which the solved motion is
 #: low-passed at AUTO_SMOOTH_HZ when no cutoff is given. See the package README for what it was measured on.
 AUTO_SMOOTH_JITTER_M = 0.008
@@ -95,6 +97,8 @@ class RetargetReport(NamedTuple):
     nonconverged_keypoints: (keypoint, IK frames where it is over ``converged_error``) pairs, largest first,
         only keypoints with any, so a keypoint the G1 cannot reach all along (its head sits lower on the
         torso than a person's) shows as such.
+    limit_joint, limit_frames: the joint most often within :data:`LIMIT_CONTACT` of a limit over the output and
+        on how many output frames ("" and 0: none), so a margin of 0 says where the G1 could not follow.
     """
 
     frames_in: int
@@ -117,6 +121,8 @@ class RetargetReport(NamedTuple):
     worst_time: float = -1.0
     worst_keypoint: str = ""
     nonconverged_keypoints: tuple[tuple[str, int], ...] = ()
+    limit_joint: str = ""
+    limit_frames: int = 0
 
     @property
     def ik_frames(self) -> int:
@@ -130,7 +136,9 @@ class RetargetReport(NamedTuple):
         return (f"{self.frames_in} frames at {self.fps_in:g} fps -> {self.frames_out} at {self.fps_out:g} fps; "
                 f"keypoint error mean {self.keypoint_error_mean * 100:.1f} cm, "
                 f"max {self.keypoint_error_max * 100:.1f} cm{where}; "
-                f"smallest joint-limit margin {self.joint_limit_margin:.3f} rad; "
+                f"smallest joint-limit margin {self.joint_limit_margin:.3f} rad"
+                + (f" ({self.limit_joint} at its limit on {self.limit_frames} frames: the G1 cannot bend as far "
+                   "as the human there)" if self.limit_frames else "") + "; "
                 f"penetration {self.penetration * 100:.2f} cm; "
                 f"foot slide {self.foot_slide * 100:.2f} cm/s; IK {self.ik_frames_per_second:.0f} frames/s; "
                 f"{len(self.nonconverged_frames)} of {self.ik_frames} IK frames with a keypoint over "
@@ -267,6 +275,7 @@ def retarget(clip: SmplClip, config: RetargetConfig | None = None, *, source: st
     out = g1_clip_from_joints(root_pos, root_quat, dof, cfg.fps, meta=meta, contacts=contacts)
     soles = robot_sole_heights(root_pos, root_quat, dof)
     margin = np.minimum(dof - lower, upper - dof)
+    at_limit = (margin < LIMIT_CONTACT).sum(axis=0)
     report = RetargetReport(
         frames_in=clip.num_frames, frames_out=out.num_frames, fps_in=clip.fps, fps_out=cfg.fps,
         ik_frames_per_second=ik_rate,
@@ -281,5 +290,7 @@ def retarget(clip: SmplClip, config: RetargetConfig | None = None, *, source: st
         nonconverged_keypoints=_frames_over(error, cfg.ik.converged_error),
         converged_error=cfg.ik.converged_error,
         scales=targets.scales, input_jitter=jitter, smoothed_hz=float(smooth_hz),
+        limit_joint=g1.JOINT_NAMES[int(at_limit.argmax())] if at_limit.any() else "",
+        limit_frames=int(at_limit.max()),
     )
     return RetargetResult(out, report)
