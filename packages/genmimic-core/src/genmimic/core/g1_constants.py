@@ -351,10 +351,12 @@ def _stiffer_waist(gains: PDGains, factor: float) -> PDGains:
 #: Nm/rad, so 9 Nm/rad is left, and the 3.3 Nm of a raised arm tips the torso ~20 deg unless the policy leads
 #: the target by as much. Measured 2026-12-03: the teacher at 330 M env steps had not learnt that lead; it held
 #: the waist roll 15-20 deg off the reference's on synthetic waves, the raised right hand 20-27 cm off. The
-#: same teacher at twice the stiffness, not retrained (`teacher_eval --falls-only`): hands on the held-out
-#: synthetic wave 13.5 -> 8.6 cm, on the bundled demo 12.3 -> 10.8 cm; falls on the 22 held-out synthetic
-#: clips and on the 21 lifted ones 1 -> 0 each (it drifted more: mean world keypoint error 14.9 -> 18.1 cm).
-#: BeyondMimic's robots take the same gains; Unitree's SDK example holds the waist at 40 Nm/rad.
+#: same teacher at twice the stiffness, not retrained (`teacher_eval --falls-only`; hands: both, about the
+#: pelvis, over the clip): hands on the held-out synthetic wave 13.5 -> 8.6 cm, on the bundled demo 12.3 ->
+#: 10.8 cm; falls on the 22 held-out synthetic clips and on the 21 lifted ones 1 -> 0 each (it drifted more:
+#: mean world keypoint error 14.9 -> 18.1 cm); trained 9 M env steps more at them (342.6 M): hands 6.2 and 7.3
+#: cm on those two sets, world error 11.1 and 11.5 cm, no fall. BeyondMimic trains at the armature gains (its
+#: policies lead the waist's target); Unitree's SDK example holds the waist roll and pitch at 40 Nm/rad.
 TRACKING_GAINS = _stiffer_waist(ARMATURE_GAINS, WAIST_STIFFNESS)
 
 #: Unitree's low-level SDK example (500 Hz loop): legs 60,60,60,100,40,40, waist 60,40,40, arms 40.
