@@ -167,6 +167,10 @@ def test_old_metrics_rows_are_thinned_on_resume_the_newest_kept_whole():
     kept = [int(r[0]) for r in thin_metrics_rows(rows, keep_recent=20, every=10)]
     assert kept == list(range(10, 81, 10)) + list(range(81, 101))
     assert thin_metrics_rows(rows[:20], keep_recent=20, every=10) == rows[:20]
+    # more than keep_recent * every iterations back: every every**2-th
+    rows = [[str(i), "0.5"] for i in range(1, 1001)]
+    kept = [int(r[0]) for r in thin_metrics_rows(rows, keep_recent=20, every=10)]
+    assert kept == list(range(100, 801, 100)) + list(range(810, 981, 10)) + list(range(981, 1001))
 
 
 def test_a_metric_added_on_resume_widens_the_header_and_keeps_the_rows(tmp_path):
