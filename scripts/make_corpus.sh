@@ -7,6 +7,9 @@
 # flat OUT_DIR:
 #   synth_*    every genmimic-synth kind, round robin, seeds 1000.. (genmimic-policy corpus --source synth)
 #   joints_*   joint-space procedural motions (genmimic-policy corpus --source joints), seeds 1000..
+#   jumps_*    more jumps: 16 at seeds 1000.. and 8 with another arm posture at seeds 2000.. (the round robin
+#              gives the jump kind 1 clip in 22; a flight is the hardest phase to hold, and the teacher stood
+#              through or fell on every jump until it had these, ledger row 50 of the policy README)
 #   arms_*     more genmimic-synth kinds, seeds 2000.., each with another arm posture from its first frame
 #              (genmimic-policy corpus --arm-variety: upper arms and wrists turned, elbows bent or straight):
 #              every synth clip starts with the arms untwisted, lifted videos and mocap do not, and the teacher
@@ -37,6 +40,10 @@ trap 'rm -rf "$TMP"' EXIT
 genmimic-policy corpus "$TMP/synth" --count "$SYNTH" --seed 1000 --duration 8 --source synth
 genmimic-policy corpus "$TMP/joints" --count "$JOINTS" --seed 1000 --duration 8 --source joints
 genmimic-policy corpus "$TMP/arms" --count "$ARMS" --seed 2000 --duration 8 --source synth --arm-variety
+genmimic-policy corpus "$TMP/jumps" --count 16 --seed 1000 --duration 8 --source synth --kinds jump
+genmimic-policy corpus "$TMP/jumps_arms" --count 8 --seed 2000 --duration 8 --source synth --kinds jump --arm-variety
+mkdir -p "$TMP/jumps"
+for f in "$TMP/jumps_arms"/*.npz; do mv "$f" "$TMP/jumps/arms_$(basename "$f")"; done
 mkdir -p "$TMP/smpl" "$TMP/corrupt" "$TMP/mocap"
 for kind in $(genmimic-synth --list | awk '{print $1}'); do
   genmimic-synth "$kind" --seed 3000 --duration 8 -o "$TMP/smpl/$kind.npz"
@@ -58,7 +65,7 @@ from genmimic.core.clips import G1Clip, load_clip, save_clip
 tmp, out = Path(sys.argv[1]), Path(sys.argv[2])
 n = 0
 UNTRACKABLE = ("__jitter2", "__jitter3", "__foot_skate", "__global_drift", "__floating3")
-for part in ("synth", "joints", "arms", "corrupt", "mocap", "lifted"):
+for part in ("synth", "joints", "jumps", "arms", "corrupt", "mocap", "lifted"):
     for f in sorted((tmp / part).glob("*.npz")):
         if any(tag in f.name for tag in UNTRACKABLE):
             continue

@@ -187,3 +187,32 @@ def test_a_hover_too_low_for_a_flight_of_its_length_is_put_on_the_ground():
     np.testing.assert_allclose(_ground(hover, hover_ratio=0.0), 0.0, atol=1e-12)  # off
     hop = np.where(np.abs(t - 1.5) < 0.3, 0.06, 0.0)  # higher than max_hover: kept as the input says
     np.testing.assert_allclose(_ground(hop), 0.0, atol=1e-12)
+
+
+def test_a_trunk_that_leans_forward_does_not_lift_the_feet(monkeypatch):
+    """The pelvis frame follows the trunk (hip line and spine), so the G1's rigid hip offsets swing up
+    as the person bends forward; the ankle targets must still follow the human's, who stands flat."""
+    from genmimic.core import smpl
+    from genmimic.retarget import scaling
+
+    clip = standing_wave_smpl_clip(num_frames=40)
+    lean = np.linspace(0.0, 0.35, clip.num_frames)  # [rad] per spine joint: ~60 deg over the three
+    body_pose = clip.body_pose.copy()
+    for name in ("spine1", "spine2", "spine3"):
+        body_pose[:, smpl.JOINT_NAMES.index(name) - 1, 0] = lean
+    joints, _ = smpl.forward_kinematics(clip.global_orient, body_pose, clip.transl)
+    clip = clip.replace(body_pose=body_pose, joints=joints)
+    human_ankles = joints[:, [smpl.JOINT_NAMES.index("left_ankle"), smpl.JOINT_NAMES.index("right_ankle")], 2]
+    assert np.ptp(human_ankles, axis=0).max() < 1e-9  # the person's feet do not move
+
+    k = {link.keypoint: i for i, link in enumerate(LINKS)}
+    ankles = [k["left_ankle"], k["right_ankle"]]
+    targets = scale_to_g1(clip).positions
+    assert np.ptp(targets[:, ankles, 2], axis=0).max() < 1e-3
+    # without the correction the swung hips lift the feet off the floor
+    monkeypatch.setattr(scaling, "human_foot_heights", lambda pos, kidx, z: pos)
+    rigid = scale_to_g1(clip).positions
+    assert np.ptp(rigid[:, ankles, 2], axis=0).max() > 0.01
+    # only the legs move: the rest of the body is where it was
+    for name in ("pelvis", "torso", "head", "left_hand", "right_hand"):
+        assert np.array_equal(targets[:, k[name]], rigid[:, k[name]])

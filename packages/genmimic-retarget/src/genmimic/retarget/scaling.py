@@ -23,7 +23,7 @@ from .mapping import LINKS
 #: SMPL joint frame -> G1 keypoint frame: x forward, y left, z up (the transpose of canonical->world).
 SMPL_TO_G1_FRAME = smpl.CANONICAL_TO_WORLD.T
 _LEG = (("hip", "knee"), ("knee", "ankle"))
-#: How much of a foot's sideways move the leg keypoints take in :func:`human_stance`.
+#: How much of a foot's move the leg keypoints take in :func:`human_stance` and :func:`human_foot_heights`.
 _LEG_WEIGHTS = (("knee", 0.5), ("ankle", 1.0), ("toe", 1.0))
 #: Smallest lateral distance [m] between the G1's ankle keypoints that :func:`scale_to_g1` allows when it
 #: brings the feet to the human's stance width: the sole's contact spheres span 0.06 m across
@@ -162,6 +162,37 @@ def human_stance(pos: np.ndarray, kidx: dict[str, int], human_feet: np.ndarray, 
     return out
 
 
+def human_foot_heights(pos: np.ndarray, kidx: dict[str, int], human_ankle_z: np.ndarray) -> np.ndarray:
+    """Leg targets moved up or down so that each ankle's height follows the human's (root-scaled) one.
+
+    The hips are rigid G1 offsets turned by the pelvis frame, which is built from the hip line and the
+    spine (:func:`joint_orientations`), so it tilts with the trunk: in a crouch the trunk leans 20-40 deg
+    forward, the G1's hip keypoints (0.13 m under the pelvis) swing up and forward with it, and legs that
+    take the human's bone directions from there end with the feet off the floor. Measured on the CMU
+    forward jumps (``../shared/data/motions``) before this correction: the human's soles flat within 1 cm
+    through the countermovement at 10.2-10.6 s, the scaled targets' ankles 2.5-3 cm higher, both feet read
+    as off the floor for 0.45 s before the take-off (a flight the pelvis sinks through), and
+    ``genmimic-retarget check`` called it infeasible. Each leg's ankle and toe move by the ankle's height
+    error less its median over the clip (a constant offset is the ground's and :func:`~genmimic.retarget.
+    contacts.foot_rest_offsets`' business), the knee by half of it.
+
+    Args:
+        pos: (T, K, 3) keypoint targets [m] in :data:`LINKS` order, world z-up (not modified).
+        kidx: keypoint name -> index along K.
+        human_ankle_z: (T, 2) the human's (left, right) ankle heights, root-scaled [m].
+
+    Returns:
+        (T, K, 3) the moved targets.
+    """
+    out = pos.copy()
+    for s, side in enumerate(("left", "right")):
+        error = human_ankle_z[:, s] - pos[:, kidx[f"{side}_ankle"], 2]
+        error = error - np.median(error)
+        for part, w in _LEG_WEIGHTS:
+            out[:, kidx[f"{side}_{part}"], 2] += w * error
+    return out
+
+
 def scale_to_g1(clip: SmplClip, min_foot_separation: float | None = None) -> Targets:
     """G1 keypoint targets for every frame of ``clip`` (see module docstring).
 
@@ -198,8 +229,9 @@ def scale_to_g1(clip: SmplClip, min_foot_separation: float | None = None) -> Tar
         length = np.linalg.norm(bone, axis=-1, keepdims=True)
         out_pos[:, k] = out_pos[:, p] + bone / np.maximum(length, 1e-9) * props.lengths[link.keypoint]
         scales[link.keypoint] = float(props.lengths[link.keypoint] / max(np.median(length), 1e-9))
+    human_feet = np.stack([joints[:, jidx(f"{s}_ankle")] for s in ("left", "right")], axis=1) * root_scale
+    out_pos = human_foot_heights(out_pos, kidx, human_feet[..., 2])
     if min_foot_separation is not None:
-        human_feet = np.stack([joints[:, jidx(f"{s}_ankle")] for s in ("left", "right")], axis=1)
-        human_feet = (human_feet - joints[:, None, jidx("pelvis")]) * root_scale
+        human_feet = human_feet - joints[:, None, jidx("pelvis")] * root_scale
         out_pos = human_stance(out_pos, kidx, human_feet, min_foot_separation)
     return Targets(out_pos, out_rot, scales)
