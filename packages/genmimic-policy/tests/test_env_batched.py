@@ -327,3 +327,21 @@ def test_reset_joint_noise_moves_only_the_named_joints_within_amplitude_and_limi
     off = single.data.qpos[single.qpos_idx] - bank.dof_pos[bank.frame(0, 5)]
     np.testing.assert_allclose(off[~arm], 0.0, atol=1e-9)
     assert np.abs(off).max() <= 0.3 + 1e-9 and (np.abs(off[arm]).max() > 0.0) == randomize
+
+
+def test_teacher_clean_goals_gives_the_teacher_the_goals_without_their_noise(bank):
+    """With ``noise.teacher_clean_goals`` the teacher sees exactly what it would see with no goal noise at all,
+    while the student keeps the noisy goals; physics and proprioception noise are unchanged."""
+    noise = CFG.noise
+    split = dataclasses.replace(CFG, noise=dataclasses.replace(noise, teacher_clean_goals=True))
+    quiet = dataclasses.replace(CFG, noise=dataclasses.replace(noise, goal_jitter=0.0, goal_drop_prob=0.0,
+                                                               goal_limb_scale=0.0))
+    n, steps = 4, 5
+    with CpuVecEnv(bank, split, n, threads=2, seed=3) as a, CpuVecEnv(bank, quiet, n, threads=2, seed=3) as b:
+        (sa, ta), (sb, tb) = a.reset(), b.reset()
+        for _ in range(steps):
+            np.testing.assert_allclose(ta, tb, rtol=1e-6, atol=1e-6)
+            assert np.abs(sa - sb).max() > 1e-3  # the student's goals still carry the noise
+            np.testing.assert_allclose(sb, tb[:, :sb.shape[1]], rtol=1e-6, atol=1e-6)
+            oa, ob = a.step(np.zeros((n, 29))), b.step(np.zeros((n, 29)))
+            sa, ta, sb, tb = oa.student, oa.teacher, ob.student, ob.teacher

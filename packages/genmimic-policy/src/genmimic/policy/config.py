@@ -102,6 +102,11 @@ class NoiseConfig:
     goal_jitter: float = 0.02  # [m], Gaussian std per keypoint and frame
     goal_limb_scale: float = 0.08  # per-episode scale of goals about the reference root, 1 +- this
     goal_drop_prob: float = 0.05  # probability that a goal frame repeats the previous one
+    # The teacher's goal features without the goal noise above (its privileged reference is clean anyway):
+    # for distilling a student under goal noise stronger than its teacher trained with, so the teacher's
+    # actions stay those for the clean motion (the teacher-student split of TWIST / OmniH2O: the student
+    # alone sees what a video gives). Off for the teacher's own training.
+    teacher_clean_goals: bool = False
 
 
 @dataclass(frozen=True)

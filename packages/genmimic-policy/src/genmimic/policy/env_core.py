@@ -317,12 +317,18 @@ def observe(xp: Any, st: Statics, cfg: EnvConfig, ep: Episode, robot: rw.RobotFr
     ref = ref_frame(st, frame(xp, st, ep.clip, ep.t))
     goals = obs_mod.goal_features(xp, goal_keypoints(xp, st, cfg, ep.clip, ep.t, ep.limb_scale, noise),
                                   ref.root_pos, robot.root_quat)
+    teacher_goals = goals
+    if cfg.noise.teacher_clean_goals:  # no dropped frame, no jitter, no limb scaling
+        clean = noise._replace(goal_drop=xp.ones_like(noise.goal_drop), goal_jitter=xp.zeros_like(noise.goal_jitter))
+        teacher_goals = obs_mod.goal_features(
+            xp, goal_keypoints(xp, st, cfg, ep.clip, ep.t, xp.ones_like(ep.limb_scale), clean),
+            ref.root_pos, robot.root_quat)
     n = ep.history.shape[0]
     student = xp.concatenate([ep.history[:, :cfg.student_frames].reshape(n, -1), goals], -1)
     priv = obs_mod.privileged(xp, robot.root_pos, robot.root_quat, robot.root_lin_vel, robot.keypoints,
                               ref.keypoints, ref.dof_pos, ref.root_quat, robot.contacts,
                               ep.dr.astype(robot.root_pos.dtype))
-    teacher = xp.concatenate([ep.history[:, :cfg.history].reshape(n, -1), goals, priv], -1)
+    teacher = xp.concatenate([ep.history[:, :cfg.history].reshape(n, -1), teacher_goals, priv], -1)
     return student.astype(xp.float32), teacher.astype(xp.float32)
 
 

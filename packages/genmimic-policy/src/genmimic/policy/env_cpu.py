@@ -143,10 +143,14 @@ class TrackingEnv:
         row = self.bank.frame(self.clip, self.t)
         ref = ref_frame(self.bank, row)
         goals = obs_mod.goal_features(np, self._goals(), ref.root_pos, robot.root_quat)
+        teacher_goals = goals
+        if self.cfg.noise.teacher_clean_goals:
+            clean = self.bank.keypoints[self.bank.frame(self.clip, self.t + self.future)]
+            teacher_goals = obs_mod.goal_features(np, clean, ref.root_pos, robot.root_quat)
         student = np.concatenate([self.history[:self.cfg.student_frames].reshape(-1), goals])
         priv = obs_mod.privileged(np, robot.root_pos, robot.root_quat, robot.root_lin_vel, robot.keypoints,
                                   ref.keypoints, ref.dof_pos, ref.root_quat, robot.contacts, self.dr)
-        teacher = np.concatenate([self.history[:self.cfg.history].reshape(-1), goals, priv])
+        teacher = np.concatenate([self.history[:self.cfg.history].reshape(-1), teacher_goals, priv])
         return student.astype(np.float32), teacher.astype(np.float32)
 
     def robot(self, sim: SimArrays) -> rw.RobotFrame:
