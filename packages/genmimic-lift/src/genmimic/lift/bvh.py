@@ -106,7 +106,8 @@ def parse_bvh(text: str, source: str = "<bvh>") -> BvhMotion:
     in_end_site = False
     first = next((k for k, ln in enumerate(lines) if ln.strip()), None)
     if first is None or lines[first].split()[0].upper() != "HIERARCHY":
-        raise LiftError(source, "not a BVH file (it must start with HIERARCHY); pass a .bvh mocap file")
+        raise LiftError(source, "not a BVH file (it must start with HIERARCHY, whatever its name); "
+                                "export the motion again as BVH from the mocap tool")
     i = first
     try:
         for i in range(first + 1, len(lines)):
