@@ -110,15 +110,17 @@ class TrackingEnv:
         self.last_action = np.clip((b.dof_pos[row] - DEFAULT) / ACTION_SCALE, -self.action_clip, self.action_clip)
         self.prev_kp = d.site_xpos[self.sites].copy()
 
-    def _goals(self) -> np.ndarray:
-        """Noisy goal keypoints (F, 19, 3) world: limb scaling, jitter and dropped (stale) frames."""
+    def _goals(self, noisy: bool = True) -> np.ndarray:
+        """Goal keypoints (F, 19, 3) world; ``noisy`` (and randomised): limb scaling, jitter and dropped
+        (stale) frames."""
         b, n = self.bank, self.cfg.noise
         f = self.t + self.future
-        if self.randomize:
+        noisy = noisy and self.randomize
+        if noisy:
             f = f - (self.rng.random(f.shape) < n.goal_drop_prob)
         rows = b.frame(self.clip, np.maximum(f, 0))
         kp = b.keypoints[rows]
-        if self.randomize:
+        if noisy:
             root = b.root_pos[rows][:, None, :]
             kp = root + self.limb_scale * (kp - root) + n.goal_jitter * self.rng.normal(size=kp.shape)
         return kp
@@ -145,8 +147,7 @@ class TrackingEnv:
         goals = obs_mod.goal_features(np, self._goals(), ref.root_pos, robot.root_quat)
         teacher_goals = goals
         if self.cfg.noise.teacher_clean_goals:
-            clean = self.bank.keypoints[self.bank.frame(self.clip, self.t + self.future)]
-            teacher_goals = obs_mod.goal_features(np, clean, ref.root_pos, robot.root_quat)
+            teacher_goals = obs_mod.goal_features(np, self._goals(noisy=False), ref.root_pos, robot.root_quat)
         student = np.concatenate([self.history[:self.cfg.student_frames].reshape(-1), goals])
         priv = obs_mod.privileged(np, robot.root_pos, robot.root_quat, robot.root_lin_vel, robot.keypoints,
                                   ref.keypoints, ref.dof_pos, ref.root_quat, robot.contacts, self.dr)
