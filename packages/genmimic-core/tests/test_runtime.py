@@ -10,6 +10,7 @@ import pytest
 
 from genmimic.core import g1_constants as g1
 from genmimic.core.errors import ClipError
+from genmimic.core.g1_kinematics import keypoint_positions
 from genmimic.core.runtime import (
     NumpyPolicy,
     PolicyFileError,
@@ -110,6 +111,25 @@ def test_reference_resampling_keeps_the_frames_at_the_same_rate_and_refuses_othe
     bad = clip.replace(keypoints=clip.keypoints[:, :5], keypoint_names=np.array(g1.KEYPOINT_NAMES[:5]))
     with pytest.raises(ClipError, match="c.npz: keypoints"):
         reference_from_clip(bad, 0.02, "c.npz")
+
+
+def test_reference_velocities_are_exact_on_a_steady_motion_and_calm_on_per_frame_noise():
+    """A clip with per-frame noise (the bench's jitter) gave the first frame central differences of 15-30 rad/s,
+    and the robot, started at that speed, fell within 0.5 s; the line fit keeps a steady motion's velocity."""
+    clip = waving_g1_clip(200, fps=50.0)
+    t = np.arange(200) / 50.0
+    walk = clip.replace(root_pos=clip.root_pos + np.outer(t, [0.8, -0.3, 0.0]))
+    yaw = 0.5 * t  # a steady turn at 0.5 rad/s about z
+    walk = walk.replace(root_quat=np.stack([np.cos(yaw / 2), 0 * t, 0 * t, np.sin(yaw / 2)], 1))
+    walk = walk.replace(keypoints=keypoint_positions(walk.root_pos, walk.root_quat, walk.dof_pos))
+    ref = reference_from_clip(walk, 0.02)
+    np.testing.assert_allclose(ref.root_lin_vel, np.tile([0.8, -0.3, 0.0], (200, 1)), atol=1e-9)
+    np.testing.assert_allclose(ref.root_ang_vel, np.tile([0.0, 0.0, 0.5], (200, 1)), atol=1e-4)
+    noisy = clip.dof_pos + np.random.default_rng(0).normal(scale=0.05, size=clip.dof_pos.shape)
+    noisy = clip.replace(dof_pos=noisy, keypoints=keypoint_positions(clip.root_pos, clip.root_quat, noisy))
+    fast = np.abs(np.gradient(noisy.dof_pos, 0.02, axis=0)[0]).max()
+    calm = np.abs(reference_from_clip(noisy, 0.02).dof_vel[0]).max()
+    assert fast > 3.0 and calm < fast / 4  # 0.05 rad noise: a few rad/s by differences, a fraction by the fit
 
 
 def test_joint_angles_far_past_the_limits_are_refused_and_degrees_named():

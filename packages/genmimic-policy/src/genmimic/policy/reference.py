@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from genmimic.core.runtime.reference import ReferenceMotion, check_keypoints, reference_from_clip
+from genmimic.core.runtime.reference import ReferenceMotion, check_keypoints, reference_from_clip, smooth_derivative
 
 from .errors import PolicyError
 
@@ -54,8 +54,8 @@ def make_bank(refs: list[ReferenceMotion]) -> ReferenceBank:
 
 
 def keypoint_velocities(ref: ReferenceMotion) -> np.ndarray:
-    """Keypoint velocities (T, 19, 3) world [m/s] of one motion: central differences inside, one-sided at the
-    ends, zeros for a one-frame motion."""
+    """Keypoint velocities (T, 19, 3) world [m/s] of one motion, by the same line fits as its joint and root
+    velocities (:func:`genmimic.core.runtime.smooth_derivative`); zeros for a one-frame motion."""
     if ref.num_frames < 2:
         return np.zeros_like(ref.keypoints)
-    return np.gradient(ref.keypoints, ref.dt, axis=0)
+    return smooth_derivative(ref.keypoints, ref.dt)

@@ -23,11 +23,11 @@ from .inference import (
 )
 from .observation import StudentObservationBuilder
 from .policy_spec import ObservationBlock, ObservationSpec, PolicySpec, make_spec, read_spec, spec_from_dict, write_spec
-from .reference import ReferenceMotion, reference_from_clip
+from .reference import ReferenceMotion, reference_from_clip, smooth_derivative
 
 __all__ = [
     "Inference", "NumpyPolicy", "ObservationBlock", "ObservationSpec", "OnnxPolicy", "PolicyFileError", "PolicySpec",
     "PolicySpecError", "ReferenceMotion", "StudentObservationBuilder", "load_npz_policy", "load_onnx_policy",
-    "load_policy_file", "make_spec", "read_spec", "reference_from_clip", "save_npz_policy", "spec_from_dict",
-    "write_spec",
+    "load_policy_file", "make_spec", "read_spec", "reference_from_clip", "save_npz_policy", "smooth_derivative",
+    "spec_from_dict", "write_spec",
 ]

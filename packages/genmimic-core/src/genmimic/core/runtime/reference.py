@@ -123,9 +123,34 @@ def reference_from_clip(clip: G1Clip, dt: float = 0.02, source: str = "clip") ->
     for t in range(1, n):  # continuous sign for differencing
         if np.dot(quat[t], quat[t - 1]) < 0:
             quat[t] = -quat[t]
-    dof_vel = np.gradient(dof_pos, dt, axis=0)
-    lin_vel = np.gradient(root_pos, dt, axis=0)
+    dof_vel = smooth_derivative(dof_pos, dt)
+    lin_vel = smooth_derivative(root_pos, dt)
     dq = quat_multiply(quat_conjugate(quat[:-1]), quat[1:])
-    ang = 2.0 * np.sign(dq[:, :1] + 1e-12) * dq[:, 1:] / dt
-    ang_vel = np.concatenate([ang, ang[-1:]], 0)
+    turn = 2.0 * np.sign(dq[:, :1] + 1e-12) * dq[:, 1:]  # pelvis-frame rotation vector from t to t + dt [rad]
+    ang_vel = smooth_derivative(np.concatenate([np.zeros((1, 3)), np.cumsum(turn, 0)], 0), dt)
     return ReferenceMotion(root_pos, quat, dof_pos, kp, dof_vel, lin_vel, ang_vel, dt)
+
+
+#: [s] window of the reference velocities' local line fits (:func:`smooth_derivative`).
+VELOCITY_WINDOW_S = 0.2
+
+
+def smooth_derivative(x: np.ndarray, dt: float, window_s: float = VELOCITY_WINDOW_S) -> np.ndarray:
+    """Time derivative of ``x`` (T, ...) sampled every ``dt`` [s]: the slope of a least-squares line through the
+    frames within ``window_s`` / 2 of each (a first-order Savitzky-Golay filter, ``scipy.signal.savgol_filter``;
+    at the ends, the slope through the first or last window). The pelvis's angular velocity is the slope of its
+    accumulated frame-to-frame rotation vectors.
+
+    Why not a central difference: reference state initialisation starts the robot with the reference's velocity,
+    and a clip with per-frame noise (a lifted video, or the bench's jitter and flicker) gives central differences of
+    15-32 rad/s at its first frame (and a pelvis spin from one noisy frame's rotation), which threw the shipped
+    student over within 0.8 s on 16 of the peer benchmark's 198 clips; the line fits give at most 10 rad/s there,
+    and 14 of the 18 clips it fell on are tracked to the end. They keep a smooth motion's velocity (exact for a
+    line; a 2 Hz sine loses 15 %). Clips shorter than 3 frames fall back to differences."""
+    n = x.shape[0]
+    width = min(round(window_s / dt) // 2 * 2 + 1, n if n % 2 else n - 1)
+    if width < 3:
+        return np.gradient(x, dt, axis=0)
+    from scipy.signal import savgol_filter
+
+    return savgol_filter(x, width, 1, deriv=1, delta=dt, axis=0, mode="interp")
