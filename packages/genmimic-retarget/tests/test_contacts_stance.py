@@ -216,3 +216,21 @@ def test_a_trunk_that_leans_forward_does_not_lift_the_feet(monkeypatch):
     # only the legs move: the rest of the body is where it was
     for name in ("pelvis", "torso", "head", "left_hand", "right_hand"):
         assert np.array_equal(targets[:, k[name]], rigid[:, k[name]])
+
+
+def test_a_body_that_drifts_with_its_feet_keeps_its_pose():
+    """A drifting camera moves the whole person 1 m while the feet look planted (the bench's global drift):
+    held to one point, the feet stretched the legs to the joint limits (keypoints 40 cm off, the pelvis 7 cm
+    low) and every tracker fell; the feet now slide with the body and the pose is the still person's."""
+    from genmimic.retarget import retarget
+
+    clip = standing_wave_smpl_clip(num_frames=150)
+    drift = np.zeros((clip.num_frames, 3))
+    drift[:, 0] = np.linspace(0.0, 1.0, clip.num_frames)
+    moved = clip.replace(joints=clip.joints + drift[:, None], transl=clip.transl + drift)
+    still, drifting = retarget(clip).clip, retarget(moved).clip
+    relative = lambda c: c.keypoints - c.root_pos[:, None]  # noqa: E731
+    assert np.abs(relative(drifting) - relative(still)).max() < 0.02
+    assert np.abs(drifting.root_pos[:, 2] - still.root_pos[:, 2]).max() < 0.01
+    travelled = drifting.root_pos[-1, 0] - drifting.root_pos[0, 0] - (still.root_pos[-1, 0] - still.root_pos[0, 0])
+    assert travelled == pytest.approx(drifting.meta["params"]["scales"]["root"], abs=0.02)  # 1 m, scaled to the G1

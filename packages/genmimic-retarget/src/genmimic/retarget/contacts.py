@@ -39,6 +39,9 @@ class ContactConfig:
         hover of the input, and put on the ground (:func:`ground_heights`; 0: never), and a glide (both feet
         near the floor but moving) gives the lower foot the contact ...
     max_hover: ... if no higher than this [m] (a jump rises more).
+    max_slide: a foot whose path during a contact, smoothed over ``slide_smoothing`` [s] (Gaussian sigma),
+        strays farther than this [m] from its mean is sliding with the whole body (a drifting camera, a lift's
+        foot skate): it is pinned to that smoothed path, not to one point (:func:`pin_feet`).
     """
 
     height: float = 0.02
@@ -50,6 +53,8 @@ class ContactConfig:
     ground_window: float = 1.0
     hover_ratio: float = 0.5
     max_hover: float = 0.05
+    max_slide: float = 0.05
+    slide_smoothing: float = 0.25
 
 
 def sole_height(ankle: np.ndarray, toe: np.ndarray) -> np.ndarray:
@@ -233,21 +238,32 @@ def pin_feet(
     During a contact the ankle and toe targets take their mean horizontal position over the contact
     and their flat-foot heights, and the foot's orientation keeps only its heading. The correction fades
     in and out over ``config.blend`` seconds around the contact so the foot lands and lifts smoothly.
+    A foot that slides with the body during the contact (its smoothed path strays over ``config.max_slide``
+    from the mean, :class:`ContactConfig`) follows that smoothed path instead: held to one point while the
+    person's body drifts 1 m, the legs were stretched to the joint limits (keypoints 40 cm off, the pelvis
+    7 cm low) and every tracker fell on the bench's global-drift clips.
 
     Args:
         positions: (T, K, 3) keypoint targets [m]. rotations: (T, K, 3, 3).
         index: keypoint name -> position along K.
         contacts: (T, 2) flags for (left, right).
     """
+    from scipy.ndimage import gaussian_filter1d  # here: the command starts without scipy.ndimage
+
     pos, rot = positions.copy(), rotations.copy()
     T = len(pos)
     n_blend = max(1, round(config.blend * fps))
     for side, start, stop in contact_segments(contacts):
         s = SIDES[side]
         a, k_toe = index[f"{s}_ankle"], index[f"{s}_toe"]
+        path = gaussian_filter1d(positions[start:stop, a, :2], config.slide_smoothing * fps, axis=0, mode="nearest")
+        slides = np.linalg.norm(path - path.mean(axis=0), axis=-1).max() > config.max_slide
         for k, height in ((a, ANKLE_HEIGHT), (k_toe, TOE_HEIGHT)):
-            pinned = positions[start:stop, k].mean(axis=0)
-            pinned[2] = height
+            pinned = np.tile(positions[start:stop, k].mean(axis=0), (stop - start, 1))
+            if slides:
+                pinned[:, :2] = gaussian_filter1d(positions[start:stop, k, :2], config.slide_smoothing * fps, axis=0,
+                                                  mode="nearest")
+            pinned[:, 2] = height
             delta = pinned - positions[start:stop, k]
             pos[start:stop, k] = pinned
             # fade the correction of the first/last contact frame out over the neighbouring frames
