@@ -21,7 +21,9 @@
 #              run of 2026-11-30 (14.4 M env steps) 55 % of all training failures were on the 14 jitter-2/3
 #              clips (adaptive sampling then drew most starts there). Generated-video-like *goals* still
 #              come from the env's goal noise (jitter, limb scaling, stale frames) and the milder corruptions.
-#   mocap_*    every BVH in ../shared/data/motions (when present), lifted and retargeted
+#   mocap_*    every BVH in ../shared/data/motions (when present), lifted and retargeted, and its mirror image
+#              (mocap_mirror_*, genmimic.policy.mirror.mirror_clip: the CMU clip's 180 deg hop-turn, where the
+#              teacher fell from 330 M to 382 M env steps, also to the other side; 2026-12-03)
 #   lifted_*   every genmimic-synth kind rendered as a video, lifted back by genmimic-lift and retargeted
 #              (scripts/make_lifted.sh), LIFTED seeds a kind from 4000: what the pipeline gives for a video
 # Uses the stage commands of this checkout's .venv (make install) when there is one, else those on PATH.
@@ -62,6 +64,7 @@ import dataclasses, sys
 from pathlib import Path
 import numpy as np
 from genmimic.core.clips import G1Clip, load_clip, save_clip
+from genmimic.policy.mirror import mirror_clip
 tmp, out = Path(sys.argv[1]), Path(sys.argv[2])
 n = 0
 UNTRACKABLE = ("__jitter2", "__jitter3", "__foot_skate", "__global_drift", "__floating3")
@@ -70,8 +73,10 @@ for part in ("synth", "joints", "jumps", "arms", "corrupt", "mocap", "lifted"):
         if any(tag in f.name for tag in UNTRACKABLE):
             continue
         c = load_clip(f, G1Clip)
-        small = {k: getattr(c, k).astype(np.float32) for k in ("root_pos", "root_quat", "dof_pos", "keypoints")}
-        save_clip(dataclasses.replace(c, **small), out / f"{part}_{f.name}")
-        n += 1
+        copies = [(f"{part}_{f.name}", c)] + ([(f"{part}_mirror_{f.name}", mirror_clip(c))] if part == "mocap" else [])
+        for name, clip in copies:
+            small = {k: getattr(clip, k).astype(np.float32) for k in ("root_pos", "root_quat", "dof_pos", "keypoints")}
+            save_clip(dataclasses.replace(clip, **small), out / name)
+            n += 1
 print(f"make_corpus: {n} clips in {out}")
 PYEOF

@@ -3,7 +3,8 @@ import numpy as np
 from genmimic.core import g1_constants as g1
 from genmimic.core.g1_kinematics import keypoint_positions
 from genmimic.policy import observation as obs
-from genmimic.policy.mirror import action_mirror, joint_mirror, keypoint_mirror, observation_mirror
+from genmimic.policy.corpus import joint_space_motion
+from genmimic.policy.mirror import action_mirror, joint_mirror, keypoint_mirror, mirror_clip, observation_mirror
 
 J = g1.JOINT_NAMES.index
 
@@ -65,3 +66,20 @@ def test_observation_functions_are_equivariant_under_the_tables():
     g_m = obs.goal_features(np, goal_m, ref_root * flip, _mirror_quat(q))
     layout = obs.proprio_blocks(0) + [obs.Block("g0", 57, "keypoints"), obs.Block("g1", 57, "keypoints")]
     np.testing.assert_allclose(np.concatenate([p_m, g_m]), observation_mirror(layout)(x), atol=1e-9)
+
+
+def test_a_mirrored_clip_is_the_motion_done_with_the_other_side():
+    clip = joint_space_motion("mixed", 3, duration=2.0)  # both arms, legs and waist, unlike on each side
+    half_yaw = 0.3 * np.arange(clip.num_frames) / clip.fps  # and turning left at 0.6 rad/s
+    zero = np.zeros(clip.num_frames)
+    turning = clip.replace(root_quat=np.stack([np.cos(half_yaw), zero, zero, np.sin(half_yaw)], 1))
+    turning = turning.replace(keypoints=keypoint_positions(turning.root_pos, turning.root_quat, turning.dof_pos))
+    m = mirror_clip(turning)
+    # forward kinematics of the mirrored joints puts every keypoint where the keypoint table mirrors it
+    k = keypoint_mirror()
+    flat = turning.keypoints.reshape(turning.num_frames, -1)
+    np.testing.assert_allclose(m.keypoints.reshape(m.num_frames, -1), k(flat), atol=1e-4)  # [m]
+    assert m.meta["mirrored"] is True and np.array_equal(m.contacts, turning.contacts[:, ::-1])
+    twice = mirror_clip(m)
+    for name in ("root_pos", "root_quat", "dof_pos", "keypoints"):
+        np.testing.assert_allclose(getattr(twice, name), getattr(turning, name), atol=1e-4)

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from genmimic.core import g1_constants as g1
+from genmimic.core.clips import G1Clip
 
 from .observation import Block
 
@@ -76,3 +77,19 @@ def observation_mirror(layout: Sequence[Block]) -> MirrorMap:
 def action_mirror() -> MirrorMap:
     """Actions are joint offsets from the default pose, which is itself mirror-symmetric."""
     return joint_mirror()
+
+
+def mirror_clip(clip: G1Clip) -> G1Clip:
+    """``clip`` reflected in the world's x-z plane: the same motion done with the other side (a hop-turn to
+    the left becomes one to the right), for the training corpus (mocap is scarce; a mirrored copy is the
+    usual augmentation of motion-imitation corpora, e.g. DeepMimic's and BeyondMimic's symmetry).
+
+    Root position (x, -y, z); root orientation wxyz (w, -x, y, -z); joints by :func:`joint_mirror`; foot
+    contacts swapped; keypoints recomputed by forward kinematics (they equal :func:`keypoint_mirror` of the
+    clip's own, which the tests check). Meta keeps the source and records ``mirrored: true``."""
+    from genmimic.core.g1_kinematics import g1_clip_from_joints
+
+    root_pos = clip.root_pos * np.array([1.0, -1.0, 1.0])
+    root_quat = clip.root_quat * np.array([1.0, -1.0, 1.0, -1.0])
+    return g1_clip_from_joints(root_pos, root_quat, joint_mirror()(clip.dof_pos), clip.fps,
+                               meta={**clip.meta, "mirrored": True}, contacts=clip.contacts[:, ::-1])
