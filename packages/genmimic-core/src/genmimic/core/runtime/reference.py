@@ -144,7 +144,7 @@ def smooth_derivative(x: np.ndarray, dt: float, window_s: float = VELOCITY_WINDO
     Why not a central difference: reference state initialisation starts the robot with the reference's velocity,
     and a clip with per-frame noise (a lifted video, or the bench's jitter and flicker) gives central differences of
     15-32 rad/s at its first frame (and a pelvis spin from one noisy frame's rotation), which threw the shipped
-    student over within 0.8 s on 16 of the peer benchmark's 198 clips; the line fits give at most 10 rad/s there,
+    student over within 0.9 s on 16 of the peer benchmark's 198 clips; the line fits give at most 10 rad/s there,
     and 14 of the 18 clips it fell on are tracked to the end. They keep a smooth motion's velocity (exact for a
     line; a 2 Hz sine loses 15 %). Clips shorter than 3 frames fall back to differences."""
     n = x.shape[0]
