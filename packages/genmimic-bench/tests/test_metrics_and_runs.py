@@ -98,7 +98,10 @@ def test_small_benchmark_end_to_end(tmp_path):
     entries = make_benchmark(bench, sources=[src / "wave_person.npz", src / "short_wave.npz"])
     assert len(entries) == 18 and load_manifest(bench) == entries
     rows = run_benchmark(bench, out, methods=("replay",), workers=2)  # one worker process per motion
-    assert len(rows) == 18 and all(r["fell"] for r in rows)  # replay cannot balance
+    assert len(rows) == 18
+    # replay cannot balance: it falls on every 2 s clip (a 1.5 s one may end first, since the robot starts
+    # with the reference's line-fit velocities rather than a noisy frame's)
+    assert all(r["fell"] for r in rows if r["clip_id"].startswith("wave_person"))
     data = json.loads((out / "results.json").read_text())
     assert data["info"]["methods"] == ["replay"]
     html = (out / "report.html").read_text()
