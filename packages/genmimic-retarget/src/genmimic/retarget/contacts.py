@@ -256,13 +256,14 @@ def pin_feet(
     for side, start, stop in contact_segments(contacts):
         s = SIDES[side]
         a, k_toe = index[f"{s}_ankle"], index[f"{s}_toe"]
-        path = gaussian_filter1d(positions[start:stop, a, :2], config.slide_smoothing * fps, axis=0, mode="nearest")
-        slides = np.linalg.norm(path - path.mean(axis=0), axis=-1).max() > config.max_slide
-        for k, height in ((a, ANKLE_HEIGHT), (k_toe, TOE_HEIGHT)):
+        # smoothed horizontal paths (T_c, 2, 2) of the ankle and the toe; the ankle's decides whether the foot slides
+        paths = gaussian_filter1d(positions[start:stop][:, [a, k_toe], :2], config.slide_smoothing * fps, axis=0,
+                                  mode="nearest")
+        slides = np.linalg.norm(paths[:, 0] - paths[:, 0].mean(axis=0), axis=-1).max() > config.max_slide
+        for j, (k, height) in enumerate(((a, ANKLE_HEIGHT), (k_toe, TOE_HEIGHT))):
             pinned = np.tile(positions[start:stop, k].mean(axis=0), (stop - start, 1))
             if slides:
-                pinned[:, :2] = gaussian_filter1d(positions[start:stop, k, :2], config.slide_smoothing * fps, axis=0,
-                                                  mode="nearest")
+                pinned[:, :2] = paths[:, j]
             pinned[:, 2] = height
             delta = pinned - positions[start:stop, k]
             pos[start:stop, k] = pinned
