@@ -156,6 +156,19 @@ def test_reference_loss_pulls_the_weighted_means_to_the_reference_actions_within
     np.testing.assert_allclose(grad, [[0.5, 1.0, 0.0]])  # 2 s^2 (mu - target)
 
 
+def test_reference_loss_with_feedback_targets_the_lead_a_pd_joint_needs():
+    """Known answer: with feedback gain k a joint's target is r + k (r - q), r the reference's angle and q the
+    robot's (both read from the observation); joints with k = 0 keep the target r."""
+    from genmimic.policy.ppo import ReferencePrior, reference_action_loss
+
+    prior = ReferencePrior(start=2, scale=jnp.array([0.5, 0.5]), weight=jnp.array([1.0, 1.0]),
+                           feedback=jnp.array([1.0, 0.0]), dof_start=0)
+    obs = jnp.array([[0.2, 0.3, 0.5, -1.0]])  # q = [0.2, 0.3], r = [0.5, -1.0]
+    # targets [0.5 + (0.5 - 0.2), -1.0] rad -> actions [1.6, -2.0]
+    assert float(reference_action_loss(jnp.array([[1.6, -2.0]]), obs, prior)) == pytest.approx(0.0, abs=1e-12)
+    assert float(reference_action_loss(jnp.array([[1.0, -2.0]]), obs, prior)) == pytest.approx((0.5 * 0.6) ** 2)
+
+
 def test_the_g1_reference_prior_reads_the_reference_arm_angles_from_the_teacher_observation(bank):
     """The prior's block is the reference's joint angles about the default pose in the teacher observation
     the env builds, and it weights the joints that turn a limb or the body about its own axis only (shoulder
@@ -180,17 +193,27 @@ def test_the_g1_reference_prior_reads_the_reference_arm_angles_from_the_teacher_
     arms_only = reference_prior(dataclasses.replace(cfg, ppo=dataclasses.replace(
         cfg.ppo, reference_joints=("shoulder", "elbow", "wrist"))))
     assert int(np.sum(arms_only.weight)) == 14
+    assert prior.feedback is None  # reference_feedback 0: the arms' load-bearing joints not pulled
+    fed = reference_prior(dataclasses.replace(cfg, ppo=dataclasses.replace(cfg.ppo, reference_feedback=1.0)))
+    led = {n for n, k in zip(g1.JOINT_NAMES, fed.feedback, strict=True) if k == 1.0}
+    assert led == {f"{side}_{j}_joint" for side in ("left", "right")
+                   for j in ("shoulder_pitch", "shoulder_roll", "elbow")}
+    assert set(pulled) | led == {n for n, w in zip(g1.JOINT_NAMES, fed.weight, strict=True) if w > 0}
+    q = env.data.qpos[7:] - np.asarray(g1.DEFAULT_DOF_POS)  # the robot's angles at the reference state init
+    np.testing.assert_allclose(teacher[fed.dof_start:fed.dof_start + 29], q, atol=1e-5)
 
 
-def test_a_reference_prior_update_moves_the_arm_means_towards_the_reference():
+@pytest.mark.parametrize("feedback", [None, np.array([1.0, 0.0])], ids=["reference", "with-feedback"])
+def test_a_reference_prior_update_moves_the_arm_means_towards_the_reference(feedback):
     """One jitted PPO update with only the prior weighted (no advantage signal: equal rewards) brings the
-    weighted means closer to the reference's actions; with coef 0 the update is the one without a prior."""
+    weighted means closer to the reference's actions (with feedback: to r + k (r - q)); with coef 0 the
+    update is the one without a prior."""
     from genmimic.policy.ppo import ReferencePrior, Transition, reference_action_loss
 
     obs_mirror = MirrorMap(np.arange(4), np.ones(4))
     act_mirror = MirrorMap(np.arange(2), np.ones(2))
-    prior = ReferencePrior(start=2, scale=np.array([0.5, 0.5]), weight=np.array([1.0, 0.0]))
-    cfg = PPOConfig(hidden=(16,), num_minibatches=1, num_epochs=16, sym_coef=0.0, learning_rate=1e-2,
+    prior = ReferencePrior(start=2, scale=np.array([0.5, 0.5]), weight=np.array([1.0, 0.0]), feedback=feedback)
+    cfg = PPOConfig(hidden=(16,), num_minibatches=1, num_epochs=32, sym_coef=0.0, learning_rate=1e-2,
                     reference_coef=1.0)
     key = jax.random.PRNGKey(0)
     T, N = 4, 8

@@ -255,6 +255,11 @@ class PPOConfig:
     # 0.9-1.2 rad off the reference's (lifted hands reach the G1 at +-0.6-0.9 rad there, synth ones near 0);
     # the hand's light links need no lead.
     reference_joints: tuple[str, ...] = ("shoulder_yaw", "wrist", "hip_yaw", "waist_yaw")
+    # Feedback gain k of the prior on the arms' load-bearing joints (ppo.reference_action_loss): their targets
+    # pulled towards r + k (r - q), the lead a PD joint needs, not towards r (0: those joints not pulled).
+    # From 414.00 M steps (2026-12-04; the teacher held a raised arm's targets short of the reference's)
+    reference_feedback: float = 0.0
+    reference_feedback_joints: tuple[str, ...] = ("shoulder_pitch", "shoulder_roll", "elbow")
     max_grad_norm: float = 1.0
     init_log_std: float = -0.7
     # Upper bound on the action noise's standard deviation [rad] (each joint), enforced after every update;

@@ -88,12 +88,22 @@ def reference_prior(cfg: TrainConfig) -> ReferencePrior:
     """The G1 teacher's reference prior (:func:`genmimic.policy.ppo.reference_action_loss`): the mean actions of
     the joints named by ``cfg.ppo.reference_joints`` (arms, hip and waist yaw: 17 of 29 by default) pulled
     towards the reference's angles, read from the teacher observation's ``ref_dof_pos`` block, at the action
-    scale of :func:`config.action_scale`."""
+    scale of :func:`config.action_scale`; the joints named by ``cfg.ppo.reference_feedback_joints`` pulled
+    towards ``r + k (r - q)`` with ``k = cfg.ppo.reference_feedback`` (none when 0), ``q`` the teacher
+    observation's ``dof_pos[t]``."""
     layout = obs_mod.teacher_layout(cfg.env.history, cfg.env.future_frames)
     names = [b.name for b in layout]
     start = sum(b.size for b in layout[:names.index("ref_dof_pos")])
-    weight = [1.0 if any(w in name for w in cfg.ppo.reference_joints) else 0.0 for name in g1.JOINT_NAMES]
-    return ReferencePrior(start, np.asarray(action_scale(), np.float32), np.asarray(weight, np.float32))
+    dof_start = sum(b.size for b in layout[:names.index("dof_pos[t]")])
+
+    def named(parts: tuple[str, ...]) -> np.ndarray:
+        return np.asarray([any(w in name for w in parts) for name in g1.JOINT_NAMES], np.float32)
+
+    k = cfg.ppo.reference_feedback
+    fed = named(cfg.ppo.reference_feedback_joints) if k > 0 else np.zeros(g1.NUM_DOF, np.float32)
+    weight = np.maximum(named(cfg.ppo.reference_joints), fed)
+    return ReferencePrior(start, np.asarray(action_scale(), np.float32), weight,
+                          k * fed if k > 0 else None, dof_start)
 
 
 def train_teacher(run: RunDir | Path, cfg: TrainConfig, env, show_progress: bool = True,
