@@ -3,9 +3,12 @@ itself and on the sample videos in ../shared/data when present (issue 8)."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,12 +31,15 @@ def rendered_clip(tmp_path_factory):
 
 
 def run_pipeline(video, out):
-    missing = [c for c in COMMANDS if shutil.which(c) is None]
+    # the commands sit beside this interpreter when pytest runs as .venv/bin/python without the venv on PATH
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    missing = [c for c in COMMANDS if shutil.which(c, path=path) is None]
     if missing:
-        pytest.skip(f"not installed as commands: {', '.join(missing)} (run make install)")
+        pytest.skip(f"not installed as commands beside {sys.executable} or on PATH: {', '.join(missing)} "
+                    "(run make install)")
     cmd = f"genmimic-lift {video} -o - | genmimic-retarget - -o - -q | genmimic-policy track - -o {out}"
     return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=600,
-                          executable="/bin/bash")
+                          executable="/bin/bash", env={**os.environ, "PATH": path})
 
 
 def check_trajectory(path, input_duration: float) -> Trajectory:

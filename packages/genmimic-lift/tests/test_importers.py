@@ -111,7 +111,7 @@ HEAD6 = ("HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n"
 
 @pytest.mark.parametrize(("text", "problem"), [
     ("", "not a BVH file"),
-    (HEAD6, "no MOTION section"),
+    (HEAD6, "without a MOTION section .*fix: re-export"),
     ("HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS 3 Zrotation Yrotation Wrotation\n}\nMOTION\n", "CHANNELS"),
     ("HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS 3 Zrotation Yrotation Xrotation\n}\nMOTION\nFrames: 5\n"
      "Frame Time: 0.033\n0 0 0\n0 0 0\n", "declares 5 frames but holds 2"),

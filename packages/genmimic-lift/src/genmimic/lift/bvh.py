@@ -93,6 +93,10 @@ def _is_channel(word: str) -> bool:
     return word[:1].upper() in ("X", "Y", "Z") and word[1:].lower() in ("position", "rotation")
 
 
+#: the error for a file cut short inside its HIERARCHY
+_NO_MOTION = "the file ends in its HIERARCHY, without a MOTION section (cut short?); fix: re-export or re-copy it"
+
+
 def parse_bvh(text: str, source: str = "<bvh>") -> BvhMotion:
     """Parse BVH text (a byte-order mark, blank lines, tabs, CRLF, ``{`` on the joint's line accepted);
     raises :class:`LiftError` naming ``source`` and the line of a problem."""
@@ -170,11 +174,10 @@ def parse_bvh(text: str, source: str = "<bvh>") -> BvhMotion:
             if tok and tok[0].upper() == "MOTION":
                 break
         else:
-            raise LiftError(source, "no MOTION section (truncated file?)")
+            raise LiftError(source, _NO_MOTION)
     except (ValueError, IndexError) as err:
         cut = not any(ln.strip().upper() == "MOTION" for ln in lines[i:])
-        fix = ("the file ends in its HIERARCHY, without a MOTION section (cut short?); fix: re-export or re-copy it"
-               if cut else "fix: correct that line, or re-export the file from its source")
+        fix = (_NO_MOTION if cut else "fix: correct that line, or re-export the file from its source")
         raise LiftError(source, f"line {i + 1}: {err}; {fix}") from None
     if stack or not names:
         what = f"{len(stack)} '{{' without a matching '}}'" if stack else "no joints"
