@@ -36,12 +36,7 @@ SYNTH=${2:-210}
 JOINTS=${3:-56}
 ARMS=${4:-140}
 LIFTED=${5:-2}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-[ -x "$ROOT/.venv/bin/genmimic-policy" ] && PATH="$ROOT/.venv/bin:$PATH"
-command -v genmimic-policy >/dev/null || { echo "make_corpus: genmimic-policy not found; fix: run make install first" >&2; exit 2; }
-[ -e "$OUT" ] && { echo "make_corpus: $OUT exists; choose a new folder" >&2; exit 2; }
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+. "$(dirname "$0")/corpus_setup.sh" make_corpus "$OUT"
 genmimic-policy corpus "$TMP/synth" --count "$SYNTH" --seed 1000 --duration 8 --source synth
 genmimic-policy corpus "$TMP/joints" --count "$JOINTS" --seed 1000 --duration 8 --source joints
 genmimic-policy corpus "$TMP/arms" --count "$ARMS" --seed 2000 --duration 8 --source synth --arm-variety

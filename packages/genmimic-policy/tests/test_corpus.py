@@ -1,16 +1,21 @@
-"""The training corpus the project makes itself: arm-pose variety (``corpus --arm-variety``)."""
+"""The training corpus the project makes itself: arm-pose variety (``corpus --arm-variety``), and corrupted
+goal clips paired with their motions (a corpus folder's ``goals/``)."""
+
+import dataclasses
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from genmimic.core import g1_constants as g1
-from genmimic.core.clips import load_clip
+from genmimic.core.clips import load_clip, save_clip
 from genmimic.core.files import current_umask
 from genmimic.core.g1_kinematics import keypoint_positions
 from genmimic.core.runtime.reference import reference_from_clip
 from genmimic.policy.cli import app
-from genmimic.policy.corpus import ARM_OFFSET_RANGE, joint_space_motion, vary_arm_pose
+from genmimic.policy.corpus import ARM_OFFSET_RANGE, GOALS_DIR, joint_space_motion, vary_arm_pose
+from genmimic.policy.errors import PolicyError
+from genmimic.policy.train import load_bank
 
 ARM = [i for i, n in enumerate(g1.JOINT_NAMES) if any(p in n for p in ("shoulder", "elbow", "wrist"))]
 REST = [i for i in range(g1.NUM_DOF) if i not in ARM]
@@ -105,3 +110,49 @@ def test_corpus_cli_refuses_a_file_or_a_folder_with_clips(tmp_path):
     assert (tmp_path / "c").stat().st_mode & 0o777 == 0o777 & ~current_umask()  # not mkdtemp's 0700
     r = CliRunner().invoke(app, ["corpus", str(tmp_path / "afile" / "sub"), "--count", "1", "--source", "joints"])
     assert r.exit_code == 1 and "afile is a file, not a folder" in r.output, r.output
+
+
+# ---------------------------------------------------------------- goal pairs (corrupted goals for the student)
+
+
+def _moved(clip, dx):
+    """The same motion ``dx`` [m] further along x (root and keypoints: still consistent with its joints)."""
+    shift = np.array([dx, 0.0, 0.0])
+    return dataclasses.replace(clip, root_pos=clip.root_pos + shift, keypoints=clip.keypoints + shift)
+
+
+@pytest.fixture()
+def paired_dir(tmp_path, squat):
+    """A corpus folder of two clips, the first paired with another motion of its length, moved 1 m."""
+    wave = joint_space_motion("wave", 4, duration=2.0)
+    save_clip(squat, tmp_path / "a_squat.npz")
+    save_clip(wave, tmp_path / "b_wave.npz")
+    (tmp_path / GOALS_DIR).mkdir()
+    save_clip(_moved(joint_space_motion("arms", 5, duration=2.0), 1.0), tmp_path / GOALS_DIR / "a_squat.npz")
+    return tmp_path
+
+
+def test_a_paired_clip_gives_the_student_its_corrupted_keypoints_about_the_clean_root(paired_dir, squat):
+    """Known answer: the goal motion's keypoints relative to its own root, placed on the clean root (the 1 m
+    move cancels); an unpaired clip's goals are its own keypoints; everything else is the clean motion."""
+    bank = load_bank(paired_dir, 0.02)
+    clean = reference_from_clip(squat, 0.02)
+    goal = reference_from_clip(joint_space_motion("arms", 5, duration=2.0), 0.02)
+    rows = slice(0, int(bank.clip_len[0]))
+    np.testing.assert_allclose(bank.keypoints[rows], clean.keypoints, atol=1e-9)
+    np.testing.assert_allclose(bank.goal_keypoints[rows],
+                               goal.keypoints - goal.root_pos[:, None] + clean.root_pos[:, None], atol=1e-6)
+    assert np.abs(bank.goal_keypoints[rows] - bank.keypoints[rows]).max() > 0.05
+    other = slice(int(bank.clip_start[1]), None)
+    np.testing.assert_array_equal(bank.goal_keypoints[other], bank.keypoints[other])
+    np.testing.assert_array_equal(load_bank(paired_dir / "b_wave.npz", 0.02).goal_keypoints,
+                                  bank.keypoints[other])
+
+
+def test_a_goal_clip_without_its_motion_or_of_another_length_is_refused(paired_dir):
+    save_clip(joint_space_motion("arms", 6, duration=3.0), paired_dir / GOALS_DIR / "b_wave.npz")
+    with pytest.raises(PolicyError, match=r"goals/b_wave\.npz: 151 frames .* its clean motion 101; fix: pair"):
+        load_bank(paired_dir, 0.02)
+    (paired_dir / "b_wave.npz").unlink()
+    with pytest.raises(PolicyError, match=r"goals/b_wave\.npz: a goal clip without its clean motion .*; fix:"):
+        load_bank(paired_dir, 0.02)

@@ -345,3 +345,24 @@ def test_teacher_clean_goals_gives_the_teacher_the_goals_without_their_noise(ban
             np.testing.assert_allclose(sb, tb[:, :sb.shape[1]], rtol=1e-6, atol=1e-6)
             oa, ob = a.step(np.zeros((n, 29))), b.step(np.zeros((n, 29)))
             sa, ta, sb, tb = oa.student, oa.teacher, ob.student, ob.teacher
+
+
+def test_a_paired_motion_gives_the_student_its_goal_keypoints_and_the_teacher_the_clean_ones(bank):
+    """A bank whose goal keypoints differ from its keypoints (a corpus's ``goals/`` pair): the teacher's
+    observations, the rewards and the physics are those of the unpaired bank, only the student's goals move,
+    in the batched env and in the per-env one alike."""
+    cfg = dataclasses.replace(CFG, noise=dataclasses.replace(CFG.noise, teacher_clean_goals=True))
+    paired = bank._replace(goal_keypoints=bank.keypoints + np.array([0.0, 0.0, 0.1]))
+    n = 4
+    with CpuVecEnv(bank, cfg, n, threads=2, seed=3) as a, CpuVecEnv(paired, cfg, n, threads=2, seed=3) as b:
+        (sa, ta), (sb, tb) = a.reset(), b.reset()
+        for _ in range(3):
+            np.testing.assert_array_equal(ta, tb)
+            assert np.abs(sa - sb).max() > 0.05
+            oa, ob = a.step(np.zeros((n, 29))), b.step(np.zeros((n, 29)))
+            np.testing.assert_array_equal(oa.reward, ob.reward)
+            sa, ta, sb, tb = oa.student, oa.teacher, ob.student, ob.teacher
+    one, two = TrackingEnv(bank, cfg, seed=0, randomize=False), TrackingEnv(paired, cfg, seed=0, randomize=False)
+    (s1, t1), (s2, t2) = one.reset(clip=0, start=5), two.reset(clip=0, start=5)
+    np.testing.assert_array_equal(t1, t2)
+    assert np.abs(s1 - s2).max() > 0.05

@@ -260,3 +260,26 @@ def load_clip_dir(path: str | Path) -> list[tuple[str, G1Clip]]:
     else:
         raise PolicyError(f"{p}: no such file or directory; fix: {missing_file_hint(p)}")
     return [(str(f), load_clip(f, G1Clip)) for f in files]
+
+
+#: Subfolder of a corpus folder with corrupted versions of some of its clips, under the same file names:
+#: the student's goals for those clips (scripts/make_goal_pairs.sh writes such pairs).
+GOALS_DIR = "goals"
+
+
+def load_goal_clips(path: str | Path, names: list[str]) -> list[G1Clip | None]:
+    """For each clip file in ``names`` (paths from :func:`load_clip_dir` on ``path``), its corrupted version
+    ``path/goals/<file name>`` when ``path`` is a folder with one, else ``None``.
+
+    Raises:
+        PolicyError: a file in ``goals/`` without its clean clip beside ``goals/`` (one line naming it and the fix).
+    """
+    goals = Path(path) / GOALS_DIR
+    if not goals.is_dir():
+        return [None] * len(names)
+    files = {Path(n).name for n in names}
+    for f in sorted(goals.glob("*.npz")):
+        if f.name not in files:
+            raise PolicyError(f"{f}: a goal clip without its clean motion {Path(path) / f.name}; fix: put the "
+                              "motion it was made from there under the same name, or remove it")
+    return [load_clip(goals / Path(n).name, G1Clip) if (goals / Path(n).name).is_file() else None for n in names]

@@ -291,13 +291,16 @@ def interval(xp: Any, cfg: EnvConfig, u: Any) -> Any:
     return ((lo + u * (hi - lo)) / cfg.ctrl_dt).astype(xp.int32)
 
 
-def goal_keypoints(xp: Any, st: Statics, cfg: EnvConfig, clip: Any, t: Any, limb_scale: Any, noise: ObsNoise) -> Any:
-    """Noisy goal keypoints (N, F, 19, 3) world [m]: limb scaling, jitter and dropped (stale) frames."""
+def goal_keypoints(xp: Any, st: Statics, cfg: EnvConfig, clip: Any, t: Any, limb_scale: Any, noise: ObsNoise,
+                   clean: bool = False) -> Any:
+    """Noisy goal keypoints (N, F, 19, 3) world [m]: limb scaling, jitter and dropped (stale) frames, about the
+    bank's ``goal_keypoints`` (a corrupted version of a motion where the corpus pairs one), or about the
+    motion's own ``keypoints`` when ``clean``."""
     r = st.randomize
     f = t[:, None] + st.future[None, :]
     f = f - ((noise.goal_drop < cfg.noise.goal_drop_prob) & (r > 0)).astype(f.dtype)
     rows = frame(xp, st, clip[:, None], xp.maximum(f, 0))
-    kp = st.bank.keypoints[rows]
+    kp = (st.bank.keypoints if clean else st.bank.goal_keypoints)[rows]
     root = st.bank.root_pos[rows][:, :, None, :]
     scale = limb_scale[:, None, None, None]
     jitter = (r * cfg.noise.goal_jitter) * noise.goal_jitter
@@ -321,7 +324,7 @@ def observe(xp: Any, st: Statics, cfg: EnvConfig, ep: Episode, robot: rw.RobotFr
     if cfg.noise.teacher_clean_goals:  # no dropped frame, no jitter, no limb scaling
         clean = noise._replace(goal_drop=xp.ones_like(noise.goal_drop), goal_jitter=xp.zeros_like(noise.goal_jitter))
         teacher_goals = obs_mod.goal_features(
-            xp, goal_keypoints(xp, st, cfg, ep.clip, ep.t, xp.ones_like(ep.limb_scale), clean),
+            xp, goal_keypoints(xp, st, cfg, ep.clip, ep.t, xp.ones_like(ep.limb_scale), clean, clean=True),
             ref.root_pos, robot.root_quat)
     n = ep.history.shape[0]
     student = xp.concatenate([ep.history[:, :cfg.student_frames].reshape(n, -1), goals], -1)

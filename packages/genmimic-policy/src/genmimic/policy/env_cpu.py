@@ -111,15 +111,15 @@ class TrackingEnv:
         self.prev_kp = d.site_xpos[self.sites].copy()
 
     def _goals(self, noisy: bool = True) -> np.ndarray:
-        """Goal keypoints (F, 19, 3) world; ``noisy`` (and randomised): limb scaling, jitter and dropped
-        (stale) frames."""
+        """Goal keypoints (F, 19, 3) world, from the bank's ``goal_keypoints`` (``keypoints`` unless ``noisy`` is
+        False); ``noisy`` (and randomised): limb scaling, jitter and dropped (stale) frames."""
         b, n = self.bank, self.cfg.noise
         f = self.t + self.future
-        noisy = noisy and self.randomize
-        if noisy:
+        if noisy and self.randomize:
             f = f - (self.rng.random(f.shape) < n.goal_drop_prob)
         rows = b.frame(self.clip, np.maximum(f, 0))
-        kp = b.keypoints[rows]
+        kp = (b.goal_keypoints if noisy else b.keypoints)[rows]
+        noisy = noisy and self.randomize
         if noisy:
             root = b.root_pos[rows][:, None, :]
             kp = root + self.limb_scale * (kp - root) + n.goal_jitter * self.rng.normal(size=kp.shape)

@@ -15,13 +15,16 @@ from genmimic.core.runtime.reference import ReferenceMotion, check_keypoints, re
 
 from .errors import PolicyError
 
-__all__ = ["ReferenceBank", "ReferenceMotion", "check_keypoints", "make_bank", "reference_from_clip"]
+__all__ = ["ReferenceBank", "ReferenceMotion", "check_keypoints", "goal_keypoints", "make_bank", "reference_from_clip"]
 
 
 class ReferenceBank(NamedTuple):
     """Many reference motions concatenated along time (the fields of
     :class:`~genmimic.core.runtime.reference.ReferenceMotion`, then ``keypoint_vel`` (T, 19, 3) world [m/s],
-    central differences within each clip); ``clip_start`` (C,), ``clip_len`` (C,)."""
+    central differences within each clip); ``goal_keypoints`` (T, 19, 3) world [m], what the student's goals
+    are drawn from: ``keypoints`` itself, except for a motion paired with a corrupted version of it (its
+    keypoints about its own root, carried to the clean root; :func:`make_bank`); ``clip_start`` (C,),
+    ``clip_len`` (C,)."""
 
     root_pos: np.ndarray
     root_quat: np.ndarray
@@ -31,6 +34,7 @@ class ReferenceBank(NamedTuple):
     root_lin_vel: np.ndarray
     root_ang_vel: np.ndarray
     keypoint_vel: np.ndarray
+    goal_keypoints: np.ndarray
     clip_start: np.ndarray
     clip_len: np.ndarray
 
@@ -43,14 +47,43 @@ class ReferenceBank(NamedTuple):
         return self.clip_start[clip] + np.minimum(t, self.clip_len[clip] - 1)
 
 
-def make_bank(refs: list[ReferenceMotion]) -> ReferenceBank:
+def make_bank(refs: list[ReferenceMotion], goals: list[ReferenceMotion | None] | None = None,
+              names: list[str] | None = None) -> ReferenceBank:
+    """The bank of ``refs``; ``goals[i]``, where given, is a corrupted version of ``refs[i]`` (the same number
+    of frames at the same rate) from which the student's goals are drawn, while the teacher's goals, the
+    reward and reference state initialisation keep to ``refs[i]`` (``names[i]`` names it in errors). Its
+    keypoints are taken about its own root and carried to the clean root, so a student sees them relative to
+    the root as it would at run time.
+
+    Raises:
+        PolicyError: no motions, or a goal motion whose frame count differs from its reference's.
+    """
     if not refs:
         raise PolicyError("no reference clips")
+    goals = goals if goals is not None else [None] * len(refs)
     lens = np.array([r.num_frames for r in refs])
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
     cat = [np.concatenate([getattr(r, f) for r in refs], 0) for f in ReferenceMotion._fields[:-1]]
     vel = np.concatenate([keypoint_velocities(r) for r in refs], 0)
-    return ReferenceBank(*cat, keypoint_vel=vel, clip_start=starts, clip_len=lens)
+    names = names if names is not None else [f"goal motion {i}" for i in range(len(refs))]
+    goal_kp = np.concatenate([goal_keypoints(r, g, n) for r, g, n in zip(refs, goals, names, strict=True)], 0)
+    return ReferenceBank(*cat, keypoint_vel=vel, goal_keypoints=goal_kp, clip_start=starts, clip_len=lens)
+
+
+def goal_keypoints(ref: ReferenceMotion, goal: ReferenceMotion | None, name: str = "the goal motion") -> np.ndarray:
+    """The student's goal keypoints (T, 19, 3) world [m] for ``ref``: ``goal``'s keypoints relative to its
+    root, placed on ``ref``'s root; ``ref.keypoints`` where there is no ``goal``.
+
+    Raises:
+        PolicyError: ``goal`` has another number of frames than ``ref``.
+    """
+    if goal is None:
+        return ref.keypoints
+    if goal.num_frames != ref.num_frames:
+        raise PolicyError(f"{name}: {goal.num_frames} frames at the policy rate, its clean motion "
+                          f"{ref.num_frames}; fix: pair a corrupted clip only with the motion it was made from "
+                          "(the same frames at the same rate)")
+    return (goal.keypoints - goal.root_pos[:, None] + ref.root_pos[:, None]).astype(ref.keypoints.dtype)
 
 
 def keypoint_velocities(ref: ReferenceMotion) -> np.ndarray:

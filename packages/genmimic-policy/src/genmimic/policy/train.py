@@ -34,7 +34,7 @@ from .checkpoint import (  # noqa: F401  (read_checkpoint, load_teacher, ...: al
     teacher_sizes,
 )
 from .config import TrainConfig, action_bounds, action_scale, default_config
-from .corpus import load_clip_dir
+from .corpus import GOALS_DIR, load_clip_dir, load_goal_clips
 from .distill import train_student
 from .errors import ConfigError
 from .mirror import MirrorMap, action_mirror, observation_mirror
@@ -47,8 +47,17 @@ log = logging.getLogger(__name__)
 
 
 def load_bank(clips: str | Path, ctrl_dt: float) -> ReferenceBank:
-    """All G1 clips of a directory (or one file) resampled to the control period."""
-    return make_bank([reference_from_clip(c, ctrl_dt, source=name) for name, c in load_clip_dir(clips)])
+    """All G1 clips of a directory (or one file) resampled to the control period, each with the student's goals
+    from its corrupted version in the folder's ``goals/`` where there is one (:func:`~.corpus.load_goal_clips`).
+
+    Raises:
+        PolicyError: no clips, a bad clip, or a goal clip without its motion or with another frame count.
+    """
+    named = load_clip_dir(clips)
+    refs = [reference_from_clip(c, ctrl_dt, source=name) for name, c in named]
+    goals = [None if g is None else reference_from_clip(g, ctrl_dt, source=f"{GOALS_DIR}/{Path(name).name}")
+             for (name, _), g in zip(named, load_goal_clips(clips, [n for n, _ in named]), strict=True)]
+    return make_bank(refs, goals, names=[f"{Path(clips) / GOALS_DIR / Path(n).name}" for n, _ in named])
 
 
 def make_env(cfg: TrainConfig, bank: ReferenceBank, num_envs: int | None = None, seed: int | None = None,
