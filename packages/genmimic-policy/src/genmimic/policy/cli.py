@@ -29,9 +29,9 @@ MULTIHOST_HELP = "Training over several hosts (mjx backend, one process per host
 @app.command()
 @reports_errors
 def train(
-    clips: Annotated[Path, typer.Option("--clips", help="Directory of G1 clips (.npz) to learn from; its goals/ may hold "
-                                                   "corrupted versions of some, the student's goals for them "
-                                                   "(scripts/make_goal_pairs.sh).")],
+    clips: Annotated[Path, typer.Option("--clips", help="Directory of G1 clips (.npz) to learn from; its goals/ "
+                                                   "may hold corrupted versions of some, the student's goals for "
+                                                   "them (scripts/make_goal_pairs.sh).")],
     out: Annotated[Path, typer.Option("--out", help="Run directory (created; an existing run is resumed).")],
     config: Annotated[Path | None, typer.Option(
         "--config", help="JSON config: overrides of the run's saved config when resuming, else of the "
