@@ -322,9 +322,9 @@ def observe(xp: Any, st: Statics, cfg: EnvConfig, ep: Episode, robot: rw.RobotFr
                                   ref.root_pos, robot.root_quat)
     teacher_goals = goals
     if cfg.noise.teacher_clean_goals:  # no dropped frame, no jitter, no limb scaling
-        clean = noise._replace(goal_drop=xp.ones_like(noise.goal_drop), goal_jitter=xp.zeros_like(noise.goal_jitter))
+        quiet = noise._replace(goal_drop=xp.ones_like(noise.goal_drop), goal_jitter=xp.zeros_like(noise.goal_jitter))
         teacher_goals = obs_mod.goal_features(
-            xp, goal_keypoints(xp, st, cfg, ep.clip, ep.t, xp.ones_like(ep.limb_scale), clean, clean=True),
+            xp, goal_keypoints(xp, st, cfg, ep.clip, ep.t, xp.ones_like(ep.limb_scale), quiet, clean=True),
             ref.root_pos, robot.root_quat)
     n = ep.history.shape[0]
     student = xp.concatenate([ep.history[:, :cfg.student_frames].reshape(n, -1), goals], -1)

@@ -115,12 +115,12 @@ class TrackingEnv:
         False); ``noisy`` (and randomised): limb scaling, jitter and dropped (stale) frames."""
         b, n = self.bank, self.cfg.noise
         f = self.t + self.future
-        if noisy and self.randomize:
+        randomised = noisy and self.randomize
+        if randomised:
             f = f - (self.rng.random(f.shape) < n.goal_drop_prob)
         rows = b.frame(self.clip, np.maximum(f, 0))
         kp = (b.goal_keypoints if noisy else b.keypoints)[rows]
-        noisy = noisy and self.randomize
-        if noisy:
+        if randomised:
             root = b.root_pos[rows][:, None, :]
             kp = root + self.limb_scale * (kp - root) + n.goal_jitter * self.rng.normal(size=kp.shape)
         return kp

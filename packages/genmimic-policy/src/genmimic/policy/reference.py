@@ -15,7 +15,7 @@ from genmimic.core.runtime.reference import ReferenceMotion, check_keypoints, re
 
 from .errors import PolicyError
 
-__all__ = ["ReferenceBank", "ReferenceMotion", "check_keypoints", "goal_keypoints", "make_bank", "reference_from_clip"]
+__all__ = ["ReferenceBank", "ReferenceMotion", "check_keypoints", "make_bank", "reference_from_clip"]
 
 
 class ReferenceBank(NamedTuple):
@@ -66,11 +66,11 @@ def make_bank(refs: list[ReferenceMotion], goals: list[ReferenceMotion | None] |
     cat = [np.concatenate([getattr(r, f) for r in refs], 0) for f in ReferenceMotion._fields[:-1]]
     vel = np.concatenate([keypoint_velocities(r) for r in refs], 0)
     names = names if names is not None else [f"goal motion {i}" for i in range(len(refs))]
-    goal_kp = np.concatenate([goal_keypoints(r, g, n) for r, g, n in zip(refs, goals, names, strict=True)], 0)
+    goal_kp = np.concatenate([_goal_keypoints(r, g, n) for r, g, n in zip(refs, goals, names, strict=True)], 0)
     return ReferenceBank(*cat, keypoint_vel=vel, goal_keypoints=goal_kp, clip_start=starts, clip_len=lens)
 
 
-def goal_keypoints(ref: ReferenceMotion, goal: ReferenceMotion | None, name: str = "the goal motion") -> np.ndarray:
+def _goal_keypoints(ref: ReferenceMotion, goal: ReferenceMotion | None, name: str) -> np.ndarray:
     """The student's goal keypoints (T, 19, 3) world [m] for ``ref``: ``goal``'s keypoints relative to its
     root, placed on ``ref``'s root; ``ref.keypoints`` where there is no ``goal``.
 

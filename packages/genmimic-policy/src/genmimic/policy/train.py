@@ -54,10 +54,11 @@ def load_bank(clips: str | Path, ctrl_dt: float) -> ReferenceBank:
         PolicyError: no clips, a bad clip, or a goal clip without its motion or with another frame count.
     """
     named = load_clip_dir(clips)
+    goal_files = [str(Path(clips) / GOALS_DIR / Path(name).name) for name, _ in named]
     refs = [reference_from_clip(c, ctrl_dt, source=name) for name, c in named]
-    goals = [None if g is None else reference_from_clip(g, ctrl_dt, source=f"{GOALS_DIR}/{Path(name).name}")
-             for (name, _), g in zip(named, load_goal_clips(clips, [n for n, _ in named]), strict=True)]
-    return make_bank(refs, goals, names=[f"{Path(clips) / GOALS_DIR / Path(n).name}" for n, _ in named])
+    goals = [None if g is None else reference_from_clip(g, ctrl_dt, source=f)
+             for g, f in zip(load_goal_clips(clips, [n for n, _ in named]), goal_files, strict=True)]
+    return make_bank(refs, goals, names=goal_files)
 
 
 def make_env(cfg: TrainConfig, bank: ReferenceBank, num_envs: int | None = None, seed: int | None = None,
