@@ -46,6 +46,21 @@ def test_spec_layout_known_answer_and_round_trip(tmp_path):
     assert read_spec(write_spec(SPEC, tmp_path / "p.json")) == SPEC == spec_from_dict(SPEC.to_dict())
 
 
+def test_past_goal_frames_round_trip_and_hold_the_clips_first_frame(tmp_path):
+    """A spec with past goal frames (negative offsets) round-trips; its builder takes the goals of ``t + f``,
+    held at the clip's first frame before its start and at its last past its end (known answer)."""
+    spec = make_spec(3, (0, 5, -2, -10), 0.02, np.full(29, 0.25), training={"name": "past"})
+    names = [b.name for b in spec.observation.blocks[-4:]]
+    assert names == ["goal_keypoints[t+0]", "goal_keypoints[t+5]", "goal_keypoints[t-2]", "goal_keypoints[t-10]"]
+    assert read_spec(write_spec(spec, tmp_path / "p.json")) == spec
+    ref = reference_from_clip(waving_g1_clip(50, fps=50.0), 0.02)
+    builder = StudentObservationBuilder.for_spec(ref, spec)
+    for t, frames in ((0, [0, 5, 0, 0]), (6, [6, 11, 4, 0]), (47, [47, 49, 45, 37])):
+        np.testing.assert_array_equal(builder.goal_keypoints(t), ref.keypoints[frames])
+    obs = builder.observe(6, np.zeros(29), np.zeros(29), np.zeros(3), np.array([1.0, 0, 0, 0]), np.zeros(29))
+    assert obs.shape == (spec.observation.size,) and np.isfinite(obs).all()
+
+
 def test_npz_policy_round_trip_and_a_size_mismatch(tmp_path):
     net = _policy(507)
     save_npz_policy(net, SPEC, tmp_path / "p.npz")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from genmimic.policy import env_core as core
+from genmimic.policy import observation as obs_mod
 from genmimic.policy import sampling
 from genmimic.policy.config import SamplingConfig, config_from_dict, default_config
 from genmimic.policy.env_cpu import CpuVecEnv, TrackingEnv
@@ -23,12 +24,13 @@ def steady_cfg():
                                fall_tilt=3.2, fall_height_drop=5.0)
 
 
-@pytest.mark.parametrize("student_history", [0, 10])
-def test_batched_step_equals_the_per_env_functions(bank, steady_cfg, student_history):
+@pytest.mark.parametrize(("student_history", "student_goal_frames"), [(0, ()), (10, ()), (10, (0, 2, 5, 10, -2, -10))])
+def test_batched_step_equals_the_per_env_functions(bank, steady_cfg, student_history, student_goal_frames):
     """Same state, same action: observations, reward terms and flags as TrackingEnv (the per-env code), with
-    the student's history as the teacher's and longer."""
+    the student's history as the teacher's and longer, and with past goal frames for the student."""
     n = 4
-    steady_cfg = dataclasses.replace(steady_cfg, student_history=student_history)
+    steady_cfg = dataclasses.replace(steady_cfg, student_history=student_history,
+                                     student_goal_frames=student_goal_frames)
     env = CpuVecEnv(bank, steady_cfg, n, threads=2, seed=1, randomize=False)
     env.reset()
     one = TrackingEnv(bank, steady_cfg, seed=0, randomize=False)
@@ -366,3 +368,33 @@ def test_a_paired_motion_gives_the_student_its_goal_keypoints_and_the_teacher_th
     (s1, t1), (s2, t2) = one.reset(clip=0, start=5), two.reset(clip=0, start=5)
     np.testing.assert_array_equal(t1, t2)
     assert np.abs(s1 - s2).max() > 0.05
+
+
+@pytest.mark.parametrize("clean", [False, True])
+def test_past_goal_frames_extend_only_the_students_observation(bank, clean):
+    """``student_goal_frames`` with past frames: the teacher's observations, the rewards and the physics are
+    those of the default config, the student's observation starts as before, and each past frame's block
+    holds that frame's goal keypoints (held at the clip's first frame before its start), known answer."""
+    noise = dataclasses.replace(CFG.noise, teacher_clean_goals=clean)
+    base = dataclasses.replace(CFG, noise=noise)
+    past = dataclasses.replace(base, student_goal_frames=(*CFG.future_frames, -3, -50))
+    block = 19 * 3
+    n = 4
+    with (CpuVecEnv(bank, base, n, threads=2, seed=3, randomize=False) as a,
+          CpuVecEnv(bank, past, n, threads=2, seed=3, randomize=False) as b):
+        (sa, ta), (sb, tb) = a.reset(), b.reset()
+        for _ in range(3):
+            np.testing.assert_array_equal(ta, tb)
+            assert sb.shape == (n, sa.shape[1] + 2 * block)
+            np.testing.assert_array_equal(sb[:, :sa.shape[1]], sa)
+            ep, st = b.episode, b.statics
+            robot_quat = b.physics[:, b.qpos_cols][:, 3:7]
+            ref_root = st.bank.root_pos[core.frame(np, st, ep.clip, ep.t)]
+            for j, back in enumerate((3, 50)):
+                rows = core.frame(np, st, ep.clip, np.maximum(ep.t - back, 0))
+                want = obs_mod.goal_features(np, st.bank.keypoints[rows][:, None], ref_root, robot_quat)
+                got = sb[:, sa.shape[1] + j * block:sa.shape[1] + (j + 1) * block]
+                np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+            oa, ob = a.step(np.zeros((n, 29))), b.step(np.zeros((n, 29)))
+            np.testing.assert_array_equal(oa.reward, ob.reward)
+            sa, ta, sb, tb = oa.student, oa.teacher, ob.student, ob.teacher

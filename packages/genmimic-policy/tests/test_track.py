@@ -14,11 +14,12 @@ from genmimic.policy.reference import make_bank, reference_from_clip
 from genmimic.policy.track import track_clip
 
 
-@pytest.mark.parametrize("student_history", [0, 10])
-def test_deploy_observation_builder_equals_the_training_observation(g1_clip, student_history):
+@pytest.mark.parametrize(("student_history", "student_goal_frames"), [(0, ()), (10, ()), (10, (0, 2, 5, 10, -2, -5))])
+def test_deploy_observation_builder_equals_the_training_observation(g1_clip, student_history, student_goal_frames):
     """The NumPy builder that track and genmimic-deploy use gives the env's student observation (with the
-    student's history as the teacher's, and longer)."""
-    cfg = dataclasses.replace(default_config().env, student_history=student_history)
+    student's history as the teacher's, and longer; with past goal frames)."""
+    cfg = dataclasses.replace(default_config().env, student_history=student_history,
+                              student_goal_frames=student_goal_frames)
     ref = reference_from_clip(g1_clip)
     env = TrackingEnv(make_bank([ref]), cfg, seed=0, randomize=False)
     s, _ = env.reset(clip=0, start=0)

@@ -162,6 +162,11 @@ class EnvConfig:
     # the root velocity; the student must infer it from its history (TWIST2's student takes 10 frames)
     student_history: int = 0
     future_frames: tuple[int, ...] = (0, 2, 5, 10)  # goal frames ahead of now, in policy steps
+    # Goal frames in the student's observation (() : future_frames), control steps from now; a negative one is a
+    # past goal. The benchmark's jitter-3 references swing the pelvis 20-26 deg in tilt and +-34 deg in yaw
+    # within 0.1-0.5 s (measured 2026-12-04 on arms_cross_s0__jitter3); with past goals a student can average
+    # them as the teacher, which sees the clean reference, needs not
+    student_goal_frames: tuple[int, ...] = ()
     keypoint_weights: dict[str, float] = field(default_factory=_default_keypoint_weights)
     keypoint_sigma_local: float = 0.12  # [m]
     keypoint_sigma_global: float = 0.3  # [m]
@@ -210,6 +215,16 @@ class EnvConfig:
     def student_frames(self) -> int:
         """Proprioception frames in the student's observation."""
         return self.student_history or self.history
+
+    @property
+    def student_goals(self) -> tuple[int, ...]:
+        """Goal frames in the student's observation, control steps from now (negative: past)."""
+        return tuple(self.student_goal_frames) or tuple(self.future_frames)
+
+    @property
+    def goal_noise_frames(self) -> int:
+        """Goal frames an observation-noise draw covers (the more of the teacher's and the student's)."""
+        return max(len(self.future_frames), len(self.student_goals))
 
     @property
     def history_frames(self) -> int:

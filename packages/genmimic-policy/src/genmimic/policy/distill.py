@@ -59,7 +59,7 @@ class _StudentStateV1(NamedTuple):
 
 
 def student_size(cfg: TrainConfig) -> int:
-    return obs_mod.layout_size(obs_mod.student_layout(cfg.env.student_frames, cfg.env.future_frames))
+    return obs_mod.layout_size(obs_mod.student_layout(cfg.env.student_frames, cfg.env.student_goals))
 
 
 def init_student(key: jax.Array, obs_size: int, cfg: DistillConfig) -> StudentState:
@@ -134,7 +134,7 @@ def train_student(run: RunDir | Path, cfg: TrainConfig, env, show_progress: bool
             return info
         if hasattr(env, "snapshot"):
             s_obs, t_obs = env.snapshot()[-2:]
-    layout = obs_mod.student_layout(cfg.env.student_frames, cfg.env.future_frames)
+    layout = obs_mod.student_layout(cfg.env.student_frames, cfg.env.student_goals)
     update = make_student_update(d, cfg.ppo.sym_coef, observation_mirror(layout), action_mirror())
     rng = np.random.default_rng(cfg.seed + int(info["iteration"]))
     buffer: deque = deque(maxlen=d.buffer_iterations)

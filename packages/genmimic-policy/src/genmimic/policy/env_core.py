@@ -65,7 +65,8 @@ class SimArrays(NamedTuple):
 
 
 class Statics(NamedTuple):
-    """Constant arrays of an env: the reference bank, future frame offsets (F,), action scale and default
+    """Constant arrays of an env: the reference bank, the teacher's future frame offsets (F,) and the
+    student's goal frame offsets (Fs,) (:attr:`config.EnvConfig.student_goals`), action scale and default
     pose (29,), joint addresses in qpos/qvel (29,), the qpos column order of a reference state (nq,),
     observation-noise amplitudes (93,), the sampling bins, ``randomize`` (scalar 0.0 or 1.0), the
     actions' clip (29,) (:func:`config.action_clip`), the reset's joint-noise amplitudes (29,) [rad]
@@ -73,6 +74,7 @@ class Statics(NamedTuple):
 
     bank: ReferenceBank
     future: Any
+    student_future: Any
     action_scale: Any
     default: Any
     qpos_idx: Any
@@ -193,10 +195,11 @@ def make_statics(xp: Any, bank: ReferenceBank, cfg: EnvConfig, qpos_idx: np.ndar
     vorder[np.asarray(qvel_idx)] = 6 + np.arange(k)
     vorder[:6] = np.arange(6)
     bins = sampling.make_bins(np.asarray(bank.clip_len), cfg.ctrl_dt, cfg.sampling)
-    return Statics(fb, i(cfg.future_frames), f(ACTION_SCALE), f(DEFAULT), i(qpos_idx), i(qvel_idx), i(qorder),
-                   i(vorder), f(amp), sampling.SamplingBins(f(bins.valid), i(bins.frames), i(bins.bin_frames)),
-                   f(1.0 if randomize else 0.0), f(action_clip(cfg.action_clip_to_limits)),
-                   f(reset_joint_noise(cfg)), f([j.lower for j in g1.JOINTS]), f([j.upper for j in g1.JOINTS]))
+    return Statics(fb, i(cfg.future_frames), i(cfg.student_goals), f(ACTION_SCALE), f(DEFAULT), i(qpos_idx),
+                   i(qvel_idx), i(qorder), i(vorder), f(amp),
+                   sampling.SamplingBins(f(bins.valid), i(bins.frames), i(bins.bin_frames)),
+                   f(1.0 if randomize else 0.0), f(action_clip(cfg.action_clip_to_limits)), f(reset_joint_noise(cfg)),
+                   f([j.lower for j in g1.JOINTS]), f([j.upper for j in g1.JOINTS]))
 
 
 def reset_joint_noise(cfg: EnvConfig) -> np.ndarray:
@@ -292,18 +295,19 @@ def interval(xp: Any, cfg: EnvConfig, u: Any) -> Any:
 
 
 def goal_keypoints(xp: Any, st: Statics, cfg: EnvConfig, clip: Any, t: Any, limb_scale: Any, noise: ObsNoise,
-                   clean: bool = False) -> Any:
-    """Noisy goal keypoints (N, F, 19, 3) world [m]: limb scaling, jitter and dropped (stale) frames, about the
+                   offsets: Any, clean: bool = False) -> Any:
+    """Noisy goal keypoints (N, F, 19, 3) world [m] of the frames ``t + offsets`` (offsets (F,), control steps;
+    held at a clip's first and last frames): limb scaling, jitter and dropped (stale) frames, about the
     bank's ``goal_keypoints`` (a corrupted version of a motion where the corpus pairs one), or about the
-    motion's own ``keypoints`` when ``clean``."""
-    r = st.randomize
-    f = t[:, None] + st.future[None, :]
-    f = f - ((noise.goal_drop < cfg.noise.goal_drop_prob) & (r > 0)).astype(f.dtype)
+    motion's own ``keypoints`` when ``clean``. ``noise`` covers at least F frames; the first F are used."""
+    r, num = st.randomize, offsets.shape[0]
+    f = t[:, None] + offsets[None, :]
+    f = f - ((noise.goal_drop[:, :num] < cfg.noise.goal_drop_prob) & (r > 0)).astype(f.dtype)
     rows = frame(xp, st, clip[:, None], xp.maximum(f, 0))
     kp = (st.bank.keypoints if clean else st.bank.goal_keypoints)[rows]
     root = st.bank.root_pos[rows][:, :, None, :]
     scale = limb_scale[:, None, None, None]
-    jitter = (r * cfg.noise.goal_jitter) * noise.goal_jitter
+    jitter = (r * cfg.noise.goal_jitter) * noise.goal_jitter[:, :num]
     return root + scale * (kp - root) + jitter.astype(kp.dtype)
 
 
@@ -318,14 +322,19 @@ def observe(xp: Any, st: Statics, cfg: EnvConfig, ep: Episode, robot: rw.RobotFr
             noise: ObsNoise) -> tuple[Any, Any]:
     """Student (N, Ds) and teacher (N, Dt) observations of the current state (float32)."""
     ref = ref_frame(st, frame(xp, st, ep.clip, ep.t))
-    goals = obs_mod.goal_features(xp, goal_keypoints(xp, st, cfg, ep.clip, ep.t, ep.limb_scale, noise),
-                                  ref.root_pos, robot.root_quat)
-    teacher_goals = goals
+
+    def features(offsets: Any, limb_scale: Any, obs_noise: ObsNoise, clean: bool) -> Any:
+        kp = goal_keypoints(xp, st, cfg, ep.clip, ep.t, limb_scale, obs_noise, offsets, clean)
+        return obs_mod.goal_features(xp, kp, ref.root_pos, robot.root_quat)
+
+    goals = features(st.student_future, ep.limb_scale, noise, False)
     if cfg.noise.teacher_clean_goals:  # no dropped frame, no jitter, no limb scaling
         quiet = noise._replace(goal_drop=xp.ones_like(noise.goal_drop), goal_jitter=xp.zeros_like(noise.goal_jitter))
-        teacher_goals = obs_mod.goal_features(
-            xp, goal_keypoints(xp, st, cfg, ep.clip, ep.t, xp.ones_like(ep.limb_scale), quiet, clean=True),
-            ref.root_pos, robot.root_quat)
+        teacher_goals = features(st.future, xp.ones_like(ep.limb_scale), quiet, True)
+    elif cfg.student_goals == tuple(cfg.future_frames):
+        teacher_goals = goals
+    else:
+        teacher_goals = features(st.future, ep.limb_scale, noise, False)
     n = ep.history.shape[0]
     student = xp.concatenate([ep.history[:, :cfg.student_frames].reshape(n, -1), goals], -1)
     priv = obs_mod.privileged(xp, robot.root_pos, robot.root_quat, robot.root_lin_vel, robot.keypoints,

@@ -64,6 +64,7 @@ class TrackingEnv:
         self._nominal = (self.model.geom_friction[self.floor].copy(), float(self.model.body_mass[self.torso]),
                          self.model.actuator_gainprm[:, 0].copy(), self.model.actuator_biasprm[:, 1:3].copy())
         self.future = np.asarray(cfg.future_frames)
+        self.student_future = np.asarray(cfg.student_goals)
         self._limits = (np.array([j.lower for j in g1.JOINTS]), np.array([j.upper for j in g1.JOINTS]))
         self.dr = np.array([1.0, 0.0, 1.0])  # friction scale, torso mass offset [kg], gain scale
         self.history: np.ndarray | None = None  # (H, 93) proprioception, newest first
@@ -110,11 +111,12 @@ class TrackingEnv:
         self.last_action = np.clip((b.dof_pos[row] - DEFAULT) / ACTION_SCALE, -self.action_clip, self.action_clip)
         self.prev_kp = d.site_xpos[self.sites].copy()
 
-    def _goals(self, noisy: bool = True) -> np.ndarray:
-        """Goal keypoints (F, 19, 3) world, from the bank's ``goal_keypoints`` (``keypoints`` unless ``noisy`` is
-        False); ``noisy`` (and randomised): limb scaling, jitter and dropped (stale) frames."""
+    def _goals(self, offsets: np.ndarray, noisy: bool = True) -> np.ndarray:
+        """Goal keypoints (F, 19, 3) world of the frames ``t + offsets`` (F,), from the bank's ``goal_keypoints``
+        (``keypoints`` unless ``noisy`` is False); ``noisy`` (and randomised): limb scaling, jitter and dropped
+        (stale) frames."""
         b, n = self.bank, self.cfg.noise
-        f = self.t + self.future
+        f = self.t + offsets
         randomised = noisy and self.randomize
         if randomised:
             f = f - (self.rng.random(f.shape) < n.goal_drop_prob)
@@ -144,10 +146,12 @@ class TrackingEnv:
         self.history[0] = p
         row = self.bank.frame(self.clip, self.t)
         ref = ref_frame(self.bank, row)
-        goals = obs_mod.goal_features(np, self._goals(), ref.root_pos, robot.root_quat)
+        goals = obs_mod.goal_features(np, self._goals(self.student_future), ref.root_pos, robot.root_quat)
         teacher_goals = goals
-        if self.cfg.noise.teacher_clean_goals:
-            teacher_goals = obs_mod.goal_features(np, self._goals(noisy=False), ref.root_pos, robot.root_quat)
+        clean = self.cfg.noise.teacher_clean_goals
+        if clean or self.cfg.student_goals != tuple(self.cfg.future_frames):
+            teacher_goals = obs_mod.goal_features(np, self._goals(self.future, noisy=not clean), ref.root_pos,
+                                                  robot.root_quat)
         student = np.concatenate([self.history[:self.cfg.student_frames].reshape(-1), goals])
         priv = obs_mod.privileged(np, robot.root_pos, robot.root_quat, robot.root_lin_vel, robot.keypoints,
                                   ref.keypoints, ref.dof_pos, ref.root_quat, robot.contacts, self.dr)
@@ -327,7 +331,7 @@ class CpuVecEnv:
     def _start(self, rows: np.ndarray) -> tuple[core.Episode, np.ndarray, np.ndarray]:
         """New episodes for ``rows``: draw their random numbers (the same as in a draw for all envs), set
         their physics, return their episode state and first observations."""
-        noise = core.reset_noise(np, self.rng, self.num_envs, len(self.cfg.future_frames), rows)
+        noise = core.reset_noise(np, self.rng, self.num_envs, self.cfg.goal_noise_frames, rows)
         draw = core.draw_resets(np, self.statics, self.cfg, self.sampler, noise)
         qpos, qvel, ctrl = core.reference_state(np, self.statics, draw.clip, draw.start, noise.dof)
         phys, kp = self._reference_physics(qpos, qvel)
@@ -347,7 +351,7 @@ class CpuVecEnv:
         """Advance all envs one control step with ``actions`` (N, 29); ended episodes restart at once."""
         st, cfg, n = self.statics, self.cfg, self.num_envs
         a = core.clip_action(np, st, np.asarray(actions, np.float64))
-        noise = core.step_noise(np, self.rng, n, len(cfg.future_frames))
+        noise = core.step_noise(np, self.rng, n, cfg.goal_noise_frames)
         ep, kick = core.pushes(np, cfg, st, self.episode, noise)
         self.physics[:, self.qvel_cols.start:self.qvel_cols.start + 2] += kick
         self.ctrl = core.controls(st, a)

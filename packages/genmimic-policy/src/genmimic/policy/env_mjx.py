@@ -65,7 +65,7 @@ class MjxTracking:
         randomize = cfg.randomize if randomize is None else randomize
         self.statics = core.make_statics(jnp, bank, cfg, joint_qpos_indices(model), joint_dof_indices(model),
                                          model.nq, model.nv, randomize, jnp.float32)
-        self.nf = len(cfg.future_frames)
+        self.nf = cfg.goal_noise_frames
 
     def model_for(self, dr) -> mjx.Model:
         """The model with one env's friction scale, torso mass offset and gain scale (``dr`` (3,))."""
@@ -102,7 +102,7 @@ class MjxTracking:
         ep = core.Episode(i, i, i, i + 1, f(29), f(self.cfg.history_frames, 93), f(len(g1.KEYPOINT_NAMES), 3),
                           i + 10**6, f() + 1.0, f(3) + jnp.asarray(core.NOMINAL_DR, jnp.float32))
         size = lambda blocks: sum(b.size for b in blocks)  # noqa: E731
-        s = f(size(obs_layout.student_layout(self.cfg.student_frames, self.cfg.future_frames)))
+        s = f(size(obs_layout.student_layout(self.cfg.student_frames, self.cfg.student_goals)))
         t = f(size(obs_layout.teacher_layout(self.cfg.history, self.cfg.future_frames)))
         return MjxState(data, ep, rng, sampler, s, t)
 

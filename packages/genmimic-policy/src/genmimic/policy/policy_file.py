@@ -22,7 +22,7 @@ def policy_spec(env: EnvConfig, training: dict[str, Any] | None = None) -> Polic
     project's tracking gains and action scale; ``training``: its training record. The clip enters the spec
     only where it is not +-ACTION_CLIP for all (``env.action_clip_to_limits``), so older specs read the same."""
     clip = action_clip(env.action_clip_to_limits) if env.action_clip_to_limits else None
-    return make_spec(env.student_frames, env.future_frames, env.ctrl_dt, action_scale(), g1.TRACKING_GAINS, training,
+    return make_spec(env.student_frames, env.student_goals, env.ctrl_dt, action_scale(), g1.TRACKING_GAINS, training,
                      clip)
 
 

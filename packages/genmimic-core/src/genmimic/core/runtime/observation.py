@@ -14,7 +14,8 @@ away from the reference, the goals appear rotated, which tells it to turn back.
 Student observation (what the real G1 has), in order:
 ``history`` proprioception frames, newest first, each ``dof_pos - default`` (29) [rad], ``dof_vel``
 (29) [rad/s] x 0.05, IMU angular velocity (3, pelvis frame) [rad/s] x 0.25, gravity direction in the
-pelvis frame (3, unit), last action (29); then for each of ``future_frames`` the 19 goal keypoints
+pelvis frame (3, unit), last action (29); then for each of ``future_frames`` (control steps from now;
+a negative one is a past goal, which lets a policy average a jittery reference) the 19 goal keypoints
 (57) [m] as above. The teacher sees the student observation plus privileged state (see
 :func:`privileged`).
 """
@@ -70,7 +71,7 @@ PRIVILEGED_BLOCKS = [
 
 def student_layout(history: int, future_frames: Sequence[int]) -> list[Block]:
     blocks = [b for lag in range(history) for b in proprio_blocks(lag)]
-    return blocks + [Block(f"goal_keypoints[t+{f}]", NUM_KEYPOINTS * 3, "keypoints") for f in future_frames]
+    return blocks + [Block(f"goal_keypoints[t{f:+d}]", NUM_KEYPOINTS * 3, "keypoints") for f in future_frames]
 
 
 def teacher_layout(history: int, future_frames: Sequence[int]) -> list[Block]:
@@ -180,7 +181,9 @@ class StudentObservationBuilder:
         return layout_size(student_layout(self.history, self.future_frames))
 
     def goal_keypoints(self, t: int) -> np.ndarray:
-        idx = np.minimum(t + self.future_frames, self.reference.num_frames - 1)
+        """Goal keypoints (F, 19, 3) world [m] of ``future_frames`` at step ``t``, held at the clip's first
+        and last frames before its start and past its end."""
+        idx = np.clip(t + self.future_frames, 0, self.reference.num_frames - 1)
         return self.reference.keypoints[idx]
 
     def reset(self) -> None:

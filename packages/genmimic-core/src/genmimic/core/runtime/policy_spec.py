@@ -57,8 +57,8 @@ class ObservationBlock(NamedTuple):
 @dataclass(frozen=True)
 class ObservationSpec:
     """The student observation: ``size`` floats, ``history`` proprioception frames (newest first),
-    goal keypoints of ``future_frames`` (control steps ahead), ``blocks`` with offsets, the joint-velocity
-    and gyro scales, the goal frame and where normalisation happens (in words)."""
+    goal keypoints of ``future_frames`` (control steps from now; negative: past goals), ``blocks`` with
+    offsets, the joint-velocity and gyro scales, the goal frame and where normalisation happens (in words)."""
 
     size: int
     history: int
@@ -177,9 +177,10 @@ def _get(d: Mapping[str, Any], key: str, source: str, prefix: str = "") -> Any:
     return d[key]
 
 
-def _int(value: Any, source: str, name: str, low: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise PolicySpecError(source, name, f"expected an integer >= {low}, got {value!r}")
+def _int(value: Any, source: str, name: str, low: int | None = 0) -> int:
+    """``value`` if it is an integer (``>= low`` unless ``low`` is None), else :class:`PolicySpecError`."""
+    if isinstance(value, bool) or not isinstance(value, int) or (low is not None and value < low):
+        raise PolicySpecError(source, name, f"expected an integer{'' if low is None else f' >= {low}'}, got {value!r}")
     return value
 
 
@@ -215,7 +216,7 @@ def _observation(d: Any, source: str) -> ObservationSpec:
     future = _get(d, "future_frames", source, p)
     if not isinstance(future, list | tuple) or not future:
         raise PolicySpecError(source, p + "future_frames", f"expected a non-empty list of frames, got {future!r}")
-    future = tuple(_int(f, source, f"{p}future_frames[{i}]") for i, f in enumerate(future))
+    future = tuple(_int(f, source, f"{p}future_frames[{i}]", None) for i, f in enumerate(future))
     want = observation_spec(history, future)
     size = _int(_get(d, "size", source, p), source, p + "size", 1)
     if size != want.size:
