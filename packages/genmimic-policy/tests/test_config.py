@@ -42,6 +42,36 @@ def test_bad_config_files_fail_with_the_file_and_key(tmp_path):
         load_config(tmp_path / "missing.json")
 
 
+@pytest.mark.parametrize(("data", "message"), [
+    ({"env": {"student_goal_frames": [0, 1.5]}}, r"env.student_goal_frames: expected a list of any number of ints, "
+                                                 r"got \[0, 1.5\]; fix: write a list"),
+    ({"env": {"student_goal_frames": [0, "2"]}}, "env.student_goal_frames: expected a list"),
+    ({"env": {"student_goal_frames": [0, True]}}, "env.student_goal_frames: expected a list"),
+    ({"env": {"future_frames": 5}}, r"env.future_frames: expected a list .* e.g. \[0, 2, 5, 10\] \(the default\)"),
+    ({"env": {"randomization": {"friction": [0.5]}}}, "env.randomization.friction: expected a list of 2 floats"),
+    ({"env": {"student_goal_frames": [0, 2, 0]}}, "env.student_goal_frames: frame 0 is listed twice"),
+    ({"env": {"student_history": 2.5}}, "env.student_history: expected int, got 2.5"),
+    ({"env": {"randomize": "yes"}}, "env.randomize: expected bool"),
+    ({"ppo": {"learning_rate": "fast"}}, "ppo.learning_rate: expected float"),
+    ({"env": {"keypoint_weights": 3}}, "env.keypoint_weights: expected an object of numbers"),
+])
+def test_a_config_value_of_the_wrong_kind_is_refused_naming_the_file_and_key(tmp_path, data, message):
+    """Every value is checked against its field's type, list elements too, before anything runs (a goal frame
+    of 1.5 once failed only after the teacher phase, with a traceback)."""
+    bad = tmp_path / "c.json"
+    bad.write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match=r"c.json: " + message):
+        load_config(bad)
+
+
+def test_config_lists_and_numbers_are_read_as_their_fields_types():
+    cfg = config_from_dict({"env": {"student_goal_frames": [0, -2], "randomization": {"friction": [1, 2]},
+                                    "keypoint_weights": {"pelvis": 2}}, "ppo": {"learning_rate": 1}})
+    assert cfg.env.student_goals == (0, -2) and cfg.env.goal_noise_frames == 4
+    assert cfg.env.randomization.friction == (1.0, 2.0) and isinstance(cfg.env.randomization.friction[0], float)
+    assert cfg.env.keypoint_weights["pelvis"] == 2 and cfg.ppo.learning_rate == 1.0
+
+
 def test_a_config_file_overrides_a_resumed_runs_saved_config_not_the_defaults(tmp_path):
     """Resuming with --config keeps what the run was trained with, except what the file names."""
     saved = dataclasses.replace(default_config(), num_envs=7)

@@ -211,6 +211,13 @@ class EnvConfig:
     mjx_ls_iterations: int = 0  # 0: the model's own (50)
     mjx_feet_only_contacts: bool = False
 
+    def __post_init__(self) -> None:
+        for name in ("future_frames", "student_goal_frames"):
+            frames = list(getattr(self, name))
+            twice = [f for f in frames if frames.count(f) > 1]
+            if twice:
+                raise ConfigError(f"env.{name}: frame {twice[0]} is listed twice; fix: list each goal frame once")
+
     @property
     def student_frames(self) -> int:
         """Proprioception frames in the student's observation."""
@@ -336,6 +343,29 @@ def default_config() -> TrainConfig:
     return TrainConfig()
 
 
+def _is_a(value: Any, kind: type) -> bool:
+    """Whether a JSON value is a ``kind`` (int, float or str): no bool for numbers, an int for a float, finite;
+    an int for a str (``devices``: "all" or a count)."""
+    if kind is str:
+        return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+    numbers = int if kind is int else int | float
+    return isinstance(value, numbers) and not isinstance(value, bool) and bool(np.isfinite(value))
+
+
+def _tuple(value: Any, hint: str, default: tuple, name: str) -> tuple:
+    """A list from JSON as the tuple field ``name`` annotated ``hint`` (``tuple[int, ...]``, ``tuple[float,
+    float]``, ...); ConfigError (naming the field, what it holds and the fix) when it is not one."""
+    args = [a.strip() for a in hint[hint.index("[") + 1:-1].split(",")]
+    kind = {"int": int, "float": float, "str": str}[args[0]]
+    count = None if args[-1] == "..." else len(args)
+    what = f"a list of {count or 'any number of'} {kind.__name__}s"
+    if not isinstance(value, list | tuple) or (count is not None and len(value) != count) \
+            or not all(_is_a(v, kind) for v in value):
+        raise ConfigError(f"{name}: expected {what}, got {value!r}; fix: write {what} there, e.g. "
+                          f"{json.dumps(list(default)) if default else '[]'} (the default)")
+    return tuple(kind(v) for v in value)
+
+
 def _from_dict(cls: type, data: dict[str, Any], where: str) -> Any:
     if not isinstance(data, dict):
         raise ConfigError(f"{where or 'config'}: expected an object, got {type(data).__name__}")
@@ -348,20 +378,22 @@ def _from_dict(cls: type, data: dict[str, Any], where: str) -> Any:
         if dataclasses.is_dataclass(default):
             kwargs[key] = _from_dict(type(default), value, f"{where}{key}.")
         elif isinstance(default, tuple):
-            kwargs[key] = tuple(value)
+            kwargs[key] = _tuple(value, str(fields[key].type), default, where + key)
         elif isinstance(default, dict):
+            if not isinstance(value, dict) or not all(_is_a(v, float) for v in value.values()):
+                raise ConfigError(f"{where + key}: expected an object of numbers by name, got {str(value)[:80]}; "
+                                  f"fix: write e.g. {json.dumps(dict(list(default.items())[:2]))}")
             bad = [k for k in value if k not in default]
             if bad:
                 raise ConfigError(f"unknown key {bad[0]!r} in {where + key!r}")
             kwargs[key] = {**default, **value}
-        elif isinstance(default, bool) or not isinstance(default, int | float | str):
+        elif not isinstance(default, bool | int | float | str):
             kwargs[key] = value
+        elif isinstance(value, bool) if isinstance(default, bool) else _is_a(value, type(default)):
+            kwargs[key] = type(default)(value)
         else:
-            try:
-                kwargs[key] = type(default)(value)
-            except (TypeError, ValueError):
-                raise ConfigError(f"{where + key}: expected {type(default).__name__}, got {value!r}; fix: write "
-                                  f"a {type(default).__name__} there, e.g. {default!r} (the default)") from None
+            raise ConfigError(f"{where + key}: expected {type(default).__name__}, got {value!r}; fix: write "
+                              f"a {type(default).__name__} there, e.g. {json.dumps(default)} (the default)")
     return cls(**kwargs)
 
 
