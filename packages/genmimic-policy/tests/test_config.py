@@ -43,16 +43,20 @@ def test_bad_config_files_fail_with_the_file_and_key(tmp_path):
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    ({"env": {"student_goal_frames": [0, 1.5]}}, r"env.student_goal_frames: expected a list of any number of ints, "
-                                                 r"got \[0, 1.5\]; fix: write a list"),
+    ({"env": {"student_goal_frames": [0, 1.5]}}, r"env.student_goal_frames: expected a list of any number of "
+                                                 r"integers, got \[0, 1.5\]; fix: write a list"),
     ({"env": {"student_goal_frames": [0, "2"]}}, "env.student_goal_frames: expected a list"),
     ({"env": {"student_goal_frames": [0, True]}}, "env.student_goal_frames: expected a list"),
     ({"env": {"future_frames": 5}}, r"env.future_frames: expected a list .* e.g. \[0, 2, 5, 10\] \(the default\)"),
-    ({"env": {"randomization": {"friction": [0.5]}}}, "env.randomization.friction: expected a list of 2 floats"),
+    ({"env": {"randomization": {"friction": [0.5]}}}, "env.randomization.friction: expected a list of 2 numbers"),
     ({"env": {"student_goal_frames": [0, 2, 0]}}, "env.student_goal_frames: frame 0 is listed twice"),
-    ({"env": {"student_history": 2.5}}, "env.student_history: expected int, got 2.5"),
-    ({"env": {"randomize": "yes"}}, "env.randomize: expected bool"),
-    ({"ppo": {"learning_rate": "fast"}}, "ppo.learning_rate: expected float"),
+    ({"env": {"student_history": 2.5}}, "env.student_history: expected an integer, got 2.5; fix: write an integer"),
+    ({"env": {"randomize": "yes"}}, 'env.randomize: expected true or false, got "yes"'),
+    ({"ppo": {"learning_rate": "fast"}}, 'ppo.learning_rate: expected a number, got "fast"; fix: write a number'),
+    ({"env": {"student_goal_frames": None}}, "env.student_goal_frames: expected a list of any number of integers, "
+                                             "got null"),
+    ({"env": {"noise": 0.1}}, r"env.noise: expected an object of settings, got 0.1; fix: write an object there"),
+    ({"env": 3}, "env: expected an object of settings, got 3; fix"),
     ({"env": {"keypoint_weights": 3}}, "env.keypoint_weights: expected an object of numbers"),
 ])
 def test_a_config_value_of_the_wrong_kind_is_refused_naming_the_file_and_key(tmp_path, data, message):

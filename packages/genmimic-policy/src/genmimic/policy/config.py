@@ -352,28 +352,45 @@ def _is_a(value: Any, kind: type) -> bool:
     return isinstance(value, numbers) and not isinstance(value, bool) and bool(np.isfinite(value))
 
 
+_KINDS = {"int": int, "float": float, "str": str}
+_WORDS = {int: ("an integer", "integers"), float: ("a number", "numbers"), str: ("a string", "strings"),
+          bool: ("true or false", "")}
+
+
+def _json(value: Any) -> str:
+    """``value`` as JSON writes it (null, true, "2"), cut to 80 characters."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _tuple(value: Any, hint: str, default: tuple, name: str) -> tuple:
     """A list from JSON as the tuple field ``name`` annotated ``hint`` (``tuple[int, ...]``, ``tuple[float,
     float]``, ...); ConfigError (naming the field, what it holds and the fix) when it is not one."""
     args = [a.strip() for a in hint[hint.index("[") + 1:-1].split(",")]
-    kind = {"int": int, "float": float, "str": str}[args[0]]
+    kind = _KINDS[args[0]]
     count = None if args[-1] == "..." else len(args)
-    what = f"a list of {count or 'any number of'} {kind.__name__}s"
+    what = f"a list of {count or 'any number of'} {_WORDS[kind][1]}"
     if not isinstance(value, list | tuple) or (count is not None and len(value) != count) \
             or not all(_is_a(v, kind) for v in value):
-        raise ConfigError(f"{name}: expected {what}, got {value!r}; fix: write {what} there, e.g. "
-                          f"{json.dumps(list(default)) if default else '[]'} (the default)")
+        raise ConfigError(f"{name}: expected {what}, got {_json(value)}; fix: write {what} there, e.g. "
+                          f"{_json(list(default))} (the default)")
     return tuple(kind(v) for v in value)
 
 
 def _from_dict(cls: type, data: dict[str, Any], where: str) -> Any:
     if not isinstance(data, dict):
-        raise ConfigError(f"{where or 'config'}: expected an object, got {type(data).__name__}")
+        example = _json({f.name: getattr(cls(), f.name) for f in dataclasses.fields(cls)[:1]})
+        raise ConfigError(f"{where.rstrip('.') or 'config'}: expected an object of settings, got {_json(data)}; "
+                          f"fix: write an object there, e.g. {example}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs = {}
     for key, value in data.items():
         if key not in fields:
-            raise ConfigError(f"unknown config key {where + key!r} (known: {', '.join(fields)})")
+            raise ConfigError(f"unknown config key {where + key!r}; fix: use one of its known keys "
+                              f"({', '.join(fields)})")
         default = getattr(cls(), key)
         if dataclasses.is_dataclass(default):
             kwargs[key] = _from_dict(type(default), value, f"{where}{key}.")
@@ -381,19 +398,21 @@ def _from_dict(cls: type, data: dict[str, Any], where: str) -> Any:
             kwargs[key] = _tuple(value, str(fields[key].type), default, where + key)
         elif isinstance(default, dict):
             if not isinstance(value, dict) or not all(_is_a(v, float) for v in value.values()):
-                raise ConfigError(f"{where + key}: expected an object of numbers by name, got {str(value)[:80]}; "
-                                  f"fix: write e.g. {json.dumps(dict(list(default.items())[:2]))}")
+                raise ConfigError(f"{where + key}: expected an object of numbers by name, got {_json(value)}; "
+                                  f"fix: write e.g. {_json(dict(list(default.items())[:2]))}")
             bad = [k for k in value if k not in default]
             if bad:
-                raise ConfigError(f"unknown key {bad[0]!r} in {where + key!r}")
+                raise ConfigError(f"unknown key {bad[0]!r} in {where + key!r}; fix: use one of "
+                                  f"{', '.join(default)}")
             kwargs[key] = {**default, **value}
         elif not isinstance(default, bool | int | float | str):
             kwargs[key] = value
         elif isinstance(value, bool) if isinstance(default, bool) else _is_a(value, type(default)):
             kwargs[key] = type(default)(value)
         else:
-            raise ConfigError(f"{where + key}: expected {type(default).__name__}, got {value!r}; fix: write "
-                              f"a {type(default).__name__} there, e.g. {json.dumps(default)} (the default)")
+            word = _WORDS[type(default)][0]
+            raise ConfigError(f"{where + key}: expected {word}, got {_json(value)}; fix: write {word} there, "
+                              f"e.g. {_json(default)} (the default)")
     return cls(**kwargs)
 
 
