@@ -52,7 +52,17 @@ def nearest(values: np.ndarray, fps_in: float, times_out: np.ndarray) -> np.ndar
 
 
 def lowpass(values: np.ndarray, fps: float, cutoff_hz: float) -> np.ndarray:
-    """Zero-phase 2nd-order Butterworth low-pass over time; returns ``values`` if too short to filter.
+    """Zero-phase 2nd-order Butterworth low-pass over time of (T, ...) samples at ``fps``; returns ``values`` if
+    too short to filter (9 samples or fewer).
+
+    Each end is extended, before filtering forwards and backwards, by the least-squares line through the samples
+    within one cutoff period (1 / ``cutoff_hz``) of it, continued for four periods (:func:`_extend_by_line_fits`).
+    scipy's default (``sosfiltfilt(padtype="odd")``) reflects the signal through its end sample, which keeps that
+    sample's noise (measured: at the ends the mean error was that of the raw samples, twice the middle's; now
+    1.4 times the middle's). On the benchmark's jittered clips (``genmimic-bench`` jitter at severity 3) the retargeted
+    first frame stayed 0.5-0.6 rad RMS off the clean motion's joint angles against 0.3 rad over the clip, and the
+    robot started there at up to 10 rad/s. A constant or a steady ramp passes unchanged; the price is a bias at
+    an end that curves fast within its fit window (a 1 rad, 1 Hz sine at 30 fps: 0.03 rad at the end sample).
 
     Raises:
         ValueError: ``cutoff_hz`` is not below the Nyquist frequency ``fps / 2``.
@@ -61,10 +71,29 @@ def lowpass(values: np.ndarray, fps: float, cutoff_hz: float) -> np.ndarray:
         raise ValueError(f"smoothing cutoff {cutoff_hz} Hz must be between 0 and fps/2 = {fps / 2:g} Hz")
     from scipy.signal import butter, sosfiltfilt  # here: scipy.signal takes ~1 s to import, smoothing is optional
 
-    sos = butter(2, cutoff_hz, fs=fps, output="sos")
-    if values.shape[0] <= 9:  # sosfiltfilt's default padding needs more samples
+    n = values.shape[0]
+    if n <= 9:  # too short for the filter to settle
         return values
-    return sosfiltfilt(sos, values, axis=0)
+    period = fps / cutoff_hz  # [samples]
+    fit = min(n, max(3, int(np.ceil(period))))
+    pad = max(9, int(np.ceil(4 * period)))  # the filter's start-up transient dies out within it
+    sos = butter(2, cutoff_hz, fs=fps, output="sos")
+    padded = _extend_by_line_fits(np.asarray(values, dtype=float), fit, pad)
+    return sosfiltfilt(sos, padded, axis=0, padtype=None)[pad:pad + n]
+
+
+def _extend_by_line_fits(values: np.ndarray, fit: int, pad: int) -> np.ndarray:
+    """``values`` (T, ...) with ``pad`` samples added before and after, on the least-squares line through its
+    first and last ``fit`` samples respectively."""
+    flat = values.reshape(values.shape[0], -1)
+    x = np.arange(fit, dtype=float)
+    design = np.stack([np.ones(fit), x - x.mean()], axis=1)
+    pinv = np.linalg.pinv(design)  # (2, fit): intercept at the window's centre, slope per sample
+    head, tail = pinv @ flat[:fit], pinv @ flat[-fit:]
+    before = head[0] + head[1] * (np.arange(-pad, 0) - x.mean())[:, None]
+    after = tail[0] + tail[1] * (np.arange(fit, fit + pad) - x.mean())[:, None]
+    out = np.concatenate([before, flat, after], axis=0)
+    return out.reshape(out.shape[0], *values.shape[1:])
 
 
 def lowpass_quat(quat_wxyz: np.ndarray, fps: float, cutoff_hz: float) -> np.ndarray:
