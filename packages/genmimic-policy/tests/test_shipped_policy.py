@@ -15,22 +15,23 @@ from genmimic.policy.policy_file import load_policy
 def test_shipped_policy_has_the_documented_interface():
     net, spec = load_policy()
     cfg = default_config().env
-    # v0.3 takes a 10-frame proprioception history (configs/student_v0.3.json; README "Observation")
-    assert spec.observation.history == 10 and tuple(spec.observation.future_frames) == tuple(cfg.future_frames)
-    assert net.obs_size == obs.layout_size(obs.student_layout(10, cfg.future_frames)) == 1158
-    assert spec.observation.size == 1158 and spec.control_period_s == cfg.ctrl_dt
+    # v0.4 takes a 10-frame proprioception history and past goal frames too (configs/student_past_goals.json;
+    # README "Observation")
+    goal_frames = (*cfg.future_frames, -2, -5, -10)
+    assert spec.observation.history == 10 and tuple(spec.observation.future_frames) == goal_frames
+    assert net.obs_size == obs.layout_size(obs.student_layout(10, goal_frames)) == 1329
+    assert spec.observation.size == 1329 and spec.control_period_s == cfg.ctrl_dt
     assert net.weights[-1].shape[1] == 29 and spec.joint_names == g1.JOINT_NAMES
     assert spec.training["student"]["env_steps"] > 0 and spec.training["teacher"]["env_steps"] > 100e6
 
 
 def test_the_shipped_policy_runs_at_the_tracking_gains():
-    """v0.3.1 is v0.3's network at the tracking gains (the waist's roll and pitch twice as stiff as the
-    armature gains v0.3 was trained at; g1_constants.TRACKING_GAINS), and its actions keep v0.3's scale."""
+    """v0.4 was trained at the tracking gains (g1_constants.TRACKING_GAINS) and the training's action scale."""
     _, spec = load_policy()
     np.testing.assert_allclose(spec.kp, g1.TRACKING_GAINS.kp)
     np.testing.assert_allclose(spec.kd, g1.TRACKING_GAINS.kd)
     np.testing.assert_allclose(spec.action_scale, action_scale())
-    assert spec.training["name"] == "genmimic G1 student v0.3.1"
+    assert spec.training["name"] == "genmimic G1 student v0.4"
 
 
 def test_track_uses_the_shipped_policy_and_keeps_the_robot_up(g1_clip, tmp_path):
