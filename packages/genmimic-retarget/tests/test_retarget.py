@@ -9,6 +9,7 @@ import pytest
 
 from genmimic.core import g1_constants as g1
 from genmimic.core.g1_kinematics import body_index, forward_kinematics, keypoint_positions
+from genmimic.core.rotations import yaw_from_quat
 from genmimic.core.testing import mirrored_smpl_clip, random_smpl_clip, standing_wave_smpl_clip
 from genmimic.retarget import RetargetError, default_config, retarget
 from genmimic.retarget.ik import G1IK, IKConfig
@@ -169,26 +170,43 @@ def test_jittery_input_is_low_passed_automatically_and_the_report_says_so():
     np.testing.assert_array_equal(clean.clip.dof_pos, unsmoothed.dof_pos)
 
 
-def test_the_first_frame_of_a_jittery_input_is_solved_as_well_as_the_others():
-    """The first frames are solved again backwards (``IKConfig.settle_s``): without that, frame 0 (solved from the
-    default pose, without the velocity limit of later frames) followed the noise further than any other frame
-    did, and reference state init starts the robot there."""
-    clip = random_smpl_clip(90, 30.0, seed=3, amplitude=0.2)
+def test_a_first_frame_outlier_does_not_leak_into_the_frames_after_it():
+    """The first 0.5 s are solved again backwards (``IKConfig.settle_s``). Frame 0 is solved from the default pose
+    without the velocity limit and follows its target wherever it is; the frames after it then start from there
+    and, with 2 QP steps each, took several frames to come back (on the benchmark's jittered clips the first
+    frames were the furthest from the clean motion's, and reference state init starts the robot in frame 0)."""
+    T, fps = 30, 30.0
+    dof = np.tile(np.asarray(g1.DEFAULT_DOF_POS), (T, 1))
+    root, quat = np.tile([0.0, 0.0, 0.75], (T, 1)), np.tile([1.0, 0.0, 0.0, 0.0], (T, 1))
+    poses = forward_kinematics(root, quat, dof)
+    frames = {f.name: f for f in g1.KEYPOINT_FRAMES}
+    positions = keypoint_positions(root, quat, dof)[:, ORDER].copy()
+    rotations = np.stack([poses.rot[:, body_index(frames[link.keypoint].parent)] for link in LINKS], axis=1)
+    names = [link.keypoint for link in LINKS]
+    for arm in ("right_elbow", "right_wrist", "right_hand"):
+        positions[0, names.index(arm)] += [0.25, 0.0, 0.25]  # [m] one frame's arm far off, as a lift's glitch
+
+    settled = G1IK(IKConfig(settle_s=0.5)).solve(positions, rotations, fps).dof_pos
+    forward = G1IK(IKConfig(settle_s=0.0)).solve(positions, rotations, fps).dof_pos
+    assert np.abs(settled[1:] - dof[1:]).max() < 0.01  # [rad] the outlier touches frame 0 only
+    assert np.abs(settled[0] - dof[0]).max() > 0.3  # frame 0 still moves towards its target
+    assert np.abs(forward[1] - dof[1]).max() > 0.3  # without the backward pass it leaked into frame 1
+
+
+def test_a_jittery_pelvis_keeps_its_heading():
+    """With smoothing on, the targets come from the smoothed joints: a pelvis orientation made from noisy hips
+    turned far for a frame and the IK followed (RetargetConfig.smooth_hz). Mean over 6 noise draws of the
+    largest heading gap to the clean motion's retargeting: 41.6 deg measured (55.7 with only the output
+    smoothed)."""
+    clip = random_smpl_clip(150, 30.0, seed=3, amplitude=0.2)
     clean = retarget(clip).clip
-
-    def first_frame_over_median(settle_s: float) -> float:
-        cfg = default_config()
-        cfg = replace(cfg, ik=replace(cfg.ik, settle_s=settle_s))
-        gaps = []
-        for seed in range(4):
-            noise = np.random.default_rng(seed).normal(scale=0.03, size=clip.joints.shape)  # [m]
-            out = retarget(clip.replace(joints=clip.joints + noise), cfg).clip
-            gaps.append(np.sqrt(np.square(out.dof_pos - clean.dof_pos).mean(axis=1)))  # (T,) RMS [rad]
-        gap = np.mean(gaps, axis=0)
-        return float(gap[0] / np.median(gap))
-
-    assert first_frame_over_median(default_config().ik.settle_s) < 1.08  # measured 1.00
-    assert first_frame_over_median(0.0) > 1.12  # measured 1.17
+    worst = []
+    for seed in range(6):
+        noise = np.random.default_rng(seed).normal(scale=0.05, size=clip.joints.shape)  # [m], jitter 3's size
+        out = retarget(clip.replace(joints=clip.joints + noise)).clip
+        gap = np.abs((yaw_from_quat(out.root_quat) - yaw_from_quat(clean.root_quat) + np.pi) % (2 * np.pi) - np.pi)
+        worst.append(np.degrees(gap.max()))
+    assert np.mean(worst) < 48.0
 
 
 def test_meta_records_mapping_scales_and_history(wave_clip):

@@ -24,7 +24,7 @@ def test_lowpass_removes_noise_at_the_ends_as_in_the_middle() -> None:
     ends = error[[0, -1]].mean()
     middle = error[50:150].mean()
     assert ends < 0.7 * 0.3 * np.sqrt(2 / np.pi)  # well below the raw noise's mean absolute error (0.24)
-    assert ends < 1.6 * middle  # scipy's odd padding alone: 0.23 and 2.2 times
+    assert ends < 1.3 * middle  # measured 1.15; scipy's odd padding alone: 0.23 and 2.2 times
 
 
 def test_lowpass_keeps_shape_and_short_input() -> None:

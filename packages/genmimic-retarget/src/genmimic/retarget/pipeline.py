@@ -63,9 +63,15 @@ class RetargetConfig:
     """Settings of :func:`retarget`.
 
     fps: output frame rate [1/s] (the policy runs at 50 Hz).
-    smooth_hz: low-pass cutoff [Hz] applied to the solved joints and root; 0 for none; None (the default)
-        for automatic: :data:`AUTO_SMOOTH_HZ` when the input jitters by more than :data:`AUTO_SMOOTH_JITTER_M`
-        (:func:`input_jitter`; noisy pose estimates, as generated videos give), else none.
+    smooth_hz: low-pass cutoff [Hz] applied to the human's joints before the G1's targets are made from them
+        (when below half the input's frame rate) and to the solved joints and root; 0 for none; None (the
+        default) for automatic: :data:`AUTO_SMOOTH_HZ` when the input jitters by more than
+        :data:`AUTO_SMOOTH_JITTER_M` (:func:`input_jitter`; noisy pose estimates, as generated videos give), else
+        none. Why the input too: the targets' orientations come from the joints (a pelvis's from its hips and
+        spine), so per-frame noise turned them by up to 180 deg for a frame, which the IK followed and no
+        low-pass of its result undoes (measured on the benchmark's 7 jitter-3 clips, 2026-12-04: the
+        retargeted pelvis up to 127-178 deg off the clean motion's heading on 2 of them, at most 53 deg with
+        the input smoothed; the shipped student's worst 1 s windows there 8.9-21.0 cm -> 6.9-10.3 cm).
     min_foot_separation: with a value [m], the feet keep the human's stance width, no closer than this
         (:func:`~genmimic.retarget.scaling.scale_to_g1`; opt-in); None keeps the G1's own hip width.
     """
@@ -215,6 +221,8 @@ def retarget(clip: SmplClip, config: RetargetConfig | None = None, *, source: st
     jitter = input_jitter(clip)
     smooth_hz = cfg.smooth_hz if cfg.smooth_hz is not None else (
         AUTO_SMOOTH_HZ if jitter > AUTO_SMOOTH_JITTER_M else 0.0)
+    if smooth_hz and smooth_hz < clip.fps / 2:  # targets from smoothed joints (RetargetConfig.smooth_hz)
+        clip = clip.replace(joints=lowpass(clip.joints, clip.fps, smooth_hz))
     targets = scale_to_g1(clip, cfg.min_foot_separation)
     pos, rot, fps_ik = targets.positions, targets.rotations, clip.fps
     if clip.fps > cfg.fps:  # solve at the output rate: no work on frames that are thrown away

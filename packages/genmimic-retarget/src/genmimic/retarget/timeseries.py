@@ -56,13 +56,15 @@ def lowpass(values: np.ndarray, fps: float, cutoff_hz: float) -> np.ndarray:
     too short to filter (9 samples or fewer).
 
     Each end is extended, before filtering forwards and backwards, by the least-squares line through the samples
-    within one cutoff period (1 / ``cutoff_hz``) of it, continued for four periods (:func:`_extend_by_line_fits`).
+    within two cutoff periods (2 / ``cutoff_hz``) of it, continued for four periods (:func:`_extend_by_line_fits`).
     scipy's default (``sosfiltfilt(padtype="odd")``) reflects the signal through its end sample, which keeps that
-    sample's noise (measured: at the ends the mean error was that of the raw samples, twice the middle's; now
-    1.4 times the middle's). On the benchmark's jittered clips (``genmimic-bench`` jitter at severity 3) the retargeted
-    first frame stayed 0.5-0.6 rad RMS off the clean motion's joint angles against 0.3 rad over the clip, and the
-    robot started there at up to 10 rad/s. A constant or a steady ramp passes unchanged; the price is a bias at
-    an end that curves fast within its fit window (a 1 rad, 1 Hz sine at 30 fps: 0.03 rad at the end sample).
+    sample's noise (measured on a noisy 0.5 Hz sine at 50 fps: at the ends the mean error was that of the raw
+    samples, twice the middle's; now 1.15 times the middle's). On the benchmark's jittered clips
+    (``genmimic-bench`` jitter at severity 3) the retargeted first frame stayed 0.5-0.6 rad RMS off the clean
+    motion's joint angles against 0.3 rad over the clip, and the robot started there at up to 10 rad/s. A
+    constant or a steady ramp passes unchanged; the price is a bias at an end that curves within its fit window
+    (a 1 rad sine at 30 fps and a 6 Hz cutoff: 0.03 rad at the end sample at 0.5 Hz, 0.11 at 1 Hz), paid only
+    by inputs noisy enough to be smoothed.
 
     Raises:
         ValueError: ``cutoff_hz`` is not below the Nyquist frequency ``fps / 2``.
@@ -75,7 +77,7 @@ def lowpass(values: np.ndarray, fps: float, cutoff_hz: float) -> np.ndarray:
     if n <= 9:  # too short for the filter to settle
         return values
     period = fps / cutoff_hz  # [samples]
-    fit = min(n, max(3, int(np.ceil(period))))
+    fit = min(n, max(3, int(np.ceil(2 * period))))
     pad = max(9, int(np.ceil(4 * period)))  # the filter's start-up transient dies out within it
     sos = butter(2, cutoff_hz, fs=fps, output="sos")
     padded = _extend_by_line_fits(np.asarray(values, dtype=float), fit, pad)
