@@ -253,6 +253,9 @@ def test_missing_empty_and_directory_inputs(tmp_path, monkeypatch):
     (tmp_path / "robot_clip.npz").write_bytes(b"")
     with pytest.raises(GenMimicError, match=f"robot_clp.npz: no such file; fix: did you mean {tmp_path}/robot_clip"):
         load_clip(tmp_path / "robot_clp.npz")
+    (tmp_path / "text.npz").write_bytes(b"")  # shares only ".npz" and a few letters: not offered
+    with pytest.raises(GenMimicError, match=r"nonexist.npz: no such file; fix: check the path \("):
+        load_clip(tmp_path / "nonexist.npz")
     with pytest.raises(GenMimicError, match=f"fix: check the path: {tmp_path} has no no_dir$"):
         load_clip(tmp_path / "no_dir" / "x" / "a.npz")
     (tmp_path / "empty.npz").write_bytes(b"")

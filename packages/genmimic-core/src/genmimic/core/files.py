@@ -28,8 +28,10 @@ def missing_file_hint(path: Path) -> str:
         while not folder.is_dir() and folder != folder.parent:
             folder = folder.parent
         return f"check the path: {folder} has no {path.relative_to(folder).parts[0]}"
-    close = difflib.get_close_matches(path.name, [p.name for p in folder.iterdir()], n=1, cutoff=0.6)
-    return f"did you mean {folder / close[0]}?" if close else f"check the path ({folder} has no {path.name})"
+    # names compared without their shared suffix (".npz" alone made "nonexist.npz" look like "text.npz")
+    names = {p.stem if p.suffix == path.suffix else p.name: p.name for p in folder.iterdir()}
+    close = difflib.get_close_matches(path.stem, list(names), n=1, cutoff=0.7)
+    return f"did you mean {folder / names[close[0]]}?" if close else f"check the path ({folder} has no {path.name})"
 
 
 def read_bytes(source: str | os.PathLike[str]) -> bytes:

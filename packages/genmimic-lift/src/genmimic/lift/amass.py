@@ -55,14 +55,14 @@ def import_amass(source: str | os.PathLike[str], body_model: str | os.PathLike[s
     name = display_name(source)
     data = read_bytes(source) if data is None else data
     if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise LiftError(name, "not an npz archive (wrong file type or truncated); expected an AMASS-style .npz: "
-                        "copy or download it again if it was cut short")
+        raise LiftError(name, "not an npz archive (wrong file type or truncated); expected an AMASS-style .npz; "
+                        "fix: copy or download it again if it was cut short")
     try:
         npz = np.load(io.BytesIO(data), allow_pickle=False)
         keys = set(npz.files)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
         raise LiftError(name, f"damaged npz archive: {str(err).splitlines()[0] if str(err) else err!r}; "
-                        "copy or download it again (it is cut short or corrupted)") from None
+                        "fix: copy or download it again (it is cut short or corrupted)") from None
     with npz:
         missing = [k for k in ("poses", "trans") if k not in keys]
         if missing and "format" in keys:
