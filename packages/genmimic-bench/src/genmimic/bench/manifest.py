@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -64,7 +65,10 @@ def _variants(clean: SmplClip, base: str, category: str, source: str, index: int
     for c, name in enumerate(CORRUPTIONS):
         severity = severities[(index + c) % len(severities)] if severities else 1 + (index + c) % 3
         clip_id = f"{base}__{name}{severity}"
-        save_clip(corrupt(clean, name, severity, seed * 1000 + c), out / f"clips/{clip_id}.npz")
+        # each clip its own noise: with seed * 1000 + c alone, every motion of one seed got the same draw
+        # (the 7 jitter-3 clips of the default benchmark were 2 draws; found by a fresh-clone tester)
+        noise_seed = zlib.crc32(f"{clip_id}/{seed}".encode())
+        save_clip(corrupt(clean, name, severity, noise_seed), out / f"clips/{clip_id}.npz")
         entries.append(Entry(clip_id, category, source, name, severity, seed, f"clips/{clip_id}.npz", clean_file))
     return entries
 
@@ -105,8 +109,13 @@ def _load_clean(what: object, seed: int) -> SmplClip:
     return load_clip(path, SmplClip)
 
 
+#: Which generation of ``make_benchmark`` wrote a manifest (saved as its ``"generator"``): benchmarks written
+#: before it share one noise draw between every motion of a seed, so a cached one without it is stale.
+GENERATOR = "per-clip noise seeds (2026-12-04)"
+
+
 def save_manifest(entries: list[Entry], out: Path) -> None:
-    data = {"format": FORMAT, "categories": list(CATEGORIES), "corruptions": {
+    data = {"format": FORMAT, "generator": GENERATOR, "categories": list(CATEGORIES), "corruptions": {
         name: {"doc": c.doc, "unit": c.unit} for name, c in CORRUPTIONS.items()},
         "clips": [asdict(e) for e in entries]}
     write_bytes_atomic(out / "manifest.json", json.dumps(data, indent=1).encode())
