@@ -128,6 +128,23 @@ def test_each_motion_gets_its_own_noise_and_a_rerun_the_same(tmp_path):
     np.testing.assert_array_equal(noise("two", "a"), a)
 
 
+@pytest.mark.parametrize("command", ["make", "run", "video", "batch"])
+def test_an_output_that_is_a_file_is_refused_before_any_work(tmp_path, command):
+    """`-o` naming an existing file: one line naming it and the fix, exit 1, the file untouched (a benchmark
+    run had done all its clips first, then failed with a traceback)."""
+    from typer.testing import CliRunner
+
+    from genmimic.bench.cli import app
+
+    taken = tmp_path / "taken"
+    taken.write_text("keep")
+    inputs = {"make": [], "run": [str(tmp_path / "no_bench")], "video": [str(tmp_path)], "batch": [str(tmp_path)]}
+    for out, why in ((taken, "is a file, expected a folder"), (taken / "sub", f"{taken} is a file, not a folder")):
+        result = CliRunner().invoke(app, [command, *inputs[command], "-o", str(out)])
+        assert result.exit_code == 1 and why in result.output and "fix:" in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1 and taken.read_text() == "keep"
+
+
 def test_cli_run_with_twist2_missing_is_a_one_line_error(tmp_path):
     from typer.testing import CliRunner
 

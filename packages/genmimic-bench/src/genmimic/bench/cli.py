@@ -10,6 +10,7 @@ import typer
 
 from genmimic.core.cli_support import progress, reports_errors, stage_app
 from genmimic.core.errors import GenMimicError
+from genmimic.core.files import check_output_folder
 
 app = stage_app("genmimic-bench", "GenMimicBench-style evaluation: generated-video artefacts, metrics, baselines.")
 
@@ -25,6 +26,7 @@ def make(
     """Write clean motions and their corrupted variants, and the manifest."""
     from .manifest import make_benchmark
 
+    check_output_folder(output)
     sources = None
     if source is not None:
         if not source.is_dir():
@@ -58,6 +60,7 @@ def run(
     from .report import summary_table
     from .runner import TrackerOptions, default_methods, run_benchmark
 
+    check_output_folder(output)
     options = TrackerOptions(policy, None if baseline_dir is None else str(baseline_dir),
                              None if spec is None else str(spec))
     methods = tuple(method) if method else default_methods(options)
@@ -83,6 +86,7 @@ def video(
     """The whole pipeline on your videos (lift, retarget, track): per-video success and the stage that failed."""
     from .videos import run_videos
 
+    check_output_folder(output)
     results = run_videos(folder, output, policy)
     for r in results:
         status = "success" if r["success"] else f"failed at {r['failed_stage']}" if r["failed_stage"] else "fell"
@@ -123,6 +127,7 @@ def batch(
     from .batch import BatchOptions, collect_inputs, is_video
     from .batch_pools import choose_backend, run_batch
 
+    check_output_folder(output)
     tasks = collect_inputs(inputs)
     _, note = choose_backend(backend, address)
     if note:

@@ -79,6 +79,22 @@ def check_output_path(dest: str | os.PathLike[str]) -> Path:
     return path
 
 
+def check_output_folder(dest: str | os.PathLike[str]) -> Path:
+    """``dest`` as a Path once a command can make it its output folder: not an existing file, and no file where
+    one of its parent folders should be. Commands call it before their work (a benchmark run is minutes).
+
+    Raises:
+        GenMimicError: ``dest`` or one of its parents is a file.
+    """
+    path = Path(dest)
+    blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+    if blocker == path:
+        raise GenMimicError(f"{dest}: is a file, expected a folder; fix: name a new or existing folder")
+    if blocker is not None:
+        raise GenMimicError(f"{dest}: {blocker} is a file, not a folder; fix: write elsewhere or move it")
+    return path
+
+
 def write_bytes_atomic(dest: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``dest`` all at once: a temporary file in the same folder, then a rename.
 
