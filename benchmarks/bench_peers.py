@@ -10,7 +10,6 @@ methods on the same clips; the MPC runs ~40x slower than real time on 2 cores); 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from common import Result
 
-from genmimic.bench.manifest import GENERATOR, load_manifest, make_benchmark, save_manifest
+from genmimic.bench.manifest import is_current, load_manifest, make_benchmark, save_manifest
 from genmimic.bench.metrics import evaluate
 from genmimic.bench.report import summary_table
 from genmimic.bench.runner import TrackerOptions, default_methods, make_tracker, run_benchmark
@@ -107,8 +106,7 @@ def _table(overall: list[dict], cmu: dict[str, dict], subset: list[dict]) -> str
 def run() -> list[Result]:
     out = Path(os.environ.get("BENCH_PEERS_OUT", REPO / "bench_out" / "peers"))
     bench = out / "bench"
-    manifest = bench / "manifest.json"
-    if not manifest.is_file() or json.loads(manifest.read_text()).get("generator") != GENERATOR:
+    if not is_current(bench):
         shutil.rmtree(bench, ignore_errors=True)  # none yet, or written by an older make_benchmark
         make_benchmark(bench)
     methods = default_methods(TrackerOptions())

@@ -114,6 +114,15 @@ def _load_clean(what: object, seed: int) -> SmplClip:
 GENERATOR = "per-clip noise seeds (2026-12-04)"
 
 
+def is_current(bench: str | os.PathLike[str]) -> bool:
+    """Whether ``bench`` holds a manifest written by this generation of :func:`make_benchmark`
+    (:data:`GENERATOR`); False when there is none, or an older or unreadable one (a cache to write again)."""
+    try:
+        return json.loads((Path(bench) / "manifest.json").read_text()).get("generator") == GENERATOR
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def save_manifest(entries: list[Entry], out: Path) -> None:
     data = {"format": FORMAT, "generator": GENERATOR, "categories": list(CATEGORIES), "corruptions": {
         name: {"doc": c.doc, "unit": c.unit} for name, c in CORRUPTIONS.items()},

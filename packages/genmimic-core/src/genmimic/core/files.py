@@ -72,11 +72,17 @@ def check_output_path(dest: str | os.PathLike[str]) -> Path:
                             f"e.g. {path / 'out.npz'}")
     parent = path.parent  # Path("clip.npz").parent is Path(".")
     if not parent.is_dir():
-        blocker = next((p for p in (parent, *parent.parents) if p.exists()), None)
-        if blocker is not None and not blocker.is_dir():
-            raise GenMimicError(f"{dest}: {blocker} is a file, not a folder; fix: write elsewhere or move it")
+        _refuse_a_file_in_the_way(dest, parent)
         raise GenMimicError(f"{dest}: folder {parent} does not exist; fix: create it (mkdir -p {parent})")
     return path
+
+
+def _refuse_a_file_in_the_way(dest: str | os.PathLike[str], folder: Path) -> None:
+    """Raise GenMimicError when a file stands where ``folder`` or one of its parents should be (the nearest of
+    them that exists is not a folder), naming ``dest``."""
+    blocker = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise GenMimicError(f"{dest}: {blocker} is a file, not a folder; fix: write elsewhere or move it")
 
 
 def check_output_folder(dest: str | os.PathLike[str]) -> Path:
@@ -87,11 +93,9 @@ def check_output_folder(dest: str | os.PathLike[str]) -> Path:
         GenMimicError: ``dest`` or one of its parents is a file.
     """
     path = Path(dest)
-    blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
-    if blocker == path:
+    if path.is_file():
         raise GenMimicError(f"{dest}: is a file, expected a folder; fix: name a new or existing folder")
-    if blocker is not None:
-        raise GenMimicError(f"{dest}: {blocker} is a file, not a folder; fix: write elsewhere or move it")
+    _refuse_a_file_in_the_way(dest, path)
     return path
 
 

@@ -154,7 +154,8 @@ class G1IK:
         self._robot = robot
         self.keypoints = tuple(link.keypoint for link in links)
         self._links = tuple(links)
-        self._task_index = [k for k, link in enumerate(links) if link.position_cost > 0 or link.orientation_cost > 0]
+        self._task_index = np.array([k for k, link in enumerate(links)  # the links with a task cost
+                                     if link.position_cost > 0 or link.orientation_cost > 0])
         self._costs = np.array([[links[k].position_cost, links[k].orientation_cost] for k in self._task_index],
                                dtype=float).reshape(-1, 2)
         frames = [KEYPOINT_PREFIX + links[k].keypoint for k in self._task_index]
@@ -194,8 +195,7 @@ class G1IK:
         ``first`` (from the default pose), else ``iterations`` steps within the joints' velocity limits over one
         frame period."""
         cfg = self.config
-        keypoints = self.keypoint_tasks
-        index = np.array(self._task_index)
+        keypoints, index = self.keypoint_tasks, self._task_index
         keypoints.set_targets(rotations[t, index], positions[t, index])
         if weights is not None and np.any(weights[t, index] != self._weight):
             self._weight = weights[t, index].astype(float)
