@@ -32,6 +32,7 @@ import numpy as np
 
 from . import g1_constants as g1
 from .rotations import yaw_from_quat
+from .timeseries import extend_by_line_fits
 
 FALL_TILT_RAD = 1.0  #: [rad] pelvis tilt from upright beyond which the robot has fallen
 FALL_HEIGHT_DROP_M = 0.3  #: [m] pelvis this far under the reference's pelvis height counts as a fall
@@ -132,13 +133,7 @@ def smoothed_path(x: Any, width: int) -> np.ndarray:
     n, half = len(x), max(0, int(width)) // 2
     if n < 2 or half == 0:
         return x.copy()
-    fit = min(n, 2 * half + 1)
-    flat = x.reshape(n, -1)
-    steps = np.arange(1, half + 1, dtype=float)
-    # np.polyfit fits every column at once: (2, columns) slopes and intercepts over frame index
-    head = np.polyval(np.polyfit(np.arange(fit), flat[:fit], 1)[:, None], -steps[::-1][:, None])
-    tail = np.polyval(np.polyfit(np.arange(fit), flat[-fit:], 1)[:, None], (fit - 1 + steps)[:, None])
-    padded = np.concatenate([head, flat, tail]).reshape((n + 2 * half,) + x.shape[1:])
+    padded = extend_by_line_fits(x, min(n, 2 * half + 1), half)
     c = np.concatenate([np.zeros((1,) + x.shape[1:]), np.cumsum(padded, axis=0)])
     return (c[2 * half + 1:] - c[:-2 * half - 1]) / (2 * half + 1)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from genmimic.core.rotations import quat_normalize, wxyz_from_xyzw, xyzw_from_wxyz
+from genmimic.core.timeseries import extend_by_line_fits
 
 
 def frame_times(num_frames: int, fps: float) -> np.ndarray:
@@ -56,7 +57,7 @@ def lowpass(values: np.ndarray, fps: float, cutoff_hz: float) -> np.ndarray:
     too short to filter (9 samples or fewer).
 
     Each end is extended, before filtering forwards and backwards, by the least-squares line through the samples
-    within two cutoff periods (2 / ``cutoff_hz``) of it, continued for four periods (:func:`_extend_by_line_fits`).
+    within two cutoff periods (2 / ``cutoff_hz``) of it, continued for four periods (:func:`genmimic.core.timeseries.extend_by_line_fits`).
     scipy's default (``sosfiltfilt(padtype="odd")``) reflects the signal through its end sample, which keeps that
     sample's noise (measured on a noisy 0.5 Hz sine at 50 fps: at the ends the mean error was that of the raw
     samples, twice the middle's; now 1.15 times the middle's). On the benchmark's jittered clips
@@ -80,22 +81,8 @@ def lowpass(values: np.ndarray, fps: float, cutoff_hz: float) -> np.ndarray:
     fit = min(n, max(3, int(np.ceil(2 * period))))
     pad = max(9, int(np.ceil(4 * period)))  # the filter's start-up transient dies out within it
     sos = butter(2, cutoff_hz, fs=fps, output="sos")
-    padded = _extend_by_line_fits(np.asarray(values, dtype=float), fit, pad)
+    padded = extend_by_line_fits(np.asarray(values, dtype=float), fit, pad)
     return sosfiltfilt(sos, padded, axis=0, padtype=None)[pad:pad + n]
-
-
-def _extend_by_line_fits(values: np.ndarray, fit: int, pad: int) -> np.ndarray:
-    """``values`` (T, ...) with ``pad`` samples added before and after, on the least-squares line through its
-    first and last ``fit`` samples respectively."""
-    flat = values.reshape(values.shape[0], -1)
-    x = np.arange(fit, dtype=float)
-    design = np.stack([np.ones(fit), x - x.mean()], axis=1)
-    pinv = np.linalg.pinv(design)  # (2, fit): intercept at the window's centre, slope per sample
-    head, tail = pinv @ flat[:fit], pinv @ flat[-fit:]
-    before = head[0] + head[1] * (np.arange(-pad, 0) - x.mean())[:, None]
-    after = tail[0] + tail[1] * (np.arange(fit, fit + pad) - x.mean())[:, None]
-    out = np.concatenate([before, flat, after], axis=0)
-    return out.reshape(out.shape[0], *values.shape[1:])
 
 
 def lowpass_quat(quat_wxyz: np.ndarray, fps: float, cutoff_hz: float) -> np.ndarray:
