@@ -10,6 +10,9 @@
 #   jumps_*    more jumps: 16 at seeds 1000.. and 8 with another arm posture at seeds 2000.. (the round robin
 #              gives the jump kind 1 clip in 22; a flight is the hardest phase to hold, and the teacher stood
 #              through or fell on every jump until it had these, ledger row 50 of the policy README)
+#   turns_*    quick turn-arounds (genmimic-synth turn_around, 135-225 deg/s): 24 at seeds 1000.. and 12 with
+#              another arm posture at seeds 2000.. (the teacher at 524.7 M env steps and student v0.4 fell on the
+#              CMU clip's turn-around at 9-10 s and on such clips, having had only 45-80 deg/s turns; 2026-12-04)
 #   arms_*     more genmimic-synth kinds, seeds 2000.., each with another arm posture from its first frame
 #              (genmimic-policy corpus --arm-variety: upper arms and wrists turned, elbows bent or straight):
 #              every synth clip starts with the arms untwisted, lifted videos and mocap do not, and the teacher
@@ -44,6 +47,9 @@ genmimic-policy corpus "$TMP/jumps" --count 16 --seed 1000 --duration 8 --source
 genmimic-policy corpus "$TMP/jumps_arms" --count 8 --seed 2000 --duration 8 --source synth --kinds jump --arm-variety
 mkdir -p "$TMP/jumps"
 for f in "$TMP/jumps_arms"/*.npz; do mv "$f" "$TMP/jumps/arms_$(basename "$f")"; done
+genmimic-policy corpus "$TMP/turns" --count 24 --seed 1000 --duration 8 --source synth --kinds turn_around
+genmimic-policy corpus "$TMP/turns_arms" --count 12 --seed 2000 --duration 8 --source synth --kinds turn_around --arm-variety
+for f in "$TMP/turns_arms"/*.npz; do mv "$f" "$TMP/turns/arms_$(basename "$f")"; done
 mkdir -p "$TMP/smpl" "$TMP/corrupt" "$TMP/mocap"
 mkdir -p "$TMP/smpl_severe" "$TMP/severe"
 for kind in $(genmimic-synth --list | awk '{print $1}'); do
@@ -70,7 +76,7 @@ from genmimic.policy.mirror import mirror_clip
 tmp, out = Path(sys.argv[1]), Path(sys.argv[2])
 n = 0
 UNTRACKABLE = ("__jitter2", "__jitter3", "__foot_skate", "__global_drift", "__floating3")
-for part in ("synth", "joints", "jumps", "arms", "corrupt", "severe", "mocap", "lifted"):
+for part in ("synth", "joints", "jumps", "turns", "arms", "corrupt", "severe", "mocap", "lifted"):
     for f in sorted((tmp / part).glob("*.npz")):
         if any(tag in f.name for tag in UNTRACKABLE) != (part == "severe"):
             continue

@@ -132,6 +132,24 @@ def test_turn_changes_heading():
     assert abs(np.angle(np.exp(1j * (end - start)))) > np.pi / 2 - 0.1
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_turn_around_turns_back_twice_as_fast_as_a_turn(seed):
+    """turn_around: 150-200 deg (the hips' heading) within 3.3 s, settling included, peaking over 120 deg/s
+    (seeds 0-5: 135-223; turn's 65-80 deg/s), in place."""
+    def heading(kind):
+        clip = synthesize(kind, seed=seed)
+        lateral = clip.joints[:, 1] - clip.joints[:, 2]  # left hip - right hip
+        yaw = np.unwrap(np.arctan2(lateral[:, 1], lateral[:, 0]))
+        return clip, yaw, np.abs(np.gradient(yaw, 1.0 / clip.fps))
+
+    clip, yaw, rate = heading("turn_around")
+    turned = np.flatnonzero(np.abs(yaw - yaw[0]) > np.radians(10.0))
+    assert np.radians(140.0) < abs(yaw[-1] - yaw[0]) < np.radians(210.0)
+    assert (turned[-1] - turned[0]) / clip.fps < 3.3 and np.degrees(rate.max()) > 120.0
+    assert np.linalg.norm(clip.joints[-1, 0, :2] - clip.joints[0, 0, :2]) < 0.25
+    assert np.degrees(heading("turn")[2].max()) < 0.7 * np.degrees(rate.max())
+
+
 def test_wave_raises_the_hand_above_the_shoulder():
     clip = synthesize("wave", seed=0)
     hands = clip.joints[:, [22, 23], 2]

@@ -172,6 +172,24 @@ def _turn(rng: RNG, duration: float | None) -> Program:
     return Program(tl, LowerPlan(steps=tuple(steps)), arm_swing=0.05, length=end + 0.4)
 
 
+def _turn_around(rng: RNG, duration: float | None) -> Program:
+    """Quick turn-arounds in place (one, or as many as ``duration`` holds): each 150 to 200 degrees either
+    way in 3 or 4 brisk steps (0.38-0.5 s apart), the hips'
+    heading peaking at 135-225 deg/s (:func:`_turn`: 65-80), as the CMU forward-jumps subject turns back at
+    8.8 s (mocap 01_01: 177 deg in about 1.2 s, up to 200 deg/s). Both the teacher (524.7 M env steps) and
+    student v0.4 fell there, and on 3 of 3 (teacher) and 2 of 3 (student) of these retargeted (2026-12-04)."""
+    feet, end, steps = feet_apart(), rng.uniform(0.3, 0.6), []
+    while not steps or (duration is not None and end < duration - 2.5):  # more turns while a clip has room
+        angle = rng.uniform(np.radians(150.0), np.radians(200.0)) * (1.0 if rng.random() < 0.5 else -1.0)
+        n = int(rng.integers(3, 5))
+        more, feet, end = walk_steps(feet, end, n, 0.0, rng.uniform(0.38, 0.5), first="left" if angle > 0 else "right",
+                                     turn_per_step=angle / n, clearance=0.05)
+        steps += more
+        end += rng.uniform(0.3, 1.0)  # a pause before the next
+    tl = g.Timeline().hold(end)
+    return Program(tl, LowerPlan(steps=tuple(steps)), arm_swing=0.1, length=end + 0.2)
+
+
 def _walk_plan(rng: RNG, duration: float | None, step_time: tuple[float, float] = (0.52, 0.62),
                step_length: tuple[float, float] = (0.36, 0.46), turn: float = 0.0, direction: float = 0.0,
                first: str | None = None) -> tuple[LowerPlan, float, float]:
@@ -357,7 +375,7 @@ BUILDERS: dict[str, Callable[[RNG, float | None], Program]] = {
     "composition": _composition, "stand": _stand, "squat": _squat, "step": _step, "turn": _turn,
     "walk": _walk, "walk_with_action": _walk_with_action, "wave_step_turn": _wave_step_turn, "random": _random,
     "walk_speed": _walk_speed, "walk_turn": _walk_turn, "side_step": _side_step, "walk_back": _walk_back,
-    "stop_and_go": _stop_and_go, "crouch": _crouch, "dance": _dance, "jump": _jump,
+    "stop_and_go": _stop_and_go, "crouch": _crouch, "dance": _dance, "jump": _jump, "turn_around": _turn_around,
 }
 #: Passes correcting the pelvis so that the whole body's centre of mass follows the planned path.
 COM_PASSES = 2
