@@ -208,6 +208,8 @@ def test_cli_writes_to_stdout_and_lists_kinds():
     listed = runner.invoke(synth_app, ["--list"])
     assert listed.exit_code == 0 and all(k in listed.output for k in KINDS)
     assert runner.invoke(synth_app, ["--version"]).output.startswith("genmimic-lift")
+    quiet = runner.invoke(synth_app, ["squat", "-o", "-", "-q"])  # -q as genmimic-lift and genmimic-retarget
+    assert quiet.exit_code == 0 and quiet.stderr == "" and quiet.stdout_bytes == result.stdout_bytes
 
 
 def test_cli_bad_kind_is_one_line_and_writes_nothing(tmp_path):

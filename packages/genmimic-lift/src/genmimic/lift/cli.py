@@ -114,6 +114,8 @@ def synth(
     fps: Annotated[float, typer.Option(help="Frames per second.")] = 30.0,
     list_kinds: Annotated[bool | None, typer.Option("--list", callback=_list_kinds, is_eager=True,
                                                     help="List the motion kinds and exit.")] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Do not print the line saying what was written.")
+                     ] = False,
     version: Version = None,
 ) -> None:
     """Write a procedural human motion (the project's own library) as an SMPL clip."""
@@ -122,5 +124,6 @@ def synth(
     clip = synthesize(kind, seed=seed, duration=duration, fps=fps)
     save_clip(clip, output)
     where = "stdout" if str(output) == "-" else str(output)
-    typer.echo(f"genmimic-synth: {kind} seed {seed}: {clip.num_frames} frames at {clip.fps:g} fps "
-               f"({clip.duration:.2f} s) -> {where}", err=True)
+    if not quiet:
+        typer.echo(f"genmimic-synth: {kind} seed {seed}: {clip.num_frames} frames at {clip.fps:g} fps "
+                   f"({clip.duration:.2f} s) -> {where}", err=True)
