@@ -111,6 +111,16 @@ def test_a_video_given_as_a_clip_is_sent_to_genmimic_lift(tmp_path):
         load_clip(video)
 
 
+@pytest.mark.parametrize("head", [b"\x00\x00\x00\x18ftypisom", b"\x1a\x45\xdf\xa3\x9f", b"RIFF\x00\x10\x00\x00AVI LIST",
+                                  b"\xef\xbb\xbfHIERARCHY\nROOT Hips\n"])
+def test_a_video_or_bvh_under_an_npz_name_is_told_by_its_content(tmp_path, head):
+    """A fresh-clone tester renamed an mp4 to .npz and got "not an npz archive"; the content says what it is."""
+    renamed = tmp_path / "clip.npz"
+    renamed.write_bytes(head + bytes(100))
+    with pytest.raises(ClipError, match=r"clip.npz: not a clip but a video or mocap file; fix: run genmimic-lift"):
+        load_clip(renamed)
+
+
 def test_a_g1_motion_file_given_as_a_clip_is_sent_to_import(tmp_path, monkeypatch):
     """A BeyondMimic CSV or GMR pickle where a clip is wanted (by name, or CSV text on stdin)."""
     row = ",".join(["0.1"] * 36) + "\n"
@@ -218,8 +228,8 @@ def test_smpl_confidence_must_be_in_unit_interval(smpl_clip):
 # --- files that are not clips --------------------------------------------------------------------------
 
 def test_not_an_npz(tmp_path):
-    path = tmp_path / "video.npz"
-    path.write_bytes(b"\x00\x00\x00\x18ftypmp42 not a zip")
+    path = tmp_path / "photo.npz"
+    path.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF not a zip")  # a JPEG: nothing a genmimic stage reads
     with pytest.raises(ClipError, match="not an npz archive"):
         load_clip(path)
 

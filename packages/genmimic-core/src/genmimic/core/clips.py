@@ -282,6 +282,17 @@ def _looks_like_csv(data: bytes) -> bool:
     first = data[:4096].split(b"\n", 1)[0].strip()
     return bool(first) and first.count(b",") + first.count(b";") >= 6 and all(
         chr(c) in "0123456789.,;-+eE \t\r" for c in first)
+
+
+def _looks_like_video_or_mocap(data: bytes) -> bool:
+    """Content signatures of what genmimic-lift reads, whatever the file's name: an ISO media file (mp4, mov,
+    m4v: "ftyp" at byte 4), Matroska/WebM (EBML magic), AVI (RIFF....AVI ), a BVH (HIERARCHY first)."""
+    head = data[:64]
+    return (head[4:8] == b"ftyp" or head.startswith(b"\x1a\x45\xdf\xa3")
+            or (head.startswith(b"RIFF") and head[8:12] == b"AVI ")
+            or head.lstrip(b"\xef\xbb\xbf \t\r\n").upper().startswith(b"HIERARCHY"))
+
+
 _REWRITE_FIX = ("fix: give a clip written by a genmimic command (genmimic-lift, genmimic-retarget, ...), "
                 "or write it again if it was cut short (a full disk or an interrupted copy)")
 #: The fix a clip that opens but breaks the format (a missing array, a wrong shape, NaN) gets when its problem
@@ -309,7 +320,7 @@ def load_clip(source: str | os.PathLike[str], expect: type[C] | None = None) -> 
         if not data:
             raise ClipError(f"empty input: expected an npz clip; {_REWRITE_FIX}")
         if not zipfile.is_zipfile(io.BytesIO(data)):
-            if os.path.splitext(name)[1].lower() in _LIFT_INPUTS:
+            if os.path.splitext(name)[1].lower() in _LIFT_INPUTS or _looks_like_video_or_mocap(data):
                 raise ClipError("not a clip but a video or mocap file; fix: run genmimic-lift on it first")
             if os.path.splitext(name)[1].lower() in _IMPORT_INPUTS or _looks_like_csv(data):
                 raise ClipError("not a clip but a G1 motion file (CSV or GMR pickle); fix: turn it into a clip "
