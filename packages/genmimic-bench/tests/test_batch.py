@@ -167,7 +167,7 @@ def test_a_cut_short_video_is_told_how_to_lift_it_where_batch_has_no_allow_parti
     from genmimic.lift.errors import CutShortStreamError
 
     err = CutShortStreamError("clip.mp4", "the stream ends early: read 12 of 50 declared frames", 12)
-    assert str(err).endswith("; pass --allow-partial to lift the 12 frames read")  # genmimic-lift's own advice
+    assert str(err).endswith("; fix: pass --allow-partial to lift the 12 frames read")  # genmimic-lift's own advice
     advice = failure_reason(err)
     assert advice == ("clip.mp4: the stream ends early: read 12 of 50 declared frames; lift it alone with "
                       "`genmimic-lift --allow-partial` and give the batch the .npz, to keep the 12 frames read")

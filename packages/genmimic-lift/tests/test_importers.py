@@ -259,5 +259,5 @@ def test_cli_errors_are_one_line_without_output(tmp_path):
 def test_a_directory_is_named_as_one(tmp_path):
     from genmimic.lift.importers import input_kind
 
-    with pytest.raises(LiftError, match="is a directory; give one motion or video file"):
+    with pytest.raises(LiftError, match="is a directory; fix: give one motion or video file"):
         input_kind(tmp_path)

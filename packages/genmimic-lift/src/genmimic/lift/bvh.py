@@ -201,7 +201,7 @@ def parse_bvh(text: str, source: str = "<bvh>") -> BvhMotion:
     rows = [ln for ln in lines[j:] if ln.strip()]
     if len(rows) < num_frames:
         raise LiftError(source, f"declares {num_frames} frames but holds {len(rows)} (truncated file?); "
-                        "re-export or re-copy it, or correct the 'Frames:' line to the frames it holds")
+                        "fix: re-export or re-copy it, or correct the 'Frames:' line to the frames it holds")
     first = j + 1 + next((k for k, ln in enumerate(lines[j:]) if ln.strip()), 0)  # 1-based line of frame 0
     for f, r in enumerate(rows[:num_frames]):
         values = r.split()

@@ -29,4 +29,4 @@ class CutShortStreamError(LiftError):
     def __init__(self, source: str, stream_problem: str, frames_read: int) -> None:
         self.stream_problem = stream_problem
         self.frames_read = frames_read
-        super().__init__(source, f"{stream_problem}; pass --allow-partial to lift the {frames_read} frames read")
+        super().__init__(source, f"{stream_problem}; fix: pass --allow-partial to lift the {frames_read} frames read")

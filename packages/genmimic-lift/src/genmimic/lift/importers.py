@@ -39,10 +39,10 @@ def input_kind(source: str | os.PathLike[str]) -> str:
         return kinds[suffix]
     known = " ".join(VIDEO_EXTENSIONS + MOCAP_EXTENSIONS)
     if name != "-" and Path(name).is_dir():
-        raise LiftError(name, f"is a directory; give one motion or video file ({known})")
+        raise LiftError(name, f"is a directory; fix: give one motion or video file ({known})")
     if suffix in ROBOT_MOTION_EXTENSIONS:
-        raise LiftError(name, f"a {suffix} file is robot motion (G1 joint angles), not human motion: import it with "
-                        f"`genmimic-retarget import {name} -o g1.npz`")
+        raise LiftError(name, f"a {suffix} file is robot motion (G1 joint angles), not human motion; fix: import it "
+                        f"with `genmimic-retarget import {name} -o g1.npz`")
     raise LiftError(name, f"unknown file type {suffix or '(no extension)'!r}; expected one of: {known} (or - for "
                     "standard input)")
 
