@@ -246,7 +246,8 @@ def test_matroska_without_a_frame_count_cut_short_by_duration(tmp_path):
     np.testing.assert_allclose(times, np.arange(60) / 30.0, atol=1e-3)
     cut = tmp_path / "cut.mkv"
     cut.write_bytes(whole.read_bytes()[: int(0.6 * whole.stat().st_size)])
-    with pytest.raises(LiftError, match=r"ends early, at [\d.]+ s of 2.00 s .*: read \d+ frames; fix: pass --allow-partial"):
+    with pytest.raises(LiftError,
+                       match=r"ends early, at [\d.]+ s of 2.00 s .*: read \d+ frames; fix: pass --allow-partial"):
         list(read_timed_frames(cut))
     stats = DecodeStats()
     assert 2 <= len(list(read_timed_frames(cut, allow_partial=True, stats=stats))) == stats.frames < 60
