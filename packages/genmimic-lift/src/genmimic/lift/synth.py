@@ -173,11 +173,12 @@ def _turn(rng: RNG, duration: float | None) -> Program:
 
 
 def _turn_around(rng: RNG, duration: float | None) -> Program:
-    """Quick turn-arounds in place (one, or as many as ``duration`` holds): each 150 to 200 degrees either
-    way in 3 or 4 brisk steps (0.38-0.5 s apart), the hips'
-    heading peaking at 135-225 deg/s (:func:`_turn`: 65-80), as the CMU forward-jumps subject turns back at
-    8.8 s (mocap 01_01: 177 deg in about 1.2 s, up to 200 deg/s). Both the teacher (524.7 M env steps) and
-    student v0.4 fell there, and on 3 of 3 (teacher) and 2 of 3 (student) of these retargeted (2026-12-04)."""
+    """Quick turn-arounds in place: 150 to 200 degrees either way in 3 or 4 brisk steps (0.38-0.5 s apart), up
+    to 135-225 deg/s; a longer clip turns back and forth.
+
+    As the CMU forward-jumps subject turns back at 8.8 s (mocap 01_01: 177 deg in about 1.2 s, up to 200 deg/s);
+    :func:`_turn` peaks at 65-80 deg/s. The teacher (524.7 M env steps) and student v0.4 fell there, and on 3 of
+    3 (teacher) and 2 of 3 (student) such retargeted turns (2026-12-04): the corpus had no turn this fast."""
     feet, end, steps = feet_apart(), rng.uniform(0.3, 0.6), []
     while not steps or (duration is not None and end < duration - 2.5):  # more turns while a clip has room
         angle = rng.uniform(np.radians(150.0), np.radians(200.0)) * (1.0 if rng.random() < 0.5 else -1.0)
