@@ -43,13 +43,15 @@ LIFTED=${5:-2}
 genmimic-policy corpus "$TMP/synth" --count "$SYNTH" --seed 1000 --duration 8 --source synth
 genmimic-policy corpus "$TMP/joints" --count "$JOINTS" --seed 1000 --duration 8 --source joints
 genmimic-policy corpus "$TMP/arms" --count "$ARMS" --seed 2000 --duration 8 --source synth --arm-variety
-genmimic-policy corpus "$TMP/jumps" --count 16 --seed 1000 --duration 8 --source synth --kinds jump
-genmimic-policy corpus "$TMP/jumps_arms" --count 8 --seed 2000 --duration 8 --source synth --kinds jump --arm-variety
-mkdir -p "$TMP/jumps"
-for f in "$TMP/jumps_arms"/*.npz; do mv "$f" "$TMP/jumps/arms_$(basename "$f")"; done
-genmimic-policy corpus "$TMP/turns" --count 24 --seed 1000 --duration 8 --source synth --kinds turn_around
-genmimic-policy corpus "$TMP/turns_arms" --count 12 --seed 2000 --duration 8 --source synth --kinds turn_around --arm-variety
-for f in "$TMP/turns_arms"/*.npz; do mv "$f" "$TMP/turns/arms_$(basename "$f")"; done
+# more_of PART KIND N M: N clips of one synth kind at seeds 1000.. and M with another arm posture at seeds 2000..
+more_of() {
+  genmimic-policy corpus "$TMP/$1" --count "$3" --seed 1000 --duration 8 --source synth --kinds "$2"
+  genmimic-policy corpus "$TMP/$1_arms" --count "$4" --seed 2000 --duration 8 --source synth --kinds "$2" --arm-variety
+  mkdir -p "$TMP/$1"
+  for f in "$TMP/$1_arms"/*.npz; do mv "$f" "$TMP/$1/arms_$(basename "$f")"; done
+}
+more_of jumps jump 16 8
+more_of turns turn_around 24 12
 mkdir -p "$TMP/smpl" "$TMP/corrupt" "$TMP/mocap"
 mkdir -p "$TMP/smpl_severe" "$TMP/severe"
 for kind in $(genmimic-synth --list | awk '{print $1}'); do

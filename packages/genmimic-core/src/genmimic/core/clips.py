@@ -23,7 +23,7 @@ import numpy as np
 
 from . import g1_constants as g1
 from .errors import ClipError
-from .files import display_name, read_bytes, write_bytes_atomic
+from .files import display_name, looks_like_bvh, looks_like_video, read_bytes, write_bytes_atomic
 
 Dim = int | str  # a fixed size, or a symbol ("T", "K") that must agree across arrays
 
@@ -284,15 +284,6 @@ def _looks_like_csv(data: bytes) -> bool:
         chr(c) in "0123456789.,;-+eE \t\r" for c in first)
 
 
-def _looks_like_video_or_mocap(data: bytes) -> bool:
-    """Content signatures of what genmimic-lift reads, whatever the file's name: an ISO media file (mp4, mov,
-    m4v: "ftyp" at byte 4), Matroska/WebM (EBML magic), AVI (RIFF....AVI ), a BVH (HIERARCHY first)."""
-    head = data[:64]
-    return (head[4:8] == b"ftyp" or head.startswith(b"\x1a\x45\xdf\xa3")
-            or (head.startswith(b"RIFF") and head[8:12] == b"AVI ")
-            or head.lstrip(b"\xef\xbb\xbf \t\r\n").upper().startswith(b"HIERARCHY"))
-
-
 _REWRITE_FIX = ("fix: give a clip written by a genmimic command (genmimic-lift, genmimic-retarget, ...), "
                 "or write it again if it was cut short (a full disk or an interrupted copy)")
 #: The fix a clip that opens but breaks the format (a missing array, a wrong shape, NaN) gets when its problem
@@ -320,7 +311,8 @@ def load_clip(source: str | os.PathLike[str], expect: type[C] | None = None) -> 
         if not data:
             raise ClipError(f"empty input: expected an npz clip; {_REWRITE_FIX}")
         if not zipfile.is_zipfile(io.BytesIO(data)):
-            if os.path.splitext(name)[1].lower() in _LIFT_INPUTS or _looks_like_video_or_mocap(data):
+            if os.path.splitext(name)[1].lower() in _LIFT_INPUTS or looks_like_video(data[:200]) \
+                    or looks_like_bvh(data[:4096]):
                 raise ClipError("not a clip but a video or mocap file; fix: run genmimic-lift on it first")
             if os.path.splitext(name)[1].lower() in _IMPORT_INPUTS or _looks_like_csv(data):
                 raise ClipError("not a clip but a G1 motion file (CSV or GMR pickle); fix: turn it into a clip "

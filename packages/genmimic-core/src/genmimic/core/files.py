@@ -123,3 +123,16 @@ def write_bytes_atomic(dest: str | os.PathLike[str], data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def looks_like_video(head: bytes) -> bool:
+    """Whether a file's first bytes are a video container's: MP4/MOV (an ``ftyp``/``moov``/``mdat`` box),
+    Matroska/WebM (EBML), AVI (RIFF ``AVI``) or MPEG-TS (sync bytes 188 apart)."""
+    return (head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip")
+            or head[:4] == b"\x1a\x45\xdf\xa3" or (head[:4] == b"RIFF" and head[8:12] == b"AVI ")
+            or (len(head) > 188 and head[0] == 0x47 and head[188] == 0x47))
+
+
+def looks_like_bvh(head: bytes) -> bool:
+    """Whether a file's first bytes are a BVH's: HIERARCHY first, after a byte-order mark or blank lines."""
+    return head.lstrip(b"\xef\xbb\xbf").lstrip()[:9].upper() == b"HIERARCHY"

@@ -14,7 +14,7 @@ import numpy as np
 
 from genmimic.core import SmplClip
 from genmimic.core.conventions import ConventionError, Violation, check_human_joints
-from genmimic.core.files import STREAM, display_name, read_bytes
+from genmimic.core.files import STREAM, display_name, looks_like_bvh, looks_like_video, read_bytes
 
 from .errors import LiftError
 
@@ -51,10 +51,7 @@ def sniff_kind(data: bytes, source: str = "<stdin>") -> str:
     """The kind of a file from its first bytes: "bvh" (text starting with HIERARCHY, after a byte-order mark
     or blank lines), "amass" (a zip of ``.npy`` arrays), "gvhmr" (a torch.save zip), "video" (a container's
     signature); :class:`LiftError` for anything else."""
-    from .video import looks_like_video
-
-    head = data[:4096].lstrip(b"\xef\xbb\xbf").lstrip()
-    if head[:9].upper() == b"HIERARCHY":
+    if looks_like_bvh(data[:4096]):
         return "bvh"
     if zipfile.is_zipfile(io.BytesIO(data)):
         with zipfile.ZipFile(io.BytesIO(data)) as zf:

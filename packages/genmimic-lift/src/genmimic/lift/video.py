@@ -25,7 +25,7 @@ from typing import NamedTuple, TypeVar, Union
 import numpy as np
 from numpy.typing import NDArray
 
-from genmimic.core.files import STREAM, missing_file_hint, read_bytes
+from genmimic.core.files import STREAM, looks_like_video, missing_file_hint, read_bytes
 
 from .errors import CutShortStreamError, LiftError
 
@@ -62,14 +62,6 @@ def load_source(source: VideoSource) -> VideoBytes | str:
 def source_name(source: VideoSource) -> str:
     """How ``source`` is named in messages."""
     return source.name if isinstance(source, VideoBytes) else "<stdin>" if str(source) == STREAM else str(source)
-
-
-def looks_like_video(head: bytes) -> bool:
-    """Whether a file's first bytes are a video container's: MP4/MOV (an ``ftyp``/``moov``/``mdat`` box),
-    Matroska/WebM (EBML), AVI (RIFF ``AVI``) or MPEG-TS (sync bytes 188 apart)."""
-    return (head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip")
-            or head[:4] == b"\x1a\x45\xdf\xa3" or (head[:4] == b"RIFF" and head[8:12] == b"AVI ")
-            or (len(head) > 188 and head[0] == 0x47 and head[188] == 0x47))
 
 
 def is_video_input(source: str | os.PathLike[str]) -> bool:
