@@ -188,6 +188,28 @@ def test_a_checkpoint_from_before_failure_rates_resumes_with_the_prior(tmp_path)
     np.testing.assert_allclose(loaded.sampler.fail_rate, np.full(new.failures.shape, sampling.RATE_PRIOR))
 
 
+def test_a_teacher_checkpoint_from_before_the_learning_rate_loads_at_the_configured_rate(tmp_path):
+    """Teacher checkpoints written before ``PPOState.learning_rate`` (the committed run's until 2026-12-05)
+    load with the configured rate and everything else as saved; a new one round-trips its own rate."""
+    import jax
+
+    from genmimic.policy.checkpoint import read_teacher, save_checkpoint
+    from genmimic.policy.config import PPOConfig
+    from genmimic.policy.ppo import PPOStateV1, init_state
+
+    cfg = PPOConfig(hidden=(8,), learning_rate=3e-4)
+    key = jax.random.PRNGKey(0)
+    state = init_state(key, 4, 2, cfg)
+    trained = state._replace(iteration=jnp.asarray(7, jnp.int32),
+                             learning_rate=jnp.asarray(5e-5, jnp.float32))
+    save_checkpoint(tmp_path / "old.msgpack", (PPOStateV1(*trained[:4]), key), {"iteration": 7})
+    save_checkpoint(tmp_path / "new.msgpack", (trained, key), {"iteration": 7})
+    old, _, snap, info = read_teacher(tmp_path / "old.msgpack", state, key)
+    assert int(old.iteration) == 7 and float(old.learning_rate) == pytest.approx(3e-4) and snap is None
+    new, _, _, _ = read_teacher(tmp_path / "new.msgpack", state, key)
+    assert float(new.learning_rate) == pytest.approx(5e-5) and info == {"iteration": 7}
+
+
 def test_snapshot_restore_continues_exactly(bank):
     a = CpuVecEnv(bank, CFG, 6, threads=2, seed=4)
     a.reset()

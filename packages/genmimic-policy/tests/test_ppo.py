@@ -11,9 +11,11 @@ from genmimic.policy.networks import policy_mean
 from genmimic.policy.ppo import (
     EpisodeTracker,
     action_bound_loss,
+    adapt_learning_rate,
     clipped_surrogate,
     collect,
     gae,
+    gaussian_kl,
     gaussian_log_prob,
     init_state,
     make_update,
@@ -123,6 +125,54 @@ def test_the_action_noise_never_exceeds_max_std_after_an_update():
         assert (std <= 0.3 + 1e-6).all() == below, std
 
 
+def test_gaussian_kl_matches_the_closed_form_and_a_monte_carlo_estimate():
+    mu_p, ls_p, mu_q, ls_q = np.array([0.3, -1.0]), np.log([0.5, 0.2]), np.array([0.1, -0.8]), np.log([0.4, 0.3])
+    want = np.sum(np.log(np.exp(ls_q) / np.exp(ls_p)) + (np.exp(ls_p) ** 2 + (mu_p - mu_q) ** 2)
+                  / (2 * np.exp(ls_q) ** 2) - 0.5)
+    assert float(gaussian_kl(mu_p, ls_p, mu_q, ls_q)) == pytest.approx(want, rel=1e-6)
+    x = mu_p + np.exp(ls_p) * np.random.default_rng(0).normal(size=(200_000, 2))
+    mc = np.mean(np.asarray(gaussian_log_prob(mu_p, ls_p, x)) - np.asarray(gaussian_log_prob(mu_q, ls_q, x)))
+    assert mc == pytest.approx(want, rel=0.02)
+    assert float(gaussian_kl(mu_p, ls_p, mu_p, ls_p)) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_the_adaptive_schedule_follows_rsl_rl_within_its_bounds():
+    cfg = PPOConfig(schedule="adaptive", desired_kl=0.01, learning_rate_bounds=(1e-5, 1e-2))
+    lr = jnp.float32(3e-4)
+    assert float(adapt_learning_rate(lr, 0.05, cfg)) == pytest.approx(2e-4)  # KL over 2 x desired: / 1.5
+    assert float(adapt_learning_rate(lr, 0.001, cfg)) == pytest.approx(4.5e-4)  # under half: x 1.5
+    assert float(adapt_learning_rate(lr, 0.015, cfg)) == pytest.approx(3e-4)  # in between: kept
+    assert float(adapt_learning_rate(lr, 0.0, cfg)) == pytest.approx(3e-4)  # no divergence measured: kept
+    assert float(adapt_learning_rate(jnp.float32(1e-5), 1.0, cfg)) == pytest.approx(1e-5)  # the floor
+    assert float(adapt_learning_rate(jnp.float32(9e-3), 0.0001, cfg)) == pytest.approx(1e-2)  # the ceiling
+    fixed = dataclasses.replace(cfg, schedule="fixed")
+    assert float(adapt_learning_rate(lr, 10.0, fixed)) == pytest.approx(3e-4)
+
+
+def test_an_adaptive_update_keeps_the_policy_near_the_rollouts_where_a_fixed_rate_runs_away():
+    """Too high a learning rate moves a fixed-rate policy far from the rollout's (the collapse of the G1
+    teacher at 541.9 M env steps began so); the adaptive schedule lowers the rate and keeps the KL divergence
+    near ``desired_kl``; the state carries the rate to the next update."""
+    env = PointEnv(num_envs=32, horizon=10, seed=0)
+    kls, rates = {}, {}
+    for schedule in ("fixed", "adaptive"):
+        cfg = PPOConfig(hidden=(32, 32), learning_rate=3e-2, unroll_length=10, num_minibatches=4, num_epochs=4,
+                        entropy_coef=0.0, schedule=schedule, desired_kl=0.01)
+        state = init_state(jax.random.PRNGKey(0), 4, 2, cfg)
+        update = make_update(cfg, OBS_MIRROR, ACT_MIRROR)
+        obs, _ = env.reset()
+        kl = []
+        for i in range(4):
+            rollout, boot, obs, _ = collect(env, state, obs, jax.random.PRNGKey(i), 10, cfg.discount,
+                                            EpisodeTracker(32))
+            state, info = update(state, rollout, boot, jax.random.PRNGKey(100 + i))
+            kl.append(float(info.kl))
+        kls[schedule], rates[schedule] = kl, float(state.learning_rate)
+    assert rates["fixed"] == pytest.approx(3e-2) and rates["adaptive"] < 3e-3, rates
+    settled = np.mean(kls["adaptive"][1:])  # after the first update's rate came down
+    assert settled < 2 * 0.01 and np.mean(kls["fixed"]) > 4 * settled, kls
+
+
 def test_the_normaliser_is_exact_without_a_cap_and_follows_a_shift_with_one():
     from genmimic.policy.networks import normalizer_init, normalizer_update
 
@@ -214,12 +264,12 @@ def test_a_reference_prior_update_moves_the_arm_means_towards_the_reference(feed
     act_mirror = MirrorMap(np.arange(2), np.ones(2))
     prior = ReferencePrior(start=2, scale=np.array([0.5, 0.5]), weight=np.array([1.0, 0.0]), feedback=feedback)
     cfg = PPOConfig(hidden=(16,), num_minibatches=1, num_epochs=32, sym_coef=0.0, learning_rate=1e-2,
-                    reference_coef=1.0)
+                    reference_coef=1.0, schedule="fixed")
     key = jax.random.PRNGKey(0)
     T, N = 4, 8
     obs = jax.random.normal(key, (T, N, 4))
     rollout = Transition(obs, jnp.zeros((T, N, 2)), jnp.zeros((T, N)), jnp.ones((T, N)), jnp.zeros((T, N)),
-                         jnp.zeros((T, N)))
+                         jnp.zeros((T, N)), jnp.zeros((T, N, 2)))
     state = init_state(key, 4, 2, cfg)
     loss = lambda s: float(reference_action_loss(  # noqa: E731
         policy_mean(s.params.policy, s.normalizer, obs.reshape(-1, 4)), obs.reshape(-1, 4), prior))

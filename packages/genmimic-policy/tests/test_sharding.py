@@ -30,7 +30,8 @@ SCRIPT = textwrap.dedent("""
                          log_prob=rng.normal(size=(T, N)).astype(np.float32),
                          reward=rng.normal(size=(T, N)).astype(np.float32),
                          done=(rng.random((T, N)) < 0.1).astype(np.float32),
-                         value=rng.normal(size=(T, N)).astype(np.float32))
+                         value=rng.normal(size=(T, N)).astype(np.float32),
+                         action_mean=rng.normal(size=(T, N, 2)).astype(np.float32))
     bootstrap = rng.normal(size=(N,)).astype(np.float32)
     key = jax.random.PRNGKey(1)
     state = init_state(jax.random.PRNGKey(0), 4, 2, cfg)
@@ -235,7 +236,7 @@ TRAIN = textwrap.dedent("""
     # one update of this process's (seeded) batch as its part of the global one
     rng = np.random.default_rng(10 + pid)
     T, N = 5, 4
-    batch = Transition(*(rng.normal(size=(T, N) + s).astype(np.float32) for s in ((4,), (2,), (), (), (), ())))
+    batch = Transition(*(rng.normal(size=(T, N) + s).astype(np.float32) for s in ((4,), (2,), (), (), (), (), (2,))))
     batch = batch._replace(done=(batch.done > 1).astype(np.float32))
     boot = rng.normal(size=N).astype(np.float32)
     state = init_state(jax.random.PRNGKey(0), 4, 2, ppo)
@@ -283,7 +284,7 @@ def test_two_processes_train_one_teacher(tmp_path):
     batches = []
     for pid in range(2):
         rng = np.random.default_rng(10 + pid)
-        b = Transition(*(rng.normal(size=(5, 4) + s).astype(np.float32) for s in ((4,), (2,), (), (), (), ())))
+        b = Transition(*(rng.normal(size=(5, 4) + s).astype(np.float32) for s in ((4,), (2,), (), (), (), (), (2,))))
         batches.append((b._replace(done=(b.done > 1).astype(np.float32)), rng.normal(size=4).astype(np.float32)))
     whole = Transition(*(np.concatenate(x, axis=1) for x in zip(batches[0][0], batches[1][0], strict=True)))
     boot = np.concatenate([batches[0][1], batches[1][1]])

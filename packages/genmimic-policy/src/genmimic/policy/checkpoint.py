@@ -21,7 +21,7 @@ from genmimic.core.runtime import observation as obs_mod
 from .config import TrainConfig
 from .env_core import EnvSnapshot, Episode, Rng
 from .errors import CheckpointError
-from .ppo import init_state
+from .ppo import PPOState, PPOStateV1, init_state
 from .sampling import SamplerState, SamplerStateV1, upgrade
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,18 @@ def read_checkpoint(path: Path, state: Any, key: Any) -> tuple[Any, Any, EnvSnap
     return state, key, snap, info
 
 
+def read_teacher(path: Path, template: PPOState, key: Any) -> tuple[PPOState, Any, EnvSnapshot | None,
+                                                                    dict[str, Any]]:
+    """(teacher learner state, PRNG key, env snapshot or None, info) from ``path`` (see :func:`read_checkpoint`).
+    A checkpoint from before ``PPOState.learning_rate`` (2026-12-05) loads with the template's rate (the
+    configured one, what it trained at). Raises CheckpointError if unreadable."""
+    try:
+        return read_checkpoint(path, template, key)
+    except CheckpointError:
+        old, key, snap, info = read_checkpoint(path, PPOStateV1(*template[:4]), key)
+        return PPOState(*old, template.learning_rate), key, snap, info
+
+
 def load_training_checkpoint(path: Path, state: Any, key: Any, env,
                              read=read_checkpoint) -> tuple[Any, Any, dict[str, Any]]:
     """Restore (learner state, PRNG key) from ``path`` and, where the checkpoint holds an env snapshot
@@ -114,7 +126,7 @@ def load_teacher(path: Path, cfg: TrainConfig):
     """The teacher's learner state and info from its checkpoint ``path``; CheckpointError if unreadable."""
     obs_size, act_size = teacher_sizes(cfg)
     key = jax.random.PRNGKey(cfg.seed)
-    state, _, _, info = read_checkpoint(path, init_state(key, obs_size, act_size, cfg.ppo), key)
+    state, _, _, info = read_teacher(path, init_state(key, obs_size, act_size, cfg.ppo), key)
     return state, info
 
 

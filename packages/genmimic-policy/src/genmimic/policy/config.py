@@ -283,6 +283,16 @@ class PPOConfig:
     reference_feedback: float = 0.0
     reference_feedback_joints: tuple[str, ...] = ("shoulder_pitch", "shoulder_roll", "elbow")
     max_grad_norm: float = 1.0
+    # The learning rate's schedule: "fixed" (``learning_rate`` throughout) or "adaptive" (rsl_rl's, as
+    # BeyondMimic trains with it: before each minibatch step the rate is divided by 1.5 where the mean KL
+    # divergence of the policy from the rollout's exceeds 2 ``desired_kl`` and multiplied by 1.5 where it is
+    # under half of it, within ``learning_rate_bounds``; :func:`genmimic.policy.ppo.adapt_learning_rate`).
+    # Measured 2026-12-05: at a fixed 3e-4 the G1 teacher collapsed at 541.9 M env steps: over 7 iterations
+    # the approximate KL went 0.04 -> 0.55 -> 1.7 -> 9.7, the symmetry loss 0.06 -> 10, and episodes from 170
+    # to 12 steps (falls 99 %); it never recovered. Adaptive from 530.31 M.
+    schedule: str = "adaptive"
+    desired_kl: float = 0.01
+    learning_rate_bounds: tuple[float, float] = (1e-5, 1e-2)
     init_log_std: float = -0.7
     # Upper bound on the action noise's standard deviation [rad] (each joint), enforced after every update;
     # 0: none. Measured 2026-12-01: the teacher's std rose from 0.375 (24 M steps) back to 0.497 (56.6 M)
@@ -297,6 +307,16 @@ class PPOConfig:
     # 0.55 rad reached the network clipped at 5 std) while the arm-variety clips were new; from 157.6 M.
     normalizer_max_count: float = 2e7
     iterations: int = 2000
+
+    def __post_init__(self) -> None:
+        if self.schedule not in ("fixed", "adaptive"):
+            raise ConfigError(f"ppo.schedule: expected \"fixed\" or \"adaptive\", got {self.schedule!r}; fix: "
+                              "write one of them")
+        low, high = self.learning_rate_bounds
+        if not 0 < low <= high or self.desired_kl <= 0:
+            raise ConfigError(f"ppo.learning_rate_bounds {list(self.learning_rate_bounds)} / ppo.desired_kl "
+                              f"{self.desired_kl}: expected 0 < low <= high and desired_kl > 0; fix: e.g. "
+                              "[1e-05, 0.01] and 0.01")
 
 
 @dataclass(frozen=True)

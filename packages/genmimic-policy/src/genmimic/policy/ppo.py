@@ -33,7 +33,8 @@ from .networks import (
 
 class Transition(NamedTuple):
     """A rollout, each field (T, N, ...): obs, action, log_prob, reward, done (1.0 where the episode
-    ended by failure or truncation), value (critic at obs), and ``bootstrap`` (value of the last obs, (N,))."""
+    ended by failure or truncation), value (critic at obs), and ``action_mean`` (T, N, A), the policy's
+    mean at obs (the KL divergence of the updated policy from the rollout's is taken against it)."""
 
     obs: Any
     action: Any
@@ -41,9 +42,24 @@ class Transition(NamedTuple):
     reward: Any
     done: Any
     value: Any
+    action_mean: Any
 
 
 class PPOState(NamedTuple):
+    """The learner: ``learning_rate`` is the rate of the next step (``PPOConfig.schedule`` "adaptive" moves it,
+    :func:`adapt_learning_rate`; kept in the checkpoint so a resumed run continues at it)."""
+
+    params: ActorCriticParams
+    opt_state: Any
+    normalizer: Normalizer
+    iteration: Any
+    learning_rate: Any
+
+
+class PPOStateV1(NamedTuple):
+    """:class:`PPOState` as checkpoints before 2026-12-05 hold it (no learning rate;
+    :func:`genmimic.policy.checkpoint.read_teacher` reads them)."""
+
     params: ActorCriticParams
     opt_state: Any
     normalizer: Normalizer
@@ -59,6 +75,7 @@ class LossInfo(NamedTuple):
     approx_kl: Any
     bound: Any
     reference: Any
+    kl: Any  # mean KL divergence of the policy from the rollout's (diagonal Gaussians, exact)
 
 
 class ReferencePrior(NamedTuple):
@@ -101,6 +118,25 @@ def gaussian_log_prob(mean: jax.Array, log_std: jax.Array, x: jax.Array) -> jax.
     """Log density (...,) of a diagonal Gaussian, summed over the last axis."""
     z = (x - mean) * jnp.exp(-log_std)
     return jnp.sum(-0.5 * z * z - log_std - 0.5 * jnp.log(2 * jnp.pi), -1)
+
+
+def gaussian_kl(mean_p: jax.Array, log_std_p: jax.Array, mean_q: jax.Array, log_std_q: jax.Array) -> jax.Array:
+    """KL(p || q) (...,) of diagonal Gaussians, summed over the last axis."""
+    var_p, var_q = jnp.exp(2 * log_std_p), jnp.exp(2 * log_std_q)
+    return jnp.sum(log_std_q - log_std_p + (var_p + (mean_p - mean_q) ** 2) / (2 * var_q) - 0.5, -1)
+
+
+def adapt_learning_rate(learning_rate: jax.Array, kl: jax.Array, cfg: PPOConfig) -> jax.Array:
+    """The next step's learning rate under ``cfg.schedule``: "fixed" keeps it; "adaptive" (rsl_rl's schedule,
+    the one BeyondMimic and legged_gym train with) divides it by 1.5 where ``kl`` (the mean KL divergence of
+    the current policy from the rollout's) exceeds ``2 cfg.desired_kl`` and multiplies it by 1.5 where ``kl``
+    is positive and under ``cfg.desired_kl / 2``, within ``cfg.learning_rate_bounds``."""
+    if cfg.schedule == "fixed":
+        return learning_rate
+    low, high = cfg.learning_rate_bounds
+    lr = jnp.where(kl > 2 * cfg.desired_kl, learning_rate / 1.5,
+                   jnp.where((kl < cfg.desired_kl / 2) & (kl > 0), learning_rate * 1.5, learning_rate))
+    return jnp.clip(lr, low, high).astype(jnp.asarray(learning_rate).dtype)
 
 
 def gaussian_entropy(log_std: jax.Array) -> jax.Array:
@@ -171,8 +207,11 @@ def reference_action_loss(mean: jax.Array, obs: jax.Array, prior: ReferencePrior
 
 def ppo_loss(params: ActorCriticParams, norm: Normalizer, batch: Transition, advantages: jax.Array,
              returns: jax.Array, cfg: PPOConfig, obs_mirror: MirrorMap, act_mirror: MirrorMap,
-             bounds: tuple[Any, Any] = (-ACTION_CLIP, ACTION_CLIP), prior: ReferencePrior | None = None
-             ) -> tuple[Any, LossInfo]:
+             bounds: tuple[Any, Any] = (-ACTION_CLIP, ACTION_CLIP), prior: ReferencePrior | None = None,
+             old_log_std: jax.Array | None = None) -> tuple[Any, LossInfo]:
+    """The loss to minimise and its parts; ``old_log_std``: the rollout policy's log standard deviation
+    (state-independent, so not in the batch; default: the current one) for the exact KL divergence."""
+    old_log_std = params.log_std if old_log_std is None else old_log_std
     mean = policy_mean(params.policy, norm, batch.obs)
     log_prob = gaussian_log_prob(mean, params.log_std, batch.action)
     ratio = jnp.exp(log_prob - batch.log_prob)
@@ -186,8 +225,10 @@ def ppo_loss(params: ActorCriticParams, norm: Normalizer, batch: Transition, adv
     ref = reference_action_loss(mean, batch.obs, prior, *bounds) if prior is not None else jnp.zeros(())
     total = (pol + cfg.value_coef * val - cfg.entropy_coef * ent + cfg.sym_coef * sym + cfg.bound_coef * bound
              + cfg.reference_coef * ref)
-    kl = jnp.mean(batch.log_prob - log_prob)
-    return total, LossInfo(total, pol, val, ent, sym, kl, bound, ref)
+    approx_kl = jnp.mean(batch.log_prob - log_prob)
+    kl = jnp.mean(gaussian_kl(batch.action_mean, jax.lax.stop_gradient(old_log_std), jax.lax.stop_gradient(mean),
+                              jax.lax.stop_gradient(params.log_std)))
+    return total, LossInfo(total, pol, val, ent, sym, approx_kl, bound, ref, kl)
 
 
 def cap_std(params: ActorCriticParams, max_std: float) -> ActorCriticParams:
@@ -211,7 +252,7 @@ def strong_types(tree: Any) -> Any:
 def init_state(key: jax.Array, obs_size: int, act_size: int, cfg: PPOConfig) -> PPOState:
     params = init_actor_critic(key, obs_size, act_size, cfg.hidden, cfg.init_log_std)
     return strong_types(PPOState(params, make_optimizer(cfg).init(params), normalizer_init(obs_size),
-                                 jnp.asarray(0, jnp.int32)))
+                                 jnp.asarray(0, jnp.int32), jnp.asarray(cfg.learning_rate, jnp.float32)))
 
 
 def minibatch_epochs(step: Callable, carry: Any, n: int, num_minibatches: int, num_epochs: int, key: jax.Array):
@@ -249,16 +290,19 @@ def make_update(cfg: PPOConfig, obs_mirror: MirrorMap, act_mirror: MirrorMap,
         flat = jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), (rollout, adv, ret))
 
         def minibatch(carry, idx):
-            params, opt_state = carry
+            params, opt_state, lr = carry
             b = jax.tree.map(lambda x: x[idx], flat)
-            grads, info = grad_fn(params, norm, b[0], b[1], b[2], cfg, om, am, bounds, prior)
+            grads, info = grad_fn(params, norm, b[0], b[1], b[2], cfg, om, am, bounds, prior, state.params.log_std)
+            lr = adapt_learning_rate(lr, info.kl, cfg)  # from the KL before this step, as rsl_rl
             updates, opt_state = opt.update(grads, opt_state, params)
-            return (optax.apply_updates(params, updates), opt_state), info
+            updates = jax.tree.map(lambda u: u * (lr / cfg.learning_rate), updates)  # Adam's step is linear in lr
+            return (optax.apply_updates(params, updates), opt_state, lr), info
 
-        (params, opt_state), info = minibatch_epochs(minibatch, (state.params, state.opt_state), flat[1].shape[0],
-                                                     cfg.num_minibatches, cfg.num_epochs, key)
+        (params, opt_state, lr), info = minibatch_epochs(
+            minibatch, (state.params, state.opt_state, state.learning_rate), flat[1].shape[0], cfg.num_minibatches,
+            cfg.num_epochs, key)
         params = cap_std(params, cfg.max_std)
-        new = PPOState(params, opt_state, norm, state.iteration + 1)
+        new = PPOState(params, opt_state, norm, state.iteration + 1, lr)
         return new, jax.tree.map(jnp.mean, info)
 
     return update
@@ -268,7 +312,7 @@ def make_update(cfg: PPOConfig, obs_mirror: MirrorMap, act_mirror: MirrorMap,
 def _act(params: ActorCriticParams, norm: Normalizer, obs: jax.Array, key: jax.Array):
     mean = policy_mean(params.policy, norm, obs)
     action = mean + jnp.exp(params.log_std) * jax.random.normal(key, mean.shape)
-    return action, gaussian_log_prob(mean, params.log_std, action), value_fn(params.value, norm, obs)
+    return action, gaussian_log_prob(mean, params.log_std, action), value_fn(params.value, norm, obs), mean
 
 
 @jax.jit
@@ -308,15 +352,16 @@ def collect(env, state: PPOState, obs: np.ndarray, key: jax.Array, steps: int, d
     rets, lens, falls, errs, terms = [], [], 0, [], []
     for _ in range(steps):
         key, k = jax.random.split(key)
-        action, logp, value = (np.asarray(x) for x in _act(state.params, state.normalizer, jnp.asarray(obs), k))
+        action, logp, value, mean = (np.asarray(x) for x in _act(state.params, state.normalizer, jnp.asarray(obs),
+                                                                 k))
         out = env.step(action)
         reward = out.reward.astype(np.float32)
         if out.truncated.any():  # bootstrap through time limits
             v = np.asarray(_values(state.params, state.normalizer, jnp.asarray(out.final_teacher)))
             reward = reward + discount * v * out.truncated
         ended = out.terminated | out.truncated
-        for name, val in zip(Transition._fields, (obs, action, logp, reward, ended.astype(np.float32), value),
-                             strict=True):
+        for name, val in zip(Transition._fields, (obs, action, logp, reward, ended.astype(np.float32), value,
+                                                  mean), strict=True):
             cols[name].append(val)
         r, n = tracker.add(out.reward, ended)
         rets += list(r)

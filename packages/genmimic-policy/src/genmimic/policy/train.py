@@ -28,6 +28,7 @@ from .checkpoint import (  # noqa: F401  (read_checkpoint, load_teacher, ...: al
     load_teacher,
     load_training_checkpoint,
     read_checkpoint,
+    read_teacher,
     sampling_metrics,
     save_checkpoint,
     save_training_checkpoint,
@@ -90,7 +91,7 @@ def drop_env_state(path: Path, cfg: TrainConfig) -> None:
     """
     obs_size, act_size = teacher_sizes(cfg)
     key = jax.random.PRNGKey(cfg.seed)
-    state, key, _, info = read_checkpoint(path, init_state(key, obs_size, act_size, cfg.ppo), key)
+    state, key, _, info = read_teacher(path, init_state(key, obs_size, act_size, cfg.ppo), key)
     save_checkpoint(path, (state, key), info)
 
 
@@ -144,14 +145,14 @@ def train_teacher(run: RunDir | Path, cfg: TrainConfig, env, show_progress: bool
         from jax.experimental.multihost_utils import broadcast_one_to_all
 
         if writes and ckpt.exists():
-            state, key, info = load_training_checkpoint(ckpt, state, key, env)
+            state, key, info = load_training_checkpoint(ckpt, state, key, env, read=read_teacher)
             obs = env.snapshot().teacher if hasattr(env, "snapshot") else obs
         state, key, done = broadcast_one_to_all((state, key, np.array([info["iteration"], info["env_steps"]])))
         info |= {"iteration": int(done[0]), "env_steps": int(done[1])}
         if info["iteration"] >= cfg.ppo.iterations:
             return info
     elif ckpt.exists():
-        state, key, info = load_training_checkpoint(ckpt, state, key, env)
+        state, key, info = load_training_checkpoint(ckpt, state, key, env, read=read_teacher)
         if info["iteration"] >= cfg.ppo.iterations:
             return info
         obs = env.snapshot().teacher if hasattr(env, "snapshot") else obs
@@ -193,6 +194,7 @@ def train_teacher(run: RunDir | Path, cfg: TrainConfig, env, show_progress: bool
                     "tracking_error": stats.tracking_error, "env_steps_per_s": steps / (t_upd - t_roll),
                     "update_s": time.time() - t_upd, **{f"loss_{k}": float(v) for k, v in loss._asdict().items()},
                     "std": float(np.exp(np.asarray(state.params.log_std)).mean()),
+                    "learning_rate": float(state.learning_rate),
                     **{f"term_{k}": float(v) for k, v in zip(RewardTerms._fields, stats.terms, strict=True)},
                     **sampling_metrics(env)})
             if writes and (it + 1) % cfg.checkpoint_every == 0:
