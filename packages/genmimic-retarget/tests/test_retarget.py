@@ -14,7 +14,7 @@ from genmimic.core.testing import mirrored_smpl_clip, random_smpl_clip, standing
 from genmimic.retarget import RetargetError, default_config, retarget
 from genmimic.retarget.ik import G1IK, IKConfig
 from genmimic.retarget.mapping import LINKS
-from genmimic.retarget.pipeline import AUTO_SMOOTH_HZ, AUTO_SMOOTH_JITTER_M, input_jitter
+from genmimic.retarget.pipeline import AUTO_SMOOTH_HZ, AUTO_SMOOTH_JITTER_M, AUTO_SMOOTH_MIN_HZ, input_jitter
 
 LOWER = np.array([j.lower for j in g1.JOINTS])
 UPPER = np.array([j.upper for j in g1.JOINTS])
@@ -159,8 +159,9 @@ def test_jittery_input_is_low_passed_automatically_and_the_report_says_so():
     clip = random_smpl_clip(90, 30.0, seed=3, amplitude=0.2)
     noisy = clip.replace(joints=clip.joints + np.random.default_rng(0).normal(scale=0.01, size=clip.joints.shape))
     auto = retarget(noisy)
-    assert auto.report.input_jitter > AUTO_SMOOTH_JITTER_M and auto.report.smoothed_hz == AUTO_SMOOTH_HZ
-    assert "low-passed at 6 Hz" in auto.report.summary()
+    assert auto.report.input_jitter > AUTO_SMOOTH_JITTER_M
+    assert AUTO_SMOOTH_MIN_HZ <= auto.report.smoothed_hz <= AUTO_SMOOTH_HZ
+    assert f"low-passed at {auto.report.smoothed_hz:g} Hz" in auto.report.summary()
     off = retarget(noisy, replace(default_config(), smooth_hz=0.0))
     assert off.report.smoothed_hz == 0.0 and _dof_jitter(auto.clip) < 0.5 * _dof_jitter(off.clip)
     clean = retarget(clip)  # a clean clip is left as solved: the same as with smoothing off
@@ -168,6 +169,22 @@ def test_jittery_input_is_low_passed_automatically_and_the_report_says_so():
     assert "low-passed" not in clean.report.summary()
     unsmoothed = retarget(clip, replace(default_config(), smooth_hz=0.0)).clip
     np.testing.assert_array_equal(clean.clip.dof_pos, unsmoothed.dof_pos)
+
+
+def test_heavy_jitter_is_low_passed_harder_and_the_g1_motion_comes_out_closer_to_the_clean_one():
+    """5 cm of noise on every joint (``genmimic-bench``'s jitter at severity 3): the automatic cutoff goes
+    below 6 Hz (:func:`timeseries.sure_cutoff`) and the retargeted joint angles end closer to those of the clean
+    motion than a 6 Hz low-pass leaves them (measured on the benchmark's clips: 5.0 -> 2.5-3.4 cm of joint
+    position error, the shipped student's falls on them 2 of 7 -> 0)."""
+    synth = pytest.importorskip("genmimic.lift.synth")
+    clean = synth.synthesize("wave", seed=1, duration=5.0)
+    noisy = clean.replace(joints=clean.joints + np.random.default_rng(4).normal(scale=0.05,
+                                                                               size=clean.joints.shape))
+    ref, auto = retarget(clean).clip, retarget(noisy)
+    fixed = retarget(noisy, replace(default_config(), smooth_hz=AUTO_SMOOTH_HZ)).clip
+    assert AUTO_SMOOTH_MIN_HZ <= auto.report.smoothed_hz < 3.0
+    off = lambda c: np.sqrt(np.mean((c.dof_pos - ref.dof_pos) ** 2))  # noqa: E731  [rad]
+    assert off(auto.clip) < 0.75 * off(fixed), (off(auto.clip), off(fixed))
 
 
 def test_a_first_frame_outlier_does_not_leak_into_the_frames_after_it():
@@ -269,7 +286,7 @@ def test_a_jittery_walk_keeps_its_foot_contacts_and_its_feet_on_the_floor():
     noisy = clean.replace(joints=clean.joints + np.random.default_rng(2).normal(scale=0.012,
                                                                                size=clean.joints.shape))
     ref, out = retarget(clean), retarget(noisy)
-    assert out.report.smoothed_hz == AUTO_SMOOTH_HZ
+    assert AUTO_SMOOTH_MIN_HZ <= out.report.smoothed_hz <= AUTO_SMOOTH_HZ
     assert out.clip.contacts.mean() > 0.5 * ref.clip.contacts.mean() > 0.2
     toe = [g1.KEYPOINT_NAMES.index(n) for n in ("left_toe", "right_toe")]
     assert np.median(out.clip.keypoints[:, toe, 2]) < np.median(ref.clip.keypoints[:, toe, 2]) + 0.03

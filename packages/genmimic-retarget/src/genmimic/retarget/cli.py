@@ -24,8 +24,9 @@ app = stage_app("genmimic-retarget", "SMPL clip -> G1 joints and 3D keypoints (P
 
 FpsOption = Annotated[float, typer.Option("--fps", help="Output frame rate [1/s].")]
 SmoothOption = Annotated[float | None, typer.Option(
-    "--smooth", help="Low-pass cutoff [Hz]; 0: none; default: 6 Hz when the input shakes (by > 8 mm above 6 Hz, "
-    "as noisy pose estimates do; the report says so), else none.")]
+    "--smooth", help="Low-pass cutoff [Hz]; 0: none; default: when the input shakes (by > 8 mm above 6 Hz, as "
+    "noisy pose estimates do), the cutoff of 1.5-6 Hz that its estimated noise calls for (the noisier, the "
+    "lower; the report says which), else none.")]
 IterOption = Annotated[int, typer.Option("--iterations", min=1, max=50, help="IK iterations per frame.")]
 
 

@@ -35,15 +35,22 @@ from .timeseries import (
     resample_quat,
     resample_rotations,
     resampled_times,
+    sure_cutoff,
 )
 
 #: Plausible human hip-knee-ankle length [m]; outside it the clip is not a person in meters.
 LEG_LENGTH_RANGE = (0.45, 1.3)
 #: Input frame rates accepted [1/s].
 FPS_RANGE = (5.0, 1000.0)
-#: [Hz] cutoff of the automatic low-pass: the usual cutoff for human gait kinematics (Winter, "Biomechanics
-#: and Motor Control of Human Movement", 4th ed. 2009, ch. 3).
+#: [Hz] highest cutoff of the automatic low-pass: the usual cutoff for human gait kinematics (Winter,
+#: "Biomechanics and Motor Control of Human Movement", 4th ed. 2009, ch. 3); also the band above which
+#: :func:`input_jitter` measures shake.
 AUTO_SMOOTH_HZ = 6.0
+#: [Hz] lowest cutoff of the automatic low-pass (:func:`timeseries.sure_cutoff` picks between the two): gestures
+#: and steps run at 1-2 Hz (a 1 Hz cutoff halves a 1 Hz wave). Measured 2026-12-05 on the benchmark's
+#: 5 cm-jitter squat: the estimate's minimum lay at 1 Hz, where the shipped student fell (at 3.5 s); at
+#: 1.25-3 Hz it did not, and the joints' error to the clean motion at 1.5 Hz was within 0.2 cm of 1 Hz's.
+AUTO_SMOOTH_MIN_HZ = 1.5
 #: A joint this close to a limit [rad] counts as at it (the IK clamps joints onto their limits).
 LIMIT_CONTACT = 0.01
 #: [m] input jitter (median shake above AUTO_SMOOTH_HZ, :func:`input_jitter`) over which the solved motion is
@@ -63,15 +70,19 @@ class RetargetConfig:
     """Settings of :func:`retarget`.
 
     fps: output frame rate [1/s] (the policy runs at 50 Hz).
-    smooth_hz: low-pass cutoff [Hz] applied to the human's joints before the G1's targets are made from them
-        (when below half the input's frame rate) and to the solved joints and root; 0 for none; None (the
-        default) for automatic: :data:`AUTO_SMOOTH_HZ` when the input jitters by more than
-        :data:`AUTO_SMOOTH_JITTER_M` (:func:`input_jitter`; noisy pose estimates, as generated videos give), else
-        none. Why the input too: the targets' orientations come from the joints (a pelvis's from its hips and
-        spine), so per-frame noise turned them by up to 180 deg for a frame, which the IK followed and no
-        low-pass of its result undoes (measured on the benchmark's 7 jitter-3 clips, 2026-12-04: the
-        retargeted pelvis up to 127-178 deg off the clean motion's heading on 2 of them, at most 53 deg with
-        the input smoothed; the shipped student's worst 1 s windows there 8.9-21.0 cm -> 6.9-10.3 cm).
+    smooth_hz: low-pass cutoff [Hz] applied to the human's joints before the G1's targets are made from them (when
+        below half the input's frame rate) and to the solved joints and root; 0 for none; None (the default) for
+        automatic: when the input jitters by more than :data:`AUTO_SMOOTH_JITTER_M` (:func:`input_jitter`; noisy
+        pose estimates, as generated videos give), the cutoff between :data:`AUTO_SMOOTH_MIN_HZ` and
+        :data:`AUTO_SMOOTH_HZ` that minimises the estimated error to the noise-free motion
+        (:func:`timeseries.sure_cutoff`: the noisier, the lower), else none. Measured 2026-12-05 on the benchmark's
+        7 jitter-3 clips (5 cm of noise): at a fixed 6 Hz the joints stayed 5.0 cm RMS from the clean motion's and
+        the shipped student fell on 2 of them within 1.1 s; at the chosen 1.5-2 Hz, 2.5-3.4 cm and no fall. Why the
+        input too: the targets' orientations come from the joints (a pelvis's from its hips and spine), so per-frame
+        noise turned them by up to 180 deg for a frame, which the IK followed and no low-pass of its result undoes
+        (measured on the benchmark's 7 jitter-3 clips, 2026-12-04: the retargeted pelvis up to 127-178 deg off the
+        clean motion's heading on 2 of them, at most 53 deg with the input smoothed; the shipped student's worst 1 s
+        windows there 8.9-21.0 cm -> 6.9-10.3 cm).
     min_foot_separation: with a value [m], the feet keep the human's stance width, no closer than this
         (:func:`~genmimic.retarget.scaling.scale_to_g1`; opt-in); None keeps the G1's own hip width.
     """
@@ -220,7 +231,8 @@ def retarget(clip: SmplClip, config: RetargetConfig | None = None, *, source: st
     check_input(clip)
     jitter = input_jitter(clip)
     smooth_hz = cfg.smooth_hz if cfg.smooth_hz is not None else (
-        AUTO_SMOOTH_HZ if jitter > AUTO_SMOOTH_JITTER_M else 0.0)
+        sure_cutoff(clip.joints, clip.fps, AUTO_SMOOTH_MIN_HZ, AUTO_SMOOTH_HZ) if jitter > AUTO_SMOOTH_JITTER_M
+        else 0.0)
     if smooth_hz and smooth_hz < clip.fps / 2:  # targets from smoothed joints (RetargetConfig.smooth_hz)
         clip = clip.replace(joints=lowpass(clip.joints, clip.fps, smooth_hz))
     targets = scale_to_g1(clip, cfg.min_foot_separation)
