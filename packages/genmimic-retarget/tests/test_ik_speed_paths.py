@@ -14,7 +14,16 @@ from pink.tasks import FrameTask
 
 from genmimic.core import g1_constants as g1
 from genmimic.core.g1_model import KEYPOINT_PREFIX
-from genmimic.retarget.ik import CONFIG_LIMIT_GAIN, G1IK, _robot, pinocchio_q, posture_costs
+from genmimic.retarget.ik import (
+    CONFIG_LIMIT_GAIN,
+    G1IK,
+    IKConfig,
+    Kinematics,
+    _robot,
+    joint_ranges,
+    pinocchio_q,
+    posture_costs,
+)
 from genmimic.retarget.keypoint_task import KeypointTasks
 from genmimic.retarget.mapping import LINKS
 
@@ -84,7 +93,7 @@ def test_ik_step_is_pinks_solve_ik(velocity_limit):
     from pink.limits import ConfigurationLimit, VelocityLimit
     from pink.tasks import PostureTask
 
-    ik = G1IK()
+    ik = G1IK(IKConfig(joint_ranges=()))  # the G1's own limits, as Pink's ConfigurationLimit reads them
     robot = _robot()
     pink_limits = (ConfigurationLimit(robot.model, config_limit_gain=CONFIG_LIMIT_GAIN), VelocityLimit(robot.model))
     for limit in pink_limits:  # the same joints bounded
@@ -112,6 +121,30 @@ def test_ik_step_is_pinks_solve_ik(velocity_limit):
         np.testing.assert_allclose(ik.step(conf, dt, velocity_limit=velocity_limit), want, atol=1e-7, rtol=1e-7)
 
 
+def test_the_ik_keeps_hip_yaw_within_its_range():
+    """Targets from a G1 pose with the right hip yawed 2.4 rad (within the G1's +-2.76, past a person's hip):
+    without ``IKConfig.joint_ranges`` the IK follows it there; with the default range it stays within +-1.5 rad
+    and leaves the keypoints off instead (the leg turned about itself on a generated video, ``IKConfig``)."""
+    lower, upper = joint_ranges(IKConfig())
+    yaw = [g1.JOINT_NAMES.index(f"{s}_hip_yaw_joint") for s in ("left", "right")]
+    np.testing.assert_array_equal(lower[yaw], -1.5)
+    np.testing.assert_array_equal(upper[yaw], 1.5)
+    others = np.setdiff1d(np.arange(g1.NUM_DOF), yaw)
+    np.testing.assert_array_equal(lower[others], [g1.JOINTS[i].lower for i in others])
+    robot = _robot()
+    dof = np.array(g1.DEFAULT_DOF_POS, float)
+    dof[yaw[1]], dof[g1.JOINT_NAMES.index("right_knee_joint")] = 2.4, 1.2
+    kin = Kinematics(robot.model, pinocchio_q(np.array([0.0, 0.0, 0.78]), np.array([1.0, 0, 0, 0]), dof))
+    frames = [robot.model.getFrameId(KEYPOINT_PREFIX + link.keypoint) for link in LINKS]
+    T = 12
+    pos = np.broadcast_to(np.stack([kin.data.oMf[f].translation for f in frames]), (T, len(LINKS), 3)).copy()
+    rot = np.broadcast_to(np.stack([kin.data.oMf[f].rotation for f in frames]), (T, len(LINKS), 3, 3)).copy()
+    free = G1IK(IKConfig(joint_ranges=())).solve(pos, rot, 30.0).dof_pos[:, yaw[1]]
+    held = G1IK(IKConfig()).solve(pos, rot, 30.0).dof_pos[:, yaw[1]]
+    assert free[-1] > 2.0, free
+    assert np.abs(held).max() <= 1.5 + 1e-6, held
+
+
 def test_box_qp_known_answer_and_no_solution():
     from genmimic.retarget.ik import _solve_box_qp
 
@@ -134,8 +167,6 @@ def test_stacked_task_refuses_unknown_frames(configuration):
 
 
 def test_per_frame_weights_reach_the_stacked_task():
-    from genmimic.retarget.ik import IKConfig
-
     ik = G1IK(IKConfig(settle_s=0))  # forward only: the last frame solved is the last frame
     k = len(ik._task_index)
     rotations, positions = _random_targets(k, seed=6)

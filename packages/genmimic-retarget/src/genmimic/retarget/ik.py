@@ -58,6 +58,18 @@ class IKConfig:
         checks one such motion): shoulder-yaw error 43 -> 8 deg RMS, wrist roll 17 -> 2 deg, all joints 18 -> 14
         deg, the hands' root-relative error unchanged (11.6 cm); on CMU 01_01 (mocap) the arm keypoints move 0.3 cm
         on average (1.8 cm at most) and the mean keypoint error is unchanged at 1.2 cm.
+    joint_ranges: (name part, low, high) [rad]: the range the IK keeps the joints whose name contains the part
+        in, within the G1's own limits (the first match counts). Default: hip yaw within +-1.5 rad. The G1's hip
+        yaw reaches +-2.76 rad, far past a person's hip rotation (about +-0.8 rad), and with the pitch, roll and
+        yaw of a hip, a yaw near +-pi together with pitch and roll past +-2.5 puts the thigh where a plain hip
+        angle does: where a person's leg is out of the G1's reach (a foot crossed behind the other, past the
+        hip roll's inward limit) the IK took that branch and kept it. Measured 2026-12-05 on the bundled
+        generated video (MimicMotion's turn-around, lifted by genmimic-lift): the right hip at pitch 2.8, roll
+        -2.97, yaw 2.75 rad for 82 of 83 frames (the leg turned about itself, the knee bending forwards), mean
+        keypoint error 4.9 cm; within +-1.5 rad a plain leg, 4.1 cm. Of 760 corpus and held-out clips, hip yaw
+        went past 1.5 rad in 10: the 7 severity-3 jitter clips retargeted before the noise-dependent
+        low-pass, a lifted walk with a turn (2.75) and the CMU jumps (2.1, at 20.4 s); +-1.5 leaves a pivot's
+        leg room (the G1's foot has no yaw joint, so the hip turns for the whole leg).
     damping: Tikhonov damping of the QP.
     converged_error: a frame whose largest keypoint error exceeds this [m] counts as not converged.
     solver: QP solver; "daqp", the one the IK calls (kept here so the output's meta names it).
@@ -68,6 +80,7 @@ class IKConfig:
     settle_s: float = 0.5
     posture_cost: float = 1e-2
     posture_joint_costs: tuple[tuple[str, float], ...] = (("shoulder_yaw", 0.1), ("wrist_roll", 0.1))
+    joint_ranges: tuple[tuple[str, float, float], ...] = (("hip_yaw", -1.5, 1.5),)
     damping: float = 1e-6
     converged_error: float = 0.05
     solver: str = "daqp"
@@ -132,6 +145,17 @@ def pinocchio_q(root_pos: np.ndarray, root_quat_wxyz: np.ndarray, dof_pos: np.nd
     return q
 
 
+def joint_ranges(config: IKConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(lower, upper) (29,) [rad] the IK keeps the joints (SDK order) in: the G1's limits, narrowed by
+    ``config.joint_ranges``'s first match by name part."""
+    lower, upper = np.array([j.lower for j in g1.JOINTS]), np.array([j.upper for j in g1.JOINTS])
+    for i, name in enumerate(g1.JOINT_NAMES):
+        match = next(((lo, hi) for part, lo, hi in config.joint_ranges if part in name), None)
+        if match is not None:
+            lower[i], upper[i] = max(lower[i], match[0]), min(upper[i], match[1])
+    return lower, upper
+
+
 def posture_costs(config: IKConfig) -> np.ndarray:
     """The posture cost of each of the 29 joints (SDK order) [cost/rad]: ``config.posture_joint_costs``'s first
     match by name part, else ``config.posture_cost``."""
@@ -167,6 +191,9 @@ class G1IK:
         self._posture_weight[robot.dof_q_index - 1] = np.square(posture_costs(self.config))  # 1-DoF joints: v = q - 1
         self._posture_hessian = np.diag(self._posture_weight)
         self._posture_hessian += self.config.damping * np.eye(nv)  # solve_ik's Tikhonov damping
+        lower, upper = joint_ranges(self.config)
+        self._lower_q, self._upper_q = robot.model.lowerPositionLimit.copy(), robot.model.upperPositionLimit.copy()
+        self._lower_q[robot.dof_q_index], self._upper_q[robot.dof_q_index] = lower, upper
 
     def step(self, configuration: Kinematics, dt: float, velocity_limit: bool = True) -> np.ndarray:
         """One QP step: the joint velocity v (nv,) [rad/s, m/s] that best meets the keypoint and posture
@@ -182,8 +209,8 @@ class G1IK:
         idx = robot.bounded
         lower = np.full(model.nv, -_UNBOUNDED)  # the floating base
         upper = np.full(model.nv, _UNBOUNDED)
-        lower[idx] = CONFIG_LIMIT_GAIN * pin.difference(model, q, model.lowerPositionLimit)[idx]
-        upper[idx] = CONFIG_LIMIT_GAIN * pin.difference(model, q, model.upperPositionLimit)[idx]
+        lower[idx] = CONFIG_LIMIT_GAIN * pin.difference(model, q, self._lower_q)[idx]
+        upper[idx] = CONFIG_LIMIT_GAIN * pin.difference(model, q, self._upper_q)[idx]
         if velocity_limit:
             lower[idx] = np.maximum(lower[idx], -dt * robot.velocity_limit)
             upper[idx] = np.minimum(upper[idx], dt * robot.velocity_limit)
