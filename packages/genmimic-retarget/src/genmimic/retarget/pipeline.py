@@ -30,6 +30,7 @@ from .scaling import human_leg_length, scale_to_g1
 from .timeseries import (
     lowpass,
     lowpass_quat,
+    minus_end_to_end_line,
     nearest,
     resample_linear,
     resample_quat,
@@ -189,8 +190,7 @@ def input_jitter(clip: SmplClip) -> float:
     t_len = clip.num_frames
     if clip.fps <= 2 * AUTO_SMOOTH_HZ or t_len <= 9:
         return 0.0
-    x = np.asarray(clip.joints, float).reshape(t_len, -1)
-    x = x - (x[0] + (x[-1] - x[0]) * (np.arange(t_len) / (t_len - 1))[:, None])
+    x = minus_end_to_end_line(np.asarray(clip.joints, float).reshape(t_len, -1))
     spectrum = np.fft.rfft(x, axis=0)
     spectrum[np.fft.rfftfreq(t_len, d=1.0 / clip.fps) <= AUTO_SMOOTH_HZ] = 0.0
     high = np.fft.irfft(spectrum, n=t_len, axis=0).reshape(t_len, -1, 3)

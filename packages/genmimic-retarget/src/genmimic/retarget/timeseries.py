@@ -95,16 +95,21 @@ def lowpass_quat(quat_wxyz: np.ndarray, fps: float, cutoff_hz: float) -> np.ndar
     return quat_normalize(lowpass(q, fps, cutoff_hz))
 
 
+def minus_end_to_end_line(x: np.ndarray) -> np.ndarray:
+    """(T, N) signals minus each one's straight line from its first to its last sample, so that the periodic
+    extension an FFT assumes has no jump (T >= 2)."""
+    t_len = x.shape[0]
+    return x - (x[0] + (x[-1] - x[0]) * (np.arange(t_len) / (t_len - 1))[:, None])
+
+
 def white_noise_variance(values: np.ndarray, fps: float, band: float = 0.6) -> float:
     """Variance [unit^2] of white noise on (T, ...) samples at ``fps``, estimated from their spectrum above
-    ``band`` times the Nyquist frequency, where human motion has next to no power (each signal first minus the
-    straight line from its first to its last sample, so the periodic extension has no jump). 0 for fewer
-    than 10 samples."""
+    ``band`` times the Nyquist frequency, where human motion has next to no power (each signal first
+    :func:`minus_end_to_end_line`). 0 for fewer than 10 samples."""
     t_len = values.shape[0]
     if t_len < 10:
         return 0.0
-    x = np.asarray(values, float).reshape(t_len, -1)
-    x = x - (x[0] + (x[-1] - x[0]) * (np.arange(t_len) / (t_len - 1))[:, None])
+    x = minus_end_to_end_line(np.asarray(values, float).reshape(t_len, -1))
     freq = np.fft.rfftfreq(t_len, d=1.0 / fps)
     high = (freq >= band * fps / 2) & (freq < fps / 2)  # the Nyquist bin (even T) holds half the power
     if not high.any():
