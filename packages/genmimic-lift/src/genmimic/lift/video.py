@@ -50,10 +50,10 @@ def load_source(source: VideoSource) -> VideoBytes | str:
         return source
     if str(source) == STREAM:
         if sys.stdin is None or sys.stdin.isatty():
-            raise LiftError("<stdin>", "standard input is a terminal: pipe a video into it (cat clip.mp4 | ...)")
+            raise LiftError("<stdin>", "standard input is a terminal; fix: pipe a video into it (cat clip.mp4 | ...)")
         data = read_bytes(STREAM)
         if not data:
-            raise LiftError("<stdin>", "standard input is empty: pipe a video into it (cat clip.mp4 | ...); in a "
+            raise LiftError("<stdin>", "standard input is empty; fix: pipe a video into it (cat clip.mp4 | ...); in a "
                              "pipe, look at the error of the command before this one")
         return VideoBytes(data)
     return str(source)
@@ -145,7 +145,7 @@ def _open(source: VideoSource):
         if not os.path.exists(name):
             raise LiftError(name, f"no such file; fix: {missing_file_hint(Path(name))}")
         if os.path.isfile(name) and os.path.getsize(name) == 0:
-            raise LiftError(name, "the file is empty (0 bytes): copy or download the video again, or check the "
+            raise LiftError(name, "the file is empty (0 bytes); fix: copy or download the video again, or check the "
                             "command that wrote it")
         target = name
     try:
@@ -157,13 +157,14 @@ def _open(source: VideoSource):
         else:
             cut = isobmff_cut_short(_read_head(name), os.path.getsize(name))
         if cut:
-            raise LiftError(name, f"an MP4/MOV file cut short ({cut}); copy or download it again "
+            raise LiftError(name, f"an MP4/MOV file cut short ({cut}); fix: copy or download it again "
                             "(--allow-partial cannot help: without the index FFmpeg cannot open it)") from None
-        raise LiftError(name, f"cannot open as a video ({why}); pass a video file FFmpeg reads (MP4, MOV, "
+        raise LiftError(name, f"cannot open as a video ({why}); fix: pass a video file FFmpeg reads (MP4, MOV, "
                         "MKV, WebM, AVI), or a .bvh/.npz/.pt motion file") from None
     if not container.streams.video:
         container.close()
-        raise LiftError(name, "holds no video stream")
+        raise LiftError(name, "holds no video stream; fix: pass a file with a video track (MP4, MOV, MKV, WebM, AVI), "
+                        "or a .bvh/.npz/.pt motion file")
     return container
 
 
@@ -193,11 +194,13 @@ def probe(path: VideoSource) -> VideoInfo:
             duration = container.duration / 1e6
         rotation = _rotation(container, stream)
     if width <= 0 or height <= 0:
-        raise LiftError(name, "the video stream has no frame size")
+        raise LiftError(name, "the video stream has no frame size; fix: re-encode it (e.g. ffmpeg -i IN OUT.mp4)")
     if width * height > MAX_PIXELS:
-        raise LiftError(name, f"resolution {width}x{height} is above the {MAX_PIXELS // 10**6} Mpx limit (8K)")
+        raise LiftError(name, f"resolution {width}x{height} is above the {MAX_PIXELS // 10**6} Mpx limit (8K); "
+                        "fix: scale it down (e.g. ffmpeg -i IN -vf scale=1920:-2 OUT.mp4)")
     if not np.isfinite(fps) or fps <= 0 or fps > 1000:
-        raise LiftError(name, f"implausible frame rate {fps}")
+        raise LiftError(name, f"implausible frame rate {fps}; fix: re-encode it at its real rate "
+                        "(e.g. ffmpeg -i IN -r 30 OUT.mp4)")
     if rotation in (90, 270):
         width, height = height, width
     return VideoInfo(width, height, fps, frames, rotation, duration)
