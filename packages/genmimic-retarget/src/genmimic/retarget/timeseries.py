@@ -125,10 +125,10 @@ def sure_cutoff(values: np.ndarray, fps: float, low_hz: float, high_hz: float, s
     Butterworth, gain ``1 / (1 + (f / f_c)^4)`` at each of the T DFT frequencies). The noisier the input
     the lower the cutoff; a noise-free input gets ``high_hz``.
 
-    Measured 2026-12-05 on the benchmark's 22 jittered clips (``genmimic-bench`` jitter of 1, 2.5, 5 cm): the
-    noise estimated at 1.0, 2.5 and 5.0 cm; the chosen cutoffs 2-4, 1.75-2.75 and 1-2 Hz, their joints 0.6-0.9,
-    1.5-1.9 and 2.3-3.4 cm RMS from the clean motion's, at or under the best of 1.5/2/3/4/6 Hz on each clip
-    (at 6 Hz: 1.0, 2.5, 5.0 cm).
+    Measured 2026-12-05 with ``low_hz`` 1 on the benchmark's 22 jittered clips (``genmimic-bench`` jitter of 1,
+    2.5, 5 cm): the noise estimated at 1.0, 2.5 and 5.0 cm; the chosen cutoffs 2-4, 1.75-2.75 and 1-2 Hz, their
+    joints 0.6-0.9, 1.5-1.9 and 2.3-3.4 cm RMS from the clean motion's, at or under the best of 1.5/2/3/4/6 Hz on
+    each clip (at 6 Hz: 1.0, 2.5, 5.0 cm).
 
     Raises:
         ValueError: ``high_hz`` is not below the Nyquist frequency, or ``low_hz`` not in (0, ``high_hz``].
@@ -137,10 +137,10 @@ def sure_cutoff(values: np.ndarray, fps: float, low_hz: float, high_hz: float, s
         raise ValueError(f"cutoff range {low_hz}-{high_hz} Hz must lie in (0, fps/2 = {fps / 2:g} Hz)")
     x = np.asarray(values, float).reshape(values.shape[0], -1)
     t_len, n = x.shape
-    s2 = white_noise_variance(x, fps)
-    grid = np.arange(low_hz, high_hz + 1e-9, step_hz)
-    if s2 == 0.0 or t_len <= 9:
+    s2 = white_noise_variance(x, fps)  # 0 for clips too short to tell
+    if s2 == 0.0:
         return float(high_hz)
+    grid = np.arange(low_hz, high_hz + 1e-9, step_hz)
     freq = np.abs(np.fft.fftfreq(t_len, d=1.0 / fps))
     risk = [np.sum((x - lowpass(x, fps, fc)) ** 2) + s2 * n * (2 * np.sum(1 / (1 + (freq / fc) ** 4)) - t_len)
             for fc in grid]
