@@ -147,6 +147,8 @@ def test_the_adaptive_schedule_follows_rsl_rl_within_its_bounds():
     assert float(adapt_learning_rate(jnp.float32(9e-3), 0.0001, cfg)) == pytest.approx(1e-2)  # the ceiling
     fixed = dataclasses.replace(cfg, schedule="fixed")
     assert float(adapt_learning_rate(lr, 10.0, fixed)) == pytest.approx(3e-4)
+    # a learner resumed from an adaptive run at 8e-5 trains at the configured rate once the schedule is fixed
+    assert float(adapt_learning_rate(jnp.float32(8e-5), 0.0, fixed)) == pytest.approx(fixed.learning_rate)
 
 
 def test_an_adaptive_update_keeps_the_policy_near_the_rollouts_where_a_fixed_rate_runs_away():

@@ -127,12 +127,13 @@ def gaussian_kl(mean_p: jax.Array, log_std_p: jax.Array, mean_q: jax.Array, log_
 
 
 def adapt_learning_rate(learning_rate: jax.Array, kl: jax.Array, cfg: PPOConfig) -> jax.Array:
-    """The next step's learning rate under ``cfg.schedule``: "fixed" keeps it; "adaptive" (rsl_rl's schedule,
+    """The next step's learning rate under ``cfg.schedule``: "fixed" is ``cfg.learning_rate`` (also for a learner
+    resumed from an adaptive run, whose state carries its own rate); "adaptive" (rsl_rl's schedule,
     the one BeyondMimic and legged_gym train with) divides it by 1.5 where ``kl`` (the mean KL divergence of
     the current policy from the rollout's) exceeds ``2 cfg.desired_kl`` and multiplies it by 1.5 where ``kl``
     is positive and under ``cfg.desired_kl / 2``, within ``cfg.learning_rate_bounds``."""
     if cfg.schedule == "fixed":
-        return learning_rate
+        return jnp.asarray(cfg.learning_rate, jnp.asarray(learning_rate).dtype)
     low, high = cfg.learning_rate_bounds
     lr = jnp.where(kl > 2 * cfg.desired_kl, learning_rate / 1.5,
                    jnp.where((kl < cfg.desired_kl / 2) & (kl > 0), learning_rate * 1.5, learning_rate))
