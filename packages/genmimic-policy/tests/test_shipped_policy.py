@@ -26,12 +26,12 @@ def test_shipped_policy_has_the_documented_interface():
 
 
 def test_the_shipped_policy_runs_at_the_tracking_gains():
-    """v0.4 was trained at the tracking gains (g1_constants.TRACKING_GAINS) and the training's action scale."""
+    """v0.5 was trained at the tracking gains (g1_constants.TRACKING_GAINS) and the training's action scale."""
     _, spec = load_policy()
     np.testing.assert_allclose(spec.kp, g1.TRACKING_GAINS.kp)
     np.testing.assert_allclose(spec.kd, g1.TRACKING_GAINS.kd)
     np.testing.assert_allclose(spec.action_scale, action_scale())
-    assert spec.training["name"] == "genmimic G1 student v0.4"
+    assert spec.training["name"] == "genmimic G1 student v0.5"
 
 
 def test_track_uses_the_shipped_policy_and_keeps_the_robot_up(g1_clip, tmp_path):
