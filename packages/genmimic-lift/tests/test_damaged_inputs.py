@@ -29,14 +29,14 @@ Frame Time: 0.0333333
 def test_a_short_motion_line_names_the_frame_and_the_fix(tmp_path):
     bad = tmp_path / "short.bvh"
     bad.write_text(HIERARCHY + "0 0.9 0 0 0 0 0 0 0\n0 0.9 0 0 0 0 0 0\n0 0.9 0 0 0 0 0 0 0\n")
-    with pytest.raises(LiftError, match=r"short.bvh.*frame 1 \(about line 20\) holds 8 values.*need 9.*re-export"):
+    with pytest.raises(LiftError, match=r"short.bvh.*frame 1 \(about line 20\) holds 8 values.*need 9.*; fix: re-export"):
         lift_any(bad)
 
 
 def test_a_word_in_the_motion_section_is_named_not_a_numpy_error(tmp_path):
     bad = tmp_path / "word.bvh"
     bad.write_text(HIERARCHY + "0 0.9 0 0 0 0 0 0 0\n0 0.9 0 0 x 0 0 0 0\n0 0.9 0 0 0 0 0 0 0\n")
-    with pytest.raises(LiftError, match=r"word.bvh.*not a number.*re-export") as info:
+    with pytest.raises(LiftError, match=r"word.bvh.*not a number.*; fix: re-export") as info:
         lift_any(bad)
     assert "inhomogeneous" not in str(info.value)
 

@@ -207,12 +207,13 @@ def parse_bvh(text: str, source: str = "<bvh>") -> BvhMotion:
         values = r.split()
         if len(values) != width:
             raise LiftError(source, f"frame {f} (about line {first + f}) holds {len(values)} values, the "
-                            f"hierarchy's channels need {width}; the MOTION section is damaged: re-export the file")
+                            f"hierarchy's channels need {width}; the MOTION section is damaged; fix: re-export or "
+                            "re-copy it, or correct that frame or the hierarchy's CHANNELS lines")
     try:
         frames = np.array([r.split() for r in rows[:num_frames]], dtype=float)
     except ValueError as err:
         raise LiftError(source, f"a frame value is not a number ({str(err).splitlines()[0]}); the MOTION section "
-                        "is damaged: re-export the file") from None
+                        "is damaged; fix: re-export or re-copy it") from None
     if num_frames < 2 or frames.ndim != 2 or frames.shape[1] != width:
         got = frames.shape[1] if frames.ndim == 2 and num_frames else "?"
         raise LiftError(source, f"each frame must hold {width} values and there must be >= 2 frames "
