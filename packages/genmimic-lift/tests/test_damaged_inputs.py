@@ -29,7 +29,8 @@ Frame Time: 0.0333333
 def test_a_short_motion_line_names_the_frame_and_the_fix(tmp_path):
     bad = tmp_path / "short.bvh"
     bad.write_text(HIERARCHY + "0 0.9 0 0 0 0 0 0 0\n0 0.9 0 0 0 0 0 0\n0 0.9 0 0 0 0 0 0 0\n")
-    with pytest.raises(LiftError, match=r"short.bvh.*frame 1 \(about line 20\) holds 8 values.*need 9.*; fix: re-export"):
+    with pytest.raises(LiftError,
+                       match=r"short.bvh.*frame 1 \(about line 20\) holds 8 values.*need 9.*; fix: re-export"):
         lift_any(bad)
 
 
