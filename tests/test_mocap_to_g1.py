@@ -44,4 +44,4 @@ def test_the_shipped_student_tracks_the_cmu_forward_jumps_without_a_fall(shared_
     score = score_trajectory(robot, reference)
     assert not robot.fell, f"fell at {np.argmax(robot.fallen) / robot.fps:.1f} s"
     assert score.strict_success and score.worst_window_error < 0.25
-    assert np.ptp(robot.root_pos[:, 0]) > 1.0  # it jumps forward with the reference, not in place
+    assert np.ptp(robot.root_pos[:, 0]) > 1.0  # it travels forward with the reference, not in place
