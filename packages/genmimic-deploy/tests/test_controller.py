@@ -267,27 +267,6 @@ def test_stand_after_the_clip_until_stopped_then_damp_without_fault(zero_policy,
     assert n_stand == pytest.approx(1.0 / timed.period, abs=1) and timed.phase in (Phase.DAMP, Phase.DONE)
 
 
-def test_the_standing_reference_blends_the_last_frame_into_the_default_pose(g1_clip):
-    from genmimic.core.g1_model import standing_pelvis_height
-    from genmimic.core.rotations import yaw_from_quat
-    from genmimic.deploy.standing import standing_tail, with_standing_end
-
-    q = np.array([np.cos(0.4), 0.05, 0.0, np.sin(0.4)])
-    turned = g1_clip.replace(root_quat=np.tile(q / np.linalg.norm(q), (g1_clip.num_frames, 1)))
-    tail = standing_tail(turned, 2.0)
-    assert tail.num_frames == 100 and tail.fps == g1_clip.fps
-    np.testing.assert_allclose(tail.dof_pos[-1], g1.DEFAULT_DOF_POS)
-    assert tilt(tail.root_quat[-1]) < 1e-9  # upright
-    assert float(yaw_from_quat(tail.root_quat[-1])) == pytest.approx(float(yaw_from_quat(turned.root_quat[-1])))
-    assert tail.root_pos[-1, 2] == pytest.approx(standing_pelvis_height(g1.DEFAULT_DOF_POS))
-    np.testing.assert_allclose(tail.root_pos[-1, :2], turned.root_pos[-1, :2])
-    both = with_standing_end(turned, 2.0)
-    assert both.num_frames == turned.num_frames + tail.num_frames
-    steps = np.abs(np.diff(both.dof_pos, axis=0)).max(axis=1)
-    n = turned.num_frames
-    assert steps[n - 1:].max() <= steps[: n - 1].max() + 1e-9  # no jump where the clip ends: a smooth blend
-
-
 def test_deploy_fall_test_is_the_core_tilt_test_with_its_margin():
     from genmimic.core import tracking
     from genmimic.deploy.safety import FALL_TILT_MARGIN_RAD, fallen
@@ -331,3 +310,27 @@ def test_actions_are_clipped_as_in_training_before_targets_and_feedback(saturati
     assert not np.allclose(raw, clipped)  # within the joint limits, 9 and 5 ask for different targets
     first = steps[0][0].q  # the targets sent: those of 5 (some then torque-limited), never those of 9 alone
     assert np.all(np.abs(first - raw)[raw != clipped] > 1e-6)
+
+
+@pytest.mark.parametrize("lead_in_s", [None, 0.0])
+def test_a_clip_that_starts_in_motion_starts_from_standing(zero_policy, g1_clip, lead_in_s):
+    """A clip whose pelvis starts at 0.67 m/s: by default the move goes to the standing pose and the policy
+    tracks a 1.5 s blend into the clip (genmimic.core.standing) before it; ``lead_in_s=0``: to its first pose."""
+    shift = np.arange(g1_clip.num_frames)[:, None] / g1_clip.fps * np.array([0.6, 0.0, 0.3])
+    moving = g1_clip.replace(root_pos=g1_clip.root_pos + shift, keypoints=g1_clip.keypoints + shift[:, None])
+    policy = OnnxPolicy(zero_policy)
+    c = Controller(policy, moving, replace(CONFIG, lead_in_s=lead_in_s))
+    expected = 1.5 if lead_in_s is None else 0.0
+    assert c.lead_in_s == expected
+    first = g1.DEFAULT_DOF_POS if expected else moving.dof_pos[0]
+    np.testing.assert_allclose(c.reference.dof_pos[0], first, atol=1e-9)
+    steps = run_steps(c, 400)
+    last_prepare = [cmd for cmd, info in steps if info.phase == Phase.PREPARE][-1]
+    np.testing.assert_allclose(last_prepare.q, first, atol=1e-9)
+    n_track = sum(info.phase == Phase.TRACK for _, info in steps)
+    assert n_track == pytest.approx((moving.duration + expected) / policy.control_period + 1, abs=1)
+
+
+def test_a_negative_lead_in_is_refused_before_anything_runs(zero_policy, g1_clip):
+    with pytest.raises(DeployError, match="clip.npz: lead-in must be 0 or more seconds.*fix:"):
+        Controller(OnnxPolicy(zero_policy), g1_clip, replace(CONFIG, lead_in_s=-1.0), source="clip.npz")

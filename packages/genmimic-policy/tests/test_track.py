@@ -91,3 +91,52 @@ def test_track_evaluate_and_the_shipped_policy_work_without_the_training_stack(t
     out = subprocess.run([sys.executable, "-c", TRACK_WITHOUT_JAX, str(tmp_path)], env=env, capture_output=True,
                          text=True, timeout=300)
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stdout[-1500:] + out.stderr[-1500:]
+
+
+class _RecordingReplay:
+    """Open-loop replay that keeps the reference it was given and the first state it saw."""
+
+    def __init__(self):
+        from genmimic.policy.controllers import ReplayController
+
+        self.replay = ReplayController()
+        self.name, self.control_period_s, self.gains = "replay", self.replay.control_period_s, self.replay.gains
+        self.reference, self.first = None, None
+
+    def reset(self, reference):
+        self.reference, self.first = reference, None
+        self.replay.reset(reference)
+
+    def act(self, state):
+        if self.first is None:
+            self.first = state
+        return self.replay.act(state)
+
+
+def _moving(clip, velocity=(0.6, 0.0, 0.3)):
+    shift = np.arange(clip.num_frames)[:, None] / clip.fps * np.asarray(velocity)
+    return clip.replace(root_pos=clip.root_pos + shift, keypoints=clip.keypoints + shift[:, None])
+
+
+@pytest.mark.parametrize(("lead_in_s", "expected"), [(None, 1.5), (0.0, 0.0), (0.8, 0.8)])
+def test_track_starts_a_clip_in_motion_standing(g1_clip, lead_in_s, expected):
+    """A clip whose pelvis starts at 0.67 m/s: by default the robot starts standing still in the default pose and
+    tracks a 1.5 s blend into the clip's first frame; the trajectory covers the clip only. ``lead_in_s=0``
+    starts it in the clip's first state, with the clip's velocity."""
+    clip, ctrl = _moving(g1_clip), _RecordingReplay()
+    traj = track_clip(clip, ctrl, source="moving.npz", lead_in_s=lead_in_s)
+    assert traj.num_frames == clip.num_frames and traj.meta["params"]["lead_in_s"] == pytest.approx(expected)
+    lead = round(expected / ctrl.control_period_s)
+    assert ctrl.reference.num_frames == clip.num_frames + lead
+    np.testing.assert_allclose(ctrl.reference.dof_pos[lead:], clip.dof_pos, atol=1e-9)
+    start = g1.DEFAULT_DOF_POS if expected else clip.dof_pos[0]
+    np.testing.assert_allclose(ctrl.first.dof_pos, start, atol=1e-6)
+    speed = np.linalg.norm(ctrl.first.qvel[:3])
+    assert speed < 1e-6 if expected else speed == pytest.approx(np.hypot(0.6, 0.3), rel=0.05)
+
+
+def test_track_refuses_a_negative_lead_in(g1_clip):
+    from genmimic.policy.errors import PolicyError
+
+    with pytest.raises(PolicyError, match="moving.npz: lead-in must be 0 or more seconds.*fix:"):
+        track_clip(_moving(g1_clip), _RecordingReplay(), source="moving.npz", lead_in_s=-1.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +11,7 @@ import typer
 
 from genmimic.core.cli_support import error_line, reports_errors, setup_logging, stage_app
 from genmimic.core.clips import G1Clip, load_clip
+from genmimic.core.lead_in import LEAD_IN_HELP
 from genmimic.core.stopping import stop_on_signals
 
 from . import __version__
@@ -32,6 +34,7 @@ def run(
     log_file: Annotated[Path | None, typer.Option("--log", help="Write every control step here (.npz).")] = None,
     prepare: Annotated[float, typer.Option(help="Shortest move to the clip's first pose [s] (slower when a joint "
                                                 "would pass 0.5 rad/s).")] = 3.0,
+    lead_in: Annotated[float | None, typer.Option("--lead-in", min=0.0, help=LEAD_IN_HELP)] = None,
     then: Annotated[EndMode, typer.Option("--then", help="After the clip: stand (keep balancing on the standing "
                                                          "pose until Ctrl-C) or damp (hold, then damp).")]
     = EndMode.STAND,
@@ -56,6 +59,7 @@ def run(
     from unitree_sdk2py.idl.unitree_hg.msg.dds_ import LowCmd_, LowState_
 
     from genmimic.core.g1_revisions import G1_29DOF_REV_1_0, revision_by_name
+    from genmimic.core.standing import lead_in_note
 
     from .controller import Controller, ControllerConfig
     from .dds import connect, publisher, subscriber
@@ -68,10 +72,13 @@ def run(
     setup_logging(verbose)
     runner = OnnxPolicy(policy)
     motion = load_clip(clip, G1Clip)
-    config = replace(ControllerConfig(), prepare_s=prepare, hold_s=hold, then=then, stand_s=stand_for)
+    config = replace(ControllerConfig(), prepare_s=prepare, hold_s=hold, then=then, stand_s=stand_for,
+                     lead_in_s=lead_in)
     config = replace(config, safety=replace(config.safety, stale_periods=stale_periods))
     stated = revision_by_name(robot_rev) if robot_rev is not None else G1_29DOF_REV_1_0
     controller = Controller(runner, motion, config, source=clip, robot=stated)  # a bad clip: refused before DDS
+    if controller.lead_in_s > 0:
+        print(f"genmimic-deploy: {lead_in_note(motion, controller.lead_in_s, lead_in is None)}", file=sys.stderr)
     connect(domain, net)
     inbox = StateInbox(state_from_msg)
     sub = subscriber(TOPIC_STATE, LowState_, inbox.put)

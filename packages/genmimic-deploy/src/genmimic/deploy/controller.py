@@ -17,13 +17,13 @@ from genmimic.core.clips import G1Clip
 from genmimic.core.g1_revisions import G1_29DOF_REV_1_0, G1Revision
 from genmimic.core.rotations import quat_multiply, yaw_from_quat
 from genmimic.core.runtime import ReferenceMotion, StudentObservationBuilder, reference_from_clip
+from genmimic.core.standing import resolve_lead_in, with_standing_end, with_standing_start
 
 from .errors import DeployError
 from .messages import Command, RobotState
 from .phases import ACTIVE, EndMode, Phase
 from .policy_runner import OnnxPolicy
 from .safety import Fault, SafetyConfig, clamp_targets, clip_within_limits, fallen, limit_torque
-from .standing import with_standing_end
 
 
 def _prepare_gains() -> g1.PDGains:
@@ -56,6 +56,9 @@ class ControllerConfig:
     the first pose and slow below ``settle_max_speed`` [rad/s] (joints and pelvis gyro) before tracking
     starts; otherwise the run damps (fault NOT_CONVERGED).
     prepare_gains: PD gains of the move and the settling.
+    lead_in_s: seconds of standing reference before the clip, blended into its first frame
+    (:mod:`genmimic.core.standing`): the move then goes to the standing pose and the policy tracks the blend.
+    None: :func:`~genmimic.core.standing.auto_lead_in_s` (a lead-in only for clips that start in motion); 0: none.
     then: what follows the clip. ``stand``: the policy keeps balancing on the clip's last frame blended
     into the default standing pose over ``stand_blend_s`` [s] until stopped (Ctrl-C, SIGTERM) or for
     ``stand_s`` [s] when given; ``damp``: the policy holds the last frame for ``hold_s`` [s].
@@ -68,6 +71,7 @@ class ControllerConfig:
     settle_tolerance: float = 0.15
     settle_max_speed: float = 0.1
     prepare_gains: g1.PDGains = PREPARE_GAINS
+    lead_in_s: float | None = None
     then: EndMode = EndMode.STAND
     hold_s: float = 2.0
     stand_blend_s: float = 2.0
@@ -110,6 +114,12 @@ class Controller:
             raise DeployError(f"{source}: refused, the clip leaves the joint limits of {robot.name}: {why}")
         self.policy, self.config, self.robot = policy, config or ControllerConfig(), robot
         self.period = policy.control_period
+        try:
+            self.lead_in_s = resolve_lead_in(clip, self.config.lead_in_s)
+        except ValueError as e:
+            raise DeployError(f"{source}: {e}; fix: pass --lead-in 0 or more seconds") from None
+        if self.lead_in_s > 0:
+            clip = with_standing_start(clip, self.lead_in_s)
         self.track_steps = reference_from_clip(clip, self.period, source).num_frames
         if self.config.then == EndMode.STAND:
             clip = with_standing_end(clip, self.config.stand_blend_s)

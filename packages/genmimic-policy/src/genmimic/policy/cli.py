@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from genmimic.core.cli_support import reports_errors, setup_logging, stage_app
+from genmimic.core.lead_in import LEAD_IN_HELP
 
 from . import __version__
 
@@ -133,6 +134,7 @@ def track(
     spec: Annotated[Path | None, typer.Option("--spec", help=SPEC_HELP)] = None,
     render: Annotated[Path | None, typer.Option("--render", help="Also write an MP4 of the simulated robot.")] = None,
     seconds: Annotated[float | None, typer.Option("--seconds", help="Track only the first this-many seconds.")] = None,
+    lead_in: Annotated[float | None, typer.Option("--lead-in", min=0.0, help=LEAD_IN_HELP)] = None,
     horizon: Annotated[float | None, typer.Option("--horizon", help=MPC_HELP + "planning horizon [s] (0.8).")] = None,
     samples: Annotated[int | None, typer.Option("--samples", help=MPC_HELP + "rollouts per round (32 x 2).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help=MPC_HELP + "sampling seed (0).")] = None,
@@ -146,6 +148,7 @@ def track(
     from genmimic.core.files import check_output_path, display_name
     from genmimic.core.frame_metrics import fall_event
     from genmimic.core.runtime.reference import check_joint_angles, check_keypoints_match_joints
+    from genmimic.core.standing import lead_in_note, resolve_lead_in
     from genmimic.core.tracking import STRICT_WINDOW_ERROR_M, describe_global, score_trajectory
 
     from .track import track_clip
@@ -166,7 +169,10 @@ def track(
     print(f"genmimic-policy: tracking {g1clip.num_frames} frames ({g1clip.duration:.1f} s) with "
           f"{getattr(ctrl, 'description', ctrl.name)}",
           file=sys.stderr)
-    traj = track_clip(g1clip, ctrl, source=display_name(clip), render=render, version=__version__)
+    lead = resolve_lead_in(g1clip, lead_in)
+    if lead > 0:
+        print(f"genmimic-policy: {lead_in_note(g1clip, lead, lead_in is None)}", file=sys.stderr)
+    traj = track_clip(g1clip, ctrl, source=display_name(clip), render=render, version=__version__, lead_in_s=lead)
     save_clip(traj, output)
     s = score_trajectory(traj, g1clip)
     cm = lambda x: f"{100 * x:.1f}"  # noqa: E731  [m] -> [cm], as the demo and the policy README report them
@@ -260,6 +266,7 @@ def evaluate(
         mpc="with its defaults; `track` sets its horizon and samples"))] = "policy",
     baseline_dir: Annotated[Path | None, typer.Option("--baseline-dir", help=BASELINE_HELP)] = None,
     spec: Annotated[Path | None, typer.Option("--spec", help=SPEC_HELP)] = None,
+    lead_in: Annotated[float | None, typer.Option("--lead-in", min=0.0, help=LEAD_IN_HELP)] = None,
 ) -> None:
     """Track every clip; print success rates (legacy and strict), errors per group and drift.
 
@@ -267,7 +274,7 @@ def evaluate(
     m and rad) goes to stdout for scripts."""
     from .evaluate import evaluate_clips, summary_lines, to_json
 
-    result = evaluate_clips(clips, _controller(controller, policy, baseline_dir, spec))
+    result = evaluate_clips(clips, _controller(controller, policy, baseline_dir, spec), lead_in)
     for line in summary_lines(result):
         typer.echo(line, err=True)
     typer.echo(to_json(result))

@@ -45,16 +45,18 @@ class Evaluation(NamedTuple):
     per_clip: list[dict[str, Any]]
 
 
-def evaluate_clips(clips: str | Path, controller: Controller) -> Evaluation:
-    """Track every clip of ``clips`` (a directory or one file) with ``controller`` and score it."""
+def evaluate_clips(clips: str | Path, controller: Controller, lead_in_s: float | None = None) -> Evaluation:
+    """Track every clip of ``clips`` (a directory or one file) with ``controller`` and score it; ``lead_in_s`` as
+    in :func:`~genmimic.policy.track.track_clip` (None: a lead-in for clips that start in motion)."""
     rows = []
     for name, clip in load_clip_dir(clips):
-        traj = track_clip(clip, controller, source=name)
+        traj = track_clip(clip, controller, source=name, lead_in_s=lead_in_s)
         s = score_trajectory(traj, clip)
         groups = {f"{k}_error": v for k, v in s.groups._asdict().items()}
         fall = fall_event(traj)
         fell_at = fall.time_s if fall else None
-        rows.append({"clip": Path(name).name, "fell": s.fell, "fell_at_s": fell_at, "success": s.success,
+        rows.append({"clip": Path(name).name, "fell": s.fell, "fell_at_s": fell_at,
+                     "lead_in_s": traj.meta["params"]["lead_in_s"], "success": s.success,
                      "strict_success": s.strict_success, "error": s.mean_keypoint_error,
                      "root_relative_error": s.root_relative_error, "worst_window_error": s.worst_window_error,
                      **groups, "joint_error": s.joint_error, "root_error_per_m": s.root_error_per_m,

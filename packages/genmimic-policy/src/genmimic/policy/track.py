@@ -21,6 +21,7 @@ from genmimic.core.clips import G1Clip, Trajectory, make_meta
 from genmimic.core.g1_model import joint_dof_indices, joint_qpos_indices, load_mujoco_model
 from genmimic.core.rotations import quat_normalize, quat_rotate
 from genmimic.core.runtime import Inference, PolicySpec, ReferenceMotion, reference_from_clip
+from genmimic.core.standing import resolve_lead_in, with_standing_start
 from genmimic.core.tracking import fallen, legacy_success
 
 from . import __version__
@@ -100,18 +101,30 @@ def _resample(x: np.ndarray, src_t: np.ndarray, dst_t: np.ndarray) -> np.ndarray
 
 def track_clip(clip: G1Clip, controller: Controller | Inference, spec: PolicySpec | None = None,
                source: str = "clip", render: str | os.PathLike[str] | None = None,
-               version: str | None = None) -> Trajectory:
+               version: str | None = None, lead_in_s: float | None = None) -> Trajectory:
     """Track ``clip`` with ``controller`` (a :class:`Controller`, or a student policy
     (:class:`~genmimic.core.runtime.Inference`) with its ``spec``); a :class:`Trajectory` at the clip's frame
-    rate and length, the controller named in its meta.
+    rate and length, the controller and the lead-in named in its meta.
 
-    Raises :class:`PolicyError` when a policy comes without its spec or does not match it.
+    ``lead_in_s`` [s]: the robot starts standing and tracks a standing pose blended into the clip's first frame
+    (:func:`genmimic.core.standing.with_standing_start`) for this long before the clip; the trajectory covers
+    the clip only (a fall during the lead-in marks every frame fallen). None:
+    :func:`~genmimic.core.standing.auto_lead_in_s`; 0: the robot starts in the clip's first state.
+
+    Raises :class:`PolicyError` when a policy comes without its spec or does not match it, or when
+    ``lead_in_s`` is negative.
     """
     if not hasattr(controller, "act"):
         if spec is None:
             raise PolicyError(f"{source}: a policy needs its spec")
         controller = PolicyController(controller, spec, source)
-    ref = reference_from_clip(clip, controller.control_period_s, source)
+    try:
+        lead_in_s = resolve_lead_in(clip, lead_in_s)
+    except ValueError as e:
+        raise PolicyError(f"{source}: {e}; fix: pass --lead-in 0 or more seconds") from None
+    full = with_standing_start(clip, lead_in_s) if lead_in_s > 0 else clip
+    lead = (full.num_frames - clip.num_frames) / clip.fps  # [s]
+    ref = reference_from_clip(full, controller.control_period_s, source)
     recorder = None
     if render is not None:
         from .render import VideoRecorder
@@ -125,7 +138,7 @@ def track_clip(clip: G1Clip, controller: Controller | Inference, spec: PolicySpe
         raise
     if recorder is not None:
         recorder.close()
-    src_t = np.arange(ref.num_frames) * ref.dt
+    src_t = np.arange(ref.num_frames) * ref.dt - lead
     dst_t = np.minimum(np.arange(clip.num_frames) / clip.fps, src_t[-1])
     r = {k: _resample(getattr(roll, k).astype(float), src_t, dst_t) for k in Rollout._fields}
     fallen = r["fallen"] > 0
@@ -133,7 +146,7 @@ def track_clip(clip: G1Clip, controller: Controller | Inference, spec: PolicySpe
     error = mean_keypoint_error(np, r["keypoints"], clip.keypoints)
     feet = r["keypoints"][:, [g1.KEYPOINT_NAMES.index("left_ankle"), g1.KEYPOINT_NAMES.index("right_ankle")], 2]
     params = {"controller": controller.name, "control_period_s": ref.dt,
-              "fell": bool(fallen.any()), "mean_keypoint_error_m": float(error.mean())}
+              "fell": bool(fallen.any()), "mean_keypoint_error_m": float(error.mean()), "lead_in_s": lead}
     return Trajectory(
         fps=clip.fps, meta=make_meta("genmimic-policy track", version or __version__, source=source, params=params,
                                      parent=clip.meta),
