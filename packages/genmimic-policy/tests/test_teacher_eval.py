@@ -48,11 +48,13 @@ def test_each_clip_ends_by_termination_or_at_its_end(run_and_clips):
         assert r.mean_error >= 0 and r.hands_error >= 0 and r.root_relative_error >= 0
         assert r.root_error_per_m >= 0 and 0 < r.joint_error < np.pi  # a random teacher is off in angle too
         assert not r.strict_success or r.ending == "end"  # strict success needs the clip run to its end
+        assert r.robot_rise >= 0 and r.reference_rise >= 0  # the highest frame is at or above any quantile
     assert 0 <= ev.strict_success <= ev.completed
     assert ev.completed + ev.falls + ev.drifts + ev.postures + ev.limbs == pytest.approx(1.0)
     assert 0 < ev.survival <= 1
     text = format_evaluation(ev)
     assert "wave.npz" in text and "of 2 clips run to the end, strict success" in text and "joint angles" in text
+    assert "root rise" in text and "(reference" in text
 
 
 def test_deterministic(run_and_clips):

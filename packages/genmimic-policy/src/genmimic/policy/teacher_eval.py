@@ -54,7 +54,8 @@ class TeacherClip(NamedTuple):
     distance to the reference's at the last step over the reference's path length and ``final_heading_error``
     [rad] the yaw error at the last step (both reported beside success, not inside it); ``joint_error`` [rad]
     the mean absolute joint-angle error (a posture can reach near the keypoints with limbs turned about their
-    own axes)."""
+    own axes); ``robot_rise`` and ``reference_rise`` [m] how far each root gets above its standing height
+    (:func:`genmimic.core.tracking.rise`: a jump's apex, about 0 when the feet stay on the floor)."""
 
     clip: str
     steps: int
@@ -67,6 +68,8 @@ class TeacherClip(NamedTuple):
     root_error_per_m: float
     final_heading_error: float
     joint_error: float
+    robot_rise: float
+    reference_rise: float
 
 
 class TeacherEvaluation(NamedTuple):
@@ -145,7 +148,8 @@ def evaluate_teacher(run: str | Path, clips: str | Path, *, falls_only: bool = F
         rows.append(TeacherClip(Path(name).name, len(errors), int(bank.clip_len[0]), ending,
                                 ending == "end" and score.strict_success, float(np.mean(errors)),
                                 score.root_relative_error, score.groups.hands, score.root_error_per_m,
-                                score.final_heading_error, score.joint_error))
+                                score.final_heading_error, score.joint_error, score.robot_rise,
+                                score.reference_rise))
     share = lambda f: float(np.mean([f(r) for r in rows])) if rows else float("nan")  # noqa: E731
     return TeacherEvaluation(int(info["iteration"]), int(info["env_steps"]), falls_only, len(rows),
                              share(lambda r: r.ending == "end"), share(lambda r: r.strict_success),
@@ -164,6 +168,7 @@ def format_evaluation(ev: TeacherEvaluation) -> str:
              f"  hands {100 * r.hands_error:5.1f} cm  root drift {100 * r.root_error_per_m:4.0f} %/m"
              f"  heading at the end {np.degrees(r.final_heading_error):4.0f} deg"
              f"  joint angles {np.degrees(r.joint_error):4.1f} deg"
+             f"  root rise {100 * r.robot_rise:3.0f} cm (reference {100 * r.reference_rise:3.0f})"
              for r in ev.per_clip]
     lines.append(f"teacher at iteration {ev.iteration} ({ev.env_steps / 1e6:.1f} M env steps"
                  f"{', only falls end a clip' if ev.falls_only else ''}): "
