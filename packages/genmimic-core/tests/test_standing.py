@@ -109,3 +109,24 @@ def test_a_bad_lead_in_is_refused(g1_clip, bad):
         resolve_lead_in(g1_clip, bad)
     with pytest.raises(ValueError, match="lead-in"):
         standing_lead_in(g1_clip, 0.0)
+
+
+def test_the_lead_in_accelerates_evenly_into_a_moving_clip(g1_clip):
+    """A clip that starts walking at 0.6 m/s: the pelvis stands still, then reaches the clip's velocity at its
+    first frame (uniform acceleration over the 1.0 s blend), so the motion starts without a jump."""
+    t = np.arange(g1_clip.num_frames)[:, None] / g1_clip.fps
+    walk = np.array([0.6, -0.2, 0.0])
+    moving = g1_clip.replace(root_pos=g1_clip.root_pos + t * walk, keypoints=g1_clip.keypoints + (t * walk)[:, None])
+    both = with_standing_start(moving, 1.5)
+    hold, blend = round(LEAD_IN_HOLD_S * moving.fps), round(LEAD_IN_BLEND_S * moving.fps)
+    xy = both.root_pos[:, :2]
+    np.testing.assert_allclose(xy[:hold + 1], np.tile(moving.root_pos[0, :2] - walk[:2] * LEAD_IN_BLEND_S / 2,
+                                                      (hold + 1, 1)), atol=1e-9)  # standing still
+    v = np.diff(xy, axis=0) * moving.fps
+    np.testing.assert_allclose(v[hold + blend - 1], walk[:2], rtol=0.03)  # arrives at the clip's velocity
+    assert np.all(np.diff(np.linalg.norm(v[hold:hold + blend], axis=1)) > 0)  # speeding up all through the blend
+    # keypoints move with the pelvis: the model's forward kinematics of the shifted frames
+    from genmimic.core.g1_kinematics import keypoint_positions
+
+    np.testing.assert_allclose(both.keypoints[:hold + blend], keypoint_positions(
+        both.root_pos[:hold + blend], both.root_quat[:hold + blend], both.dof_pos[:hold + blend]), atol=1e-9)

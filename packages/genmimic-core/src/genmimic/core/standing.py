@@ -66,12 +66,18 @@ def with_standing_end(clip: G1Clip, blend_s: float = 2.0) -> G1Clip:
     return _concat(clip, standing_tail(clip, blend_s))
 
 
-def start_speed(clip: G1Clip) -> float:
-    """Pelvis speed [m/s] over the clip's first ``lead_in.START_SPEED_WINDOW_S`` (at least one frame)."""
+def start_velocity(clip: G1Clip) -> np.ndarray:
+    """Pelvis velocity (3,) [m/s], world frame, over the clip's first ``lead_in.START_SPEED_WINDOW_S`` (at least
+    one frame; zeros for a one-frame clip)."""
     k = min(max(1, round(START_SPEED_WINDOW_S * clip.fps)), clip.num_frames - 1)
     if k < 1:
-        return 0.0
-    return float(np.linalg.norm(clip.root_pos[k] - clip.root_pos[0]) * clip.fps / k)
+        return np.zeros(3)
+    return (clip.root_pos[k] - clip.root_pos[0]) * clip.fps / k
+
+
+def start_speed(clip: G1Clip) -> float:
+    """Pelvis speed [m/s] of :func:`start_velocity`."""
+    return float(np.linalg.norm(start_velocity(clip)))
 
 
 def auto_lead_in_s(clip: G1Clip) -> float:
@@ -92,9 +98,13 @@ def resolve_lead_in(clip: G1Clip, lead_in_s: float | None) -> float:
 
 def standing_lead_in(clip: G1Clip, lead_in_s: float) -> G1Clip:
     """Frames before ``clip`` (same fps, ``round(lead_in_s * fps)`` of them, at least 2): the standing pose at the
-    first frame's place and heading, held for up to ``lead_in.LEAD_IN_HOLD_S`` (a third of ``lead_in_s`` when
-    that is shorter than 1.5 s), then blended into the first frame (the mirror of :func:`standing_tail`; the
-    clip's first frame follows the last blend frame).
+    first frame's heading, held for up to ``lead_in.LEAD_IN_HOLD_S`` (a third of ``lead_in_s`` when that is
+    shorter than 1.5 s), then blended into the first frame (the mirror of :func:`standing_tail`; the clip's first
+    frame follows the last blend frame). The pelvis stands ``v T / 2`` behind the first frame's x, y (``v`` the
+    clip's horizontal :func:`start_velocity`, ``T`` the blend's length) and accelerates evenly into ``v`` over
+    the blend, so a clip cut mid-walk does not start with a jump in speed (measured 2026-12-05 on 19 held-out
+    clips cut where the pelvis moved faster than 0.4 m/s: the shipped student ran 94.7 % strict with this
+    ramp, 89.5 % with the pelvis held at the first frame's place, 100 % started in the first state).
 
     Raises ValueError when ``lead_in_s`` is not positive.
     """
@@ -105,7 +115,13 @@ def standing_lead_in(clip: G1Clip, lead_in_s: float) -> G1Clip:
     n_hold = min(round(hold_s * clip.fps), n - 2)
     blend = _blend_to_standing(clip, 0, (n - n_hold) / clip.fps)
     order = np.concatenate([np.full(n_hold, blend.num_frames - 1), np.arange(blend.num_frames)[::-1]])
-    return _frames(blend, order)
+    lead = _frames(blend, order)
+    # the pelvis accelerates evenly from rest into the clip's horizontal start velocity v over the blend
+    # (x(tau) = -v T (1 - tau^2) / 2 before the first frame), so the clip's motion does not start with a jump
+    v = start_velocity(clip) * np.array([1.0, 1.0, 0.0])
+    tau = np.concatenate([np.zeros(n_hold), np.arange(n - n_hold) / (n - n_hold)])
+    shift = -0.5 * (n - n_hold) / clip.fps * (1.0 - tau**2)[:, None] * v
+    return lead.replace(root_pos=lead.root_pos + shift, keypoints=lead.keypoints + shift[:, None])
 
 
 def with_standing_start(clip: G1Clip, lead_in_s: float) -> G1Clip:
