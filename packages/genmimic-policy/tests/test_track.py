@@ -140,3 +140,17 @@ def test_track_refuses_a_negative_lead_in(g1_clip):
 
     with pytest.raises(PolicyError, match="moving.npz: lead-in must be 0 or more seconds.*fix:"):
         track_clip(_moving(g1_clip), _RecordingReplay(), source="moving.npz", lead_in_s=-1.0)
+
+
+def test_evaluate_starts_only_the_clips_in_motion_standing(g1_clip, tmp_path):
+    from genmimic.core.clips import save_clip
+    from genmimic.policy.controllers import ReplayController
+    from genmimic.policy.evaluate import evaluate_clips, summary_lines
+
+    save_clip(g1_clip, tmp_path / "at_rest.npz")
+    save_clip(_moving(g1_clip), tmp_path / "moving.npz")
+    ev = evaluate_clips(tmp_path, ReplayController())
+    assert {r["clip"]: r["lead_in_s"] for r in ev.per_clip} == {"at_rest.npz": 0.0, "moving.npz": 1.5}
+    lines = dict(zip(["at_rest.npz", "moving.npz"], summary_lines(ev)[:2], strict=True))
+    assert "started standing: 1.5 s lead-in" in lines["moving.npz"] and "lead-in" not in lines["at_rest.npz"]
+    assert all(r["lead_in_s"] == 0.0 for r in evaluate_clips(tmp_path, ReplayController(), 0.0).per_clip)

@@ -77,7 +77,8 @@ def evaluate_clips(clips: str | Path, controller: Controller, lead_in_s: float |
 def summary_lines(ev: Evaluation) -> list[str]:
     """What a person reads of an :class:`Evaluation`: one line per clip (fell or up, strict success, worst 1 s
     root-relative error, legacy success, hands [cm], joint-angle error [deg], root drift per metre, whether it
-    travelled and turned with the reference or "n/a"), then the totals; the JSON has every figure."""
+    travelled and turned with the reference or "n/a", the lead-in when one was used), then the totals; the JSON
+    has every figure."""
     cm = lambda x: f"{100 * x:5.1f} cm"  # noqa: E731
     verdict = lambda v: "n/a" if v is None else ("yes" if v else "no ")  # noqa: E731
     applies = lambda key: [r[key] for r in ev.per_clip if r[key] is not None]  # noqa: E731
@@ -89,6 +90,7 @@ def summary_lines(ev: Evaluation) -> list[str]:
              f"  hands {cm(r['hands_error'])}  joint angles {np.degrees(r['joint_error']):4.1f} deg"
              f"  root drift {r['root_error_per_m']:.2f} m/m"
              f"  travelled {verdict(r['travelled'])}  turned {verdict(r['turned'])}"
+             + (f"  (started standing: {r['lead_in_s']:g} s lead-in)" if r["lead_in_s"] else "")
              for r in ev.per_clip]
     plural = "s" if ev.clips != 1 else ""
     lines.append(f"{ev.clips} clip{plural}: strict success {100 * ev.strict_success_rate:.1f} %, falls "
