@@ -8,6 +8,7 @@ import subprocess
 
 import mujoco
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from genmimic.core import save_clip
@@ -130,3 +131,28 @@ def test_a_stage_command_help_has_no_source_line_breaks():
 
     out = CliRunner().invoke(app, ["go", "--help"], terminal_width=200).output
     assert "wrapped in the source right here, continues" in out
+
+
+@pytest.mark.parametrize(("args", "problem"), [
+    (["run", "--seconds", "abc"], "Invalid value for '--seconds'"),
+    (["run", "--seconds", "-1"], "Invalid value for '--seconds'"),
+    (["run", "--nope"], "No such option: --nope"),
+])
+def test_a_usage_error_is_one_line_with_where_the_help_is(args, problem):
+    """Typer's boxed usage errors become the project's one-line form, exit 2, in apps and one-command apps."""
+    from genmimic.core.cli_support import HelpTyper, stage_app
+
+    group = stage_app("genmimic-core", "a test app")
+    single = HelpTyper(add_completion=False)
+    for test_app in (group, single):
+        @test_app.command()
+        def run(seconds: float = typer.Option(1.0, min=0.0)) -> None:
+            print(f"ran {seconds}")
+
+        used = args if test_app is group else args[1:]
+        result = CliRunner().invoke(test_app, used)
+        assert result.exit_code == 2, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and problem in lines[0] and "fix: see `" in lines[0] and "--help`" in lines[0]
+        ok = CliRunner().invoke(test_app, ["run", "--seconds", "2"] if test_app is group else ["--seconds", "2"])
+        assert ok.exit_code == 0 and ok.output == "ran 2.0\n"

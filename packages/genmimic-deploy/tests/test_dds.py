@@ -139,7 +139,7 @@ def test_ctrl_c_during_tracking_damps_within_one_period(shipped_onnx, tmp_path):
         time.sleep(1.0)
         run = _spawn("run", "--policy", str(shipped_onnx), "--clip", str(clip), "--domain", domain,
                      "--prepare", "1", "--log", str(log), *STARVED)
-        line = run.stderr.readline()  # "state received, ...; moving to the first pose over X s"
+        line = run.stderr.readline()  # "state received, ...; moving to the clip's first pose over X s"
         move_s = float(line.rsplit("over", 1)[1].split()[0])
         time.sleep(move_s + 1.5)  # tracking by now
         signalled = time.perf_counter()  # CLOCK_MONOTONIC: the same clock as the log's "t"

@@ -110,7 +110,9 @@ HEAD6 = ("HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n"
 
 
 @pytest.mark.parametrize(("text", "problem"), [
-    ("", "not a BVH file"),
+    ("", "the file is empty"),
+    ("\n \n", "the file is empty"),
+    ("ROOT Hips\n", "not a BVH file"),
     (HEAD6, "without a MOTION section .*fix: re-export"),
     ("HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS 3 Zrotation Yrotation Wrotation\n}\nMOTION\n", "CHANNELS"),
     ("HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS 3 Zrotation Yrotation Xrotation\n}\nMOTION\nFrames: 5\n"

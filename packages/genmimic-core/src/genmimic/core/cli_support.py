@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ParamSpec, TypeVar
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from .errors import GenMimicError
 
@@ -130,7 +130,36 @@ def version_option(distribution: str) -> Callable[[bool], None]:
     return callback
 
 
-class DefaultCommandGroup(TyperGroup):
+# click's UsageError and ClickException, from typer's own click (vendored since typer 0.24) or click's
+_USAGE_ERROR, _CLICK_EXCEPTION = (next(c for c in typer.BadParameter.__mro__ if c.__name__ == name)
+                                  for name in ("UsageError", "ClickException"))
+
+
+class _OneLineUsageErrors:
+    """Mixin for click commands and groups: usage errors as one line (see :meth:`main`)."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """As click's ``main``, but a usage error (an unknown option, a bad or missing value) is reported as one
+        line on stderr (:func:`error_line`, naming the option and where its help is), exit code 2, as the
+        project's other errors are, instead of Typer's boxed message."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except _USAGE_ERROR as e:
+            where = e.ctx.command_path if e.ctx is not None else self.name
+            typer.echo(error_line(f"{e.format_message().rstrip('.')}; fix: see `{where} --help`"), err=True)
+            sys.exit(e.exit_code)
+        except _CLICK_EXCEPTION as e:
+            typer.echo(error_line(e.format_message()), err=True)
+            sys.exit(e.exit_code)
+        except typer.Abort:
+            typer.echo(error_line("aborted"), err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+class DefaultCommandGroup(_OneLineUsageErrors, TyperGroup):
     """A command group that runs ``default_command`` when the first argument names no command.
 
     So ``genmimic-retarget IN.npz -o OUT.npz`` works beside ``genmimic-retarget batch DIR -o DIR``.
@@ -146,6 +175,10 @@ class DefaultCommandGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
 
+class OneLineCommand(_OneLineUsageErrors, TyperCommand):
+    """A typer command whose usage errors are one line (an app of one command runs it directly)."""
+
+
 class HelpTyper(typer.Typer):
     """``typer.Typer`` whose help reads as written: help text is rendered as Markdown (Typer's "rich" mode
     takes ``[s]``, ``[m]`` and other units in brackets for markup tags and drops them; Markdown also joins a
@@ -154,6 +187,10 @@ class HelpTyper(typer.Typer):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("rich_markup_mode", "markdown")
         super().__init__(**kwargs)
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cls", OneLineCommand)
+        return super().command(*args, **kwargs)
 
 
 def stage_app(distribution: str, help: str, default_command: str | None = None) -> typer.Typer:

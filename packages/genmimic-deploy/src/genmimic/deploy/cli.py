@@ -105,8 +105,9 @@ def run(
                 publish = lambda cmd, mode: repeater.send(msg_from_command(cmd, mode))  # noqa: E731
             elif pub is not None:
                 publish = lambda cmd, mode: pub.Write(msg_from_command(cmd, mode))  # noqa: E731
+            target = "the standing pose (the lead-in's first)" if controller.lead_in_s else "the clip's first pose"
             typer.echo(f"state received, start-up checks passed ({robot.name}); {'dry run: ' if dry_run else ''}"
-                       f"moving to the first pose over {controller.move_steps(state.q) * controller.period:.1f} s",
+                       f"moving to {target} over {controller.move_steps(state.q) * controller.period:.1f} s",
                        err=True)
             control_log = run_controller(controller, inbox, publish, ControlLog(meta), stop)
         finally:

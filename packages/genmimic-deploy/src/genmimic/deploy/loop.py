@@ -129,8 +129,13 @@ def run_controller(controller: Controller, inbox: StateInbox, publish: Callable[
             log.warning("damping (%s): kp = 0, the robot will fall unless it is supported (gantry, hoist)",
                         controller.damp_reason)
         if info.phase == Phase.STAND and previous != Phase.STAND:
-            log.warning("clip done: balancing on the standing pose until Ctrl-C or SIGTERM, then damping, which "
-                        "drops the robot unless it is supported")
+            until = (f"for {controller.config.stand_s:g} s (--stand-for) or until Ctrl-C or SIGTERM"
+                     if controller.config.stand_s is not None else "until Ctrl-C or SIGTERM")
+            log.warning("clip done: balancing on the standing pose %s, then damping, which drops the robot unless "
+                        "it is supported", until)
+        if info.phase == Phase.TRACK and previous != Phase.TRACK:
+            log.warning("tracking%s", f" (first the {controller.lead_in_s:g} s lead-in from standing)"
+                        if controller.lead_in_s else "")
         previous = info.phase
         next_t += period
         delay = next_t - time.perf_counter()

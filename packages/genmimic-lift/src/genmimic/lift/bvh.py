@@ -109,7 +109,10 @@ def parse_bvh(text: str, source: str = "<bvh>") -> BvhMotion:
     pending: int | None = None
     in_end_site = False
     first = next((k for k, ln in enumerate(lines) if ln.strip()), None)
-    if first is None or lines[first].split()[0].upper() != "HIERARCHY":
+    if first is None:
+        raise LiftError(source, "the file is empty (no BVH text in it); export the motion again as BVH from the "
+                                "mocap tool, or check that the copy finished")
+    if lines[first].split()[0].upper() != "HIERARCHY":
         raise LiftError(source, "not a BVH file (it must start with HIERARCHY, whatever its name); "
                                 "export the motion again as BVH from the mocap tool")
     i = first
