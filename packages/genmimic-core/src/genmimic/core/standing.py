@@ -10,8 +10,8 @@ ran it to its end, strict, with a 0.5 s stand and a 1.0 s blend before it (2026-
 The standing pose is ``g1_constants.DEFAULT_DOF_POS`` with the pelvis upright at its standing height
 (:func:`~genmimic.core.g1_model.standing_pelvis_height`), at the clip frame's heading and x, y (the lead-in's
 stands behind the first frame by half its blend's length times the clip's start velocity, so that the pelvis
-speeds up into the clip's motion: :func:`standing_lead_in`). Blends follow a cosine profile; keypoints and contacts of added frames are the G1's forward kinematics
-(:func:`~genmimic.core.g1_kinematics.g1_clip_from_joints`).
+speeds up into the clip's motion: :func:`standing_lead_in`). Blends follow a cosine profile; keypoints and
+contacts of added frames are the G1's forward kinematics (:func:`~genmimic.core.g1_kinematics.g1_clip_from_joints`).
 """
 
 from __future__ import annotations
