@@ -38,10 +38,13 @@ def test_track_and_export_from_files(g1_clip, policy_file, tmp_path):
     assert json.loads((tmp_path / "policy.json").read_text())["onnx"] == "policy.onnx"
 
 
-def test_bad_inputs_fail_on_one_line_without_output(policy_file, tmp_path):
+def test_bad_inputs_fail_on_one_line_without_output(policy_file, g1_clip, tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"junk")
+    save_clip(g1_clip, tmp_path / "wave.npz")
     out = tmp_path / "t.npz"
     for args, message in (
+        (["track", str(tmp_path / "wave.npz"), "-o", str(out), "--policy", str(policy_file), "--lead-in", "inf"],
+         "wave.npz: lead-in must be 0 or more seconds, got inf; fix: pass --lead-in 0 or more seconds"),
         (["track", str(tmp_path / "junk.npz"), "-o", str(out), "--policy", str(policy_file)], "junk.npz: not an npz"),
         (["track", str(tmp_path / "none.npz"), "-o", str(out)], "none.npz: no such file"),
         # the output folder is checked before any work (the MPC can take minutes)

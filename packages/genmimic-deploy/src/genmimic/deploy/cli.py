@@ -139,7 +139,8 @@ def _pct(values, q: float) -> float:
 def sim(
     net: NetOption = "lo",
     domain: DomainOption = 0,
-    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds (default: Ctrl-C).")] = None,
+    duration: Annotated[float | None, typer.Option(min=0.0, help="Stop after this many seconds (default: "
+                                                                 "Ctrl-C).")] = None,
     record: Annotated[Path | None, typer.Option(help="Write what the robot did as a G1 clip (.npz).")] = None,
     model: Annotated[Path | None, typer.Option(help="An external G1 MJCF instead of the project's model.")] = None,
     pd_on_command: Annotated[bool, typer.Option("--pd-on-command", help="Compute the PD torque only when a "

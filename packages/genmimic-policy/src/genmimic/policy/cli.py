@@ -151,6 +151,7 @@ def track(
     from genmimic.core.standing import lead_in_note, resolve_lead_in
     from genmimic.core.tracking import STRICT_WINDOW_ERROR_M, describe_global, score_trajectory
 
+    from .errors import PolicyError
     from .track import track_clip
 
     setup_logging(verbose)
@@ -164,12 +165,15 @@ def track(
     check_keypoints_match_joints(g1clip, display_name(clip))
     if seconds is not None:
         g1clip = _first_seconds(g1clip, seconds, display_name(clip))
+    try:
+        lead = resolve_lead_in(g1clip, lead_in)
+    except ValueError as e:
+        raise PolicyError(f"{display_name(clip)}: {e}; fix: pass --lead-in 0 or more seconds") from None
     ctrl = _controller(controller, policy, baseline_dir, spec, horizon_s=horizon, num_samples=samples, seed=seed,
                        progress=True)
     print(f"genmimic-policy: tracking {g1clip.num_frames} frames ({g1clip.duration:.1f} s) with "
           f"{getattr(ctrl, 'description', ctrl.name)}",
           file=sys.stderr)
-    lead = resolve_lead_in(g1clip, lead_in)
     if lead > 0:
         print(f"genmimic-policy: {lead_in_note(g1clip, lead, lead_in is None)}", file=sys.stderr)
     traj = track_clip(g1clip, ctrl, source=display_name(clip), render=render, version=__version__, lead_in_s=lead)
