@@ -27,6 +27,12 @@ def g1_clip():
 
 
 @pytest.fixture(scope="session")
+def moving_g1_clip(g1_clip):
+    """``g1_clip`` with its pelvis moving at (0.6, 0, 0.3) m/s (0.67 m/s): a clip that starts in motion."""
+    return testing.moving_clip(g1_clip)
+
+
+@pytest.fixture(scope="session")
 def smpl_clip():
     """A valid 1 s SMPL clip at 30 fps with smooth random joint motion."""
     return testing.random_smpl_clip(30, 30.0, seed=0)

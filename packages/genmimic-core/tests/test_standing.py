@@ -20,6 +20,7 @@ from genmimic.core.standing import (
     with_standing_end,
     with_standing_start,
 )
+from genmimic.core.testing import moving_clip
 
 
 def _upright_tilt(q: np.ndarray) -> float:
@@ -92,11 +93,9 @@ def test_a_short_lead_in_still_holds_a_third_of_it(turned):
     assert not np.allclose(lead.dof_pos[6], g1.DEFAULT_DOF_POS)
 
 
-def test_only_a_clip_that_starts_in_motion_gets_a_lead_in(g1_clip):
+def test_only_a_clip_that_starts_in_motion_gets_a_lead_in(g1_clip, moving_g1_clip):
+    moving = moving_g1_clip
     assert start_speed(g1_clip) < START_SPEED_LIMIT_M_S and auto_lead_in_s(g1_clip) == 0.0
-    t = np.arange(g1_clip.num_frames)[:, None] / g1_clip.fps
-    moving = g1_clip.replace(root_pos=g1_clip.root_pos + t * np.array([0.6, 0.0, 0.3]),
-                             keypoints=g1_clip.keypoints + (t * np.array([0.6, 0.0, 0.3]))[:, None])
     assert start_speed(moving) == pytest.approx(np.hypot(0.6, 0.3))
     assert auto_lead_in_s(moving) == LEAD_IN_HOLD_S + LEAD_IN_BLEND_S
     assert resolve_lead_in(moving, None) == LEAD_IN_HOLD_S + LEAD_IN_BLEND_S
@@ -114,9 +113,8 @@ def test_a_bad_lead_in_is_refused(g1_clip, bad):
 def test_the_lead_in_accelerates_evenly_into_a_moving_clip(g1_clip):
     """A clip that starts walking at 0.6 m/s: the pelvis stands still, then reaches the clip's velocity at its
     first frame (uniform acceleration over the 1.0 s blend), so the motion starts without a jump."""
-    t = np.arange(g1_clip.num_frames)[:, None] / g1_clip.fps
     walk = np.array([0.6, -0.2, 0.0])
-    moving = g1_clip.replace(root_pos=g1_clip.root_pos + t * walk, keypoints=g1_clip.keypoints + (t * walk)[:, None])
+    moving = moving_clip(g1_clip, walk)
     both = with_standing_start(moving, 1.5)
     hold, blend = round(LEAD_IN_HOLD_S * moving.fps), round(LEAD_IN_BLEND_S * moving.fps)
     xy = both.root_pos[:, :2]

@@ -313,11 +313,10 @@ def test_actions_are_clipped_as_in_training_before_targets_and_feedback(saturati
 
 
 @pytest.mark.parametrize("lead_in_s", [None, 0.0])
-def test_a_clip_that_starts_in_motion_starts_from_standing(zero_policy, g1_clip, lead_in_s):
+def test_a_clip_that_starts_in_motion_starts_from_standing(zero_policy, moving_g1_clip, lead_in_s):
     """A clip whose pelvis starts at 0.67 m/s: by default the move goes to the standing pose and the policy
     tracks a 1.5 s blend into the clip (genmimic.core.standing) before it; ``lead_in_s=0``: to its first pose."""
-    shift = np.arange(g1_clip.num_frames)[:, None] / g1_clip.fps * np.array([0.6, 0.0, 0.3])
-    moving = g1_clip.replace(root_pos=g1_clip.root_pos + shift, keypoints=g1_clip.keypoints + shift[:, None])
+    moving = moving_g1_clip
     policy = OnnxPolicy(zero_policy)
     c = Controller(policy, moving, replace(CONFIG, lead_in_s=lead_in_s))
     expected = 1.5 if lead_in_s is None else 0.0

@@ -113,17 +113,12 @@ class _RecordingReplay:
         return self.replay.act(state)
 
 
-def _moving(clip, velocity=(0.6, 0.0, 0.3)):
-    shift = np.arange(clip.num_frames)[:, None] / clip.fps * np.asarray(velocity)
-    return clip.replace(root_pos=clip.root_pos + shift, keypoints=clip.keypoints + shift[:, None])
-
-
 @pytest.mark.parametrize(("lead_in_s", "expected"), [(None, 1.5), (0.0, 0.0), (0.8, 0.8)])
-def test_track_starts_a_clip_in_motion_standing(g1_clip, lead_in_s, expected):
+def test_track_starts_a_clip_in_motion_standing(moving_g1_clip, lead_in_s, expected):
     """A clip whose pelvis starts at 0.67 m/s: by default the robot starts standing still in the default pose and
     tracks a 1.5 s blend into the clip's first frame; the trajectory covers the clip only. ``lead_in_s=0``
     starts it in the clip's first state, with the clip's velocity."""
-    clip, ctrl = _moving(g1_clip), _RecordingReplay()
+    clip, ctrl = moving_g1_clip, _RecordingReplay()
     traj = track_clip(clip, ctrl, source="moving.npz", lead_in_s=lead_in_s)
     assert traj.num_frames == clip.num_frames and traj.meta["params"]["lead_in_s"] == pytest.approx(expected)
     lead = round(expected / ctrl.control_period_s)
@@ -135,20 +130,20 @@ def test_track_starts_a_clip_in_motion_standing(g1_clip, lead_in_s, expected):
     assert speed < 1e-6 if expected else speed == pytest.approx(np.hypot(0.6, 0.3), rel=0.05)
 
 
-def test_track_refuses_a_negative_lead_in(g1_clip):
+def test_track_refuses_a_negative_lead_in(moving_g1_clip):
     from genmimic.policy.errors import PolicyError
 
     with pytest.raises(PolicyError, match="moving.npz: lead-in must be 0 or more seconds.*fix:"):
-        track_clip(_moving(g1_clip), _RecordingReplay(), source="moving.npz", lead_in_s=-1.0)
+        track_clip(moving_g1_clip, _RecordingReplay(), source="moving.npz", lead_in_s=-1.0)
 
 
-def test_evaluate_starts_only_the_clips_in_motion_standing(g1_clip, tmp_path):
+def test_evaluate_starts_only_the_clips_in_motion_standing(g1_clip, moving_g1_clip, tmp_path):
     from genmimic.core.clips import save_clip
     from genmimic.policy.controllers import ReplayController
     from genmimic.policy.evaluate import evaluate_clips, summary_lines
 
     save_clip(g1_clip, tmp_path / "at_rest.npz")
-    save_clip(_moving(g1_clip), tmp_path / "moving.npz")
+    save_clip(moving_g1_clip, tmp_path / "moving.npz")
     ev = evaluate_clips(tmp_path, ReplayController())
     assert {r["clip"]: r["lead_in_s"] for r in ev.per_clip} == {"at_rest.npz": 0.0, "moving.npz": 1.5}
     lines = dict(zip(["at_rest.npz", "moving.npz"], summary_lines(ev)[:2], strict=True))

@@ -89,11 +89,12 @@ def auto_lead_in_s(clip: G1Clip) -> float:
 
 def resolve_lead_in(clip: G1Clip, lead_in_s: float | None) -> float:
     """The lead-in [s] to use: ``lead_in_s`` as given (0: start in the clip's first state), or
-    :func:`auto_lead_in_s` when None. Raises ValueError when it is negative or not finite."""
+    :func:`auto_lead_in_s` when None. Raises ValueError (its message ends in the fix) when it is negative or not
+    finite."""
     if lead_in_s is None:
         return auto_lead_in_s(clip)
     if not (np.isfinite(lead_in_s) and lead_in_s >= 0):
-        raise ValueError(f"lead-in must be 0 or more seconds, got {lead_in_s}")
+        raise ValueError(f"lead-in must be 0 or more seconds, got {lead_in_s}; fix: pass --lead-in 0 or more seconds")
     return float(lead_in_s)
 
 

@@ -33,6 +33,13 @@ def waving_g1_clip(num_frames: int = 100, fps: float = 50.0) -> G1Clip:
     return g1_clip_from_joints(root_pos, root_quat, dof, fps, meta={"tool": "genmimic.core.testing"})
 
 
+def moving_clip(clip: G1Clip, velocity=(0.6, 0.0, 0.3)) -> G1Clip:
+    """``clip`` with its root and keypoints carried along at a constant ``velocity`` (3,) [m/s], world frame: a
+    clip that starts in motion (:mod:`genmimic.core.standing`)."""
+    shift = np.arange(clip.num_frames)[:, None] / clip.fps * np.asarray(velocity, float)
+    return clip.replace(root_pos=clip.root_pos + shift, keypoints=clip.keypoints + shift[:, None])
+
+
 def random_smpl_clip(num_frames: int = 30, fps: float = 30.0, seed: int = 0, amplitude: float = 0.3) -> SmplClip:
     """An SMPL motion with smooth random joint rotations of about ``amplitude`` [rad], standing upright
     and facing +x, on the default skeleton."""

@@ -117,7 +117,7 @@ class Controller:
         try:
             self.lead_in_s = resolve_lead_in(clip, self.config.lead_in_s)
         except ValueError as e:
-            raise DeployError(f"{source}: {e}; fix: pass --lead-in 0 or more seconds") from None
+            raise DeployError(f"{source}: {e}") from None
         if self.lead_in_s > 0:
             clip = with_standing_start(clip, self.lead_in_s)
         self.track_steps = reference_from_clip(clip, self.period, source).num_frames

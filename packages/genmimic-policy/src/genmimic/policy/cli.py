@@ -168,7 +168,7 @@ def track(
     try:
         lead = resolve_lead_in(g1clip, lead_in)
     except ValueError as e:
-        raise PolicyError(f"{display_name(clip)}: {e}; fix: pass --lead-in 0 or more seconds") from None
+        raise PolicyError(f"{display_name(clip)}: {e}") from None
     ctrl = _controller(controller, policy, baseline_dir, spec, horizon_s=horizon, num_samples=samples, seed=seed,
                        progress=True)
     print(f"genmimic-policy: tracking {g1clip.num_frames} frames ({g1clip.duration:.1f} s) with "

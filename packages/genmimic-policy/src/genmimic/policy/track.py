@@ -121,7 +121,7 @@ def track_clip(clip: G1Clip, controller: Controller | Inference, spec: PolicySpe
     try:
         lead_in_s = resolve_lead_in(clip, lead_in_s)
     except ValueError as e:
-        raise PolicyError(f"{source}: {e}; fix: pass --lead-in 0 or more seconds") from None
+        raise PolicyError(f"{source}: {e}") from None
     full = with_standing_start(clip, lead_in_s) if lead_in_s > 0 else clip
     lead = (full.num_frames - clip.num_frames) / clip.fps  # [s]
     ref = reference_from_clip(full, controller.control_period_s, source)
